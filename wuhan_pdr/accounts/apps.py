@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountsConfig(AppConfig):
+    name = "wuhan_pdr.accounts"
+    label = "accounts"
+    verbose_name = _("Organizations and users")
+
+    def ready(self) -> None:
+        from . import tasks  # noqa: F401  (registers the durable tasks)
+        from .roles import sync_role_groups
+
+        # After every migrate, the role groups carry exactly the permissions declared in
+        # roles.py (chapter apps add theirs with register_role_permissions()).
+        post_migrate.connect(sync_role_groups, dispatch_uid="accounts.sync_role_groups")

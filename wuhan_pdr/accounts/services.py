@@ -1,0 +1,227 @@
+"""Writes on organizations and users. Each takes `acting_user`, checks the right to act,
+runs in one transaction and records history naming the actor."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from guardian.shortcuts import assign_perm
+from rest_framework.authtoken.models import Token
+
+from wuhan_pdr.kernel.errors import AccessDenied, DomainError
+from wuhan_pdr.kernel.history import audited_save
+from wuhan_pdr.kernel.jobs import job_enqueue
+from wuhan_pdr.kernel.notifications import notify
+
+from .models import Organization, User
+from .permissions import can_manage_users_of, is_platform_wide_admin
+from .roles import AGENCY_ASSIGNABLE_ROLES, Role
+
+ORG_ADMIN_OBJECT_PERMS = (
+    "accounts.view_organization",
+    "accounts.change_organization",
+    "accounts.manage_users",
+)
+
+
+def _organization_admin_group(org: Organization) -> Group:
+    group, created = Group.objects.get_or_create(name=org.admin_group_name)
+    if created:
+        for perm in ORG_ADMIN_OBJECT_PERMS:
+            assign_perm(perm, group, org)
+    return group
+
+
+def _sync_object_groups(user: User) -> None:
+    """Put `user` in the admin group of its own organization if it is that agency's data
+    officer, and in no other organization's admin group."""
+    stale = user.groups.filter(name__startswith="org:").exclude(
+        name=user.organization.admin_group_name if user.organization_id else ""
+    )
+    user.groups.remove(*stale)
+    if user.organization_id and user.groups.filter(name=Role.AGENCY_ADMIN).exists():
+        user.groups.add(_organization_admin_group(user.organization))
+    elif user.organization_id:
+        user.groups.remove(*user.groups.filter(name=user.organization.admin_group_name))
+    user._role_names = None
+
+
+def _check_assignable(acting_user: User, roles: Iterable[str]) -> list[str]:
+    roles = sorted({str(r) for r in roles})
+    unknown = [r for r in roles if r not in Role.values]
+    if unknown:
+        raise DomainError(_("Unknown role: %(role)s.") % {"role": ", ".join(unknown)}, field="roles")
+    if not is_platform_wide_admin(acting_user):
+        allowed = {str(r) for r in AGENCY_ASSIGNABLE_ROLES}
+        refused = [r for r in roles if r not in allowed]
+        if refused:
+            raise AccessDenied(
+                _("You may only give the role “%(role)s”.") % {"role": Role.AGENCY_STAFF.label},
+                field="roles",
+            )
+    return roles
+
+
+def _set_roles(user: User, roles: list[str]) -> None:
+    keep = user.groups.exclude(name__in=Role.values)
+    user.groups.set(list(keep) + list(Group.objects.filter(name__in=roles)))
+    _sync_object_groups(user)
+
+
+@transaction.atomic
+def organization_create(*, acting_user: User, **fields) -> Organization:
+    """Register an organization (system administrators only)."""
+    if not acting_user.has_perm("accounts.add_organization"):
+        raise AccessDenied(_("You may not register organizations."))
+    org = Organization(**fields)
+    audited_save(org, acting_user=acting_user, reason="created")
+    _organization_admin_group(org)
+    return org
+
+
+@transaction.atomic
+def organization_update(*, organization: Organization, acting_user: User, **fields) -> Organization:
+    if not (
+        acting_user.has_perm("accounts.change_organization")
+        or acting_user.has_perm("accounts.change_organization", organization)
+    ):
+        raise AccessDenied(_("You may not change this organization."))
+    for name, value in fields.items():
+        setattr(organization, name, value)
+    return audited_save(organization, acting_user=acting_user, reason="updated")
+
+
+@transaction.atomic
+def user_create(
+    *,
+    acting_user: User,
+    organization: Organization,
+    username: str,
+    password: str,
+    roles: Iterable[str],
+    full_name: str = "",
+    email: str = "",
+    phone: str = "",
+) -> User:
+    """Create a login for a person of `organization`."""
+    if not can_manage_users_of(acting_user, organization):
+        raise AccessDenied(_("You may not create users for this organization."))
+    roles = _check_assignable(acting_user, roles)
+    if User.objects.filter(username__iexact=username).exists():
+        raise DomainError(_("This user name is already taken."), field="username")
+    user = User(
+        username=username,
+        organization=organization,
+        full_name=full_name,
+        email=email,
+        phone=phone,
+    )
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise DomainError(" ".join(exc.messages), field="password1") from exc
+    user.set_password(password)
+    audited_save(user, acting_user=acting_user, reason="created")
+    _set_roles(user, roles)
+    notify(
+        recipients=[user],
+        title=_("Welcome to the platform"),
+        body=_("Your account was created by %(name)s.") % {"name": acting_user.display_name},
+    )
+    return user
+
+
+@transaction.atomic
+def user_update(
+    *,
+    user: User,
+    acting_user: User,
+    roles: Iterable[str] | None = None,
+    organization: Organization | None = None,
+    **fields,
+) -> User:
+    """Change a user's details, roles and (platform administrators only) organization."""
+    if not can_manage_users_of(acting_user, user.organization):
+        raise AccessDenied(_("You may not change this user."))
+    if organization is not None and organization != user.organization:
+        if not is_platform_wide_admin(acting_user):
+            raise AccessDenied(_("Only a system administrator may move a user to another organization."))
+        user.organization = organization
+    for name, value in fields.items():
+        setattr(user, name, value)
+    audited_save(user, acting_user=acting_user, reason="updated")
+    if roles is not None:
+        roles = _check_assignable(acting_user, roles)
+        current = {r for r in user.groups.values_list("name", flat=True) if r in Role.values}
+        if not is_platform_wide_admin(acting_user):
+            # An agency data officer may not take away roles it cannot give.
+            roles = sorted(set(roles) | (current - {str(r) for r in AGENCY_ASSIGNABLE_ROLES}))
+        _set_roles(user, roles)
+    else:
+        _sync_object_groups(user)
+    return user
+
+
+@transaction.atomic
+def user_deactivate(*, user: User, acting_user: User, reason: str = "") -> User:
+    """Stop a user from logging in, revoke its API token and end its open sessions."""
+    if not can_manage_users_of(acting_user, user.organization):
+        raise AccessDenied(_("You may not deactivate this user."))
+    if user.pk == acting_user.pk:
+        raise DomainError(_("You cannot deactivate your own account."))
+    if not user.is_active:
+        raise DomainError(_("This user is already deactivated."))
+    user.is_active = False
+    audited_save(user, acting_user=acting_user, reason=reason or "deactivated")
+    Token.objects.filter(user=user).delete()
+    job_enqueue(
+        task_name="accounts.end_user_sessions", kwargs={"user_id": user.pk}, acting_user=acting_user
+    )
+    return user
+
+
+@transaction.atomic
+def user_reactivate(*, user: User, acting_user: User) -> User:
+    if not can_manage_users_of(acting_user, user.organization):
+        raise AccessDenied(_("You may not reactivate this user."))
+    if user.is_active:
+        raise DomainError(_("This user is already active."))
+    user.is_active = True
+    return audited_save(user, acting_user=acting_user, reason="reactivated")
+
+
+@transaction.atomic
+def user_set_password(*, user: User, acting_user: User, password: str) -> User:
+    """Reset another user's password (their data officer or a system administrator)."""
+    if not can_manage_users_of(acting_user, user.organization):
+        raise AccessDenied(_("You may not reset this user's password."))
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise DomainError(" ".join(exc.messages), field="new_password1") from exc
+    user.set_password(password)
+    audited_save(user, acting_user=acting_user, reason="password reset", validate=False)
+    notify(
+        recipients=[user],
+        title=_("Your password was reset"),
+        body=_("%(name)s set a new password for your account.") % {"name": acting_user.display_name},
+    )
+    return user
+
+
+@transaction.atomic
+def api_token_regenerate(*, acting_user: User) -> Token:
+    """Replace the acting user's API token with a new one."""
+    Token.objects.filter(user=acting_user).delete()
+    return Token.objects.create(user=acting_user)
+
+
+@transaction.atomic
+def api_token_revoke(*, acting_user: User) -> int:
+    deleted, _ = Token.objects.filter(user=acting_user).delete()
+    return deleted

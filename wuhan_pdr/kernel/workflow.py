@@ -1,0 +1,111 @@
+"""The one workflow mechanism of the platform.
+
+Each workflow is declared once, in its app's `workflows.py`, as a `Workflow` listing its
+transitions. A transition names the states it may start from, the state it leads to and a
+guard that decides whether a given user may take it for a given object. `Workflow.apply`
+refuses a move with a `TransitionNotAllowed` error and otherwise changes the state, saves
+the object with its history and records a `WorkflowEvent` (who, when, from, to, comment).
+See docs/decisions/0002-workflow-helper.md for why this is not django-fsm.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+
+from .errors import DomainError, TransitionNotAllowed
+from .history import audited_save
+from .models import WorkflowEvent
+
+Guard = Callable[[models.Model, object], bool]
+
+
+def anyone(obj: models.Model, user: object) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    source: frozenset[str]
+    target: str
+    label: str | Promise
+    guard: Guard = anyone
+    comment_required: bool = False
+    # Extra fields the caller changed alongside the state, validated and saved with it.
+    extra_fields: tuple[str, ...] = field(default_factory=tuple)
+
+
+class Workflow:
+    def __init__(self, *, state_field: str = "state", transitions: Iterable[Transition]):
+        self.state_field = state_field
+        self._transitions = {t.name: t for t in transitions}
+
+    def __iter__(self):
+        return iter(self._transitions.values())
+
+    def get(self, name: str) -> Transition:
+        try:
+            return self._transitions[name]
+        except KeyError:
+            raise TransitionNotAllowed(_("Unknown action “%(name)s”.") % {"name": name}) from None
+
+    def state_of(self, obj: models.Model) -> str:
+        return getattr(obj, self.state_field)
+
+    def available_to(self, obj: models.Model, user) -> list[Transition]:
+        """The transitions `user` may take on `obj` now, in declaration order."""
+        state = self.state_of(obj)
+        return [t for t in self if state in t.source and t.guard(obj, user)]
+
+    def check(self, obj: models.Model, name: str, *, acting_user, comment: str = "") -> Transition:
+        t = self.get(name)
+        state = self.state_of(obj)
+        if state not in t.source:
+            display = getattr(obj, f"get_{self.state_field}_display", lambda: state)()
+            raise TransitionNotAllowed(
+                _("“%(action)s” is not possible while the record is “%(state)s”.")
+                % {"action": t.label, "state": display}
+            )
+        if not t.guard(obj, acting_user):
+            raise TransitionNotAllowed(
+                _("You are not allowed to “%(action)s” this record.") % {"action": t.label}
+            )
+        if t.comment_required and not comment.strip():
+            raise DomainError(_("Please give a comment for this action."), field="comment")
+        return t
+
+    def apply(
+        self, obj: models.Model, name: str, *, acting_user, comment: str = ""
+    ) -> WorkflowEvent:
+        """Move `obj` along transition `name`, save it, and record the move.
+
+        Call inside the service's transaction, on an object fetched with
+        `select_for_update()` so that two people cannot move it at once.
+        """
+        t = self.check(obj, name, acting_user=acting_user, comment=comment)
+        from_state = self.state_of(obj)
+        with transaction.atomic():
+            setattr(obj, self.state_field, t.target)
+            audited_save(obj, acting_user=acting_user, reason=str(t.label))
+            return WorkflowEvent.objects.create(
+                content_type=ContentType.objects.get_for_model(obj),
+                object_id=str(obj.pk),
+                transition=t.name,
+                from_state=from_state,
+                to_state=t.target,
+                actor=acting_user if getattr(acting_user, "pk", None) else None,
+                comment=comment.strip(),
+            )
+
+
+def events_for(obj: models.Model):
+    """The recorded moves of `obj`, oldest first, with their actors."""
+    return WorkflowEvent.objects.filter(
+        content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk)
+    ).select_related("actor")

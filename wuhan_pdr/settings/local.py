@@ -1,0 +1,6 @@
+"""Settings for a developer's machine and the demo portal of `make run`."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-local-only-key-change-me-0123456789abcdef")
