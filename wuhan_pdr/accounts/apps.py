@@ -10,7 +10,10 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import tasks  # noqa: F401  (registers the durable tasks)
+        from .navigation import register
         from .roles import sync_role_groups
+
+        register()
 
         # After every migrate, the role groups carry exactly the permissions declared in
         # roles.py (chapter apps add theirs with register_role_permissions()).

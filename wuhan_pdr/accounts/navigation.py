@@ -1,0 +1,29 @@
+from django.utils.translation import gettext_lazy as _
+
+from wuhan_pdr.kernel.navigation import NavItem, everyone, register_nav, signed_in
+
+from .permissions import organizations_managed_by
+
+
+def manages_users(user) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    cached = getattr(user, "_manages_users", None)
+    if cached is None:
+        cached = user._manages_users = organizations_managed_by(user).exists()
+    return cached
+
+
+def is_site_admin(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.is_staff and user.is_active)
+
+
+def register() -> None:
+    register_nav(NavItem("home", _("Home"), "kernel:home", everyone, order=0))
+    register_nav(NavItem("directory", _("Organizations"), "accounts:directory", everyone, order=80))
+    register_nav(NavItem("manage_users", _("Users"), "accounts:manage_users", manages_users, order=90))
+    register_nav(
+        NavItem("manage_orgs", _("Organization management"), "accounts:manage_organizations", manages_users, order=91)
+    )
+    register_nav(NavItem("api_docs", _("API"), "api-docs", signed_in, order=95))
+    register_nav(NavItem("admin", _("Administration"), "admin:index", is_site_admin, order=99))
