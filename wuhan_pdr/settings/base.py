@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -39,6 +40,9 @@ INSTALLED_APPS = [
     # The platform kernel, imported by every chapter app and importing none of them.
     "wuhan_pdr.kernel",
     "wuhan_pdr.accounts",
+    # One app per chapter of the regulation.
+    "security",
+    "catalog",
 ]
 
 MIDDLEWARE = [
@@ -213,6 +217,14 @@ BACKGROUND_JOB_MAX_ATTEMPTS = 10
 
 # Deadlines: default working days per workflow step (configurable per deployment).
 WORKFLOW_DEFAULT_DEADLINE_WORKING_DAYS = env.int("WORKFLOW_DEFAULT_DEADLINE_WORKING_DAYS", 5)
+
+# Catalog workflow: working days each step may take (configurable per deployment).
+CATALOG_STEP_DEADLINES = {
+    "agency_approve": env.int("CATALOG_DAYS_AGENCY_APPROVE", 5),
+    "review": env.int("CATALOG_DAYS_REVIEW", 10),
+    "publish": env.int("CATALOG_DAYS_PUBLISH", 5),
+    "fix": env.int("CATALOG_DAYS_FIX", 10),
+}
 
 LOGGING = {
     "version": 1,

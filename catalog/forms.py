@@ -1,0 +1,148 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from security.models import Grade
+from wuhan_pdr.accounts.models import Division, Organization
+
+from .models import (
+    Classification,
+    DataItem,
+    OpenType,
+    Resource,
+    ResourceVersion,
+    ShareType,
+    UpdateCycle,
+)
+from .selectors import CatalogQuery
+
+
+class CatalogSearchForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    provider = forms.ModelChoiceField(
+        label=_("Provider"),
+        required=False,
+        queryset=Organization.objects.filter(kind__in=Organization.AGENCY_KINDS),
+        empty_label=_("All providers"),
+    )
+    division = forms.ModelChoiceField(
+        label=_("District"),
+        required=False,
+        queryset=Division.objects.filter(code__startswith="4201"),
+        to_field_name="code",
+        empty_label=_("All districts"),
+    )
+    classification = forms.ModelChoiceField(
+        label=_("Classification"),
+        required=False,
+        queryset=Classification.objects.filter(parent__isnull=False),
+        empty_label=_("All classifications"),
+    )
+    share_type = forms.ChoiceField(label=_("Share type"), required=False, choices=[("", _("All"))] + ShareType.choices)
+    open_type = forms.ChoiceField(label=_("Open type"), required=False, choices=[("", _("All"))] + OpenType.choices)
+    grade = forms.ModelChoiceField(label=_("Grade"), required=False, queryset=Grade.objects.all(), empty_label=_("All grades"))
+    update_cycle = forms.ChoiceField(label=_("Update cycle"), required=False, choices=[("", _("All"))] + UpdateCycle.choices)
+
+    def to_query(self) -> CatalogQuery:
+        d = self.cleaned_data if self.is_valid() else {}
+        return CatalogQuery(
+            q=(d.get("q") or "").strip(),
+            provider=d["provider"].pk if d.get("provider") else None,
+            division=d["division"].code if d.get("division") else "",
+            classification=d["classification"].pk if d.get("classification") else None,
+            share_type=d.get("share_type") or "",
+            open_type=d.get("open_type") or "",
+            grade=d["grade"].pk if d.get("grade") else None,
+            update_cycle=d.get("update_cycle") or "",
+        )
+
+
+class ResourceVersionForm(forms.ModelForm):
+    classification = forms.ModelChoiceField(
+        label=_("Classification"),
+        queryset=Classification.objects.filter(parent__isnull=False).order_by("code"),
+        help_text=_("The resource code starts with this classification's code."),
+    )
+    related_codes = forms.CharField(
+        label=_("Related resources"),
+        required=False,
+        max_length=2000,
+        help_text=_("Codes of published resources, separated by spaces or commas."),
+    )
+
+    class Meta:
+        model = ResourceVersion
+        fields = [
+            "name",
+            "summary",
+            "source_system",
+            "format",
+            "themes",
+            "grade",
+            "share_type",
+            "share_conditions",
+            "share_method",
+            "share_legal_basis",
+            "open_type",
+            "open_conditions",
+            "open_legal_basis",
+            "operation_eligible",
+            "update_cycle",
+            "update_mode",
+            "change_note",
+        ]
+        widgets = {
+            "summary": forms.Textarea(attrs={"rows": 3}),
+            "share_conditions": forms.Textarea(attrs={"rows": 2}),
+            "share_legal_basis": forms.Textarea(attrs={"rows": 2}),
+            "open_conditions": forms.Textarea(attrs={"rows": 2}),
+            "open_legal_basis": forms.Textarea(attrs={"rows": 2}),
+            "themes": forms.CheckboxSelectMultiple,
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["themes"].queryset = Classification.objects.filter(tree=Classification.Tree.THEME, parent__isnull=False)
+        self.fields["themes"].required = False
+
+    def clean_related_codes(self):
+        raw = self.cleaned_data.get("related_codes") or ""
+        codes = [c for c in raw.replace(",", " ").replace("，", " ").split() if c]
+        found = {r.code: r for r in Resource.objects.filter(code__in=codes, published_version__isnull=False)}
+        missing = [c for c in codes if c not in found]
+        if missing:
+            raise forms.ValidationError(
+                _("No published resource has the code %(codes)s.") % {"codes": ", ".join(missing[:5])}
+            )
+        return [found[c] for c in dict.fromkeys(codes)]
+
+
+class DataItemForm(forms.ModelForm):
+    class Meta:
+        model = DataItem
+        fields = [
+            "name",
+            "english_name",
+            "data_type",
+            "length",
+            "is_key",
+            "is_update_flag",
+            "nullable",
+            "grade",
+            "masking_rule",
+            "description",
+        ]
+
+
+DataItemFormSet = forms.formset_factory(
+    DataItemForm, extra=0, can_delete=True, max_num=500, validate_max=True, absolute_max=500
+)
+
+
+class TransitionForm(forms.Form):
+    action = forms.CharField(max_length=32)
+    comment = forms.CharField(label=_("Comment"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class MyResourcesFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    state = forms.ChoiceField(label=_("State"), required=False, choices=[("", _("All states"))] + ResourceVersion.State.choices)

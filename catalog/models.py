@@ -1,0 +1,290 @@
+"""The public data resource catalog (Ch. 4, Art. 12-14).
+
+A `Resource` is a catalog entry's lasting identity: its code and provider. Its content lives
+in `ResourceVersion`s: the first is filed as a draft; a published resource is revised by
+filing a new version, which goes through review while the published one stays visible.
+`CatalogEntry` is the public read model: one row per published resource, denormalised and
+indexed for search and facets, rewritten in the same transaction as each publication.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from security.models import Grade
+from wuhan_pdr.accounts.models import Organization
+
+
+class Classification(models.Model):
+    """A node of one of the three classification trees (基础 / 主题 / 部门)."""
+
+    class Tree(models.TextChoices):
+        BASE = "base", _("Base")
+        THEME = "theme", _("Theme")
+        DEPARTMENT = "department", _("Department")
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=50)
+    tree = models.CharField(_("tree"), max_length=16, choices=Tree.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="children",
+    )
+
+    class Meta:
+        verbose_name = _("classification")
+        verbose_name_plural = _("classifications")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class ShareType(models.TextChoices):
+    UNCONDITIONAL = "unconditional", _("Shared unconditionally")
+    CONDITIONAL = "conditional", _("Shared under conditions")
+    NONE = "none", _("Not shared")
+
+
+class OpenType(models.TextChoices):
+    UNCONDITIONAL = "unconditional", _("Open unconditionally")
+    CONDITIONAL = "conditional", _("Open under conditions")
+    NONE = "none", _("Not open")
+
+
+class UpdateCycle(models.TextChoices):
+    REALTIME = "realtime", _("Real time")
+    DAILY = "daily", _("Daily")
+    WEEKLY = "weekly", _("Weekly")
+    MONTHLY = "monthly", _("Monthly")
+    QUARTERLY = "quarterly", _("Quarterly")
+    YEARLY = "yearly", _("Yearly")
+    IRREGULAR = "irregular", _("Irregular")
+
+
+class UpdateMode(models.TextChoices):
+    INCREMENTAL = "incremental", _("Incremental")
+    FULL = "full", _("Full")
+
+
+class ResourceFormat(models.TextChoices):
+    FILE = "file", _("Electronic file")
+    SPREADSHEET = "spreadsheet", _("Spreadsheet")
+    DATABASE = "database", _("Database table")
+    IMAGE = "image", _("Image")
+    STREAM = "stream", _("Stream")
+    SELF_DESCRIBING = "self_describing", _("Self-describing format")
+    API = "api", _("Service API")
+
+
+class ShareMethod(models.TextChoices):
+    PLATFORM = "platform", _("Through the sharing platform")
+    API = "api", _("Interface (API)")
+    FILE = "file", _("File download")
+    MEDIA = "media", _("Storage media")
+
+
+class Resource(models.Model):
+    code = models.CharField(_("resource code"), max_length=40, unique=True)
+    provider = models.ForeignKey(
+        Organization, verbose_name=_("provider"), on_delete=models.PROTECT, related_name="resources"
+    )
+    classification = models.ForeignKey(
+        Classification, verbose_name=_("classification"), on_delete=models.PROTECT, related_name="+"
+    )
+    sequence = models.PositiveIntegerField(_("sequence"))
+    published_version = models.OneToOneField(
+        "ResourceVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("catalog resource")
+        verbose_name_plural = _("catalog resources")
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["classification", "sequence"], name="resource_seq_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class ResourceVersion(models.Model):
+    """The content of a catalog entry as filed, reviewed and published."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        AGENCY_APPROVED = "agency_approved", _("Approved by the agency")
+        REVIEWED = "reviewed", _("Reviewed")
+        PUBLISHED = "published", _("Published")
+        RETURNED = "returned", _("Returned for changes")
+        SUPERSEDED = "superseded", _("Superseded")
+        RETIRED = "retired", _("Retired")
+
+    EDITABLE_STATES = (State.DRAFT, State.RETURNED)
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(_("version"))
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.DRAFT)
+    step_deadline = models.DateTimeField(_("deadline of the current step"), null=True, blank=True)
+
+    name = models.CharField(_("resource name"), max_length=200)
+    summary = models.TextField(_("summary"), max_length=2000, blank=True)
+    source_system = models.CharField(_("source information system"), max_length=200, blank=True)
+    themes = models.ManyToManyField(
+        Classification, verbose_name=_("themes"), blank=True, related_name="+"
+    )
+    format = models.CharField(
+        _("format"), max_length=20, choices=ResourceFormat.choices, default=ResourceFormat.DATABASE
+    )
+    grade = models.ForeignKey(
+        Grade, verbose_name=_("security grade"), on_delete=models.PROTECT, related_name="+"
+    )
+    share_type = models.CharField(
+        _("share type"), max_length=16, choices=ShareType.choices, default=ShareType.CONDITIONAL
+    )
+    share_conditions = models.TextField(_("share conditions"), blank=True)
+    share_method = models.CharField(
+        _("share method"), max_length=16, choices=ShareMethod.choices, default=ShareMethod.PLATFORM
+    )
+    share_legal_basis = models.TextField(_("legal basis for not sharing"), blank=True)
+    open_type = models.CharField(
+        _("open type"), max_length=16, choices=OpenType.choices, default=OpenType.NONE
+    )
+    open_conditions = models.TextField(_("open conditions"), blank=True)
+    open_legal_basis = models.TextField(_("legal basis for not opening"), blank=True)
+    operation_eligible = models.BooleanField(_("eligible for authorized operation"), default=False)
+    update_cycle = models.CharField(
+        _("update cycle"), max_length=16, choices=UpdateCycle.choices, default=UpdateCycle.MONTHLY
+    )
+    update_mode = models.CharField(
+        _("update mode"), max_length=16, choices=UpdateMode.choices, default=UpdateMode.FULL
+    )
+    related_resources = models.ManyToManyField(
+        Resource, verbose_name=_("related resources"), blank=True, related_name="+"
+    )
+    change_note = models.CharField(_("what changed"), max_length=200, blank=True)
+
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    history = HistoricalRecords(m2m_fields=[themes, related_resources])
+
+    class Meta:
+        verbose_name = _("resource version")
+        verbose_name_plural = _("resource versions")
+        ordering = ["resource", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["resource", "number"], name="version_number_unique"),
+            # At most one version of a resource is in the works at a time.
+            models.UniqueConstraint(
+                fields=["resource"],
+                condition=models.Q(
+                    state__in=["draft", "submitted", "agency_approved", "reviewed", "returned"]
+                ),
+                name="one_open_version_per_resource",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "step_deadline"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.number}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.state in self.EDITABLE_STATES
+
+
+class DataItem(models.Model):
+    """A column of a resource (信息项)."""
+
+    class DataType(models.TextChoices):
+        C = "C", _("C character string")
+        N = "N", _("N number")
+        Y = "Y", _("Y currency")
+        D = "D", _("D date")
+        T = "T", _("T date and time")
+        L = "L", _("L logical")
+        M = "M", _("M memo (long text)")
+        G = "G", _("G general (binary)")
+        B = "B", _("B binary")
+        I = "I", _("I integer")  # noqa: E741
+        F = "F", _("F floating point")
+
+    version = models.ForeignKey(ResourceVersion, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveSmallIntegerField(_("position"))
+    name = models.CharField(_("item name"), max_length=100)
+    english_name = models.CharField(_("column name"), max_length=64, blank=True)
+    data_type = models.CharField(_("data type"), max_length=1, choices=DataType.choices)
+    length = models.PositiveIntegerField(_("length"), null=True, blank=True)
+    is_key = models.BooleanField(_("key"), default=False)
+    is_update_flag = models.BooleanField(_("update flag"), default=False)
+    nullable = models.BooleanField(_("may be empty"), default=True)
+    grade = models.ForeignKey(
+        Grade, verbose_name=_("item grade"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    masking_rule = models.CharField(_("masking rule"), max_length=100, blank=True)
+    description = models.CharField(_("description"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("data item")
+        verbose_name_plural = _("data items")
+        ordering = ["version", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "position"], name="item_position_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CatalogEntry(models.Model):
+    """The public catalog's read model: one row per published resource."""
+
+    resource = models.OneToOneField(
+        Resource, on_delete=models.CASCADE, primary_key=True, related_name="entry"
+    )
+    version = models.OneToOneField(ResourceVersion, on_delete=models.CASCADE, related_name="+")
+    code = models.CharField(max_length=40)
+    name = models.CharField(max_length=200)
+    summary = models.TextField(blank=True)
+    provider = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    provider_name = models.CharField(max_length=100)
+    division_code = models.CharField(max_length=6)
+    classification = models.ForeignKey(Classification, on_delete=models.PROTECT, related_name="+")
+    share_type = models.CharField(max_length=16, choices=ShareType.choices)
+    open_type = models.CharField(max_length=16, choices=OpenType.choices)
+    grade = models.ForeignKey(Grade, on_delete=models.PROTECT, related_name="+")
+    update_cycle = models.CharField(max_length=16, choices=UpdateCycle.choices)
+    published_at = models.DateTimeField()
+    search = SearchVectorField()
+
+    class Meta:
+        verbose_name = _("catalog entry")
+        verbose_name_plural = _("catalog entries")
+        indexes = [
+            GinIndex(fields=["search"], name="catalog_entry_search_gin"),
+            models.Index(fields=["-published_at"]),
+            models.Index(fields=["provider"]),
+            models.Index(fields=["division_code"]),
+            models.Index(fields=["classification"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

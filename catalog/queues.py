@@ -1,0 +1,71 @@
+"""The catalog's entries in the navigation and in each role's work queue."""
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from wuhan_pdr.accounts.roles import Role, has_role
+from wuhan_pdr.kernel.navigation import NavItem, everyone, register_nav
+from wuhan_pdr.kernel.workqueue import QueueSource, WorkItem, register_queue
+
+from .models import ResourceVersion
+from .permissions import FILER_ROLES, reviewable_providers_q
+
+S = ResourceVersion.State
+QUEUE_LENGTH = 10
+
+
+def _items(qs) -> list[WorkItem]:
+    now = timezone.now()
+    return [
+        WorkItem(
+            title=f"{v.resource.code} {v.name}",
+            url=reverse("catalog:version", kwargs={"pk": v.pk}),
+            state=v.get_state_display(),
+            deadline=v.step_deadline,
+            overdue=bool(v.step_deadline and v.step_deadline < now),
+        )
+        for v in qs.select_related("resource").order_by("step_deadline", "-updated_at")[:QUEUE_LENGTH]
+    ]
+
+
+def _to_fix(user):
+    return _items(
+        ResourceVersion.objects.filter(resource__provider_id=user.organization_id, state__in=[S.DRAFT, S.RETURNED])
+    )
+
+
+def _to_approve(user):
+    return _items(ResourceVersion.objects.filter(resource__provider_id=user.organization_id, state=S.SUBMITTED))
+
+
+def _to_review(user):
+    return _items(
+        ResourceVersion.objects.filter(reviewable_providers_q(user), state__in=[S.AGENCY_APPROVED, S.REVIEWED])
+    )
+
+
+def _files(user) -> bool:
+    return has_role(user, *FILER_ROLES)
+
+
+def _reviews(user) -> bool:
+    return has_role(user, Role.CITY_REVIEWER, Role.DISTRICT_REVIEWER)
+
+
+def register() -> None:
+    register_nav(NavItem("catalog", _("Catalog"), "catalog:list", everyone, order=10))
+    register_nav(NavItem("catalog_mine", _("My resources"), "catalog:mine", _files, order=20))
+    register_nav(NavItem("catalog_review", _("Catalog review"), "catalog:review", _reviews, order=30))
+    register_queue(
+        QueueSource("catalog_to_fix", _("Catalog drafts and returned entries"),
+                    frozenset({Role.AGENCY_STAFF, Role.AGENCY_ADMIN}), _to_fix, order=10)
+    )
+    register_queue(
+        QueueSource("catalog_to_approve", _("Catalog entries to approve"),
+                    frozenset({Role.AGENCY_ADMIN}), _to_approve, order=11)
+    )
+    register_queue(
+        QueueSource("catalog_to_review", _("Catalog entries to review and publish"),
+                    frozenset({Role.CITY_REVIEWER, Role.DISTRICT_REVIEWER}), _to_review, order=12)
+    )

@@ -1,0 +1,237 @@
+"""Reads on the catalog, restricted to what the viewer may see, with a fixed number of
+queries per page whatever the number of rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import BooleanField, Count, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
+
+from security.models import Grade
+from wuhan_pdr.accounts.models import Division, Organization
+
+from . import search
+from .models import (
+    CatalogEntry,
+    Classification,
+    DataItem,
+    OpenType,
+    Resource,
+    ResourceVersion,
+    ShareType,
+    UpdateCycle,
+)
+from .permissions import reviewable_providers_q, versions_visible_q
+
+FACETS = ("provider", "division", "classification", "share_type", "open_type", "grade", "update_cycle")
+_FACET_COLUMNS = {
+    "provider": "provider_id",
+    "division": "division_code",
+    "classification": "classification_id",
+    "share_type": "share_type",
+    "open_type": "open_type",
+    "grade": "grade_id",
+    "update_cycle": "update_cycle",
+}
+
+
+@dataclass
+class CatalogQuery:
+    q: str = ""
+    provider: int | None = None
+    division: str = ""
+    classification: int | None = None
+    share_type: str = ""
+    open_type: str = ""
+    grade: int | None = None
+    update_cycle: str = ""
+
+
+@dataclass
+class FacetValue:
+    value: str
+    label: str
+    count: int
+    selected: bool = False
+
+
+@dataclass
+class CatalogResult:
+    entries: QuerySet[CatalogEntry]
+    total: int
+    facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+
+
+def catalog_entries(params: CatalogQuery) -> QuerySet[CatalogEntry]:
+    """Published entries matching the search and filters, best match first (newest first
+    when there is no search text)."""
+    qs = CatalogEntry.objects.all()
+    tsquery, terms = search.query(params.q)
+    if tsquery:
+        qs = qs.filter(RawSQL("search @@ %s::tsquery", [tsquery], output_field=BooleanField()))
+    for term in terms:
+        qs = qs.filter(Q(name__icontains=term) | Q(summary__icontains=term) | Q(provider_name__icontains=term))
+    if params.provider:
+        qs = qs.filter(provider_id=params.provider)
+    if params.division:
+        qs = qs.filter(division_code=params.division)
+    if params.classification:
+        qs = qs.filter(classification_id=params.classification)
+    if params.share_type:
+        qs = qs.filter(share_type=params.share_type)
+    if params.open_type:
+        qs = qs.filter(open_type=params.open_type)
+    if params.grade:
+        qs = qs.filter(grade_id=params.grade)
+    if params.update_cycle:
+        qs = qs.filter(update_cycle=params.update_cycle)
+    if tsquery:
+        qs = qs.annotate(rank=RawSQL("ts_rank(search, %s::tsquery)", [tsquery])).order_by(
+            "-rank", "-published_at", "pk"
+        )
+    else:
+        qs = qs.order_by("-published_at", "pk")
+    return qs
+
+
+def _facet_counts(qs: QuerySet[CatalogEntry]) -> tuple[int, dict[str, dict[str, int]]]:
+    """The total and per-facet counts of `qs` in one query (GROUPING SETS)."""
+    columns = list(_FACET_COLUMNS.values())
+    sql, params = qs.order_by().values_list(*columns).query.sql_with_params()
+    cols = ", ".join(columns)
+    sets = ", ".join(f"({c})" for c in columns)
+    wrapped = f"SELECT {cols}, count(*) FROM ({sql}) AS t({cols}) GROUP BY GROUPING SETS ({sets}, ())"
+    counts: dict[str, dict[str, int]] = {name: {} for name in _FACET_COLUMNS}
+    total = 0
+    names = list(_FACET_COLUMNS)
+    with connection.cursor() as cur:
+        cur.execute(wrapped, params)
+        for row in cur.fetchall():
+            values, n = row[:-1], row[-1]
+            present = [i for i, v in enumerate(values) if v is not None]
+            if not present:
+                total = n
+            else:
+                i = present[0]
+                counts[names[i]][str(values[i])] = n
+    return total, counts
+
+
+def catalog_search(params: CatalogQuery, *, with_facets: bool = True) -> CatalogResult:
+    qs = catalog_entries(params)
+    if not with_facets:
+        return CatalogResult(entries=qs, total=qs.count())
+    total, counts = _facet_counts(qs)
+    facets = _label_facets(counts, params)
+    return CatalogResult(entries=qs, total=total, facets=facets)
+
+
+def _label_facets(counts: dict[str, dict[str, int]], params: CatalogQuery) -> dict[str, list[FacetValue]]:
+    labels: dict[str, dict[str, str]] = {
+        "share_type": dict(ShareType.choices),
+        "open_type": dict(OpenType.choices),
+        "update_cycle": dict(UpdateCycle.choices),
+    }
+    if counts["provider"]:
+        labels["provider"] = {
+            str(pk): name
+            for pk, name in Organization.objects.filter(pk__in=counts["provider"].keys()).values_list("pk", "name")
+        }
+    if counts["division"]:
+        labels["division"] = dict(
+            Division.objects.filter(code__in=counts["division"].keys()).values_list("code", "name")
+        )
+    if counts["classification"]:
+        labels["classification"] = {
+            str(pk): name
+            for pk, name in Classification.objects.filter(pk__in=counts["classification"].keys()).values_list("pk", "name")
+        }
+    if counts["grade"]:
+        labels["grade"] = {
+            str(g.pk): str(g) for g in Grade.objects.filter(pk__in=counts["grade"].keys())
+        }
+    selected = {
+        "provider": str(params.provider or ""),
+        "division": params.division,
+        "classification": str(params.classification or ""),
+        "share_type": params.share_type,
+        "open_type": params.open_type,
+        "grade": str(params.grade or ""),
+        "update_cycle": params.update_cycle,
+    }
+    out = {}
+    for name, values in counts.items():
+        facet = [
+            FacetValue(value=v, label=labels.get(name, {}).get(v, v), count=n, selected=selected[name] == v)
+            for v, n in values.items()
+        ]
+        facet.sort(key=lambda f: (-f.count, f.label))
+        out[name] = facet[:30]
+    return out
+
+
+def entry_page_rows(entries):
+    """The page's entries with what the list shows, without a query per row."""
+    return entries.select_related("grade", "classification")
+
+
+def resource_public(pk) -> Resource | None:
+    """A published resource with its published version, items and classification."""
+    return (
+        Resource.objects.filter(pk=pk, published_version__isnull=False, retired_at__isnull=True)
+        .select_related(
+            "provider__division",
+            "classification",
+            "published_version__grade",
+            "published_version__created_by",
+        )
+        .prefetch_related(
+            Prefetch("published_version__items", queryset=DataItem.objects.select_related("grade")),
+            "published_version__themes",
+            "published_version__related_resources__published_version",
+        )
+        .first()
+    )
+
+
+def versions_visible_to(user) -> QuerySet[ResourceVersion]:
+    return ResourceVersion.objects.filter(versions_visible_q(user))
+
+
+def my_versions(user, *, q: str = "", state: str = "") -> QuerySet[ResourceVersion]:
+    """The open and latest versions of the viewer's agency's resources."""
+    qs = (
+        ResourceVersion.objects.filter(resource__provider_id=user.organization_id)
+        .exclude(state=ResourceVersion.State.SUPERSEDED)
+        .select_related("resource__classification", "grade", "created_by")
+        .annotate(n_items=Count("items"))
+    )
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(resource__code__icontains=q))
+    if state:
+        qs = qs.filter(state=state)
+    return qs.order_by("-updated_at", "-pk")
+
+
+def review_queue(user, *, state: str = "", q: str = "") -> QuerySet[ResourceVersion]:
+    qs = (
+        ResourceVersion.objects.filter(reviewable_providers_q(user))
+        .filter(state__in=[ResourceVersion.State.AGENCY_APPROVED, ResourceVersion.State.REVIEWED])
+        .select_related("resource__provider", "resource__classification", "grade")
+        .annotate(n_items=Count("items"))
+    )
+    if state:
+        qs = qs.filter(state=state)
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(resource__code__icontains=q) | Q(resource__provider__name__icontains=q))
+    return qs.order_by("step_deadline", "pk")
+
+
+def version_with_items(pk) -> ResourceVersion:
+    return (
+        ResourceVersion.objects.select_related("resource__provider", "grade", "resource__classification")
+        .prefetch_related(Prefetch("items", queryset=DataItem.objects.select_related("grade")), "themes", "related_resources")
+        .get(pk=pk)
+    )

@@ -1,0 +1,335 @@
+"""Writes on the catalog: filing drafts, moving them through review, publishing, revising
+and retiring. Each service takes `acting_user`, checks rights and state first, runs in one
+transaction, and records history and workflow events naming the actor."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from security.models import Grade
+from wuhan_pdr.accounts.models import Organization, User
+from wuhan_pdr.accounts.roles import Role
+from wuhan_pdr.kernel.errors import AccessDenied, DomainError
+from wuhan_pdr.kernel.history import audited_save
+from wuhan_pdr.kernel.notifications import notify
+from wuhan_pdr.kernel.workdays import deadline_after
+
+from . import search
+from .models import CatalogEntry, Classification, DataItem, Resource, ResourceVersion
+from .permissions import can_file_for
+from .rules import Violation, check_resource
+from .workflows import catalog_workflow
+
+S = ResourceVersion.State
+
+VERSION_FIELDS = (
+    "name",
+    "summary",
+    "source_system",
+    "format",
+    "grade",
+    "share_type",
+    "share_conditions",
+    "share_method",
+    "share_legal_basis",
+    "open_type",
+    "open_conditions",
+    "open_legal_basis",
+    "operation_eligible",
+    "update_cycle",
+    "update_mode",
+    "change_note",
+)
+ITEM_FIELDS = (
+    "name",
+    "english_name",
+    "data_type",
+    "length",
+    "is_key",
+    "is_update_flag",
+    "nullable",
+    "grade",
+    "masking_rule",
+    "description",
+)
+
+
+class RulesBroken(DomainError):
+    """The entry breaks field rules; `violations` says which, per field and item row."""
+
+    def __init__(self, violations: list[Violation]):
+        super().__init__(
+            _("The entry cannot be submitted: %(n)d problem(s) to fix.") % {"n": len(violations)}
+        )
+        self.violations = violations
+
+
+def _deadline(step: str):
+    days = settings.CATALOG_STEP_DEADLINES.get(step)
+    return deadline_after(days) if days else None
+
+
+def _next_sequence(classification: Classification) -> int:
+    # Lock the classification row so two filers never draw the same sequence number.
+    Classification.objects.select_for_update().filter(pk=classification.pk).first()
+    last = Resource.objects.filter(classification=classification).aggregate(m=Max("sequence"))["m"]
+    return (last or 0) + 1
+
+
+def _write_items(version: ResourceVersion, items: list[dict]) -> None:
+    version.items.all().delete()
+    DataItem.objects.bulk_create(
+        [
+            DataItem(version=version, position=i + 1, **{k: item.get(k) for k in ITEM_FIELDS if k in item})
+            for i, item in enumerate(items)
+        ]
+    )
+
+
+def _clean_items(items: Iterable[dict]) -> list[dict]:
+    out = []
+    for item in items:
+        row = {k: item.get(k) for k in ITEM_FIELDS}
+        for k in ("name", "english_name", "masking_rule", "description"):
+            row[k] = (row.get(k) or "").strip()
+        for k in ("is_key", "is_update_flag"):
+            row[k] = bool(row.get(k))
+        row["nullable"] = True if row.get("nullable") is None else bool(row["nullable"])
+        out.append(row)
+    return out
+
+
+@transaction.atomic
+def resource_draft_create(
+    *,
+    acting_user: User,
+    provider: Organization,
+    classification: Classification,
+    fields: dict,
+    items: list[dict],
+    themes: Iterable[Classification] = (),
+    related: Iterable[Resource] = (),
+) -> ResourceVersion:
+    """File a new catalog entry as a draft of `provider`. Drafts may be incomplete; the
+    rules are enforced when it is submitted."""
+    if not can_file_for(acting_user, provider):
+        raise AccessDenied(_("You may not file catalog entries for this organization."))
+    sequence = _next_sequence(classification)
+    resource = Resource(
+        code=f"{classification.code}/{sequence:06d}",
+        provider=provider,
+        classification=classification,
+        sequence=sequence,
+        created_by=acting_user,
+    )
+    resource.full_clean()
+    resource.save()
+    version = ResourceVersion(resource=resource, number=1, created_by=acting_user)
+    for name in VERSION_FIELDS:
+        if name in fields:
+            setattr(version, name, fields[name])
+    audited_save(version, acting_user=acting_user, reason="created")
+    version.themes.set(themes)
+    version.related_resources.set(related)
+    _write_items(version, _clean_items(items))
+    return version
+
+
+@transaction.atomic
+def resource_draft_update(
+    *,
+    version: ResourceVersion,
+    acting_user: User,
+    fields: dict,
+    items: list[dict],
+    classification: Classification | None = None,
+    themes: Iterable[Classification] | None = None,
+    related: Iterable[Resource] | None = None,
+) -> ResourceVersion:
+    """Save changes to a draft (or a version returned for changes)."""
+    version = ResourceVersion.objects.select_for_update().select_related("resource__provider").get(pk=version.pk)
+    if not can_file_for(acting_user, version.resource.provider):
+        raise AccessDenied(_("You may not change this catalog entry."))
+    if not version.is_editable:
+        raise DomainError(
+            _("Only a draft or a returned entry can be changed; this one is “%(state)s”.")
+            % {"state": version.get_state_display()}
+        )
+    for name in VERSION_FIELDS:
+        if name in fields:
+            setattr(version, name, fields[name])
+    audited_save(version, acting_user=acting_user, reason="edited")
+    if classification is not None and classification != version.resource.classification:
+        if version.resource.published_version_id:
+            raise DomainError(_("A published resource keeps its classification and code."), field="classification")
+        resource = version.resource
+        resource.classification = classification
+        resource.sequence = _next_sequence(classification)
+        resource.code = f"{classification.code}/{resource.sequence:06d}"
+        resource.save(update_fields=["classification", "sequence", "code"])
+    if themes is not None:
+        version.themes.set(themes)
+    if related is not None:
+        version.related_resources.set([r for r in related if r.pk != version.resource_id])
+    _write_items(version, _clean_items(items))
+    return version
+
+
+def violations_of(version: ResourceVersion, *, complete: bool = True) -> list[Violation]:
+    """The rules a stored version breaks."""
+    data = {name: getattr(version, name) for name in VERSION_FIELDS}
+    items = [{k: getattr(i, k) for k in ITEM_FIELDS} for i in version.items.select_related("grade")]
+    highest = Grade.objects.order_by("-rank").values_list("rank", flat=True).first()
+    return check_resource(data, items, complete=complete, highest_rank=highest)
+
+
+def _agency_admins(org: Organization):
+    return User.objects.filter(organization=org, groups__name=Role.AGENCY_ADMIN, is_active=True)
+
+
+def _reviewers_for(provider: Organization):
+    if provider.kind == Organization.Kind.DISTRICT_AGENCY:
+        return User.objects.filter(
+            organization__kind=Organization.Kind.DISTRICT_BUREAU,
+            organization__division_id=provider.division_id,
+            groups__name=Role.DISTRICT_REVIEWER,
+            is_active=True,
+        )
+    return User.objects.filter(
+        organization__kind=Organization.Kind.CITY_BUREAU, groups__name=Role.CITY_REVIEWER, is_active=True
+    )
+
+
+def _version_url(version: ResourceVersion) -> str:
+    from django.urls import reverse
+
+    return reverse("catalog:version", kwargs={"pk": version.pk})
+
+
+def _write_entry(version: ResourceVersion) -> None:
+    resource = version.resource
+    provider = resource.provider
+    doc = search.document((version.name, "A"), (version.summary, "B"), (provider.name, "C"))
+    CatalogEntry.objects.update_or_create(
+        resource=resource,
+        defaults={
+            "version": version,
+            "code": resource.code,
+            "name": version.name,
+            "summary": version.summary,
+            "provider": provider,
+            "provider_name": provider.name,
+            "division_code": provider.division.code,
+            "classification": resource.classification,
+            "share_type": version.share_type,
+            "open_type": version.open_type,
+            "grade": version.grade,
+            "update_cycle": version.update_cycle,
+            "published_at": version.published_at,
+            "search": RawSQL("%s::tsvector", [doc]),
+        },
+    )
+
+
+@transaction.atomic
+def resource_transition(
+    *, version: ResourceVersion, action: str, acting_user: User, comment: str = ""
+) -> ResourceVersion:
+    """Move a version along the catalog workflow, with the step's side effects: deadlines,
+    notifications to the next actor, and on publication the public catalog entry."""
+    version = (
+        ResourceVersion.objects.select_for_update()
+        .select_related("resource__provider__division", "created_by")
+        .get(pk=version.pk)
+    )
+    catalog_workflow.check(version, action, acting_user=acting_user, comment=comment)
+    provider = version.resource.provider
+    now = timezone.now()
+    recipients: Iterable[User] = ()
+    title = ""
+    if action == "submit":
+        broken = violations_of(version)
+        if broken:
+            raise RulesBroken(broken)
+        version.submitted_at = now
+        version.step_deadline = _deadline("agency_approve")
+        recipients = _agency_admins(provider)
+        title = _("Catalog entry to approve: %(name)s")
+    elif action == "withdraw":
+        version.step_deadline = None
+    elif action == "agency_approve":
+        version.step_deadline = _deadline("review")
+        recipients = _reviewers_for(provider)
+        title = _("Catalog entry to review: %(name)s")
+    elif action in ("agency_return", "review_return"):
+        version.step_deadline = _deadline("fix")
+        recipients = [version.created_by, *_agency_admins(provider)] if action == "review_return" else [version.created_by]
+        title = _("Catalog entry returned for changes: %(name)s")
+    elif action == "review":
+        version.step_deadline = _deadline("publish")
+    elif action == "publish":
+        version.published_at = now
+        version.step_deadline = None
+        recipients = [version.created_by, *_agency_admins(provider)]
+        title = _("Catalog entry published: %(name)s")
+    elif action == "retire":
+        version.step_deadline = None
+        recipients = [version.created_by, *_agency_admins(provider)]
+        title = _("Catalog entry retired: %(name)s")
+
+    catalog_workflow.apply(version, action, acting_user=acting_user, comment=comment)
+
+    resource = version.resource
+    if action == "publish":
+        previous = resource.published_version_id
+        if previous and previous != version.pk:
+            ResourceVersion.objects.filter(pk=previous).update(state=S.SUPERSEDED)
+        resource.published_version = version
+        resource.retired_at = None
+        resource.save(update_fields=["published_version", "retired_at"])
+        _write_entry(version)
+    elif action == "retire":
+        resource.retired_at = now
+        resource.save(update_fields=["retired_at"])
+        CatalogEntry.objects.filter(resource=resource).delete()
+
+    if title:
+        body = comment or ""
+        url = _version_url(version)
+        message = title % {"name": version.name}
+        notify(recipients=[u for u in recipients if u.pk != acting_user.pk], title=message, body=body, url=url)
+    return version
+
+
+@transaction.atomic
+def resource_revise(*, resource: Resource, acting_user: User) -> ResourceVersion:
+    """Start a new version of a published resource as a draft; the published version stays
+    visible until the new one is published."""
+    resource = Resource.objects.select_for_update().select_related("provider").get(pk=resource.pk)
+    if not can_file_for(acting_user, resource.provider):
+        raise AccessDenied(_("You may not revise this catalog entry."))
+    current = resource.published_version
+    if current is None or current.state != S.PUBLISHED:
+        raise DomainError(_("Only a published resource can be revised."))
+    open_version = resource.versions.filter(state__in=[S.DRAFT, S.SUBMITTED, S.AGENCY_APPROVED, S.REVIEWED, S.RETURNED]).first()
+    if open_version is not None:
+        raise DomainError(
+            _("Version %(n)d of this resource is already being revised.") % {"n": open_version.number}
+        )
+    number = resource.versions.aggregate(m=Max("number"))["m"] + 1
+    draft = ResourceVersion(resource=resource, number=number, created_by=acting_user)
+    for name in VERSION_FIELDS:
+        setattr(draft, name, getattr(current, name))
+    draft.change_note = ""
+    audited_save(draft, acting_user=acting_user, reason="revision started")
+    draft.themes.set(current.themes.all())
+    draft.related_resources.set(current.related_resources.all())
+    _write_items(draft, [{k: getattr(i, k) for k in ITEM_FIELDS} for i in current.items.all()])
+    return draft
