@@ -206,7 +206,7 @@ def my_versions(user, *, q: str = "", state: str = "") -> QuerySet[ResourceVersi
     qs = (
         ResourceVersion.objects.filter(resource__provider_id=user.organization_id)
         .exclude(state=ResourceVersion.State.SUPERSEDED)
-        .select_related("resource__classification", "grade", "created_by")
+        .select_related("resource__classification", "resource__provider", "grade", "created_by")
         .annotate(n_items=Count("items"))
     )
     if q:

@@ -74,7 +74,7 @@ def login(page, username: str, password: str) -> None:
     page.goto(page.base_url + "/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
-    page.locator("form [type=submit]").first.click()
+    page.locator("main form [type=submit]").first.click()
     page.wait_for_load_state("domcontentloaded")
 
 
