@@ -135,7 +135,7 @@ prepare: install messages migrate seed static
 # The two commands
 
 .PHONY: run
-run: prepare ## Serve the portal: gunicorn on 127.0.0.1:$(PORT) + Celery worker + beat (Ctrl-C stops all)
+run: prepare ## Serve the portal: gunicorn on 127.0.0.1:PORT (8000) + Celery worker + beat; Ctrl-C stops all
 	@echo "portal on http://127.0.0.1:$(PORT)/ (demo logins: README.md); Ctrl-C stops web, worker and beat"
 	exec honcho start web worker beat
 
