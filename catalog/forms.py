@@ -146,3 +146,53 @@ class TransitionForm(forms.Form):
 class MyResourcesFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
     state = forms.ChoiceField(label=_("State"), required=False, choices=[("", _("All states"))] + ResourceVersion.State.choices)
+
+
+class FeedbackForm(forms.Form):
+    kind = forms.ChoiceField(label=_("What is wrong"))
+    provider = forms.ModelChoiceField(
+        label=_("Agency"),
+        queryset=Organization.objects.filter(kind__in=Organization.AGENCY_KINDS, is_active=True),
+        required=False,
+        help_text=_("For an omission: the agency that should catalogue the missing resource."),
+    )
+    description = forms.CharField(
+        label=_("Description"), max_length=4000, widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("What is missing, outdated or wrong, and where you saw it."),
+    )
+
+    def __init__(self, *args, resource=None, **kwargs):
+        from .models import CatalogFeedback
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = CatalogFeedback.Kind.choices
+        if resource is not None:
+            del self.fields["provider"]
+        else:
+            self.fields["provider"].required = True
+
+
+class FeedbackActionForm(forms.Form):
+    action = forms.CharField(max_length=32)
+    comment = forms.CharField(label=_("Comment"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
+    version = forms.ModelChoiceField(label=_("Adjusted in version"), queryset=ResourceVersion.objects.none(), required=False)
+
+    def __init__(self, *args, versions=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if versions is not None:
+            self.fields["version"].queryset = versions
+
+
+class FeedbackFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    state = forms.ChoiceField(label=_("State"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        from .models import CatalogFeedback
+
+        super().__init__(*args, **kwargs)
+        self.fields["state"].choices = [("", _("All states"))] + CatalogFeedback.State.choices
+
+
+class ReleaseForm(forms.Form):
+    note = forms.CharField(label=_("Note"), required=False, max_length=500)

@@ -288,3 +288,89 @@ class CatalogEntry(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CatalogFeedback(models.Model):
+    """A data requester's report that the catalog misses, outdates or gets wrong something
+    (Art. 14). It reaches the bureau and the provider; the provider answers and adjusts the
+    resource, or the bureau rejects the report with reasons."""
+
+    class Kind(models.TextChoices):
+        OMISSION = "omission", _("Omission: a resource is missing")
+        OUTDATED = "outdated", _("Outdated entry")
+        ERROR = "error", _("Error in the entry")
+        DATA_QUALITY = "data_quality", _("Data quality problem")
+        MISMATCH = "mismatch", _("Mounted data does not match the entry")
+        OTHER = "other", _("Other")
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Waiting for the provider")
+        ANSWERED = "answered", _("Answered by the provider")
+        ADJUSTED = "adjusted", _("Adjusted")
+        REJECTED = "rejected", _("Rejected by the bureau")
+
+    CLOSED_STATES = (State.ADJUSTED, State.REJECTED)
+
+    provider = models.ForeignKey(
+        Organization, verbose_name=_("provider"), on_delete=models.PROTECT, related_name="+"
+    )
+    resource = models.ForeignKey(
+        Resource, verbose_name=_("resource"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="feedback",
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    description = models.TextField(_("description"), max_length=4000)
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requester"), on_delete=models.PROTECT, related_name="+"
+    )
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.OPEN)
+    answer = models.TextField(_("provider's answer"), blank=True, max_length=4000)
+    rejection_reason = models.TextField(_("reasons for rejection"), blank=True, max_length=4000)
+    adjusted_version = models.ForeignKey(
+        ResourceVersion, verbose_name=_("adjusted in version"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="+",
+    )
+    step_deadline = models.DateTimeField(_("deadline of the current step"), null=True, blank=True)
+    created_at = models.DateTimeField(_("reported"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("catalog feedback")
+        verbose_name_plural = _("catalog feedback")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.state in self.CLOSED_STATES
+
+
+class DistrictRelease(models.Model):
+    """A district bureau's dated release of its district's reviewed catalog (Art. 13): the
+    reviewed entries it publishes and a snapshot of every published entry of the district."""
+
+    division = models.ForeignKey(
+        "accounts.Division", verbose_name=_("district"), on_delete=models.PROTECT, related_name="+"
+    )
+    number = models.PositiveIntegerField(_("release number"))
+    released_at = models.DateTimeField(_("released"), auto_now_add=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("released by"), on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    published_now = models.PositiveIntegerField(_("entries published with this release"), default=0)
+    versions = models.ManyToManyField(ResourceVersion, verbose_name=_("entries"), related_name="+")
+
+    class Meta:
+        verbose_name = _("district catalog release")
+        verbose_name_plural = _("district catalog releases")
+        ordering = ["-released_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["division", "number"], name="release_number_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.division.name} #{self.number}"

@@ -98,3 +98,42 @@ def access_version(user, pk) -> ResourceVersion:
     if version is None:
         raise Http404
     return version
+
+
+# --- catalog feedback -------------------------------------------------------------------------
+
+
+def feedback_responder(feedback, user) -> bool:
+    """The provider's staff and data officers answer feedback and adjust the entry."""
+    return can_file_for(user, feedback.provider)
+
+
+def feedback_reviewer(feedback, user) -> bool:
+    """The bureau responsible for the provider decides on feedback."""
+    return reviews_for(user, feedback.provider)
+
+
+def feedback_visible_q(user) -> Q:
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    if has_role(user, Role.AUDITOR):
+        return Q()
+    q = Q(requester_id=user.pk)
+    if user.organization_id and has_role(user, *FILER_ROLES):
+        q |= Q(provider_id=user.organization_id)
+    if has_role(user, Role.CITY_REVIEWER, Role.DISTRICT_REVIEWER):
+        q |= reviewable_providers_q(user, prefix="provider")
+    return q
+
+
+def access_feedback(user, pk):
+    from .models import CatalogFeedback
+
+    feedback = (
+        CatalogFeedback.objects.filter(feedback_visible_q(user), pk=pk)
+        .select_related("provider__division", "resource__published_version", "requester", "adjusted_version")
+        .first()
+    )
+    if feedback is None:
+        raise Http404
+    return feedback

@@ -5,10 +5,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from wuhan_pdr.accounts.roles import Role, has_role
-from wuhan_pdr.kernel.navigation import NavItem, everyone, register_nav
+from wuhan_pdr.kernel.navigation import NavItem, everyone, register_nav, signed_in
 from wuhan_pdr.kernel.workqueue import QueueSource, WorkItem, register_queue
 
-from .models import ResourceVersion
+from .models import CatalogFeedback, ResourceVersion
 from .permissions import FILER_ROLES, reviewable_providers_q
 
 S = ResourceVersion.State
@@ -45,6 +45,32 @@ def _to_review(user):
     )
 
 
+def _feedback_items(qs) -> list[WorkItem]:
+    now = timezone.now()
+    return [
+        WorkItem(
+            title=f"#{f.pk} {f.get_kind_display()} {f.resource.code if f.resource_id else ''}".strip(),
+            url=reverse("catalog:feedback", kwargs={"pk": f.pk}),
+            state=f.get_state_display(),
+            deadline=f.step_deadline,
+            overdue=bool(f.step_deadline and f.step_deadline < now),
+        )
+        for f in qs.select_related("resource").order_by("step_deadline", "pk")[:QUEUE_LENGTH]
+    ]
+
+
+def _feedback_to_answer(user):
+    return _feedback_items(
+        CatalogFeedback.objects.filter(provider_id=user.organization_id, state=CatalogFeedback.State.OPEN)
+    )
+
+
+def _feedback_to_decide(user):
+    return _feedback_items(
+        CatalogFeedback.objects.filter(reviewable_providers_q(user, prefix="provider"), state=CatalogFeedback.State.ANSWERED)
+    )
+
+
 def _files(user) -> bool:
     return has_role(user, *FILER_ROLES)
 
@@ -57,6 +83,16 @@ def register() -> None:
     register_nav(NavItem("catalog", _("Catalog"), "catalog:list", everyone, order=10))
     register_nav(NavItem("catalog_mine", _("My resources"), "catalog:mine", _files, order=20))
     register_nav(NavItem("catalog_review", _("Catalog review"), "catalog:review", _reviews, order=30))
+    register_nav(NavItem("catalog_feedback", _("Feedback"), "catalog:feedback_list", signed_in, order=40))
+    register_nav(NavItem("catalog_releases", _("District releases"), "catalog:releases", everyone, order=45))
+    register_queue(
+        QueueSource("feedback_to_answer", _("Catalog feedback to answer"),
+                    frozenset({Role.AGENCY_STAFF, Role.AGENCY_ADMIN}), _feedback_to_answer, order=13)
+    )
+    register_queue(
+        QueueSource("feedback_to_decide", _("Answered catalog feedback to decide on"),
+                    frozenset({Role.CITY_REVIEWER, Role.DISTRICT_REVIEWER}), _feedback_to_decide, order=14)
+    )
     register_queue(
         QueueSource("catalog_to_fix", _("Catalog drafts and returned entries"),
                     frozenset({Role.AGENCY_STAFF, Role.AGENCY_ADMIN}), _to_fix, order=10)

@@ -236,3 +236,71 @@ def version_with_items(pk) -> ResourceVersion:
         .prefetch_related(Prefetch("items", queryset=DataItem.objects.select_related("grade")), "themes", "related_resources")
         .get(pk=pk)
     )
+
+
+# --- feedback and releases -------------------------------------------------------------------
+
+
+def feedback_list_for(user, *, q: str = "", state: str = ""):
+    from .models import CatalogFeedback
+    from .permissions import feedback_visible_q
+
+    qs = CatalogFeedback.objects.filter(feedback_visible_q(user)).select_related(
+        "provider", "resource", "requester"
+    )
+    if q:
+        qs = qs.filter(Q(description__icontains=q) | Q(resource__code__icontains=q) | Q(provider__name__icontains=q))
+    if state:
+        qs = qs.filter(state=state)
+    return qs.order_by("-created_at", "-pk")
+
+
+def release_overview():
+    """For each Wuhan district: its latest release, and the count of its published entries."""
+    from .models import DistrictRelease
+
+    districts = list(Division.objects.filter(level=Division.Level.DISTRICT, code__startswith="4201"))
+    latest = {
+        r.division_id: r
+        for r in DistrictRelease.objects.filter(division__in=districts)
+        .select_related("released_by")
+        .order_by("division_id", "-number")
+        .distinct("division_id")
+    }
+    sizes = dict(
+        DistrictRelease.versions.through.objects.filter(districtrelease_id__in=[r.pk for r in latest.values()])
+        .values_list("districtrelease_id")
+        .annotate(n=Count("pk"))
+        .values_list("districtrelease_id", "n")
+    )
+    for r in latest.values():
+        r.n = sizes.get(r.pk, 0)
+    published = dict(
+        ResourceVersion.objects.filter(
+            state=ResourceVersion.State.PUBLISHED,
+            resource__provider__kind=Organization.Kind.DISTRICT_AGENCY,
+        )
+        .values_list("resource__provider__division_id")
+        .annotate(n=Count("pk"))
+        .values_list("resource__provider__division_id", "n")
+    )
+    return [(d, latest.get(d.pk), published.get(d.pk, 0)) for d in districts]
+
+
+def release_detail(pk):
+    from .models import DistrictRelease
+
+    return (
+        DistrictRelease.objects.filter(pk=pk)
+        .select_related("division", "released_by")
+        .prefetch_related(Prefetch("versions", queryset=ResourceVersion.objects.select_related("resource__provider", "grade").order_by("resource__code")))
+        .first()
+    )
+
+
+def reviewed_waiting_in_district(division) -> int:
+    return ResourceVersion.objects.filter(
+        state=ResourceVersion.State.REVIEWED,
+        resource__provider__kind=Organization.Kind.DISTRICT_AGENCY,
+        resource__provider__division=division,
+    ).count()

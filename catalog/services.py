@@ -22,10 +22,18 @@ from wuhan_pdr.kernel.notifications import notify
 from wuhan_pdr.kernel.workdays import deadline_after
 
 from . import search
-from .models import CatalogEntry, Classification, DataItem, Resource, ResourceVersion
+from .models import (
+    CatalogEntry,
+    CatalogFeedback,
+    Classification,
+    DataItem,
+    DistrictRelease,
+    Resource,
+    ResourceVersion,
+)
 from .permissions import can_file_for
 from .rules import Violation, check_resource
-from .workflows import catalog_workflow
+from .workflows import catalog_workflow, feedback_workflow
 
 S = ResourceVersion.State
 
@@ -333,3 +341,139 @@ def resource_revise(*, resource: Resource, acting_user: User) -> ResourceVersion
     draft.related_resources.set(current.related_resources.all())
     _write_items(draft, [{k: getattr(i, k) for k in ITEM_FIELDS} for i in current.items.all()])
     return draft
+
+
+# --- catalog feedback (Art. 14) -------------------------------------------------------------
+
+
+@transaction.atomic
+def feedback_create(
+    *,
+    acting_user: User,
+    kind: str,
+    description: str,
+    resource: Resource | None = None,
+    provider: Organization | None = None,
+) -> CatalogFeedback:
+    """Report a problem with a catalog entry, or an omission by a provider. It reaches the
+    provider's filers and the reviewing bureau."""
+    if not acting_user.is_authenticated or not acting_user.is_active:
+        raise AccessDenied(_("Please log in to send feedback."))
+    if resource is not None:
+        if resource.published_version_id is None or resource.retired_at is not None:
+            raise DomainError(_("Feedback can only concern a published resource."), field="resource")
+        provider = resource.provider
+    if provider is None or not provider.is_agency:
+        raise DomainError(_("Choose the agency the feedback is about."), field="provider")
+    if not (description or "").strip():
+        raise DomainError(_("Describe the problem."), field="description")
+    feedback = CatalogFeedback(
+        provider=provider,
+        resource=resource,
+        kind=kind,
+        description=description.strip(),
+        requester=acting_user,
+        step_deadline=_deadline("feedback_answer"),
+    )
+    audited_save(feedback, acting_user=acting_user, reason="reported")
+    recipients = [*_filers_of(provider), *_reviewers_for(provider)]
+    notify(
+        recipients=[u for u in recipients if u.pk != acting_user.pk],
+        title=_("New catalog feedback: %(kind)s") % {"kind": feedback.get_kind_display()},
+        body=feedback.description[:500],
+        url=_feedback_url(feedback),
+    )
+    return feedback
+
+
+def _filers_of(org: Organization):
+    return User.objects.filter(
+        organization=org, groups__name__in=[Role.AGENCY_STAFF, Role.AGENCY_ADMIN], is_active=True
+    ).distinct()
+
+
+def _feedback_url(feedback: CatalogFeedback) -> str:
+    from django.urls import reverse
+
+    return reverse("catalog:feedback", kwargs={"pk": feedback.pk})
+
+
+@transaction.atomic
+def feedback_transition(
+    *,
+    feedback: CatalogFeedback,
+    action: str,
+    acting_user: User,
+    comment: str = "",
+    version: ResourceVersion | None = None,
+) -> CatalogFeedback:
+    """Answer, adjust (linking the new version) or reject a feedback report."""
+    feedback = CatalogFeedback.objects.select_for_update().select_related("provider", "requester").get(pk=feedback.pk)
+    feedback_workflow.check(feedback, action, acting_user=acting_user, comment=comment)
+    if action == "answer":
+        feedback.answer = comment.strip()
+        feedback.step_deadline = _deadline("feedback_adjust")
+        title = _("Your catalog feedback was answered")
+        recipients = [feedback.requester, *_reviewers_for(feedback.provider)]
+    elif action == "adjust":
+        if version is None:
+            raise DomainError(_("Choose the version that adjusts the entry."), field="version")
+        if version.resource.provider_id != feedback.provider_id or (
+            feedback.resource_id and version.resource_id != feedback.resource_id
+        ):
+            raise DomainError(_("That version belongs to another resource."), field="version")
+        if version.created_at < feedback.created_at:
+            raise DomainError(_("Link a version made after the feedback was sent."), field="version")
+        feedback.adjusted_version = version
+        if comment.strip():
+            feedback.answer = comment.strip()
+        feedback.step_deadline = None
+        title = _("The catalog was adjusted after your feedback")
+        recipients = [feedback.requester, *_reviewers_for(feedback.provider)]
+    else:  # reject
+        feedback.rejection_reason = comment.strip()
+        feedback.step_deadline = None
+        title = _("Your catalog feedback was rejected")
+        recipients = [feedback.requester, *_filers_of(feedback.provider)]
+    feedback_workflow.apply(feedback, action, acting_user=acting_user, comment=comment)
+    notify(
+        recipients=[u for u in recipients if u.pk != acting_user.pk],
+        title=title,
+        body=comment[:500],
+        url=_feedback_url(feedback),
+    )
+    return feedback
+
+
+# --- district releases (Art. 13) ------------------------------------------------------------
+
+
+@transaction.atomic
+def district_release_publish(*, acting_user: User, note: str = "") -> DistrictRelease:
+    """Publish the district's reviewed entries and record a dated release of its catalog."""
+    org = acting_user.organization
+    if not (
+        acting_user.is_authenticated
+        and org is not None
+        and org.kind == Organization.Kind.DISTRICT_BUREAU
+        and acting_user.groups.filter(name=Role.DISTRICT_REVIEWER).exists()
+    ):
+        raise AccessDenied(_("Only a district bureau's reviewer releases its district's catalog."))
+    division = org.division
+    district_q = dict(
+        resource__provider__kind=Organization.Kind.DISTRICT_AGENCY,
+        resource__provider__division=division,
+    )
+    waiting = list(ResourceVersion.objects.filter(state=S.REVIEWED, **district_q).values_list("pk", flat=True))
+    for pk in waiting:
+        resource_transition(
+            version=ResourceVersion(pk=pk), action="publish", acting_user=acting_user,
+            comment=note or _("Published with the district release."),
+        )
+    number = (DistrictRelease.objects.filter(division=division).aggregate(m=Max("number"))["m"] or 0) + 1
+    release = DistrictRelease.objects.create(
+        division=division, number=number, released_by=acting_user, note=note.strip()[:500],
+        published_now=len(waiting),
+    )
+    release.versions.set(ResourceVersion.objects.filter(state=S.PUBLISHED, **district_q))
+    return release

@@ -16,4 +16,9 @@ urlpatterns = [
     path("versions/<int:pk>/action/", views.version_action, name="version_action"),
     path("mine/", views.my_resources, name="mine"),
     path("review/", views.review_list, name="review"),
+    path("feedback/", views.feedback_list, name="feedback_list"),
+    path("feedback/new/", views.feedback_create, name="feedback_create"),
+    path("feedback/<int:pk>/", views.feedback_detail, name="feedback"),
+    path("releases/", views.release_list, name="releases"),
+    path("releases/<int:pk>/", views.release_detail, name="release"),
 ]

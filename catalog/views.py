@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from wuhan_pdr.accounts.roles import Role, has_role
 from wuhan_pdr.kernel.errors import DomainError
 from wuhan_pdr.kernel.excel import stream_workbook
+from wuhan_pdr.kernel.forms import add_domain_error
 from wuhan_pdr.kernel.pagination import KnownCountPaginator
 from wuhan_pdr.kernel.workflow import events_for
 
@@ -25,13 +26,17 @@ from .diff import version_diff
 from .forms import (
     CatalogSearchForm,
     DataItemFormSet,
+    FeedbackActionForm,
+    FeedbackFilterForm,
+    FeedbackForm,
     MyResourcesFilterForm,
+    ReleaseForm,
     ResourceVersionForm,
     TransitionForm,
 )
 from .models import DataItem, Resource, ResourceVersion
-from .permissions import FILER_ROLES, access_version, can_file_for, reviews_for
-from .workflows import catalog_workflow
+from .permissions import FILER_ROLES, access_feedback, access_version, can_file_for, reviews_for
+from .workflows import catalog_workflow, feedback_workflow
 
 PAGE_SIZE = 20
 EXPORT_MAX_ROWS = 100_000
@@ -385,3 +390,126 @@ def review_list(request):
     qs = selectors.review_queue(request.user, state=d.get("state", ""), q=d.get("q", ""))
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "catalog/review_list.html", {"form": form, "page_obj": page, "querystring": _querystring(request), "now": timezone.now()})
+
+
+# --- catalog feedback (Art. 14) -------------------------------------------------------------
+
+
+@login_required
+def feedback_create(request):
+    resource = None
+    if request.GET.get("resource", "").isdigit() or request.POST.get("resource", "").isdigit():
+        resource = selectors.resource_public(request.GET.get("resource") or request.POST.get("resource"))
+        if resource is None:
+            raise Http404
+    form = FeedbackForm(request.POST or None, resource=resource)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            feedback = services.feedback_create(
+                acting_user=request.user,
+                kind=d["kind"],
+                description=d["description"],
+                resource=resource,
+                provider=d.get("provider"),
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Thank you. The provider and the data bureau have your feedback."))
+            return redirect("catalog:feedback", pk=feedback.pk)
+    return render(request, "catalog/feedback_form.html", {"form": form, "resource": resource})
+
+
+@login_required
+def feedback_list(request):
+    form = FeedbackFilterForm(request.GET or None)
+    d = form.cleaned_data if form.is_valid() else {}
+    qs = selectors.feedback_list_for(request.user, q=d.get("q", ""), state=d.get("state", ""))
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "catalog/feedback_list.html", {"form": form, "page_obj": page})
+
+
+def _adjust_versions(feedback):
+    qs = ResourceVersion.objects.filter(resource__provider=feedback.provider, created_at__gte=feedback.created_at)
+    if feedback.resource_id:
+        qs = qs.filter(resource_id=feedback.resource_id)
+    return qs.select_related("resource").order_by("-created_at")
+
+
+@login_required
+def feedback_detail(request, pk: int):
+    feedback = access_feedback(request.user, pk)
+    versions = _adjust_versions(feedback)
+    form = FeedbackActionForm(request.POST or None, versions=versions)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.feedback_transition(
+                    feedback=feedback,
+                    action=form.cleaned_data["action"],
+                    acting_user=request.user,
+                    comment=form.cleaned_data["comment"],
+                    version=form.cleaned_data.get("version"),
+                )
+            except DomainError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("catalog:feedback", pk=feedback.pk)
+        else:
+            messages.error(request, _("The action could not be read. Please try again."))
+    return render(
+        request,
+        "catalog/feedback_detail.html",
+        {
+            "feedback": feedback,
+            "actions": feedback_workflow.available_to(feedback, request.user),
+            "events": events_for(feedback),
+            "form": form,
+            "versions": versions,
+        },
+    )
+
+
+# --- district releases (Art. 13) ------------------------------------------------------------
+
+
+def release_list(request):
+    """The city view: every district's latest release of its catalog."""
+    user = request.user
+    own_division = None
+    waiting = 0
+    if has_role(user, Role.DISTRICT_REVIEWER) and user.organization and user.organization.kind == "district_bureau":
+        own_division = user.organization.division
+        waiting = selectors.reviewed_waiting_in_district(own_division)
+    form = ReleaseForm(request.POST or None)
+    if request.method == "POST":
+        if own_division is None:
+            raise Http404
+        if form.is_valid():
+            try:
+                release = services.district_release_publish(acting_user=user, note=form.cleaned_data["note"])
+            except DomainError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(
+                    request,
+                    _("Release %(n)d of %(district)s published with %(count)d entries.")
+                    % {"n": release.number, "district": release.division.name, "count": release.versions.count()},
+                )
+                return redirect("catalog:release", pk=release.pk)
+    rows = selectors.release_overview()
+    return render(
+        request,
+        "catalog/release_list.html",
+        {"rows": rows, "own_division": own_division, "waiting": waiting, "form": form,
+         "total": sum(n for _, _, n in rows)},
+    )
+
+
+def release_detail(request, pk: int):
+    release = selectors.release_detail(pk)
+    if release is None:
+        raise Http404
+    return render(request, "catalog/release_detail.html", {"release": release})

@@ -5,8 +5,14 @@ from django.utils.translation import gettext_lazy as _
 
 from wuhan_pdr.kernel.workflow import Transition, Workflow
 
-from .models import ResourceVersion
-from .permissions import can_file_for, is_agency_admin_of, reviews_for
+from .models import CatalogFeedback, ResourceVersion
+from .permissions import (
+    can_file_for,
+    feedback_responder,
+    feedback_reviewer,
+    is_agency_admin_of,
+    reviews_for,
+)
 
 S = ResourceVersion.State
 
@@ -56,5 +62,21 @@ catalog_workflow = Workflow(
             _reviewer,
             comment_required=True,
         ),
+    ]
+)
+
+
+# --- catalog feedback (Art. 14) -------------------------------------------------------------
+
+F = CatalogFeedback.State
+
+feedback_workflow = Workflow(
+    transitions=[
+        Transition("answer", frozenset({F.OPEN}), F.ANSWERED, _("Answer"), feedback_responder,
+                   comment_required=True),
+        Transition("adjust", frozenset({F.OPEN, F.ANSWERED}), F.ADJUSTED, _("Adjusted: link the new version"),
+                   feedback_responder),
+        Transition("reject", frozenset({F.OPEN, F.ANSWERED}), F.REJECTED, _("Reject with reasons"),
+                   feedback_reviewer, comment_required=True),
     ]
 )

@@ -224,6 +224,8 @@ CATALOG_STEP_DEADLINES = {
     "review": env.int("CATALOG_DAYS_REVIEW", 10),
     "publish": env.int("CATALOG_DAYS_PUBLISH", 5),
     "fix": env.int("CATALOG_DAYS_FIX", 10),
+    "feedback_answer": env.int("CATALOG_DAYS_FEEDBACK_ANSWER", 5),
+    "feedback_adjust": env.int("CATALOG_DAYS_FEEDBACK_ADJUST", 10),
 }
 
 LOGGING = {
