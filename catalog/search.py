@@ -16,20 +16,23 @@ WORD = re.compile(r"[0-9a-z]+")
 MAX_POSITION = 16383
 
 
+_RUNS = re.compile(f"{CJK_RUN.pattern}|{WORD.pattern}")
+
+
+def _run_tokens(run: str) -> list[str]:
+    if CJK_RUN.fullmatch(run):
+        if len(run) == 1:
+            return [run]
+        return [run[i : i + 2] for i in range(len(run) - 1)]
+    return [run[:100]]
+
+
 def tokens(text: str) -> list[str]:
     """The index terms of `text`: character bigrams of Chinese runs (a lone character stays
     itself) and Latin words and numbers, lower-cased, in order of appearance."""
     out: list[str] = []
-    text = (text or "").lower()
-    for match in re.finditer(f"{CJK_RUN.pattern}|{WORD.pattern}", text):
-        run = match.group(0)
-        if CJK_RUN.fullmatch(run):
-            if len(run) == 1:
-                out.append(run)
-            else:
-                out.extend(run[i : i + 2] for i in range(len(run) - 1))
-        else:
-            out.append(run[:100])
+    for match in _RUNS.finditer((text or "").lower()):
+        out.extend(_run_tokens(match.group(0)))
     return out
 
 
@@ -38,25 +41,42 @@ def document(*parts: tuple[str, str]) -> str:
     lexemes: dict[str, list[str]] = {}
     position = 0
     for text, weight in parts:
-        for tok in tokens(text):
-            position = min(position + 1, MAX_POSITION)
-            lexemes.setdefault(tok, []).append(f"{position}{weight}")
+        previous_end = -1
+        for match in _RUNS.finditer((text or "").lower()):
+            # A gap between runs (and between parts) keeps a phrase query from matching
+            # across a punctuation mark or from the end of the name into the summary.
+            if previous_end != -1 and match.start() != previous_end:
+                position += 1
+            previous_end = match.end()
+            for tok in _run_tokens(match.group(0)):
+                position = min(position + 1, MAX_POSITION)
+                lexemes.setdefault(tok, []).append(f"{position}{weight}")
+        position += 1
     return " ".join(f"'{tok}':{','.join(p[:256])}" for tok, p in lexemes.items())
 
 
 def query(q: str) -> tuple[str | None, list[str]]:
-    """(tsquery literal or None, the terms to confirm by substring) for a search box input.
+    """(tsquery literal or None, the terms the index cannot answer) for a search box input.
 
-    None means the input has no indexable term (e.g. one Chinese character): the caller
-    falls back to a substring filter alone.
+    Each whitespace-separated term becomes a phrase of its bigrams (`'户籍' <-> '籍人' <->
+    '人口'`): adjacent positions, so the index answers exactly "contains this substring".
+    Terms the index cannot answer - a lone Chinese character, or a term whose Chinese runs
+    are broken by punctuation - are returned for the caller to check by substring.
     """
     terms = [t for t in (q or "").split() if t][:10]
-    toks: list[str] = []
+    phrases: list[str] = []
+    unindexed: list[str] = []
     for term in terms:
-        term_tokens = tokens(term)
-        if any(len(t) == 1 and CJK_RUN.fullmatch(t) for t in term_tokens):
-            continue  # a single character is not indexed; the substring check does it
-        toks.extend(term_tokens)
-    toks = list(dict.fromkeys(toks))
-    tsquery = " & ".join(f"'{t}'" for t in toks) if toks else None
-    return tsquery, terms
+        runs = _RUNS.findall(term.lower())
+        if not runs:
+            continue  # punctuation only: matches nothing useful, ignore it
+        if len(runs) > 1 and "".join(runs) != term.lower():
+            unindexed.append(term)
+            continue
+        toks = [t for run in runs for t in _run_tokens(run)]
+        if any(len(t) == 1 and CJK_RUN.fullmatch(t) for t in toks):
+            unindexed.append(term)
+            continue
+        phrases.append("(" + " <-> ".join(f"'{t}'" for t in toks) + ")")
+    tsquery = " & ".join(dict.fromkeys(phrases)) if phrases else None
+    return tsquery, unindexed

@@ -3,8 +3,11 @@ queries per page whatever the number of rows."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+from dataclasses import asdict, dataclass, field
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import BooleanField, Count, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
@@ -68,10 +71,10 @@ def catalog_entries(params: CatalogQuery) -> QuerySet[CatalogEntry]:
     """Published entries matching the search and filters, best match first (newest first
     when there is no search text)."""
     qs = CatalogEntry.objects.all()
-    tsquery, terms = search.query(params.q)
+    tsquery, unindexed = search.query(params.q)
     if tsquery:
         qs = qs.filter(RawSQL("search @@ %s::tsquery", [tsquery], output_field=BooleanField()))
-    for term in terms:
+    for term in unindexed:
         qs = qs.filter(Q(name__icontains=term) | Q(summary__icontains=term) | Q(provider_name__icontains=term))
     if params.provider:
         qs = qs.filter(provider_id=params.provider)
@@ -120,11 +123,38 @@ def _facet_counts(qs: QuerySet[CatalogEntry]) -> tuple[int, dict[str, dict[str, 
     return total, counts
 
 
+GENERATION_KEY = "catalog:generation"
+
+
+def catalog_changed() -> None:
+    """Called after a publication or retirement commits: cached facet counts are stale."""
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:
+        cache.set(GENERATION_KEY, 1, timeout=None)
+
+
+def _cached_facet_counts(qs: QuerySet[CatalogEntry], params: CatalogQuery):
+    """Facet counts are the costly part of a broad search (the landing page counts every
+    published entry); they are cached per search until the catalog next changes."""
+    seconds = settings.CATALOG_FACET_CACHE_SECONDS
+    if not seconds:
+        return _facet_counts(qs)
+    generation = cache.get_or_set(GENERATION_KEY, 1, timeout=None)
+    digest = hashlib.sha1(repr(sorted(asdict(params).items())).encode(), usedforsecurity=False).hexdigest()
+    key = f"catalog:facets:{generation}:{digest}"
+    found = cache.get(key)
+    if found is None:
+        found = _facet_counts(qs)
+        cache.set(key, found, timeout=seconds)
+    return found
+
+
 def catalog_search(params: CatalogQuery, *, with_facets: bool = True) -> CatalogResult:
     qs = catalog_entries(params)
     if not with_facets:
         return CatalogResult(entries=qs, total=qs.count())
-    total, counts = _facet_counts(qs)
+    total, counts = _cached_facet_counts(qs, params)
     facets = _label_facets(counts, params)
     return CatalogResult(entries=qs, total=total, facets=facets)
 

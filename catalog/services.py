@@ -21,7 +21,7 @@ from wuhan_pdr.kernel.history import audited_save
 from wuhan_pdr.kernel.notifications import notify
 from wuhan_pdr.kernel.workdays import deadline_after
 
-from . import search
+from . import search, selectors
 from .models import (
     CatalogEntry,
     CatalogFeedback,
@@ -295,6 +295,8 @@ def resource_transition(
     catalog_workflow.apply(version, action, acting_user=acting_user, comment=comment)
 
     resource = version.resource
+    if action in ("publish", "retire"):
+        transaction.on_commit(selectors.catalog_changed)
     if action == "publish":
         previous = resource.published_version_id
         if previous and previous != version.pk:

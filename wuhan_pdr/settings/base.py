@@ -228,6 +228,9 @@ CATALOG_STEP_DEADLINES = {
     "feedback_adjust": env.int("CATALOG_DAYS_FEEDBACK_ADJUST", 10),
 }
 
+# Facet counts of catalog searches are cached until the catalog changes (0 turns it off).
+CATALOG_FACET_CACHE_SECONDS = env.int("CATALOG_FACET_CACHE_SECONDS", 600)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
