@@ -133,7 +133,6 @@ def resource_detail(request, pk: int):
             "items": list(version.items.all()),
             "items_visible": _items_detail_visible(request.user, version),
             "can_revise": viewer_files,
-            "can_see_versions": viewer_files or reviews_for(request.user, resource.provider) or has_role(request.user, Role.AUDITOR),
         },
     )
 
@@ -280,7 +279,6 @@ def version_edit(request, pk: int):
 # --- one version: its content, its moves, its history -------------------------------------
 
 
-@login_required
 def version_detail(request, pk: int):
     version = access_version(request.user, pk)
     version = selectors.version_with_items(version.pk)
@@ -292,6 +290,13 @@ def version_detail(request, pk: int):
     )
     changes = version_diff(previous, version) if previous else None
     actions = catalog_workflow.available_to(version, request.user)
+    provider = version.resource.provider
+    # Review comments and who handled the entry are for the people in the workflow.
+    insider = (
+        can_file_for(request.user, provider)
+        or reviews_for(request.user, provider)
+        or has_role(request.user, Role.AUDITOR)
+    )
     return render(
         request,
         "catalog/version_detail.html",
@@ -301,7 +306,8 @@ def version_detail(request, pk: int):
             "items": list(version.items.all()),
             "items_visible": _items_detail_visible(request.user, version),
             "actions": actions,
-            "events": events_for(version),
+            "events": events_for(version) if insider else None,
+            "insider": insider,
             "violations": services.violations_of(version) if version.is_editable else [],
             "can_edit": version.is_editable and can_file_for(request.user, version.resource.provider),
             "previous": previous,
@@ -353,7 +359,6 @@ def resource_revise(request, pk: int):
     return redirect("catalog:version_edit", pk=draft.pk)
 
 
-@login_required
 def resource_versions(request, pk: int):
     """Every version of a resource the viewer may see, newest first."""
     versions = list(
