@@ -28,6 +28,7 @@ from .models import (
 )
 from .permissions import reviewable_providers_q, versions_visible_q
 
+FACET_VALUES_SHOWN = 12
 FACETS = ("provider", "division", "classification", "share_type", "open_type", "grade", "update_cycle")
 _FACET_COLUMNS = {
     "provider": "provider_id",
@@ -199,7 +200,7 @@ def _label_facets(counts: dict[str, dict[str, int]], params: CatalogQuery) -> di
             for v, n in values.items()
         ]
         facet.sort(key=lambda f: (-f.count, f.label))
-        out[name] = facet[:30]
+        out[name] = facet[:FACET_VALUES_SHOWN]
     return out
 
 
