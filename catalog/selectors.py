@@ -200,7 +200,7 @@ def _label_facets(counts: dict[str, dict[str, int]], params: CatalogQuery) -> di
             for v, n in values.items()
         ]
         facet.sort(key=lambda f: (-f.count, f.label))
-        out[name] = facet[:FACET_VALUES_SHOWN]
+        out[name] = facet[:FACET_VALUES_SHOWN] + [f for f in facet[FACET_VALUES_SHOWN:] if f.selected]
     return out
 
 
