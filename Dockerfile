@@ -38,4 +38,5 @@ RUN useradd --system --uid 10001 --home-dir /app app \
 USER app
 
 EXPOSE 8000
-CMD ["sh", "-c", "exec gunicorn wuhan_pdr.wsgi --bind 0.0.0.0:${PORT} --workers 2 --access-logfile -"]
+# --no-control-socket: gunicorn 27 would otherwise open a control socket under $HOME.
+CMD ["sh", "-c", "exec gunicorn wuhan_pdr.wsgi --bind 0.0.0.0:${PORT} --workers 2 --access-logfile - --no-control-socket"]
