@@ -1,10 +1,11 @@
-"""Demo catalog: some eighty published resources of city and district agencies, and entries
+"""Demo catalog: some seventy published resources of city and district agencies, and entries
 of 武汉市民政局 (the demo agency staff's agency) waiting in every workflow state, so that each
 demo role has work in its queue.
 
 Everything goes through the catalog services, acted by users who hold the right roles: the
 provider's staff files and submits, its data officer approves, the responsible reviewer (city
-bureau, or the district bureau of a district agency) reviews, publishes, returns and retires.
+bureau, or the district bureau of a district agency) reviews, publishes, returns and retires;
+a district bureau publishes its district's reviewed entries with a district release.
 Agencies without demo users get a filer `demo_staff_<slug>` and a data officer
 `demo_admin_<slug>`; districts other than 江岸区 get `demo_district_reviewer_<division code>`.
 
@@ -18,7 +19,7 @@ Resources are rows `(agency, name, summary, classification, system, policy, item
   I(ncremental) / F(ull) and the format db/api/xls/file/img/stream/json;
 - items: space-separated `column:名称:TYPE[length][:flags[:masking rule]]`, flags K (key),
   U (update flag), R (required); `@name` expands a common item from COMMON_ITEMS;
-- extra: flow (see FLOWS), comment, themes, share_basis, open_basis, share_conditions,
+- extra: flow (see FLOWS), comment, share_basis, open_basis, share_conditions,
   open_conditions, op (eligible for authorized operation), change (note, item) for revisions.
 """
 
@@ -50,6 +51,7 @@ from .models import (
 from .services import (
     ITEM_FIELDS,
     RulesBroken,
+    district_release_publish,
     resource_draft_create,
     resource_draft_update,
     resource_revise,
@@ -105,8 +107,12 @@ FORMAT = {
     "json": ResourceFormat.SELF_DESCRIBING,
 }
 
-SHARE_CONDITIONS = "仅限政务部门为履行法定职责使用,经提供部门审核同意后通过共享平台按需调用,不得转交第三方。"
-OPEN_CONDITIONS = "申请人签署数据利用协议并说明用途,经提供部门审核同意后在开放平台受控环境中使用脱敏数据。"
+SHARE_CONDITIONS = (
+    "仅限政务部门为履行法定职责使用,经提供部门审核同意后通过共享平台按需调用,不得转交第三方。"
+)
+OPEN_CONDITIONS = (
+    "申请人签署数据利用协议并说明用途,经提供部门审核同意后在开放平台受控环境中使用脱敏数据。"
+)
 PERSONAL_BASIS = "《中华人民共和国个人信息保护法》第十三条、第二十八条"
 SECURITY_BASIS = "《中华人民共和国数据安全法》第二十一条"
 
@@ -160,8 +166,6 @@ RESOURCES = [
     ("民政", "收养登记信息", "本市办理的收养登记、解除收养关系登记信息。", "101", "收养登记管理信息系统", "L4 N N ir I db",
      "djbh:登记编号:C30:K syrsfhm:收养人公民身份号码:C18:R:保留前6位和后4位 syrxm:收养人姓名:C50::保留姓氏 bsyrxm:被收养人姓名:C50::保留姓氏 djlx:登记类型:C2 djrq:登记日期:D @gxsj",
      {"share_basis": "《中华人民共和国民法典》第一千一百一十条", "open_basis": "《中华人民共和国民法典》第一千一百一十条;《中华人民共和国个人信息保护法》第十三条"}),
-    ("民政", "特困人员供养信息", "全市特困人员的认定、供养方式和基本生活标准发放信息。", "203", "湖北省社会救助信息系统", "L3 C N m I db",
-     "rybh:人员编号:C30:K @sfz @xm gyfs:供养方式:C2 zlnl:生活自理能力:C2 gyje:月供养金额:N12 rdrq:认定日期:D @gxsj"),
     ("民政", "地名信息", "全市标准地名的名称、类别、罗马字母拼写和地理位置信息。", "103", "地名信息管理系统", "L1 U U ir F json",
      "dmdm:地名代码:C20:K bzmc:标准名称:C100:R lmzmpx:罗马字母拼写:C200 dmlb:地名类别:C4 @qh jd:中心点经度:F wd:中心点纬度:F mmly:命名由来:M",
      {"op": True}),
@@ -199,14 +203,10 @@ RESOURCES = [
      "grbh:个人编号:C20:K @sfz @xm cbdw:参保单位名称:C200 xz:险种类型:C3 cbzt:参保状态:C2 cbrq:参保日期:D jfjs:缴费基数:N12 @gxsj"),
     ("人社", "养老保险待遇领取信息", "企业职工基本养老保险待遇领取人员的待遇类别、月待遇金额和发放状态。", "203", "武汉市社会保险信息系统", "L3 C N m I db",
      "grbh:个人编号:C20:K @sfz @xm dylb:待遇类别:C2 ydyje:月待遇金额:N12 ksffrq:开始发放日期:D ffzt:发放状态:C2 @gxsj"),
-    ("人社", "失业保险金领取信息", "失业保险金申领人员的领取期限、标准和领取状态信息。", "203", "武汉市社会保险信息系统", "L3 C N m I db",
-     "sqbh:申领编号:C30:K @sfz @xm lqqx:领取期限(月):I ybz:月领取标准:N10 ksrq:开始日期:D @gxsj"),
     ("人社", "人力资源服务机构信息", "取得人力资源服务许可或备案的经营性人力资源服务机构信息。", "102", "人力资源市场管理系统", "L1 U U m F db",
      "xkzbh:许可证编号:C30:K @xydm jgmc:机构名称:C200:R @dz fwfw:服务范围:C500 yxqz:有效期至:D"),
     ("人社", "职业技能等级证书信息", "本市评价机构颁发的职业技能等级证书的职业、等级和发证日期。", "105", "职业技能鉴定管理系统", "L2 U C ir I db",
      "zsbh:证书编号:C30:K @xm @sfz zymc:职业名称:C100 jb:等级:C2 fzrq:发证日期:D pjjg:评价机构:C200 @gxsj"),
-    ("人社", "就业困难人员认定信息", "经认定的就业困难人员类别、认定时间和援助措施享受情况。", "203", "武汉市公共就业服务系统", "L3 C N m I db",
-     "rdbh:认定编号:C30:K @sfz @xm knlb:困难类别:C2 rdrq:认定日期:D yzcs:援助措施:C200 @gxsj"),
     # 武汉市市场监督管理局
     ("市场", "企业登记注册信息", "在本市登记的企业名称、类型、法定代表人、注册资本和登记状态信息。", "102", "湖北省市场主体登记注册系统", "L1 U U rt I api",
      "tyshxydm:统一社会信用代码:C18:K qymc:企业名称:C200:R qylx:企业类型:C4 fddbr:法定代表人:C50 zczb:注册资本(万元):N16 clrq:成立日期:D djzt:登记状态:C2 zs:住所:C200 jyfw:经营范围:M @gxsj",
@@ -217,8 +217,6 @@ RESOURCES = [
      "djzbh:使用登记证编号:C30:K sbzl:设备种类:C4 sydw:使用单位:C200 sbdd:设备地点:C200 xcjyrq:下次检验日期:D sbzt:设备状态:C2 @gxsj"),
     ("市场", "行政处罚信息", "市场监管部门作出的行政处罚决定书文号、违法行为、处罚结果等公示信息。", "104", "市场监管行政执法办案系统", "L1 U U d I db",
      "jdswh:处罚决定书文号:C50:K dxmc:当事人名称:C200:R @xydm wfxw:违法行为类型:C200 cfnr:处罚内容:M cfrq:处罚决定日期:D @gxsj"),
-    ("市场", "经营异常名录信息", "被列入和移出经营异常名录的市场主体、原因和作出决定的机关。", "104", "国家企业信用信息公示系统(湖北)", "L1 U U d I db",
-     "jlbh:记录编号:C30:K @xydm qymc:企业名称:C200:R lryy:列入原因:C200 lrrq:列入日期:D ycrq:移出日期:D @gxsj"),
     ("市场", "药品零售企业许可信息", "本市药品零售企业的许可证号、经营范围、质量负责人和有效期信息。", "202,208", "药品监管业务系统", "L1 U U w I db",
      "xkzh:许可证号:C30:K @xydm qymc:企业名称:C200:R jydz:经营地址:C200 jyfw:经营范围:C500 zlfzr:质量负责人:C50 yxqz:有效期至:D @gxsj"),
     # 武汉市卫生健康委员会
@@ -228,8 +226,6 @@ RESOURCES = [
      "zmbh:出生医学证明编号:C20:K xsexm:新生儿姓名:C50::保留姓氏 xb:性别:C1 csrq:出生时间:T mqsfhm:母亲公民身份号码:C18:R:保留前6位和后4位 fqsfhm:父亲公民身份号码:C18::保留前6位和后4位 qfjg:签发机构:C200 qfrq:签发日期:D @gxsj"),
     ("卫健", "医师执业注册信息", "在本市执业注册的医师的执业类别、执业范围和执业机构。", "202", "医师电子化注册系统", "L2 U C m I db",
      "zyzsbm:执业证书编码:C30:K @xm zylb:执业类别:C2 zyfw:执业范围:C100 zyjg:主要执业机构:C200 zcrq:注册日期:D @gxsj"),
-    ("卫健", "预防接种单位信息", "全市预防接种门诊的地址、服务时间和可接种疫苗类别。", "202", "免疫规划信息管理系统", "L1 U U q F json",
-     "dwbm:单位编码:C20:K dwmc:接种单位名称:C200:R @dz @qh fwsj:服务时间:C200 ymlb:可接种疫苗类别:C500 @dh"),
     ("卫健", "精神障碍患者信息", "严重精神障碍患者的登记、随访和服药管理信息。", "202", "严重精神障碍信息管理系统", "L4 N N m I db",
      "hzbh:患者编号:C30:K @sfz @xm zdlb:诊断类别:C10 wxxpg:危险性评估等级:C1 sfrq:最近随访日期:D @gxsj",
      {"share_basis": "《中华人民共和国精神卫生法》第四条", "open_basis": "《中华人民共和国精神卫生法》第四条;《中华人民共和国个人信息保护法》第二十八条"}),
@@ -247,8 +243,6 @@ RESOURCES = [
     ("交通", "公交线路站点信息", "全市常规公交线路的走向、站点名称、站点坐标和首末班时间。", "205", "公共交通运营监管平台", "L1 U U m F json",
      "xlbm:线路编码:C20:K xlmc:线路名称:C50:R zdxh:站点序号:I:K zdmc:站点名称:C100 jd:经度:F wd:纬度:F smbsj:首末班时间:C20",
      {"op": True}),
-    ("交通", "出租车经营企业信息", "本市巡游出租汽车经营企业的名称、车辆规模和服务电话。", "205", "出租汽车行业监管平台", "L1 U U q F xls",
-     "@xydm qymc:企业名称:C200:R clsl:车辆数:I @dz fwdh:服务监督电话:C20 jyxkzh:经营许可证号:C30:K"),
     ("交通", "道路运输经营许可信息", "道路旅客运输、货物运输经营业户的许可证号、经营范围和有效期。", "102,205", "道路运政管理信息系统", "L1 U U d I db",
      "xkzh:道路运输经营许可证号:C30:K yhmc:业户名称:C200:R @xydm jyfw:经营范围:C200 fzrq:发证日期:D yxqz:有效期至:D @gxsj"),
     ("交通", "网约车车辆运输证信息", "取得网络预约出租汽车运输证的车辆、所属平台和有效期信息。", "205", "网约车监管信息交互平台", "L2 U C d I db",
@@ -262,8 +256,6 @@ RESOURCES = [
      {"op": True}),
     ("环境", "排污许可证信息", "本市核发的排污许可证的排污单位、行业类别、主要污染物和有效期。", "206", "全国排污许可证管理信息平台", "L1 U U w I db",
      "xkzbh:许可证编号:C30:K dwmc:单位名称:C200:R @xydm hylb:行业类别:C100 zywrw:主要污染物种类:C200 yxqz:有效期至:D @gxsj"),
-    ("环境", "重点排污单位名录", "年度确定的水、大气、土壤环境重点排污单位名录。", "206", "污染源监管信息系统", "L1 U U y F xls",
-     "@xydm dwmc:单位名称:C200:R @qh hjys:环境要素类别:C20 nd:年度:C4:K"),
     ("环境", "地表水水质监测数据", "全市国省控地表水断面的月度水质类别和主要监测指标。", "206", "地表水环境质量监测系统", "L1 U U m I db",
      "dmbm:断面编码:C20:K dmmc:断面名称:C100 jcyf:监测月份:D:U szlb:水质类别:C4 ph:pH值:F rjy:溶解氧:F ad:氨氮:F zl:总磷:F"),
     ("环境", "建设项目环评审批信息", "建设项目环境影响评价文件的审批文号、项目名称和审批结论。", "206,207", "建设项目环评审批系统", "L1 U U w I db",
@@ -283,8 +275,6 @@ RESOURCES = [
     ("住房", "商品房预售许可信息", "商品房预售许可证的项目名称、开发企业、预售面积和套数。", "207", "房地产市场监管平台", "L1 U U d I db",
      "xkzh:预售许可证号:C30:K xmmc:项目名称:C200:R kfqy:开发企业:C200 ysmj:预售面积:N12 ysts:预售套数:I fzrq:发证日期:D @gxsj",
      {"op": True}),
-    ("住房", "物业服务企业信息", "在本市从事物业服务的企业名称、服务项目数和信用等级。", "207", "物业管理信息平台", "L1 U U q F xls",
-     "@xydm qymc:企业名称:C200:R @dz fwxms:在管项目数:I xydj:信用等级:C2 qybh:企业编号:C30:K"),
     # 武汉市医疗保障局
     ("医保", "医保定点医药机构信息", "全市基本医疗保险定点医疗机构和定点零售药店的名称、地址和类别。", "202", "医疗保障信息平台", "L1 U U m F db",
      "jgbm:定点机构编码:C20:K jgmc:机构名称:C200:R jglx:机构类型:C2 @dz @qh xydj:协议等级:C2 @dh"),
@@ -317,10 +307,6 @@ RESOURCES = [
      "xkzh:旅行社业务经营许可证号:C30:K lxsmc:旅行社名称:C200:R @xydm jyfw:经营范围:C200 @dz @gxsj"),
     ("文旅", "公共图书馆信息", "全市公共图书馆及分馆的地址、开放时间和馆藏规模。", "204,212", "公共文化服务平台", "L1 U U y F xls",
      "tsgbm:图书馆编码:C20:K tsgmc:图书馆名称:C200:R @dz kfsj:开放时间:C200 gcl:馆藏量(万册):N10"),
-    ("文旅", "互联网上网服务营业场所经营许可信息", "本市网吧等互联网上网服务营业场所的许可证号、地址和终端数量。", "212", "文化市场技术监管与服务平台", "L1 U U m I db",
-     "xkzh:经营许可证号:C30:K csmc:场所名称:C200:R @dz zdsl:终端数量:I fzrq:发证日期:D @gxsj"),
-    ("文旅", "星级饭店信息", "全市星级旅游饭店的名称、星级、地址和客房数量。", "212", "文化旅游综合管理平台", "L1 U U q F xls",
-     "fdbm:饭店编码:C20:K fdmc:饭店名称:C200:R xj:星级:C1 @dz kfs:客房数:I @dh"),
     # 武汉市应急管理局
     ("应急", "安全生产许可证信息", "非煤矿山、危险化学品生产等企业安全生产许可证的许可范围和有效期。", "209", "安全生产许可管理系统", "L1 U U w I db",
      "xkzbh:许可证编号:C30:K qymc:企业名称:C200:R @xydm xkfw:许可范围:C500 yxqz:有效期至:D @gxsj"),
@@ -361,7 +347,9 @@ RESOURCES = [
 ]
 # fmt: on
 
-ITEM = re.compile(r"^(?P<col>[a-z][a-z0-9_]*):(?P<name>[^:]+):(?P<type>[A-Z])(?P<len>\d+)?(?::(?P<flags>[KUR]*))?(?::(?P<mask>.+))?$")
+ITEM = re.compile(
+    r"^(?P<col>[a-z][a-z0-9_]*):(?P<name>[^:]+):(?P<type>[A-Z])(?P<len>\d+)?(?::(?P<flags>[KUR]*))?(?::(?P<mask>.+))?$"
+)
 
 
 def parse_items(spec: str) -> list[dict]:
@@ -479,7 +467,10 @@ class _Actors:
             kind=Organization.Kind.DISTRICT_BUREAU, division_id=provider.division_id
         )
         return self._user(
-            f"demo_district_reviewer_{code}", DISTRICT_REVIEWERS[code], bureau, Role.DISTRICT_REVIEWER
+            f"demo_district_reviewer_{code}",
+            DISTRICT_REVIEWERS[code],
+            bureau,
+            Role.DISTRICT_REVIEWER,
         )
 
     def for_action(self, action: str, key: str, provider: Organization) -> User:
@@ -490,9 +481,16 @@ class _Actors:
         return self.reviewer(provider)
 
 
-def _run_flow(version: ResourceVersion, key: str, extra: dict, actors: _Actors) -> None:
+def _run_flow(version: ResourceVersion, key: str, extra: dict, actors: _Actors) -> bool:
+    """Take the entry along its flow; True when it waits for its district's release."""
     provider = version.resource.provider
-    for action in FLOWS[extra.get("flow", "published")]:
+    flow = extra.get("flow", "published")
+    actions = FLOWS[flow]
+    # A district bureau publishes its district's reviewed entries with a dated release.
+    by_release = flow == "published" and provider.kind == Organization.Kind.DISTRICT_AGENCY
+    if by_release:
+        actions = actions[:-1]
+    for action in actions:
         user = actors.for_action(action, key, provider)
         if action == "revise":
             version = resource_revise(resource=version.resource, acting_user=user)
@@ -505,18 +503,28 @@ def _run_flow(version: ResourceVersion, key: str, extra: dict, actors: _Actors) 
                 items=[*items, *parse_items(item)],
             )
             continue
-        comment = extra.get("comment", "") if action in ("agency_return", "review_return", "retire") else ""
+        comment = (
+            extra.get("comment", "")
+            if action in ("agency_return", "review_return", "retire")
+            else ""
+        )
         try:
-            version = resource_transition(version=version, action=action, acting_user=user, comment=comment)
+            version = resource_transition(
+                version=version, action=action, acting_user=user, comment=comment
+            )
         except RulesBroken as e:
             problems = "; ".join(f"{v.field}[{v.item}]: {v.message}" for v in e.violations)
-            raise RuntimeError(f"demo resource {version.name!r} breaks the rules: {problems}") from e
+            raise RuntimeError(
+                f"demo resource {version.name!r} breaks the rules: {problems}"
+            ) from e
+    return by_release
 
 
 def seed_catalog(context: dict) -> None:
     actors = _Actors(context)
     grades = {g.code: g for g in Grade.objects.all()}
     classifications = {c.code: c for c in Classification.objects.all()}
+    releases: dict[int, Organization] = {}  # district -> one of its agencies with entries waiting
     existing = set(
         ResourceVersion.objects.values_list("resource__provider__name", "name").distinct()
     )
@@ -537,7 +545,13 @@ def seed_catalog(context: dict) -> None:
             items=parse_items(items),
             themes=themes,
         )
-        _run_flow(version, key, extra, actors)
+        if _run_flow(version, key, extra, actors):
+            releases[provider.division_id] = provider
+    for provider in releases.values():
+        district_release_publish(
+            acting_user=actors.reviewer(provider),
+            note=f"{provider.division.name}首批区级公共数据资源目录发布",
+        )
 
 
 register_seeder(Seeder(name="catalog", order=20, run=seed_catalog))
