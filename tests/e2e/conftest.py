@@ -42,7 +42,7 @@ def browser():
 
 @pytest.fixture
 def seeded(transactional_db, settings):
-    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    call_command("seed_demo", only=["accounts"], stdout=open(os.devnull, "w"))  # noqa: SIM115
     return settings.DEMO_PASSWORD
 
 
