@@ -54,8 +54,10 @@ uv:
 	  || { echo "uv not found: installing it with pip"; $(SYSTEM_PYTHON) -m pip install --quiet uv; }
 
 .PHONY: install
+# --compile-bytecode: the packages' .pyc files are written once at install, so start-up stays
+# fast even where PYTHONDONTWRITEBYTECODE is set (it costs ~15 s on the first install only).
 install: uv ## Create or update .venv from uv.lock (runtime + dev groups)
-	$(UV) sync --frozen --python $(PYTHON_VERSION)
+	$(UV) sync --frozen --python $(PYTHON_VERSION) --compile-bytecode
 
 # Debian packages the tests need: Chromium and a CJK font for the browser journeys, gettext
 # for translations. Installed only when missing and only as root (CI is root); never through
