@@ -43,7 +43,10 @@ class CatalogSearchForm(forms.Form):
     update_cycle = forms.ChoiceField(label=_("Update cycle"), required=False, choices=[("", _("All"))] + UpdateCycle.choices)
 
     def to_query(self) -> CatalogQuery:
-        d = self.cleaned_data if self.is_valid() else {}
+        # Keep the fields that are valid: a stale or mistyped filter must not drop the
+        # search text and the other filters (it would list the whole catalog).
+        self.is_valid()
+        d = getattr(self, "cleaned_data", {})
         return CatalogQuery(
             q=(d.get("q") or "").strip(),
             provider=d["provider"].pk if d.get("provider") else None,

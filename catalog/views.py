@@ -248,7 +248,9 @@ def version_create(request):
         if form is None:
             return redirect("catalog:version", pk=version.pk)
         if version is not None:
-            return redirect("catalog:version_edit", pk=version.pk)
+            # Saved but not submittable: the edit page marks what to fix (as after a
+            # refused submit from the version page).
+            return redirect(reverse("catalog:version_edit", kwargs={"pk": version.pk}) + "?check=1")
     else:
         form = ResourceVersionForm()
         formset = DataItemFormSet(prefix="items", initial=[{"data_type": "C", "nullable": True}])
