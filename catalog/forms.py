@@ -17,7 +17,8 @@ from .selectors import CatalogQuery
 
 
 class CatalogSearchForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    # No max_length: an over-long search is cut, not refused (refusing would drop the filter).
+    q = forms.CharField(label=_("Search"), required=False)
     provider = forms.ModelChoiceField(
         label=_("Provider"),
         required=False,
@@ -48,7 +49,7 @@ class CatalogSearchForm(forms.Form):
         self.is_valid()
         d = getattr(self, "cleaned_data", {})
         return CatalogQuery(
-            q=(d.get("q") or "").strip(),
+            q=(d.get("q") or "").strip()[:100],
             provider=d["provider"].pk if d.get("provider") else None,
             division=d["division"].code if d.get("division") else "",
             classification=d["classification"].pk if d.get("classification") else None,

@@ -298,9 +298,14 @@ def resource_transition(
     if action in ("publish", "retire"):
         transaction.on_commit(selectors.catalog_changed)
     if action == "publish":
-        previous = resource.published_version_id
-        if previous and previous != version.pk:
-            ResourceVersion.objects.filter(pk=previous).update(state=S.SUPERSEDED)
+        previous = resource.published_version
+        if previous is not None and previous.pk != version.pk and previous.state == S.PUBLISHED:
+            catalog_workflow.apply(
+                ResourceVersion.objects.select_for_update().get(pk=previous.pk),
+                "supersede",
+                acting_user=acting_user,
+                comment=_("Replaced by version %(n)d.") % {"n": version.number},
+            )
         resource.published_version = version
         resource.retired_at = None
         resource.save(update_fields=["published_version", "retired_at"])

@@ -55,6 +55,13 @@ catalog_workflow = Workflow(
         ),
         Transition("publish", frozenset({S.REVIEWED}), S.PUBLISHED, _("Publish"), _reviewer),
         Transition(
+            "supersede",
+            frozenset({S.PUBLISHED}),
+            S.SUPERSEDED,
+            _("Superseded by a newer version"),
+            internal=True,
+        ),
+        Transition(
             "retire",
             frozenset({S.PUBLISHED}),
             S.RETIRED,

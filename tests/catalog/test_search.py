@@ -262,7 +262,8 @@ def test_drafts_and_entries_under_review_are_never_in_public_results(agency, cit
         assert (result.total, list(result.entries)) == (0, []), q
 
 
-def test_cached_facet_counts_are_refreshed_by_publication_and_retirement(city, publish):
+def test_cached_facet_counts_are_refreshed_by_publication_and_retirement(city, publish, settings):
+    settings.CATALOG_FACET_CACHE_SECONDS = 600
     publish("户籍人口基本信息")
     assert catalog_search(CatalogQuery()).total == 1
     with CaptureQueriesContext(connection) as ctx:

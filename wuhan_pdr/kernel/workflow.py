@@ -11,7 +11,7 @@ See docs/decisions/0002-workflow-helper.md for why this is not django-fsm.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
@@ -37,8 +37,9 @@ class Transition:
     label: str | Promise
     guard: Guard = anyone
     comment_required: bool = False
-    # Extra fields the caller changed alongside the state, validated and saved with it.
-    extra_fields: tuple[str, ...] = field(default_factory=tuple)
+    # A move the platform makes itself (e.g. superseding an old version): never offered to
+    # a user by `available_to`, but recorded like any other.
+    internal: bool = False
 
 
 class Workflow:
@@ -61,7 +62,7 @@ class Workflow:
     def available_to(self, obj: models.Model, user) -> list[Transition]:
         """The transitions `user` may take on `obj` now, in declaration order."""
         state = self.state_of(obj)
-        return [t for t in self if state in t.source and t.guard(obj, user)]
+        return [t for t in self if not t.internal and state in t.source and t.guard(obj, user)]
 
     def check(self, obj: models.Model, name: str, *, acting_user, comment: str = "") -> Transition:
         t = self.get(name)
