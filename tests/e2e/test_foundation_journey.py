@@ -36,7 +36,7 @@ def test_agency_staff_and_system_admin_journey(page, seeded, shot):
     assert response.status == 404
     page.goto(page.base_url + "/")
     logout(page)
-    expect(page.get_by_role("link", name="登录")).to_be_visible()
+    expect(page.locator("header").get_by_role("link", name="登录")).to_be_visible()
 
     # System administrator: manages users across agencies.
     login(page, "demo_system_admin", password)
