@@ -67,6 +67,18 @@ def _check_assignable(acting_user: User, roles: Iterable[str]) -> list[str]:
     return roles
 
 
+def _check_account_control(acting_user: User, user: User) -> None:
+    """Only platform administrators set the password of, or switch off, an account holding a
+    role an agency data officer cannot give (e.g. a system or security administrator of the
+    same organization): otherwise the officer could take that account over."""
+    if is_platform_wide_admin(acting_user):
+        return
+    controllable = {str(r) for r in AGENCY_ASSIGNABLE_ROLES} | {str(Role.AGENCY_ADMIN)}
+    held = set(user.groups.filter(name__in=Role.values).values_list("name", flat=True))
+    if held - controllable:
+        raise AccessDenied(_("Only a system administrator may change this account."))
+
+
 def _set_roles(user: User, roles: list[str]) -> None:
     keep = user.groups.exclude(name__in=Role.values)
     user.groups.set(list(keep) + list(Group.objects.filter(name__in=roles)))
@@ -172,6 +184,7 @@ def user_deactivate(*, user: User, acting_user: User, reason: str = "") -> User:
     """Stop a user from logging in, revoke its API token and end its open sessions."""
     if not can_manage_users_of(acting_user, user.organization):
         raise AccessDenied(_("You may not deactivate this user."))
+    _check_account_control(acting_user, user)
     if user.pk == acting_user.pk:
         raise DomainError(_("You cannot deactivate your own account."))
     if not user.is_active:
@@ -189,6 +202,7 @@ def user_deactivate(*, user: User, acting_user: User, reason: str = "") -> User:
 def user_reactivate(*, user: User, acting_user: User) -> User:
     if not can_manage_users_of(acting_user, user.organization):
         raise AccessDenied(_("You may not reactivate this user."))
+    _check_account_control(acting_user, user)
     if user.is_active:
         raise DomainError(_("This user is already active."))
     user.is_active = True
@@ -200,6 +214,7 @@ def user_set_password(*, user: User, acting_user: User, password: str) -> User:
     """Reset another user's password (their data officer or a system administrator)."""
     if not can_manage_users_of(acting_user, user.organization):
         raise AccessDenied(_("You may not reset this user's password."))
+    _check_account_control(acting_user, user)
     try:
         validate_password(password, user)
     except ValidationError as exc:

@@ -68,8 +68,12 @@ def job_send(*, job_id) -> bool:
     if job is None:
         return False
     try:
-        # retry=False: fail at once when the broker is unreachable; the sweep tries again.
-        app.send_task(job.task_name, kwargs={"job_id": str(job_id)}, retry=False)
+        # Fail at once when the broker is unreachable (no publish retries, and no connection
+        # retries either: kombu would otherwise keep trying for seconds); the sweep tries again.
+        with app.connection_for_write(transport_options={"max_retries": 0}) as conn:
+            app.send_task(
+                job.task_name, kwargs={"job_id": str(job_id)}, retry=False, connection=conn
+            )
     except Exception as exc:  # kombu and redis raise several kinds of connection errors
         logger.warning("background job %s not sent, the sweep will retry: %s", job_id, exc)
         return False

@@ -21,3 +21,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+
+# A test-only app with a small model that drives the kernel's workflow helper.
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.kernel_testapp"]  # noqa: F405
