@@ -19,7 +19,7 @@ from wuhan_pdr.kernel.errors import DomainError
 from wuhan_pdr.kernel.excel import stream_workbook
 from wuhan_pdr.kernel.forms import add_domain_error
 from wuhan_pdr.kernel.pagination import KnownCountPaginator
-from wuhan_pdr.kernel.workflow import events_for
+from wuhan_pdr.kernel.workflow import events_described
 
 from . import selectors, services
 from .diff import version_diff
@@ -308,7 +308,7 @@ def version_detail(request, pk: int):
             "items": list(version.items.all()),
             "items_visible": _items_detail_visible(request.user, version),
             "actions": actions,
-            "events": events_for(version) if insider else None,
+            "events": events_described(version, catalog_workflow) if insider else None,
             "insider": insider,
             "violations": services.violations_of(version) if version.is_editable else [],
             "can_edit": version.is_editable and can_file_for(request.user, version.resource.provider),
@@ -472,7 +472,7 @@ def feedback_detail(request, pk: int):
         {
             "feedback": feedback,
             "actions": feedback_workflow.available_to(feedback, request.user),
-            "events": events_for(feedback),
+            "events": events_described(feedback, feedback_workflow),
             "form": form,
             "versions": versions,
         },

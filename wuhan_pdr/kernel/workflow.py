@@ -110,3 +110,16 @@ def events_for(obj: models.Model):
     return WorkflowEvent.objects.filter(
         content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk)
     ).select_related("actor")
+
+
+def events_described(obj: models.Model, workflow: Workflow) -> list[WorkflowEvent]:
+    """`events_for(obj)`, each event also carrying `label`, `from_label` and `to_label` in
+    the user's language, for pages that show the history of a workflow."""
+    choices = dict(obj._meta.get_field(workflow.state_field).flatchoices)
+    events = list(events_for(obj))
+    for event in events:
+        t = workflow._transitions.get(event.transition)
+        event.label = t.label if t else event.transition
+        event.from_label = choices.get(event.from_state, event.from_state)
+        event.to_label = choices.get(event.to_state, event.to_state)
+    return events
