@@ -458,9 +458,10 @@ def feedback_transition(
 @transaction.atomic
 def district_release_publish(*, acting_user: User, note: str = "") -> DistrictRelease:
     """Publish the district's reviewed entries and record a dated release of its catalog."""
-    org = acting_user.organization
+    # An anonymous user has no organization: ask before reading it.
+    org = acting_user.organization if acting_user.is_authenticated else None
     if not (
-        acting_user.is_authenticated
+        acting_user.is_active
         and org is not None
         and org.kind == Organization.Kind.DISTRICT_BUREAU
         and acting_user.groups.filter(name=Role.DISTRICT_REVIEWER).exists()

@@ -1,0 +1,678 @@
+"""Catalog feedback (Art. 14): a requester reports an omission, an outdated entry or an error;
+the provider answers or adjusts the entry (linking the new version), or the responsible bureau
+rejects the report with reasons. Who may do what, who sees what, who is told, and the work
+queues that list what waits. Every report goes through the real form and services."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.contenttypes.models import ContentType
+from django.http import Http404
+from django.test import Client
+
+from catalog import services
+from catalog.models import CatalogFeedback, ResourceVersion
+from catalog.permissions import access_feedback
+from tests.accounts.factories import OrganizationFactory, UserFactory
+from wuhan_pdr.accounts.models import Organization
+from wuhan_pdr.accounts.roles import Role
+from wuhan_pdr.kernel.errors import AccessDenied, DomainError, TransitionNotAllowed
+from wuhan_pdr.kernel.models import Notification, WorkflowEvent
+from wuhan_pdr.kernel.workdays import deadline_after
+from wuhan_pdr.kernel.workqueue import queues_for
+
+from . import factories as f
+
+pytestmark = pytest.mark.django_db
+F = CatalogFeedback.State
+
+BLNS = (
+    Path(__file__).resolve().parents[2].parent / "shared" / "data" / "naughty-strings" / "blns.json"
+)
+
+
+def naughty_strings() -> list[str]:
+    """The Big List of Naughty Strings, as the shared data directory holds it."""
+    if not BLNS.is_file():
+        pytest.fail(f"The naughty strings list is missing: expected it at {BLNS}")
+    strings = json.loads(BLNS.read_text(encoding="utf-8"))
+    assert isinstance(strings, list) and len(strings) > 100, f"{BLNS} is not the list of strings"
+    return strings
+
+
+def client(user=None) -> Client:
+    c = Client()
+    if user is not None:
+        c.force_login(user)
+    return c
+
+
+def make_requester():
+    """A data requester of an organization that files nothing."""
+    org = OrganizationFactory(kind=Organization.Kind.USER_ORG)
+    return UserFactory(organization=org, roles=[Role.REQUESTER])
+
+
+def inbox(user) -> list[Notification]:
+    return list(Notification.objects.filter(recipient=user).order_by("pk"))
+
+
+def events(feedback) -> list[tuple]:
+    ct = ContentType.objects.get_for_model(CatalogFeedback)
+    return [
+        (e.transition, e.from_state, e.to_state, e.actor_id, e.comment)
+        for e in WorkflowEvent.objects.filter(content_type=ct, object_id=str(feedback.pk)).order_by(
+            "pk"
+        )
+    ]
+
+
+def report(
+    user, resource, description="资源更新周期写的是每月,实际半年没有更新。", kind="outdated"
+):
+    return services.feedback_create(
+        acting_user=user, kind=kind, description=description, resource=resource
+    )
+
+
+def move(feedback, action, user, comment="", version=None):
+    return services.feedback_transition(
+        feedback=feedback, action=action, acting_user=user, comment=comment, version=version
+    )
+
+
+def form_url(resource=None) -> str:
+    return "/catalog/feedback/new/" + (f"?resource={resource.pk}" if resource is not None else "")
+
+
+def detail_url(feedback) -> str:
+    return f"/catalog/feedback/{feedback.pk}/"
+
+
+@pytest.fixture
+def requester(db):
+    return make_requester()
+
+
+@pytest.fixture
+def other_requester(db):
+    return make_requester()
+
+
+@pytest.fixture
+def published(agency, city) -> ResourceVersion:
+    """A city agency's published entry (reviewed by the city bureau)."""
+    return f.make_published(agency, city.reviewer, name="户籍人口基本信息")
+
+
+@pytest.fixture
+def district_published(district_agency, district) -> ResourceVersion:
+    """A 江岸区 agency's published entry (reviewed by the 江岸区 bureau)."""
+    return f.make_published(district_agency, district.reviewer, name="江岸区养老机构名录")
+
+
+@pytest.fixture
+def feedback(requester, published) -> CatalogFeedback:
+    return report(requester, published.resource)
+
+
+@pytest.fixture
+def district_feedback(requester, district_published) -> CatalogFeedback:
+    return report(requester, district_published.resource, kind="error")
+
+
+# --- reporting ------------------------------------------------------------------------------
+
+
+def test_requester_reports_on_a_published_resource_through_the_form(
+    requester, agency, other_agency, city, district, published
+):
+    Notification.objects.all().delete()  # the publication's own notices
+    response = client(requester).post(
+        form_url(published.resource),
+        {"kind": "error", "description": "  “共享方式”一栏与实际接口不符。  "},
+    )
+    fb = CatalogFeedback.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == detail_url(fb)
+    assert (fb.provider, fb.resource, fb.kind, fb.requester, fb.state) == (
+        agency.org,
+        published.resource,
+        "error",
+        requester,
+        F.OPEN,
+    )
+    assert fb.description == "“共享方式”一栏与实际接口不符。"
+    assert fb.step_deadline == deadline_after(settings.CATALOG_STEP_DEADLINES["feedback_answer"])
+    # The provider's filers and the responsible (city) reviewers are told; nobody else.
+    for user in (agency.staff, agency.admin, city.reviewer):
+        [notice] = inbox(user)
+        assert notice.url == detail_url(fb)
+        assert "共享方式" in notice.body
+    for user in (requester, other_agency.staff, other_agency.admin, district.reviewer):
+        assert inbox(user) == []
+    assert events(fb) == []  # a report is created, not moved
+    page = client(requester).get(detail_url(fb))
+    assert page.status_code == 200
+    assert "共享方式" in page.content.decode()
+
+
+def test_district_agency_feedback_reaches_its_district_bureau_only(
+    requester, district_agency, district, other_district, city, district_published
+):
+    Notification.objects.all().delete()
+    fb = report(requester, district_published.resource)
+    assert fb.provider == district_agency.org
+    for user in (district_agency.staff, district_agency.admin, district.reviewer):
+        assert [n.url for n in inbox(user)] == [detail_url(fb)]
+    for user in (city.reviewer, other_district.reviewer):
+        assert inbox(user) == []
+
+
+def test_anonymous_is_sent_to_the_login_page(published):
+    for url in (form_url(published.resource), "/catalog/feedback/"):
+        response = client().get(url)
+        assert response.status_code == 302
+        assert "/login" in response["Location"]
+    response = client().post(
+        form_url(published.resource), {"kind": "error", "description": "匿名反馈"}
+    )
+    assert response.status_code == 302
+    assert "/login" in response["Location"]
+    assert not CatalogFeedback.objects.exists()
+    with pytest.raises(AccessDenied):
+        services.feedback_create(
+            acting_user=AnonymousUser(),
+            kind="error",
+            description="匿名反馈",
+            resource=published.resource,
+        )
+
+
+def test_feedback_on_a_draft_or_retired_resource_is_refused(
+    requester, agency, city, published, draft
+):
+    # The form is not even offered for an entry nobody can see, nor for a missing one.
+    for pk in (draft.resource.pk, 999_999_999):
+        assert client(requester).get(f"/catalog/feedback/new/?resource={pk}").status_code == 404
+        response = client(requester).post(
+            f"/catalog/feedback/new/?resource={pk}", {"kind": "error", "description": "草稿有错"}
+        )
+        assert response.status_code == 404
+    with pytest.raises(DomainError) as exc:
+        report(requester, draft.resource)
+    assert exc.value.field == "resource"
+    services.resource_transition(
+        version=published, action="retire", acting_user=city.reviewer, comment="数据源已停用"
+    )
+    published.resource.refresh_from_db()
+    with pytest.raises(DomainError):
+        report(requester, published.resource)
+    assert not CatalogFeedback.objects.exists()
+
+
+def test_omission_report_needs_a_provider_agency(requester, agency, city):
+    c = client(requester)
+    body = {"kind": "omission", "description": "市场监管局的食品经营许可信息没有编目。"}
+    response = c.post(form_url(), body)
+    assert response.status_code == 200
+    assert "provider" in response.context["form"].errors
+    # A bureau is not an agency: the form does not offer it.
+    response = c.post(form_url(), {**body, "provider": city.org.pk})
+    assert response.status_code == 200
+    assert "provider" in response.context["form"].errors
+    assert not CatalogFeedback.objects.exists()
+
+    response = c.post(form_url(), {**body, "provider": agency.org.pk})
+    fb = CatalogFeedback.objects.get()
+    assert response.status_code == 302
+    assert (fb.provider, fb.resource, fb.kind) == (agency.org, None, "omission")
+    assert [n.url for n in inbox(agency.admin)] == [detail_url(fb)]
+
+    for provider in (None, city.org):
+        with pytest.raises(DomainError) as exc:
+            services.feedback_create(
+                acting_user=requester, kind="omission", description="缺少资源", provider=provider
+            )
+        assert exc.value.field == "provider"
+
+
+@pytest.mark.parametrize("description", ["", "   ", "\n\t "])
+def test_an_empty_description_is_refused_with_a_field_message(requester, published, description):
+    response = client(requester).post(
+        form_url(published.resource), {"kind": "error", "description": description}
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert list(errors) == ["description"]
+    assert errors["description"][0] in response.content.decode()
+    with pytest.raises(DomainError) as exc:
+        report(requester, published.resource, description=description)
+    assert exc.value.field == "description"
+    assert not CatalogFeedback.objects.exists()
+
+
+def test_a_description_over_4000_characters_is_refused(requester, published):
+    response = client(requester).post(
+        form_url(published.resource), {"kind": "error", "description": "错" * 4001}
+    )
+    assert response.status_code == 200
+    assert "description" in response.context["form"].errors
+    assert not CatalogFeedback.objects.exists()
+
+
+# --- the provider answers ---------------------------------------------------------------------
+
+
+def test_provider_answers_through_the_page_and_the_requester_is_notified(
+    requester, agency, city, feedback
+):
+    Notification.objects.all().delete()
+    response = client(agency.staff).post(
+        detail_url(feedback), {"action": "answer", "comment": "  已核实,下月更新。  "}
+    )
+    assert response.status_code == 302
+    feedback.refresh_from_db()
+    assert feedback.state == F.ANSWERED
+    assert feedback.answer == "已核实,下月更新。"
+    assert feedback.step_deadline == deadline_after(
+        settings.CATALOG_STEP_DEADLINES["feedback_adjust"]
+    )
+    [notice] = inbox(requester)
+    assert (notice.url, notice.body) == (detail_url(feedback), "已核实,下月更新。")
+    assert len(inbox(city.reviewer)) == 1
+    assert inbox(agency.staff) == []  # not told of its own move
+    assert events(feedback) == [
+        ("answer", F.OPEN, F.ANSWERED, agency.staff.pk, "已核实,下月更新。")
+    ]
+    assert "已核实,下月更新。" in client(requester).get(detail_url(feedback)).content.decode()
+
+
+def test_an_answer_needs_a_comment(requester, agency, feedback):
+    with pytest.raises(DomainError) as exc:
+        move(feedback, "answer", agency.staff, comment="  ")
+    assert exc.value.field == "comment"
+    response = client(agency.admin).post(detail_url(feedback), {"action": "answer", "comment": ""})
+    assert response.status_code == 200
+    assert [str(m) for m in response.context["messages"]]
+    feedback.refresh_from_db()
+    assert feedback.state == F.OPEN
+    assert events(feedback) == []
+    assert inbox(requester) == []
+
+
+# --- the provider adjusts the entry -------------------------------------------------------------
+
+
+def test_provider_adjusts_by_linking_a_revision_made_after_the_feedback(
+    requester, agency, city, published, feedback
+):
+    move(feedback, "answer", agency.staff, comment="将在新版本中更正。")
+    revision = services.resource_revise(resource=published.resource, acting_user=agency.staff)
+    page = client(agency.admin).get(detail_url(feedback))
+    assert list(page.context["versions"]) == [revision]
+    assert {t.name for t in page.context["actions"]} == {"adjust"}
+    Notification.objects.all().delete()
+
+    response = client(agency.admin).post(
+        detail_url(feedback), {"action": "adjust", "version": revision.pk, "comment": ""}
+    )
+    assert response.status_code == 302
+    feedback.refresh_from_db()
+    assert (feedback.state, feedback.adjusted_version) == (F.ADJUSTED, revision)
+    assert feedback.answer == "将在新版本中更正。"  # an empty comment keeps the answer
+    assert feedback.step_deadline is None
+    assert feedback.is_closed
+    assert [n.url for n in inbox(requester)] == [detail_url(feedback)]
+    assert len(inbox(city.reviewer)) == 1
+    assert events(feedback) == [
+        ("answer", F.OPEN, F.ANSWERED, agency.staff.pk, "将在新版本中更正。"),
+        ("adjust", F.ANSWERED, F.ADJUSTED, agency.admin.pk, ""),
+    ]
+    assert f"v{revision.number}" in client(requester).get(detail_url(feedback)).content.decode()
+
+
+def test_adjusting_refuses_old_versions_and_versions_of_other_resources(
+    requester, agency, other_agency, city, published, feedback
+):
+    # The version published before the report was sent.
+    with pytest.raises(DomainError) as exc:
+        move(feedback, "adjust", agency.staff, version=published)
+    assert exc.value.field == "version"
+    # A version of another resource of the same provider, made after the report.
+    sibling = f.make_published(
+        agency, city.reviewer, name="法人基本信息", classification_code="102"
+    )
+    with pytest.raises(DomainError):
+        move(feedback, "adjust", agency.staff, version=sibling)
+    sibling_revision = services.resource_revise(resource=sibling.resource, acting_user=agency.staff)
+    with pytest.raises(DomainError):
+        move(feedback, "adjust", agency.staff, version=sibling_revision)
+    # A version of another provider's resource.
+    foreign = f.make_draft(other_agency)
+    with pytest.raises(DomainError):
+        move(feedback, "adjust", agency.staff, version=foreign)
+    # No version at all.
+    with pytest.raises(DomainError) as exc:
+        move(feedback, "adjust", agency.staff)
+    assert exc.value.field == "version"
+
+    # Through the page: versions that do not qualify are not accepted either.
+    for version in (published, sibling_revision, foreign):
+        response = client(agency.staff).post(
+            detail_url(feedback), {"action": "adjust", "version": version.pk}
+        )
+        assert response.status_code == 200
+    feedback.refresh_from_db()
+    assert (feedback.state, feedback.adjusted_version) == (F.OPEN, None)
+    assert events(feedback) == []
+    assert inbox(requester) == []
+
+
+def test_an_omission_is_adjusted_by_the_entry_filed_after_it(requester, agency, city):
+    fb = services.feedback_create(
+        acting_user=requester,
+        kind="omission",
+        description="缺少食品经营许可信息。",
+        provider=agency.org,
+    )
+    new_entry = f.make_draft(agency, name="食品经营许可信息", classification_code="201")
+    fb = move(fb, "adjust", agency.staff, comment="已编目。", version=new_entry)
+    assert (fb.state, fb.adjusted_version, fb.answer) == (F.ADJUSTED, new_entry, "已编目。")
+    assert events(fb) == [("adjust", F.OPEN, F.ADJUSTED, agency.staff.pk, "已编目。")]
+
+
+# --- the bureau rejects ------------------------------------------------------------------------
+
+
+def test_responsible_reviewer_rejects_with_reasons(requester, agency, city, feedback):
+    Notification.objects.all().delete()
+    response = client(city.reviewer).post(
+        detail_url(feedback), {"action": "reject", "comment": "该资源按月更新,未发现过期。"}
+    )
+    assert response.status_code == 302
+    feedback.refresh_from_db()
+    assert feedback.state == F.REJECTED
+    assert feedback.rejection_reason == "该资源按月更新,未发现过期。"
+    assert feedback.step_deadline is None
+    for user in (requester, agency.staff, agency.admin):
+        assert [n.url for n in inbox(user)] == [detail_url(feedback)]
+    assert inbox(city.reviewer) == []
+    assert events(feedback) == [
+        ("reject", F.OPEN, F.REJECTED, city.reviewer.pk, "该资源按月更新,未发现过期。")
+    ]
+
+
+def test_an_answered_feedback_may_still_be_rejected(
+    requester, district_agency, district, district_feedback
+):
+    move(district_feedback, "answer", district_agency.admin, comment="数据无误。")
+    fb = move(district_feedback, "reject", district.reviewer, comment="经核查,条目正确。")
+    assert fb.state == F.REJECTED
+    assert [e[:3] for e in events(fb)] == [
+        ("answer", F.OPEN, F.ANSWERED),
+        ("reject", F.ANSWERED, F.REJECTED),
+    ]
+
+
+def test_a_rejection_needs_reasons(city, feedback):
+    with pytest.raises(DomainError) as exc:
+        move(feedback, "reject", city.reviewer, comment=" ")
+    assert exc.value.field == "comment"
+    feedback.refresh_from_db()
+    assert feedback.state == F.OPEN
+
+
+# --- wrong roles and closed reports -------------------------------------------------------------
+
+
+def test_wrong_roles_are_refused(
+    requester,
+    agency,
+    other_agency,
+    city,
+    district,
+    other_district,
+    district_agency,
+    published,
+    feedback,
+    district_feedback,
+):
+    revision = services.resource_revise(resource=published.resource, acting_user=agency.staff)
+    refusals = [
+        (feedback, "answer", requester, "我来回答"),
+        (feedback, "adjust", requester, ""),
+        (feedback, "reject", requester, "我不要了"),
+        (feedback, "answer", other_agency.staff, "别的部门"),
+        (feedback, "answer", city.reviewer, "审核人员"),
+        (feedback, "reject", agency.staff, "提供方不能驳回"),
+        (feedback, "reject", agency.admin, "提供方不能驳回"),
+        (feedback, "reject", district.reviewer, "区级不管市级"),
+        (district_feedback, "reject", other_district.reviewer, "别的区"),
+        (district_feedback, "reject", city.reviewer, "市级不管区级"),
+        (district_feedback, "answer", agency.staff, "别的部门"),
+        (feedback, "approve_everything", city.reviewer, "没有这个动作"),
+    ]
+    for fb, action, user, comment in refusals:
+        with pytest.raises(TransitionNotAllowed):
+            move(
+                fb, action, user, comment=comment, version=revision if action == "adjust" else None
+            )
+    for fb in (feedback, district_feedback):
+        fb.refresh_from_db()
+        assert fb.state == F.OPEN
+        assert events(fb) == []
+
+
+def test_the_page_offers_each_role_its_own_actions(requester, agency, city, feedback):
+    def actions(user):
+        return {t.name for t in client(user).get(detail_url(feedback)).context["actions"]}
+
+    assert actions(requester) == set()
+    assert actions(agency.staff) == {"answer", "adjust"}
+    assert actions(city.reviewer) == {"reject"}
+    # A requester posting an action the page does not offer changes nothing.
+    response = client(requester).post(
+        detail_url(feedback), {"action": "answer", "comment": "自问自答"}
+    )
+    assert response.status_code == 200
+    response = client(agency.staff).post(
+        detail_url(feedback), {"action": "reject", "comment": "驳回"}
+    )
+    assert response.status_code == 200
+    feedback.refresh_from_db()
+    assert feedback.state == F.OPEN
+
+
+def test_closed_feedback_cannot_move_again(requester, agency, city, feedback):
+    move(feedback, "reject", city.reviewer, comment="重复反馈。")
+    for action, user in (("answer", agency.staff), ("reject", city.reviewer)):
+        with pytest.raises(TransitionNotAllowed):
+            move(feedback, action, user, comment="再来一次")
+    assert client(agency.staff).get(detail_url(feedback)).context["actions"] == []
+    assert len(events(feedback)) == 1
+
+
+# --- who sees what ------------------------------------------------------------------------------
+
+
+def test_detail_page_is_404_for_those_who_may_not_see_it(
+    requester,
+    other_requester,
+    agency,
+    other_agency,
+    city,
+    district,
+    other_district,
+    district_agency,
+    feedback,
+    district_feedback,
+):
+    auditor = UserFactory(organization=f.make_city_bureau().org, roles=[Role.AUDITOR])
+    may_see = {
+        feedback: [requester, agency.staff, agency.admin, city.reviewer, auditor],
+        district_feedback: [requester, district_agency.staff, district.reviewer, auditor],
+    }
+    may_not = {
+        feedback: [other_requester, other_agency.staff, other_agency.admin, district.reviewer],
+        district_feedback: [other_requester, agency.staff, other_district.reviewer, city.reviewer],
+    }
+    clients = {}  # one client per user: each new client sets up the middleware again
+
+    def as_user(user):
+        return clients.setdefault(user.pk, client(user))
+
+    for fb, users in may_see.items():
+        for user in users:
+            assert as_user(user).get(detail_url(fb)).status_code == 200, user
+            assert access_feedback(user, fb.pk) == fb
+    for fb, users in may_not.items():
+        for user in users:
+            assert as_user(user).get(detail_url(fb)).status_code == 404, user
+            with pytest.raises(Http404):
+                access_feedback(user, fb.pk)
+            # Nor can they act on it through the page.
+            response = as_user(user).post(detail_url(fb), {"action": "reject", "comment": "看不见"})
+            assert response.status_code == 404
+    assert as_user(requester).get("/catalog/feedback/999999999/").status_code == 404
+    assert client().get(detail_url(feedback)).status_code == 302  # to the login page
+    for fb in (feedback, district_feedback):
+        fb.refresh_from_db()
+        assert fb.state == F.OPEN
+
+
+def test_the_list_shows_only_what_the_viewer_may_see(
+    requester,
+    other_requester,
+    agency,
+    other_agency,
+    city,
+    district,
+    other_district,
+    district_agency,
+    published,
+    district_published,
+):
+    other_published = f.make_published(other_agency, city.reviewer, name="企业登记信息")
+    mine = report(requester, published.resource)
+    mine_district = report(requester, district_published.resource)
+    theirs = report(other_requester, other_published.resource)
+    omission = services.feedback_create(
+        acting_user=other_requester, kind="omission", description="缺少资源", provider=agency.org
+    )
+
+    def listed(user, **params):
+        response = client(user).get("/catalog/feedback/", params)
+        assert response.status_code == 200
+        return {fb.pk for fb in response.context["page_obj"].object_list}
+
+    expected = {
+        requester: {mine, mine_district},
+        other_requester: {theirs, omission},
+        agency.staff: {mine, omission},
+        agency.admin: {mine, omission},
+        other_agency.staff: {theirs},
+        city.reviewer: {mine, theirs, omission},
+        district.reviewer: {mine_district},
+        district_agency.staff: {mine_district},
+        other_district.reviewer: set(),
+    }
+    for user, feedback_set in expected.items():
+        assert listed(user) == {fb.pk for fb in feedback_set}, user.username
+    assert listed(city.reviewer, state="open", q="缺少") == {omission.pk}
+    move(mine, "answer", agency.staff, comment="已答复")
+    assert listed(agency.staff, state="answered") == {mine.pk}
+
+
+# --- workflow events and work queues ------------------------------------------------------------
+
+
+def test_every_move_writes_a_workflow_event(requester, agency, city, published, feedback):
+    move(feedback, "answer", agency.staff, comment="已收到")
+    revision = services.resource_revise(resource=published.resource, acting_user=agency.staff)
+    move(feedback, "adjust", agency.admin, comment="已更正", version=revision)
+    other = report(requester, published.resource, kind="data_quality")
+    move(other, "reject", city.reviewer, comment="不属实")
+    assert events(feedback) == [
+        ("answer", F.OPEN, F.ANSWERED, agency.staff.pk, "已收到"),
+        ("adjust", F.ANSWERED, F.ADJUSTED, agency.admin.pk, "已更正"),
+    ]
+    assert events(other) == [("reject", F.OPEN, F.REJECTED, city.reviewer.pk, "不属实")]
+    # The detail page shows the moves to those who see the report.
+    page = client(requester).get(detail_url(feedback))
+    assert [e.transition for e in page.context["events"]] == ["answer", "adjust"]
+
+
+def _queue(user, key) -> list[str]:
+    from wuhan_pdr.accounts.roles import user_roles
+
+    sources = {source.key: items for source, items in queues_for(user, user_roles(user))}
+    return [item.url for item in sources.get(key, [])]
+
+
+def test_work_queues_list_open_feedback_for_the_provider_and_answered_for_the_reviewer(
+    requester, agency, other_agency, city, district, district_agency, feedback, district_feedback
+):
+    url = detail_url(feedback)
+    assert _queue(agency.staff, "feedback_to_answer") == [url]
+    assert _queue(agency.admin, "feedback_to_answer") == [url]
+    assert _queue(other_agency.staff, "feedback_to_answer") == []
+    assert _queue(district_agency.staff, "feedback_to_answer") == [detail_url(district_feedback)]
+    assert _queue(city.reviewer, "feedback_to_decide") == []  # nothing answered yet
+    assert _queue(requester, "feedback_to_answer") == []
+
+    move(feedback, "answer", agency.staff, comment="已核实")
+    assert _queue(agency.staff, "feedback_to_answer") == []
+    assert _queue(city.reviewer, "feedback_to_decide") == [url]
+    assert _queue(district.reviewer, "feedback_to_decide") == []  # not its provider
+    [work] = next(
+        items
+        for source, items in queues_for(city.reviewer, {Role.CITY_REVIEWER})
+        if source.key == "feedback_to_decide"
+    )
+    assert work.title.startswith(f"#{feedback.pk} ")
+    assert feedback.resource.code in work.title
+    assert work.deadline == CatalogFeedback.objects.get(pk=feedback.pk).step_deadline
+    assert not work.overdue
+
+    move(feedback, "reject", city.reviewer, comment="不予采纳")
+    assert _queue(city.reviewer, "feedback_to_decide") == []
+
+
+# --- naughty strings ----------------------------------------------------------------------------
+
+
+def test_naughty_descriptions_never_break_the_form(requester, agency):
+    """Every string of the Big List of Naughty Strings (and a NUL, which PostgreSQL text
+    refuses) as a description: stored as sent (less surrounding white space) or refused by
+    the form with a message, never a server error."""
+    strings = [*naughty_strings(), "空字符\x00在中间", "\x00"]
+    c = client(requester)
+    c.raise_request_exception = False  # a 500 is asserted on, with the string that caused it
+    refused = []
+    for s in strings:
+        before = CatalogFeedback.objects.count()
+        c.cookies.pop("messages", None)  # the redirects are not followed: drop the notices
+        response = c.post(
+            form_url(), {"kind": "other", "provider": agency.org.pk, "description": s}
+        )
+        assert response.status_code in (200, 302), repr(s)
+        if response.status_code == 302:
+            fb = CatalogFeedback.objects.latest("pk")
+            assert response["Location"] == detail_url(fb), repr(s)
+            assert fb.description == s.strip(), repr(s)
+        else:
+            assert CatalogFeedback.objects.count() == before, repr(s)
+            assert response.context["form"].errors.get("description"), repr(s)
+            refused.append(s)
+    assert all("\x00" in s or not s.strip() for s in refused), [repr(s) for s in refused]
+    assert {"空字符\x00在中间", "\x00"} <= set(refused)
+    # Script-like descriptions come back escaped on the page.
+    for fb in CatalogFeedback.objects.filter(description__icontains="<script"):
+        page = c.get(detail_url(fb)).content.decode()
+        assert fb.description not in page, repr(fb.description)
