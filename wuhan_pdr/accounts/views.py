@@ -24,7 +24,6 @@ from .forms import (
     UserFilterForm,
     UserForm,
 )
-from .models import Organization
 from .permissions import (
     access_managed_organization,
     access_managed_user,

@@ -24,3 +24,11 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 
 # A test-only app with a small model that drives the kernel's workflow helper.
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.kernel_testapp"]  # noqa: F405
+
+# Tests roll their transactions back, so "after commit" never comes and cached facet counts
+# would outlive the data they counted; the cache has a test of its own that turns it on.
+CATALOG_FACET_CACHE_SECONDS = 0
+
+# WhiteNoise scans every static file each time a test client builds its handler (~170 ms);
+# tests do not serve static files through it (the live server serves its own).
+MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMiddleware"]  # noqa: F405
