@@ -241,6 +241,15 @@ class DataItem(models.Model):
     )
     masking_rule = models.CharField(_("masking rule"), max_length=100, blank=True)
     description = models.CharField(_("description"), max_length=500, blank=True)
+    element = models.ForeignKey(
+        "catalog.DataElement",
+        verbose_name=_("data element"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="items",
+        help_text=_("The version of the standard data element this item follows."),
+    )
 
     class Meta:
         verbose_name = _("data item")
@@ -388,3 +397,27 @@ class DistrictRelease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.division.name} #{self.number}"
+
+
+# The standards part of the catalog (data elements, code lists, change requests).
+from .standards.models import CodeList, CodeValue, DataElement, ElementChangeRequest  # noqa: E402
+
+__all__ = [
+    "CatalogEntry",
+    "CatalogFeedback",
+    "Classification",
+    "CodeList",
+    "CodeValue",
+    "DataElement",
+    "DataItem",
+    "DistrictRelease",
+    "ElementChangeRequest",
+    "OpenType",
+    "Resource",
+    "ResourceFormat",
+    "ResourceVersion",
+    "ShareMethod",
+    "ShareType",
+    "UpdateCycle",
+    "UpdateMode",
+]
