@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import BooleanField, Count, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.utils.translation import get_language
 
 from security.models import Grade
 from wuhan_pdr.accounts.models import Division, Organization
@@ -160,29 +161,36 @@ def catalog_search(params: CatalogQuery, *, with_facets: bool = True) -> Catalog
     return CatalogResult(entries=qs, total=total, facets=facets)
 
 
+LABEL_CACHE_SECONDS = 300
+
+
+def _labels(name: str, build) -> dict[str, str]:
+    """Names of the small tables facets refer to, cached for a few minutes: a rename shows
+    up within LABEL_CACHE_SECONDS."""
+    key = f"catalog:facet-labels:{name}:{get_language()}"
+    found = cache.get(key)
+    if found is None:
+        found = build()
+        cache.set(key, found, timeout=LABEL_CACHE_SECONDS)
+    return found
+
+
 def _label_facets(counts: dict[str, dict[str, int]], params: CatalogQuery) -> dict[str, list[FacetValue]]:
     labels: dict[str, dict[str, str]] = {
         "share_type": dict(ShareType.choices),
         "open_type": dict(OpenType.choices),
         "update_cycle": dict(UpdateCycle.choices),
+        "division": _labels("division", lambda: dict(Division.objects.values_list("code", "name"))),
+        "classification": _labels(
+            "classification",
+            lambda: {str(pk): name for pk, name in Classification.objects.values_list("pk", "name")},
+        ),
+        "grade": _labels("grade", lambda: {str(g.pk): str(g) for g in Grade.objects.all()}),
     }
     if counts["provider"]:
         labels["provider"] = {
             str(pk): name
             for pk, name in Organization.objects.filter(pk__in=counts["provider"].keys()).values_list("pk", "name")
-        }
-    if counts["division"]:
-        labels["division"] = dict(
-            Division.objects.filter(code__in=counts["division"].keys()).values_list("code", "name")
-        )
-    if counts["classification"]:
-        labels["classification"] = {
-            str(pk): name
-            for pk, name in Classification.objects.filter(pk__in=counts["classification"].keys()).values_list("pk", "name")
-        }
-    if counts["grade"]:
-        labels["grade"] = {
-            str(g.pk): str(g) for g in Grade.objects.filter(pk__in=counts["grade"].keys())
         }
     selected = {
         "provider": str(params.provider or ""),
@@ -220,7 +228,7 @@ def resource_public(pk) -> Resource | None:
             "published_version__created_by",
         )
         .prefetch_related(
-            Prefetch("published_version__items", queryset=DataItem.objects.select_related("grade")),
+            Prefetch("published_version__items", queryset=DataItem.objects.select_related("grade", "element")),
             "published_version__themes",
             "published_version__related_resources__published_version",
         )
@@ -264,7 +272,7 @@ def review_queue(user, *, state: str = "", q: str = "") -> QuerySet[ResourceVers
 def version_with_items(pk) -> ResourceVersion:
     return (
         ResourceVersion.objects.select_related("resource__provider", "grade", "resource__classification")
-        .prefetch_related(Prefetch("items", queryset=DataItem.objects.select_related("grade")), "themes", "related_resources")
+        .prefetch_related(Prefetch("items", queryset=DataItem.objects.select_related("grade", "element")), "themes", "related_resources")
         .get(pk=pk)
     )
 

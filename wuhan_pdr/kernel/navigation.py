@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.urls import reverse
 from django.utils.functional import Promise
@@ -22,10 +23,16 @@ class NavItem:
 
     @property
     def url(self) -> str:
-        return reverse(self.url_name)
+        return _reverse(self.url_name)
 
 
 _NAV: dict[str, NavItem] = {}
+
+
+@lru_cache(maxsize=256)
+def _reverse(url_name: str) -> str:
+    # The menu is drawn twice on every page and checked against the path: reverse once.
+    return reverse(url_name)
 
 
 def register_nav(item: NavItem) -> None:
