@@ -260,6 +260,35 @@ def test_agency_admin_sees_own_organization_with_its_users(
     assert {u.username for u in response.context["users"]} == {"admin_a", "staff_a"}
 
 
+def test_agency_admin_updates_own_organizations_contact_details_only(admin_a, agency_a, login):
+    original_name, original_code = agency_a.name, agency_a.credit_code
+    response = login(admin_a).post(
+        f"/manage/organizations/{agency_a.pk}/",
+        {
+            "short_name": "甲局",
+            "address": "武汉市江岸区沿江大道1号",
+            "contact_person": "黄鹤",
+            "contact_phone": "027-88886666",
+            "name": "hijacked",
+            "credit_code": "X",
+        },
+    )
+
+    assert response.status_code == 302
+    agency_a.refresh_from_db()
+    assert (agency_a.short_name, agency_a.contact_phone) == ("甲局", "027-88886666")
+    # Fields outside the contact form are neither offered nor taken from the post.
+    assert (agency_a.name, agency_a.credit_code) == (original_name, original_code)
+    assert agency_a.history.latest().history_user == admin_a
+
+
+def test_service_refuses_a_data_officer_changing_more_than_contact_details(admin_a, agency_a):
+    with pytest.raises(AccessDenied):
+        services.organization_update(organization=agency_a, acting_user=admin_a, name="别的名称")
+    agency_a.refresh_from_db()
+    assert agency_a.name != "别的名称"
+
+
 def test_agency_admin_lists_only_own_organization(admin_a, agency_a, agency_b, login):
     response = login(admin_a).get("/manage/organizations/")
     assert response.status_code == 200

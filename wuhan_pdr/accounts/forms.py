@@ -35,6 +35,14 @@ class OrganizationForm(forms.ModelForm):
         ]
 
 
+class OrganizationContactForm(forms.ModelForm):
+    """What an agency's data officer keeps up to date about its own organization."""
+
+    class Meta:
+        model = Organization
+        fields = ["short_name", "address", "contact_person", "contact_phone"]
+
+
 class UserFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
     organization = forms.ModelChoiceField(

@@ -22,6 +22,9 @@ from .models import Organization, User
 from .permissions import can_manage_users_of, is_platform_wide_admin
 from .roles import AGENCY_ASSIGNABLE_ROLES, Role
 
+# What an agency's own data officer may keep up to date about its organization.
+ORGANIZATION_CONTACT_FIELDS = ("short_name", "address", "contact_person", "contact_phone")
+
 ORG_ADMIN_OBJECT_PERMS = (
     "accounts.view_organization",
     "accounts.change_organization",
@@ -98,10 +101,22 @@ def organization_create(*, acting_user: User, **fields) -> Organization:
 
 @transaction.atomic
 def organization_update(*, organization: Organization, acting_user: User, **fields) -> Organization:
-    if not (
-        acting_user.has_perm("accounts.change_organization")
-        or acting_user.has_perm("accounts.change_organization", organization)
-    ):
+    """Change an organization. System administrators change everything; the agency's own
+    data officer (object permission) only its short name and contact details."""
+    if acting_user.has_perm("accounts.change_organization"):
+        pass
+    elif acting_user.has_perm("accounts.change_organization", organization):
+        beyond = sorted(
+            name
+            for name, value in fields.items()
+            if name not in ORGANIZATION_CONTACT_FIELDS and getattr(organization, name) != value
+        )
+        if beyond:
+            raise AccessDenied(
+                _("Only a system administrator may change these fields: %(fields)s.")
+                % {"fields": ", ".join(str(Organization._meta.get_field(f).verbose_name) for f in beyond)}
+            )
+    else:
         raise AccessDenied(_("You may not change this organization."))
     for name, value in fields.items():
         setattr(organization, name, value)

@@ -18,6 +18,7 @@ from wuhan_pdr.kernel.forms import add_domain_error
 from . import selectors, services
 from .forms import (
     DeactivateForm,
+    OrganizationContactForm,
     OrganizationFilterForm,
     OrganizationForm,
     UserCreateForm,
@@ -106,8 +107,12 @@ def manage_organization_create(request):
 @login_required
 def manage_organization(request, pk: int):
     org = access_managed_organization(request.user, pk)
-    can_edit = request.user.has_perm("accounts.change_organization")
-    form = OrganizationForm(request.POST or None, instance=org) if can_edit else None
+    if request.user.has_perm("accounts.change_organization"):
+        form = OrganizationForm(request.POST or None, instance=org)
+    elif request.user.has_perm("accounts.change_organization", org):
+        form = OrganizationContactForm(request.POST or None, instance=org)
+    else:
+        form = None
     if request.method == "POST":
         if form is None:
             raise Http404
