@@ -555,3 +555,5 @@ def seed_catalog(context: dict) -> None:
 
 
 register_seeder(Seeder(name="catalog", order=20, run=seed_catalog))
+
+from .standards import demo as _standards_demo  # noqa: E402, F401 (registers the standards seeders)
