@@ -372,12 +372,10 @@ class CompiledValidator:
             self.accepted = frozenset(
                 [c for c in codes if self._explain(c, None, domain=False) is None] + [""]
             )
-        self._bad_line = None
+        self._good_lines = None
         if codes is None and pattern is None and not checksum and spec.kind != "c":
-            # A line that is neither empty nor surely valid (see _bad_lines).
-            self._bad_line = re.compile(
-                rf"^(?!(?:{_format_regex(spec, strict=True)})$)(?!$).*$", re.MULTILINE
-            )
+            # A run of lines each empty or surely valid, taken whole (see _bad_lines).
+            self._good_lines = re.compile(rf"(?:(?:{_format_regex(spec, strict=True)})?\n)*+")
 
     def __call__(self, value) -> str | None:
         if value is None:
@@ -462,27 +460,31 @@ class CompiledValidator:
                 ):
                     return []  # the usual case, found in C
                 return [i for i, n in enumerate(map(len, values)) if n > high or 0 < n < low]
-            if self._bad_line is not None:
+            if self._good_lines is not None:
                 return self._bad_lines(values)
         return range(len(values))
 
     def _bad_lines(self, values: Sequence) -> list[int]:
-        """One regex pass over each chunk of values joined by newlines; a chunk with a
+        """The values joined by newlines, chunk by chunk; one regex skips each run of good
+        lines in C, and every place it stops at is a line that may be invalid. A chunk with a
         value holding a newline itself is checked value by value."""
-        finditer = self._bad_line.finditer
+        match = self._good_lines.match
         out: list[int] = []
         for start in range(0, len(values), _CHUNK):
             chunk = values[start : start + _CHUNK]
-            text = "\n".join(chunk)
-            if text.count("\n") != len(chunk) - 1:
+            text = "\n".join(chunk) + "\n"
+            if text.count("\n") != len(chunk):
                 out.extend(range(start, start + len(chunk)))
                 continue
-            line, pos = start, 0
-            for m in finditer(text):
-                s = m.start()
-                line += text.count("\n", pos, s)
-                pos = s
+            end, pos, line = len(text), 0, start
+            while True:
+                stop = match(text, pos).end()
+                if stop >= end:
+                    break
+                line += text.count("\n", pos, stop)
                 out.append(line)
+                pos = text.index("\n", stop) + 1
+                line += 1
         return out
 
 

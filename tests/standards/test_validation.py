@@ -510,3 +510,18 @@ def test_the_cache_stays_small(db):
     for day in range(200):
         compile_validator(element, at=dt.date(2024, 1, 1) + dt.timedelta(days=day))
     assert len(validation._cache) <= validation._CACHE_SIZE
+
+
+@pytest.mark.parametrize("fmt", ["n6", "c..6", "YYYYMMDD"])
+def test_bulk_across_chunks(fmt):
+    """Values are checked in chunks of 65,536: invalid ones at the edges of chunks, and a
+    chunk holding a value with a newline, are all found at their own index."""
+    good = {"n6": "420102", "c..6": "江岸区", "YYYYMMDD": "20240229"}[fmt]
+    values = [good] * 150_000
+    bad_at = [0, 65_535, 65_536, 65_537, 100_000, 131_071, 131_072, 149_999]
+    for i in bad_at:
+        values[i] = "4201020X"
+    values[70_000] = "4201\n02"
+    values[70_001] = ""
+    found = validate_values(unsaved(fmt), values)
+    assert [i for i, _ in found] == sorted([*bad_at, 70_000])
