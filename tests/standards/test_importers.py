@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
 from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
@@ -783,3 +784,56 @@ def test_only_the_city_bureau_imports_elements(agency_staff):
     with pytest.raises(AccessDenied):
         elements_import(source=DATA / "elements_ok.xlsx", acting_user=agency_staff)
     assert not DataElement.objects.filter(name__startswith="测试").exists()
+
+
+# --- the command line ------------------------------------------------------------------------
+
+
+def test_import_code_list_command_creates_and_fills_a_list(reviewer):
+    out = io.StringIO()
+    call_command(
+        "import_code_list",
+        "GB/T 2260-CITIES",
+        str(admin_division_file("cities.csv")),
+        "--name=地级行政区划代码",
+        "--effective-date=2022-10-31",
+        f"--user={reviewer.username}",
+        "--parent-column=provinceCode",
+        stdout=out,
+    )
+    assert "342 added, 0 closed, 0 changed, 0 unchanged" in out.getvalue()
+    code_list = CodeList.objects.get(identifier="GB/T 2260-CITIES")
+    assert code_list.values.count() == 342
+    assert code_list.owner == reviewer.organization
+
+
+def test_import_code_list_command_lists_every_problem_and_imports_nothing(reviewer):
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command(
+            "import_code_list",
+            "DUPLICATES",
+            str(DATA / "codes_duplicate.csv"),
+            "--name=重复代码",
+            "--effective-date=2024-01-01",
+            f"--user={reviewer.username}",
+            stderr=err,
+        )
+    assert err.getvalue().splitlines() == [
+        "Row 4, code: The code 420102 appears again (first in row 2).",
+        "Row 5, code: The code 420103 appears again (first in row 3).",
+    ]
+    assert not CodeList.objects.filter(identifier="DUPLICATES").exists()
+
+
+def test_import_code_list_command_refuses_others(agency_staff):
+    with pytest.raises(CommandError, match="Only the city data bureau"):
+        call_command(
+            "import_code_list",
+            "NEW-LIST",
+            str(DATA / "codes_utf8.csv"),
+            "--name=新代码表",
+            "--effective-date=2024-01-01",
+            f"--user={agency_staff.username}",
+        )
+    assert not CodeList.objects.filter(identifier="NEW-LIST").exists()
