@@ -904,191 +904,178 @@ def _next_identifiers():
             yield ident
 
 
-def elements_import(*, source, acting_user, filename: str | None = None) -> ElementsImportSummary:
-    """Add the data elements of an XLSX (or CSV) file, as the export writes them.
+class _ElementRows:
+    """Turns the rows of an elements file into unsaved DataElements, noting every problem
+    of a row as a RowError of the column concerned."""
 
-    A row without identifier gets the next `DE#####`. A row whose identifier has a current
-    version with the same content is left alone; one that differs is refused: a change is
-    made by a change request, reviewed, not by a file. New elements are `standard` (or
-    `candidate`, if the status column says so), version 1, submitted by the organization
-    named (default: the acting user's), approved on the date given (default today).
+    def __init__(self, table: Table, located: dict[str, int], acting_user):
+        self.header = table.header
+        self.located = located
+        self.acting_user = acting_user
+        self.code_lists = {c.identifier: c for c in CodeList.objects.all()}
+        self.orgs: dict[str, Organization | None] = {}
+        self.seen: dict[str, int] = {}
+        self.today = timezone.localdate()
 
-    Raises ImportRefused (nothing imported) listing every bad row."""
-    _require_bureau(acting_user)
-    table = read_table(source, filename=filename)
-    aliases = {f: (f, header) for f, header in ELEMENT_COLUMNS.items()}
-    located = _locate(table, aliases, ELEMENT_REQUIRED, None)
-    header = table.header
+    def col(self, fieldname: str) -> str:
+        if fieldname in self.located:
+            return self.header[self.located[fieldname]]
+        return ELEMENT_COLUMNS[fieldname]
 
-    def col(fieldname: str) -> str:
-        return header[located[fieldname]] if fieldname in located else ELEMENT_COLUMNS[fieldname]
+    def read(self, number: int, cells: list) -> tuple[DataElement, list[RowError]]:
+        errors: list[RowError] = []
 
-    code_lists = {c.identifier: c for c in CodeList.objects.all()}
-    orgs: dict[str, Organization | None] = {}
-    current = {
-        e.identifier: e
-        for e in DataElement.objects.filter(status__in=CURRENT).select_related("code_list")
-    }
-    used = set(DataElement.objects.values_list("identifier", flat=True))
-    new_ids = _next_identifiers()
-    today = timezone.localdate()
+        def error(fieldname: str, message: str) -> None:
+            errors.append(RowError(number, self.col(fieldname), message))
 
-    errors: list[RowError] = []
-    pending: list[tuple[int, DataElement]] = []
-    seen: dict[str, int] = {}
-    unchanged = 0
-    for number, cells in table.rows:
-        if all(_is_blank(c) for c in cells):
-            continue
-        row_errors: list[RowError] = []
         raw: dict[str, str] = {}
         for fieldname in ELEMENT_COLUMNS:
-            if fieldname == "approved_at":
-                continue
-            try:
-                raw[fieldname] = _text(_cell(cells, located.get(fieldname)))
-            except CellError as exc:
-                row_errors.append(RowError(number, col(fieldname), str(exc)))
-                raw[fieldname] = ""
+            if fieldname != "approved_at":
+                try:
+                    raw[fieldname] = _text(_cell(cells, self.located.get(fieldname)))
+                except CellError as exc:
+                    error(fieldname, str(exc))
+                    raw[fieldname] = ""
         try:
-            approved = _date(_cell(cells, located.get("approved_at")))
+            approved = _date(_cell(cells, self.located.get("approved_at")))
         except CellError as exc:
-            row_errors.append(RowError(number, col("approved_at"), str(exc)))
+            error("approved_at", str(exc))
             approved = None
 
-        element = DataElement(version=1)
+        element = DataElement(version=1, identifier=raw["identifier"])
         for fieldname in ELEMENT_TEXT_FIELDS:
             setattr(element, fieldname, raw[fieldname])
         for fieldname in ("name", "definition"):
             if not raw[fieldname]:
-                row_errors.append(RowError(number, col(fieldname), _("This field is required.")))
-        data_type = _choice(raw["data_type"], DataElement._meta.get_field("data_type").choices)
-        if data_type is None:
-            row_errors.append(
-                RowError(
-                    number,
-                    col("data_type"),
-                    _("“%(value)s” is not a data type (C, N, Y, D, T, L, M, G, B, I or F).")
-                    % {"value": raw["data_type"][:20]},
-                )
+                error(fieldname, _("This field is required."))
+        element.data_type = (
+            _choice(raw["data_type"], DataElement._meta.get_field("data_type").choices) or ""
+        )
+        if not element.data_type:
+            error(
+                "data_type",
+                _("“%(value)s” is not a data type (C, N, Y, D, T, L, M, G, B, I or F).")
+                % {"value": raw["data_type"][:20]},
             )
-        element.data_type = data_type or ""
-        if not validation.format_is_valid(raw["format"]):
-            try:
-                validation.parse_format(raw["format"])
-            except DomainError as exc:
-                row_errors.append(RowError(number, col("format"), str(exc)))
-        checksum = _choice(raw["checksum"], DataElement._meta.get_field("checksum").choices)
-        if raw["checksum"] and not checksum:
-            row_errors.append(
-                RowError(
-                    number,
-                    col("checksum"),
-                    _("“%(value)s” is not a checksum rule (cn_ric or cn_uscc).")
-                    % {"value": raw["checksum"][:20]},
-                )
+        try:
+            validation.parse_format(raw["format"])
+        except DomainError as exc:
+            error("format", str(exc))
+        element.checksum = (
+            _choice(raw["checksum"], DataElement._meta.get_field("checksum").choices) or ""
+        )
+        if raw["checksum"] and not element.checksum:
+            error(
+                "checksum",
+                _("“%(value)s” is not a checksum rule (cn_ric or cn_uscc).")
+                % {"value": raw["checksum"][:20]},
             )
-        element.checksum = checksum or ""
-        code_list = None
+        self._domain(element, raw, error)
+        status = _choice(raw["status"], DataElement.Status.choices) if raw["status"] else None
+        if raw["status"] and status not in CURRENT:
+            error(
+                "status",
+                _("A new element is a candidate or a standard, not “%(value)s”.")
+                % {"value": raw["status"][:20]},
+            )
+        element.status = status if status in CURRENT else DataElement.Status.STANDARD
+        element.submitted_by = self._organization(raw["submitted_by"], error)
+        if approved is None and element.status == DataElement.Status.STANDARD:
+            approved = self.today
+        element.approved_at = approved
+        self._identifier(number, raw["identifier"], error)
+        return element, errors
+
+    def _domain(self, element: DataElement, raw: dict[str, str], error) -> None:
         if raw["code_list"]:
-            code_list = code_lists.get(raw["code_list"])
-            if code_list is None:
-                row_errors.append(
-                    RowError(
-                        number,
-                        col("code_list"),
-                        _("There is no code list %(identifier)s.")
-                        % {"identifier": raw["code_list"][:50]},
-                    )
+            element.code_list = self.code_lists.get(raw["code_list"])
+            if element.code_list is None:
+                error(
+                    "code_list",
+                    _("There is no code list %(identifier)s.")
+                    % {"identifier": raw["code_list"][:50]},
                 )
-        element.code_list = code_list
         if raw["domain_kind"]:
             kind = _choice(raw["domain_kind"], DataElement.DomainKind.choices)
             if kind is None:
-                row_errors.append(
-                    RowError(
-                        number,
-                        col("domain_kind"),
-                        _("“%(value)s” is not a kind of value domain (none, code_list, pattern).")
-                        % {"value": raw["domain_kind"][:20]},
-                    )
+                error(
+                    "domain_kind",
+                    _("“%(value)s” is not a kind of value domain (none, code_list, pattern).")
+                    % {"value": raw["domain_kind"][:20]},
                 )
         else:
             kind = "code_list" if raw["code_list"] else "pattern" if raw["pattern"] else "none"
         element.domain_kind = kind or "none"
         if element.domain_kind == "code_list" and not raw["code_list"]:
-            row_errors.append(
-                RowError(number, col("code_list"), _("Name the code list of this value domain."))
-            )
+            error("code_list", _("Name the code list of this value domain."))
         if element.domain_kind == "pattern":
             if not raw["pattern"]:
-                row_errors.append(
-                    RowError(number, col("pattern"), _("Give the pattern of this value domain."))
-                )
+                error("pattern", _("Give the pattern of this value domain."))
             elif not validation.pattern_is_valid(raw["pattern"]):
-                row_errors.append(
-                    RowError(
-                        number, col("pattern"), _("The pattern is not a valid regular expression.")
-                    )
-                )
-        status = _choice(raw["status"], DataElement.Status.choices) if raw["status"] else None
-        if raw["status"] and status not in CURRENT:
-            row_errors.append(
-                RowError(
-                    number,
-                    col("status"),
-                    _("A new element is a candidate or a standard, not “%(value)s”.")
-                    % {"value": raw["status"][:20]},
-                )
+                error("pattern", _("The pattern is not a valid regular expression."))
+
+    def _organization(self, name: str, error) -> Organization | None:
+        if not name:
+            return getattr(self.acting_user, "organization", None)
+        if name not in self.orgs:
+            self.orgs[name] = Organization.objects.filter(name=name).first()
+        if self.orgs[name] is None:
+            error(
+                "submitted_by", _("There is no organization named %(name)s.") % {"name": name[:100]}
             )
-        element.status = status if status in CURRENT else DataElement.Status.STANDARD
+        return self.orgs[name]
 
-        org_name = raw["submitted_by"]
-        if org_name:
-            if org_name not in orgs:
-                orgs[org_name] = Organization.objects.filter(name=org_name).first()
-            element.submitted_by = orgs[org_name]
-            if element.submitted_by is None:
-                row_errors.append(
-                    RowError(
-                        number,
-                        col("submitted_by"),
-                        _("There is no organization named %(name)s.") % {"name": org_name[:100]},
-                    )
-                )
+    def _identifier(self, number: int, identifier: str, error) -> None:
+        if not identifier:
+            return
+        if not IDENTIFIER.fullmatch(identifier):
+            error(
+                "identifier",
+                _("An identifier has up to 30 letters, digits, dots, dashes or underscores."),
+            )
+        elif identifier in self.seen:
+            error(
+                "identifier",
+                _("The identifier %(identifier)s appears again (first in row %(row)d).")
+                % {"identifier": identifier, "row": self.seen[identifier]},
+            )
         else:
-            element.submitted_by = getattr(acting_user, "organization", None)
-        element.approved_at = approved or (
-            today if element.status == DataElement.Status.STANDARD else None
-        )
+            self.seen[identifier] = number
 
-        identifier = raw["identifier"]
-        if identifier:
-            if not IDENTIFIER.fullmatch(identifier):
-                row_errors.append(
-                    RowError(
-                        number,
-                        col("identifier"),
-                        _(
-                            "An identifier has up to 30 letters, digits, dots, dashes or underscores."
-                        ),
-                    )
-                )
-            elif identifier in seen:
-                row_errors.append(
-                    RowError(
-                        number,
-                        col("identifier"),
-                        _("The identifier %(identifier)s appears again (first in row %(row)d).")
-                        % {"identifier": identifier, "row": seen[identifier]},
-                    )
-                )
-            else:
-                seen[identifier] = number
+
+def elements_import(*, source, acting_user, filename: str | None = None) -> ElementsImportSummary:
+    """Add the data elements of an XLSX (or CSV) file, as the export writes them.
+
+    A row without identifier gets the next `DE#####` (so a file of such rows adds them
+    again each time it is imported). A row whose identifier has a current version with the
+    same content is left alone; one that differs is refused: a change is made by a change
+    request, reviewed, not by a file. New elements are `standard` (or `candidate`, if the
+    status column says so), version 1, submitted by the organization named (default: the
+    acting user's), approved on the date given (default today for a standard).
+
+    Raises ImportRefused (nothing imported) listing every bad row, AccessDenied for anyone
+    but the city data bureau."""
+    _require_bureau(acting_user)
+    table = read_table(source, filename=filename)
+    aliases = {f: (f, header) for f, header in ELEMENT_COLUMNS.items()}
+    reader = _ElementRows(table, _locate(table, aliases, ELEMENT_REQUIRED, None), acting_user)
+    current = {
+        e.identifier: e
+        for e in DataElement.objects.filter(status__in=CURRENT).select_related("code_list")
+    }
+    used = set(DataElement.objects.values_list("identifier", flat=True))
+
+    errors: list[RowError] = []
+    pending: list[DataElement] = []
+    unchanged = 0
+    for number, cells in table.rows:
+        if all(_is_blank(c) for c in cells):
+            continue
+        element, row_errors = reader.read(number, cells)
         if row_errors:
             errors += row_errors
             continue
-
+        identifier = element.identifier
         existing = current.get(identifier) if identifier else None
         if existing is not None:
             differs = [
@@ -1096,52 +1083,41 @@ def elements_import(*, source, acting_user, filename: str | None = None) -> Elem
                 for f in ELEMENT_CONTENT_FIELDS
                 if (getattr(existing, f) or "") != (getattr(element, f) or "")
             ]
-            if differs:
-                errors.append(
-                    RowError(
-                        number,
-                        col("identifier"),
-                        _(
-                            "%(identifier)s differs from its version %(version)d (%(fields)s): "
-                            "propose the change with a change request."
-                        )
-                        % {
-                            "identifier": identifier,
-                            "version": existing.version,
-                            "fields": ", ".join(str(_field_label(f)) for f in differs),
-                        },
-                    )
-                )
-            else:
+            if not differs:
                 unchanged += 1
+                continue
+            message = _(
+                "%(identifier)s differs from its version %(version)d (%(fields)s): propose the "
+                "change with a change request."
+            ) % {
+                "identifier": identifier,
+                "version": existing.version,
+                "fields": ", ".join(str(_field_label(f)) for f in differs),
+            }
+            errors.append(RowError(number, reader.col("identifier"), message))
             continue
-        if identifier and identifier in used:
-            errors.append(
-                RowError(
-                    number,
-                    col("identifier"),
-                    _("%(identifier)s is a retired element: a new element needs a new identifier.")
-                    % {"identifier": identifier},
-                )
-            )
+        if identifier in used:
+            message = _(
+                "%(identifier)s is a retired element: a new element needs a new identifier."
+            ) % {"identifier": identifier}
+            errors.append(RowError(number, reader.col("identifier"), message))
             continue
-        element.identifier = identifier
         try:
-            element.full_clean(exclude=["identifier", "history"])
+            element.full_clean(exclude=["identifier"], validate_constraints=False)
         except ValidationError as exc:
             for fieldname, messages in exc.message_dict.items():
                 name = fieldname.removesuffix("_id")
-                column = col(name) if name in ELEMENT_COLUMNS else ""
-                for message in messages:
-                    errors.append(RowError(number, column, message))
+                column = reader.col(name) if name in ELEMENT_COLUMNS else ""
+                errors += [RowError(number, column, message) for message in messages]
             continue
-        pending.append((number, element))
+        pending.append(element)
 
     if errors:
         raise ImportRefused(errors)
     summary = ElementsImportSummary(unchanged=unchanged)
     with transaction.atomic():
-        for _number, element in pending:
+        new_ids = _next_identifiers()
+        for element in pending:
             if not element.identifier:
                 element.identifier = next(new_ids)
             audited_save(
