@@ -396,7 +396,7 @@ class CompiledValidator:
                 "format": _("Must be %(what)s.") % {"what": _what(self.spec)},
                 "code": _("“%(value)s” is not a code of %(code_list)s valid on %(date)s.")
                 % {
-                    "value": "%(value)s",
+                    "value": "\x00",  # put in per value (PostgreSQL text never holds NUL)
                     "code_list": self._code_list_name,
                     "date": self.at.isoformat(),
                 },
@@ -418,7 +418,7 @@ class CompiledValidator:
                 return reason
         if domain:
             if self.codes is not None and value not in self.codes:
-                return messages["code"].replace("%(value)s", value[:50])
+                return messages["code"].replace("\x00", value[:50])
             if self._pattern_match is not None and self._pattern_match(value) is None:
                 return messages["pattern"]
         return None
