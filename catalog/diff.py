@@ -33,6 +33,7 @@ ITEM_DIFF_FIELDS = (
     "grade",
     "masking_rule",
     "description",
+    "element",
 )
 
 

@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from security.models import Grade
@@ -120,12 +121,28 @@ class ResourceVersionForm(forms.ModelForm):
         return [found[c] for c in dict.fromkeys(codes)]
 
 
+def _element_label(element) -> str:
+    return f"{element.identifier} {element.name} (v{element.version})"
+
+
+def current_element_choices() -> list[tuple]:
+    """The current standard data elements an item may bind to, as select choices."""
+    from .models import DataElement
+
+    current = DataElement.objects.filter(status__in=["candidate", "standard"]).order_by("identifier")
+    return [("", "—"), *((e.pk, _element_label(e)) for e in current)]
+
+
 class DataItemForm(forms.ModelForm):
+    """One item row. Its data element is chosen among the current standard versions; an
+    item bound to an older version keeps it (and it stays offered) until changed."""
+
     class Meta:
         model = DataItem
         fields = [
             "name",
             "english_name",
+            "element",
             "data_type",
             "length",
             "is_key",
@@ -136,9 +153,39 @@ class DataItemForm(forms.ModelForm):
             "description",
         ]
 
+    def __init__(self, *args, element_choices: list[tuple] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["element"]
+        choices = list(element_choices) if element_choices is not None else current_element_choices()
+        chosen = self.data.get(self.add_prefix("element")) if self.is_bound else self.initial.get("element")
+        if chosen and str(chosen).isdigit() and str(chosen) not in {str(v) for v, _label in choices}:
+            from .models import DataElement
+
+            bound = DataElement.objects.filter(pk=chosen).first()
+            if bound is not None:
+                choices.append((bound.pk, _element_label(bound)))
+        field.choices = choices
+        field.widget.attrs["class"] = "element-select"
+
+
+class BaseDataItemFormSet(forms.BaseFormSet):
+    @cached_property
+    def element_choices(self) -> list[tuple]:
+        # Read once for every row (and the row template), not once per row.
+        return current_element_choices()
+
+    def get_form_kwargs(self, index):
+        return {**super().get_form_kwargs(index), "element_choices": self.element_choices}
+
 
 DataItemFormSet = forms.formset_factory(
-    DataItemForm, extra=0, can_delete=True, max_num=500, validate_max=True, absolute_max=500
+    DataItemForm,
+    formset=BaseDataItemFormSet,
+    extra=0,
+    can_delete=True,
+    max_num=500,
+    validate_max=True,
+    absolute_max=500,
 )
 
 

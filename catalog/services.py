@@ -66,6 +66,7 @@ ITEM_FIELDS = (
     "grade",
     "masking_rule",
     "description",
+    "element",
 )
 
 
@@ -193,7 +194,7 @@ def resource_draft_update(
 def violations_of(version: ResourceVersion, *, complete: bool = True) -> list[Violation]:
     """The rules a stored version breaks."""
     data = {name: getattr(version, name) for name in VERSION_FIELDS}
-    items = [{k: getattr(i, k) for k in ITEM_FIELDS} for i in version.items.select_related("grade")]
+    items = [{k: getattr(i, k) for k in ITEM_FIELDS} for i in version.items.select_related("grade", "element")]
     highest = Grade.objects.order_by("-rank").values_list("rank", flat=True).first()
     return check_resource(data, items, complete=complete, highest_rank=highest)
 
@@ -346,7 +347,7 @@ def resource_revise(*, resource: Resource, acting_user: User) -> ResourceVersion
     audited_save(draft, acting_user=acting_user, reason="revision started")
     draft.themes.set(current.themes.all())
     draft.related_resources.set(current.related_resources.all())
-    _write_items(draft, [{k: getattr(i, k) for k in ITEM_FIELDS} for i in current.items.all()])
+    _write_items(draft, [{k: getattr(i, k) for k in ITEM_FIELDS} for i in current.items.select_related("element")])
     return draft
 
 

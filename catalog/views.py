@@ -164,8 +164,8 @@ def _attach_violations(form, formset, violations, index: list[int]) -> None:
 
 def _items_initial(version: ResourceVersion) -> list[dict]:
     return [
-        {f: getattr(item, f) if f != "grade" else item.grade_id for f in (
-            "name", "english_name", "data_type", "length", "is_key", "is_update_flag",
+        {f: getattr(item, f) if f not in ("grade", "element") else getattr(item, f"{f}_id") for f in (
+            "name", "english_name", "element", "data_type", "length", "is_key", "is_update_flag",
             "nullable", "grade", "masking_rule", "description")}
         for item in version.items.all()
     ]
@@ -287,7 +287,7 @@ def version_detail(request, pk: int):
     previous = (
         ResourceVersion.objects.filter(resource=version.resource, number__lt=version.number)
         .order_by("-number")
-        .prefetch_related(Prefetch("items", queryset=DataItem.objects.select_related("grade")), "themes")
+        .prefetch_related(Prefetch("items", queryset=DataItem.objects.select_related("grade", "element")), "themes")
         .first()
     )
     changes = version_diff(previous, version) if previous else None

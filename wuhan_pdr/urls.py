@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from catalog import api as catalog_api
+from catalog.standards import api as standards_api
 from wuhan_pdr.accounts import api as accounts_api
 
 router = DefaultRouter()
@@ -12,6 +13,7 @@ router.register("organizations", accounts_api.OrganizationViewSet, basename="org
 api_v1 = [
     path("me/", accounts_api.MeView.as_view(), name="me"),
     path("catalog/resources/", catalog_api.CatalogResourceList.as_view(), name="catalog-resources"),
+    path("standards/elements/", standards_api.DataElementList.as_view(), name="standards-elements"),
     path("", include(router.urls)),
 ]
 
@@ -19,6 +21,7 @@ urlpatterns = [
     path("", include("wuhan_pdr.kernel.urls")),
     path("", include("wuhan_pdr.accounts.urls")),
     path("catalog/", include("catalog.urls")),
+    path("standards/", include("catalog.standards.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),

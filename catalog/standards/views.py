@@ -1,0 +1,365 @@
+"""The standards pages: data elements and code lists for everyone, and the agencies' change
+requests with the bureau's review (Art. 9)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from wuhan_pdr.accounts.roles import Role, has_role
+from wuhan_pdr.kernel.errors import DomainError
+from wuhan_pdr.kernel.forms import add_domain_error
+from wuhan_pdr.kernel.workflow import events_described
+
+from ..models import ResourceVersion
+from . import selectors, services
+from .forms import (
+    ChangeRequestForm,
+    CodeListSearchForm,
+    CodeValueSearchForm,
+    ElementSearchForm,
+    RequestFilterForm,
+    TransitionForm,
+    proposal_initial,
+)
+from .models import CodeList, DataElement, ElementChangeRequest
+from .permissions import (
+    access_change_request,
+    can_edit_change_request,
+    can_request_for,
+    is_city_reviewer,
+)
+from .workflows import change_request_workflow, element_workflow
+
+PAGE_SIZE = 20
+K = ElementChangeRequest.Kind
+R = ElementChangeRequest.State
+
+
+# --- elements --------------------------------------------------------------------------------
+
+
+def element_list(request):
+    form = ElementSearchForm(request.GET or None)
+    qs = selectors.element_search(form.to_query())
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "catalog/standards/element_list.html",
+        {
+            "form": form,
+            "page_obj": page,
+            "can_request": can_request_for(
+                request.user, getattr(request.user, "organization", None)
+            ),
+        },
+    )
+
+
+def element_detail(request, identifier: str):
+    if "\x00" in identifier:
+        raise Http404
+    versions = selectors.element_versions(identifier)
+    if not versions:
+        raise Http404
+    requested = request.GET.get("version", "")
+    element = next((v for v in versions if str(v.version) == requested), versions[0])
+    latest = versions[0]
+    # Each version with what changed since the one before it.
+    for v in versions:
+        v.changes = None
+    for newer, older in zip(versions, versions[1:], strict=False):
+        newer.changes = selectors.element_diff(older, newer)
+    usage = selectors.element_usage(identifier, request.user)
+    states = dict(ResourceVersion.State.choices)
+    for item in usage:
+        item.state_label = states.get(item.version.state, item.version.state)
+    can_request = can_request_for(request.user, getattr(request.user, "organization", None))
+    return render(
+        request,
+        "catalog/standards/element_detail.html",
+        {
+            "element": element,
+            "latest": latest,
+            "versions": versions,
+            "fields": selectors.element_field_values(element),
+            "usage": usage,
+            "resource_count": len({i.version.resource_id for i in usage}),
+            "events": selectors.element_events(versions, element_workflow),
+            "history": selectors.element_history(identifier),
+            "can_request": can_request and latest.status in services.CURRENT_STATUSES,
+            "open_requests": selectors.open_requests_about(identifier, request.user),
+        },
+    )
+
+
+# --- code lists ------------------------------------------------------------------------------
+
+
+def code_list_list(request):
+    form = CodeListSearchForm(request.GET or None)
+    qs = selectors.code_list_search(form.query())
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request, "catalog/standards/code_list_list.html", {"form": form, "page_obj": page}
+    )
+
+
+def code_list_detail(request, identifier: str):
+    if "\x00" in identifier:
+        raise Http404
+    code_list = get_object_or_404(CodeList.objects.select_related("owner"), identifier=identifier)
+    form = CodeValueSearchForm(request.GET or None)
+    q, at = form.query()
+    qs = selectors.code_values_at(code_list, at=at, q=q)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    elements = list(selectors.current_elements().filter(code_list=code_list))
+    return render(
+        request,
+        "catalog/standards/code_list_detail.html",
+        {"code_list": code_list, "form": form, "page_obj": page, "at": at, "elements": elements},
+    )
+
+
+# --- change requests -------------------------------------------------------------------------
+
+
+@login_required
+def request_list(request):
+    user = request.user
+    if not (
+        can_request_for(user, user.organization)
+        or is_city_reviewer(user)
+        or has_role(user, Role.AUDITOR)
+    ):
+        raise Http404
+    form = RequestFilterForm(request.GET or None)
+    filters = form.to_filters()
+    # A reviewer's list opens on what waits for a decision.
+    if is_city_reviewer(user) and not request.GET:
+        filters["state"] = R.SUBMITTED
+        form = RequestFilterForm(initial={"state": R.SUBMITTED})
+    qs = selectors.change_requests_for(user, **filters)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "catalog/standards/request_list.html",
+        {
+            "form": form,
+            "page_obj": page,
+            "can_request": can_request_for(user, user.organization),
+            "now": timezone.now(),
+        },
+    )
+
+
+def _attach_errors(form: ChangeRequestForm, exc: DomainError) -> None:
+    if isinstance(exc, services.ProposalInvalid):
+        for field, message in exc.errors.items():
+            form.add_error(field if field in form.fields else None, message)
+    else:
+        add_domain_error(form, exc)
+
+
+def _target_element(request) -> DataElement | None:
+    identifier = (request.GET.get("element") or request.POST.get("element") or "").strip()
+    if "\x00" in identifier:
+        raise Http404
+    if not identifier:
+        return None
+    element = services.current_version(identifier)
+    if element is None:
+        raise Http404
+    return element
+
+
+@login_required
+def request_create(request):
+    user = request.user
+    if not can_request_for(user, user.organization):
+        raise Http404
+    kind = request.GET.get("kind") or request.POST.get("kind") or K.ADD
+    if kind not in K.values:
+        raise Http404
+    element = _target_element(request) if kind != K.ADD else None
+    if kind != K.ADD and element is None:
+        return redirect(reverse("standards:elements"))
+    initial = proposal_initial(services.element_content(element)) if kind == K.CHANGE else {}
+    form = ChangeRequestForm(request.POST or None, kind=kind, element=element, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            change_request = services.change_request_create(
+                acting_user=user,
+                kind=kind,
+                element=element,
+                replacement=form.cleaned_data.get("replacement"),
+                proposal=form.proposal(),
+                reason=form.cleaned_data["reason"],
+            )
+        except DomainError as exc:
+            _attach_errors(form, exc)
+        else:
+            return _after_save(request, change_request)
+    return render(
+        request,
+        "catalog/standards/request_form.html",
+        {
+            "form": form,
+            "kind": kind,
+            "kind_label": K(kind).label,
+            "element": element,
+            "change_request": None,
+            "in_use": _in_use(kind, element),
+        },
+    )
+
+
+def _in_use(kind: str, element: DataElement | None) -> int:
+    if kind != K.RETIRE or element is None:
+        return 0
+    return services.items_using(element.identifier).count()
+
+
+def _after_save(request, change_request: ElementChangeRequest):
+    """Saved: submit too if asked, then show the request."""
+    if request.POST.get("submit_after_save"):
+        try:
+            services.change_request_transition(
+                change_request=change_request, action="submit", acting_user=request.user
+            )
+        except DomainError as exc:
+            messages.error(
+                request,
+                _("The draft was saved, but it cannot be submitted yet: %(msg)s") % {"msg": exc},
+            )
+        else:
+            messages.success(request, _("Submitted to the data bureau for review."))
+            return redirect("standards:request", pk=change_request.pk)
+    else:
+        messages.success(request, _("Draft saved."))
+    return redirect("standards:request", pk=change_request.pk)
+
+
+@login_required
+def request_edit(request, pk: int):
+    change_request = access_change_request(request.user, pk)
+    if not can_request_for(request.user, change_request.organization):
+        raise Http404
+    if not can_edit_change_request(request.user, change_request):
+        messages.error(request, _("Only a draft or a returned request can be changed."))
+        return redirect("standards:request", pk=change_request.pk)
+    element = change_request.element
+    if element is not None and element.status not in services.CURRENT_STATUSES:
+        element = services.current_version(element.identifier) or element
+    initial = proposal_initial(change_request.proposal)
+    initial["reason"] = change_request.reason
+    if change_request.replacement_id:
+        initial["replacement"] = change_request.replacement.identifier
+    form = ChangeRequestForm(
+        request.POST or None, kind=change_request.kind, element=element, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            change_request = services.change_request_update(
+                change_request=change_request,
+                acting_user=request.user,
+                replacement=form.cleaned_data.get("replacement"),
+                proposal=form.proposal(),
+                reason=form.cleaned_data["reason"],
+            )
+        except DomainError as exc:
+            _attach_errors(form, exc)
+        else:
+            return _after_save(request, change_request)
+    return render(
+        request,
+        "catalog/standards/request_form.html",
+        {
+            "form": form,
+            "kind": change_request.kind,
+            "kind_label": change_request.get_kind_display(),
+            "element": element,
+            "change_request": change_request,
+            "in_use": _in_use(change_request.kind, element),
+        },
+    )
+
+
+def _impact_rows(impact: dict) -> list[dict]:
+    states = dict(ResourceVersion.State.choices)
+    rows = []
+    for row in impact.get("items") or []:
+        row = dict(row)
+        row["state_label"] = states.get(row.get("version_state"), row.get("version_state"))
+        rows.append(row)
+    return rows
+
+
+@login_required
+def request_detail(request, pk: int):
+    change_request = access_change_request(request.user, pk)
+    actions = change_request_workflow.available_to(change_request, request.user)
+    # Until submission the impact is not stored: show the filer what it would be now.
+    impact = change_request.impact
+    live_impact = False
+    if change_request.state in (R.DRAFT, R.RETURNED) or not impact:
+        impact = services.element_impact(
+            change_request.element.identifier if change_request.element_id else None
+        )
+        live_impact = True
+    return render(
+        request,
+        "catalog/standards/request_detail.html",
+        {
+            "change_request": change_request,
+            "title": services.request_title(change_request),
+            "rows": selectors.proposal_rows(change_request)
+            if change_request.kind != K.RETIRE
+            else [],
+            "impact": impact,
+            "impact_rows": _impact_rows(impact),
+            "live_impact": live_impact,
+            "actions": actions,
+            "can_edit": can_edit_change_request(request.user, change_request),
+            "events": events_described(change_request, change_request_workflow),
+            "history": change_request.history.select_related("history_user").order_by(
+                "-history_date"
+            )[:30],
+            "transition_form": TransitionForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def request_action(request, pk: int):
+    change_request = access_change_request(request.user, pk)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The action could not be read. Please try again."))
+        return redirect("standards:request", pk=change_request.pk)
+    try:
+        change_request = services.change_request_transition(
+            change_request=change_request,
+            action=form.cleaned_data["action"],
+            acting_user=request.user,
+            comment=form.cleaned_data["comment"],
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("Done: the request is now “%(state)s”.")
+            % {"state": change_request.get_state_display()},
+        )
+        if change_request.state == R.APPROVED and change_request.result_id:
+            return redirect("standards:element", identifier=change_request.result.identifier)
+    return redirect("standards:request", pk=change_request.pk)
