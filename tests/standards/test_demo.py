@@ -176,7 +176,10 @@ def test_items_are_bound_by_name_or_synonym_after_the_catalog(seeded):
 
 
 def test_the_seeders_run_around_the_catalog():
+    from django.utils.module_loading import autodiscover_modules
+
     from wuhan_pdr.kernel.demo import seeders
 
+    autodiscover_modules("demo")  # as seed_demo does
     order = {s.name: s.order for s in seeders()}
     assert order["accounts"] < order["standards"] < order["catalog"] < order["standards_binding"]
