@@ -12,6 +12,7 @@ from django.db.models import Max
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from security.models import Grade
 from wuhan_pdr.accounts.models import Organization, User
@@ -74,8 +75,14 @@ class RulesBroken(DomainError):
     """The entry breaks field rules; `violations` says which, per field and item row."""
 
     def __init__(self, violations: list[Violation]):
+        n = len(violations)
         super().__init__(
-            _("The entry cannot be submitted: %(n)d problem(s) to fix.") % {"n": len(violations)}
+            ngettext(
+                "The entry cannot be submitted: %(n)d problem to fix.",
+                "The entry cannot be submitted: %(n)d problems to fix.",
+                n,
+            )
+            % {"n": n}
         )
         self.violations = violations
 

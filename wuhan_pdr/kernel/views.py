@@ -4,7 +4,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -73,5 +73,11 @@ def notification_open(request, pk: int):
 @require_POST
 def notification_read_all(request):
     n = notifications_mark_all_read(acting_user=request.user)
-    messages.success(request, _("%(n)d notifications marked as read.") % {"n": n})
+    messages.success(
+        request,
+        ngettext(
+            "%(n)d notification marked as read.", "%(n)d notifications marked as read.", n
+        )
+        % {"n": n},
+    )
     return redirect("kernel:notifications")
