@@ -19,6 +19,8 @@ from simple_history.models import HistoricalRecords
 from security.models import Grade
 from wuhan_pdr.accounts.models import Organization
 
+from .datatypes import DataType
+
 
 class Classification(models.Model):
     """A node of one of the three classification trees (基础 / 主题 / 部门)."""
@@ -213,18 +215,7 @@ class ResourceVersion(models.Model):
 class DataItem(models.Model):
     """A column of a resource (信息项)."""
 
-    class DataType(models.TextChoices):
-        C = "C", _("C character string")
-        N = "N", _("N number")
-        Y = "Y", _("Y currency")
-        D = "D", _("D date")
-        T = "T", _("T date and time")
-        L = "L", _("L logical")
-        M = "M", _("M memo (long text)")
-        G = "G", _("G general (binary)")
-        B = "B", _("B binary")
-        I = "I", _("I integer")  # noqa: E741
-        F = "F", _("F floating point")
+    DataType = DataType
 
     version = models.ForeignKey(ResourceVersion, on_delete=models.CASCADE, related_name="items")
     position = models.PositiveSmallIntegerField(_("position"))

@@ -10,6 +10,8 @@ from simple_history.models import HistoricalRecords
 
 from wuhan_pdr.accounts.models import Organization
 
+from ..datatypes import DataType
+
 
 class CodeList(models.Model):
     """A value domain given by enumeration (值域 / 代码表), e.g. GB/T 2260 administrative
@@ -91,12 +93,7 @@ class DataElement(models.Model):
     object_class = models.CharField(_("object class"), max_length=100, blank=True)
     property = models.CharField(_("property"), max_length=100, blank=True)
     representation = models.CharField(_("representation"), max_length=50, blank=True)
-    data_type = models.CharField(_("data type"), max_length=1, choices=[
-        ("C", _("C character string")), ("N", _("N number")), ("Y", _("Y currency")),
-        ("D", _("D date")), ("T", _("T date and time")), ("L", _("L logical")),
-        ("M", _("M memo (long text)")), ("G", _("G general (binary)")), ("B", _("B binary")),
-        ("I", _("I integer")), ("F", _("F floating point")),
-    ])
+    data_type = models.CharField(_("data type"), max_length=1, choices=DataType.choices)
     format = models.CharField(
         _("format"), max_length=50, help_text=_("e.g. c..50, n8, an..18, n..12,2, YYYY-MM-DD")
     )
