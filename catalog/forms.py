@@ -122,7 +122,9 @@ class ResourceVersionForm(forms.ModelForm):
 
 
 def _element_label(element) -> str:
-    return f"{element.identifier} {element.name} (v{element.version})"
+    if element.status in ("candidate", "standard"):
+        return f"{element.identifier} {element.name} (v{element.version})"
+    return f"{element.identifier} {element.name} (v{element.version}, {element.get_status_display()})"
 
 
 def current_element_choices() -> list[tuple]:

@@ -106,19 +106,20 @@ class ChangeRequestForm(forms.Form):
     property = _model_field("property")
     representation = _model_field("representation")
     data_type = forms.ChoiceField(
-        label=_("data type"), choices=DataElement._meta.get_field("data_type").choices
+        label=_("Data type"), choices=DataElement._meta.get_field("data_type").choices
     )
     format = _model_field("format", required=True)
     domain_kind = forms.ChoiceField(
-        label=_("value domain"),
+        label=_("Value domain"),
         choices=DataElement.DomainKind.choices,
         initial=DataElement.DomainKind.NONE,
     )
     code_list = forms.ModelChoiceField(
-        label=_("code list"),
+        label=_("Code list"),
         queryset=CodeList.objects.order_by("identifier"),
         to_field_name="identifier",
         required=False,
+        empty_label="—",
         help_text=_("When the value domain is a code list."),
     )
     pattern = _model_field(
@@ -128,7 +129,7 @@ class ChangeRequestForm(forms.Form):
         ),
     )
     checksum = forms.ChoiceField(
-        label=_("checksum rule"),
+        label=_("Checksum rule"),
         required=False,
         choices=DataElement._meta.get_field("checksum").choices,
     )
@@ -140,6 +141,7 @@ class ChangeRequestForm(forms.Form):
         queryset=DataElement.objects.none(),
         to_field_name="identifier",
         required=False,
+        empty_label="—",
         help_text=_(
             "Required while catalog items still use the element: they will be shown the replacement."
         ),

@@ -338,7 +338,7 @@ def test_filing_form_binds_items_to_current_elements_and_keeps_an_older_binding(
     bound_row = formset.forms[1]
     assert bound_row["element"].value() == element.pk
     labels = dict(bound_row.fields["element"].choices)
-    assert labels[element.pk] == "DE01012 姓名 (v1)"  # the older version stays offered
+    assert labels[element.pk] == "DE01012 姓名 (v1, Superseded)"  # the older version stays offered
     new_row_labels = [label for _, label in formset.forms[0].fields["element"].choices]
     assert "DE01012 姓名 (v2)" in new_row_labels and "DE01012 姓名 (v1)" not in new_row_labels
     assert "DE01013 出生日期 (v1)" in new_row_labels
