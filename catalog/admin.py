@@ -16,7 +16,14 @@ class ResourceAdmin(admin.ModelAdmin):
     list_display = ("code", "provider", "published_version", "retired_at")
     search_fields = ("code",)
     list_select_related = ("provider", "published_version")
-    readonly_fields = ("code", "provider", "classification", "sequence", "published_version", "created_by")
+    readonly_fields = (
+        "code",
+        "provider",
+        "classification",
+        "sequence",
+        "published_version",
+        "created_by",
+    )
 
     def has_add_permission(self, request):
         return False

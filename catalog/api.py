@@ -34,7 +34,9 @@ class CatalogEntrySerializer(serializers.ModelSerializer):
 
 @extend_schema(
     parameters=[
-        OpenApiParameter("q", str, description="Search text (Chinese words of two or more characters)"),
+        OpenApiParameter(
+            "q", str, description="Search text (Chinese words of two or more characters)"
+        ),
         OpenApiParameter("provider", int),
         OpenApiParameter("division", str, description="GB/T 2260 district code"),
         OpenApiParameter("classification", int),

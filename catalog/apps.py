@@ -14,5 +14,14 @@ class CatalogConfig(AppConfig):
 
         register()
         register_standards()
-        register_role_permissions(Role.SYSTEM_ADMIN, ["catalog.view_classification", "catalog.change_classification", "catalog.add_classification"])
-        register_role_permissions(Role.SECURITY_ADMIN, ["security.view_grade", "security.change_grade"])
+        register_role_permissions(
+            Role.SYSTEM_ADMIN,
+            [
+                "catalog.view_classification",
+                "catalog.change_classification",
+                "catalog.add_classification",
+            ],
+        )
+        register_role_permissions(
+            Role.SECURITY_ADMIN, ["security.view_grade", "security.change_grade"]
+        )

@@ -65,7 +65,9 @@ def _label(model, field: str) -> str:
     return str(model._meta.get_field(field).verbose_name)
 
 
-def version_diff(old: ResourceVersion, new: ResourceVersion) -> tuple[list[Change], list[ItemChange]]:
+def version_diff(
+    old: ResourceVersion, new: ResourceVersion
+) -> tuple[list[Change], list[ItemChange]]:
     """What changed from `old` to `new` (both with items prefetched)."""
     fields = [
         Change(_label(ResourceVersion, f), _display(old, f), _display(new, f))

@@ -39,10 +39,18 @@ class CatalogSearchForm(forms.Form):
         queryset=Classification.objects.filter(parent__isnull=False),
         empty_label=_("All classifications"),
     )
-    share_type = forms.ChoiceField(label=_("Share type"), required=False, choices=[("", _("All"))] + ShareType.choices)
-    open_type = forms.ChoiceField(label=_("Open type"), required=False, choices=[("", _("All"))] + OpenType.choices)
-    grade = forms.ModelChoiceField(label=_("Grade"), required=False, queryset=Grade.objects.all(), empty_label=_("All grades"))
-    update_cycle = forms.ChoiceField(label=_("Update cycle"), required=False, choices=[("", _("All"))] + UpdateCycle.choices)
+    share_type = forms.ChoiceField(
+        label=_("Share type"), required=False, choices=[("", _("All"))] + ShareType.choices
+    )
+    open_type = forms.ChoiceField(
+        label=_("Open type"), required=False, choices=[("", _("All"))] + OpenType.choices
+    )
+    grade = forms.ModelChoiceField(
+        label=_("Grade"), required=False, queryset=Grade.objects.all(), empty_label=_("All grades")
+    )
+    update_cycle = forms.ChoiceField(
+        label=_("Update cycle"), required=False, choices=[("", _("All"))] + UpdateCycle.choices
+    )
 
     def to_query(self) -> CatalogQuery:
         # Keep the fields that are valid: a stale or mistyped filter must not drop the
@@ -106,17 +114,23 @@ class ResourceVersionForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["themes"].queryset = Classification.objects.filter(tree=Classification.Tree.THEME, parent__isnull=False)
+        self.fields["themes"].queryset = Classification.objects.filter(
+            tree=Classification.Tree.THEME, parent__isnull=False
+        )
         self.fields["themes"].required = False
 
     def clean_related_codes(self):
         raw = self.cleaned_data.get("related_codes") or ""
         codes = [c for c in raw.replace(",", " ").replace("，", " ").split() if c]
-        found = {r.code: r for r in Resource.objects.filter(code__in=codes, published_version__isnull=False)}
+        found = {
+            r.code: r
+            for r in Resource.objects.filter(code__in=codes, published_version__isnull=False)
+        }
         missing = [c for c in codes if c not in found]
         if missing:
             raise forms.ValidationError(
-                _("No published resource has the code %(codes)s.") % {"codes": ", ".join(missing[:5])}
+                _("No published resource has the code %(codes)s.")
+                % {"codes": ", ".join(missing[:5])}
             )
         return [found[c] for c in dict.fromkeys(codes)]
 
@@ -124,14 +138,18 @@ class ResourceVersionForm(forms.ModelForm):
 def _element_label(element) -> str:
     if element.status in ("candidate", "standard"):
         return f"{element.identifier} {element.name} (v{element.version})"
-    return f"{element.identifier} {element.name} (v{element.version}, {element.get_status_display()})"
+    return (
+        f"{element.identifier} {element.name} (v{element.version}, {element.get_status_display()})"
+    )
 
 
 def current_element_choices() -> list[tuple]:
     """The current standard data elements an item may bind to, as select choices."""
     from .models import DataElement
 
-    current = DataElement.objects.filter(status__in=["candidate", "standard"]).order_by("identifier")
+    current = DataElement.objects.filter(status__in=["candidate", "standard"]).order_by(
+        "identifier"
+    )
     return [("", "—"), *((e.pk, _element_label(e)) for e in current)]
 
 
@@ -158,9 +176,19 @@ class DataItemForm(forms.ModelForm):
     def __init__(self, *args, element_choices: list[tuple] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         field = self.fields["element"]
-        choices = list(element_choices) if element_choices is not None else current_element_choices()
-        chosen = self.data.get(self.add_prefix("element")) if self.is_bound else self.initial.get("element")
-        if chosen and str(chosen).isdigit() and str(chosen) not in {str(v) for v, _label in choices}:
+        choices = (
+            list(element_choices) if element_choices is not None else current_element_choices()
+        )
+        chosen = (
+            self.data.get(self.add_prefix("element"))
+            if self.is_bound
+            else self.initial.get("element")
+        )
+        if (
+            chosen
+            and str(chosen).isdigit()
+            and str(chosen) not in {str(v) for v, _label in choices}
+        ):
             from .models import DataElement
 
             bound = DataElement.objects.filter(pk=chosen).first()
@@ -193,12 +221,21 @@ DataItemFormSet = forms.formset_factory(
 
 class TransitionForm(forms.Form):
     action = forms.CharField(max_length=32)
-    comment = forms.CharField(label=_("Comment"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+    comment = forms.CharField(
+        label=_("Comment"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 class MyResourcesFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
-    state = forms.ChoiceField(label=_("State"), required=False, choices=[("", _("All states"))] + ResourceVersion.State.choices)
+    state = forms.ChoiceField(
+        label=_("State"),
+        required=False,
+        choices=[("", _("All states"))] + ResourceVersion.State.choices,
+    )
 
 
 class FeedbackForm(forms.Form):
@@ -210,7 +247,9 @@ class FeedbackForm(forms.Form):
         help_text=_("For an omission: the agency that should catalogue the missing resource."),
     )
     description = forms.CharField(
-        label=_("Description"), max_length=4000, widget=forms.Textarea(attrs={"rows": 5}),
+        label=_("Description"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_("What is missing, outdated or wrong, and where you saw it."),
     )
 
@@ -227,8 +266,15 @@ class FeedbackForm(forms.Form):
 
 class FeedbackActionForm(forms.Form):
     action = forms.CharField(max_length=32)
-    comment = forms.CharField(label=_("Comment"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
-    version = forms.ModelChoiceField(label=_("Adjusted in version"), queryset=ResourceVersion.objects.none(), required=False)
+    comment = forms.CharField(
+        label=_("Comment"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    version = forms.ModelChoiceField(
+        label=_("Adjusted in version"), queryset=ResourceVersion.objects.none(), required=False
+    )
 
     def __init__(self, *args, versions=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -34,7 +34,11 @@ class Classification(models.Model):
     name = models.CharField(_("name"), max_length=50)
     tree = models.CharField(_("tree"), max_length=16, choices=Tree.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent"), on_delete=models.PROTECT, null=True, blank=True,
+        "self",
+        verbose_name=_("parent"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="children",
     )
 
@@ -114,7 +118,9 @@ class Resource(models.Model):
         verbose_name_plural = _("catalog resources")
         ordering = ["code"]
         constraints = [
-            models.UniqueConstraint(fields=["classification", "sequence"], name="resource_seq_unique")
+            models.UniqueConstraint(
+                fields=["classification", "sequence"], name="resource_seq_unique"
+            )
         ]
 
     def __str__(self) -> str:
@@ -227,7 +233,11 @@ class DataItem(models.Model):
     is_update_flag = models.BooleanField(_("update flag"), default=False)
     nullable = models.BooleanField(_("may be empty"), default=True)
     grade = models.ForeignKey(
-        Grade, verbose_name=_("item grade"), on_delete=models.PROTECT, null=True, blank=True,
+        Grade,
+        verbose_name=_("item grade"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     masking_rule = models.CharField(_("masking rule"), max_length=100, blank=True)
@@ -329,20 +339,31 @@ class CatalogFeedback(models.Model):
         Organization, verbose_name=_("provider"), on_delete=models.PROTECT, related_name="+"
     )
     resource = models.ForeignKey(
-        Resource, verbose_name=_("resource"), on_delete=models.PROTECT, null=True, blank=True,
+        Resource,
+        verbose_name=_("resource"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="feedback",
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     description = models.TextField(_("description"), max_length=4000)
     requester = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("requester"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requester"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.OPEN)
     answer = models.TextField(_("provider's answer"), blank=True, max_length=4000)
     rejection_reason = models.TextField(_("reasons for rejection"), blank=True, max_length=4000)
     adjusted_version = models.ForeignKey(
-        ResourceVersion, verbose_name=_("adjusted in version"), on_delete=models.SET_NULL,
-        null=True, blank=True, related_name="+",
+        ResourceVersion,
+        verbose_name=_("adjusted in version"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     step_deadline = models.DateTimeField(_("deadline of the current step"), null=True, blank=True)
     created_at = models.DateTimeField(_("reported"), auto_now_add=True)
@@ -372,7 +393,10 @@ class DistrictRelease(models.Model):
     number = models.PositiveIntegerField(_("release number"))
     released_at = models.DateTimeField(_("released"), auto_now_add=True)
     released_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("released by"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("released by"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     note = models.CharField(_("note"), max_length=500, blank=True)
     published_now = models.PositiveIntegerField(_("entries published with this release"), default=0)

@@ -66,7 +66,10 @@ def reviewable_providers_q(user, prefix: str = "resource__provider") -> Q:
         q |= ~Q(**{f"{prefix}__kind": Organization.Kind.DISTRICT_AGENCY})
     if has_role(user, Role.DISTRICT_REVIEWER) and org.kind == Organization.Kind.DISTRICT_BUREAU:
         q |= Q(
-            **{f"{prefix}__kind": Organization.Kind.DISTRICT_AGENCY, f"{prefix}__division_id": org.division_id}
+            **{
+                f"{prefix}__kind": Organization.Kind.DISTRICT_AGENCY,
+                f"{prefix}__division_id": org.division_id,
+            }
         )
     return q
 
@@ -92,7 +95,9 @@ def can_view_version(user, version: ResourceVersion) -> bool:
 def access_version(user, pk) -> ResourceVersion:
     version = (
         ResourceVersion.objects.filter(versions_visible_q(user), pk=pk)
-        .select_related("resource__provider__division", "resource__classification", "grade", "created_by")
+        .select_related(
+            "resource__provider__division", "resource__classification", "grade", "created_by"
+        )
         .first()
     )
     if version is None:
@@ -131,7 +136,9 @@ def access_feedback(user, pk):
 
     feedback = (
         CatalogFeedback.objects.filter(feedback_visible_q(user), pk=pk)
-        .select_related("provider__division", "resource__published_version", "requester", "adjusted_version")
+        .select_related(
+            "provider__division", "resource__published_version", "requester", "adjusted_version"
+        )
         .first()
     )
     if feedback is None:

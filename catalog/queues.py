@@ -25,23 +25,33 @@ def _items(qs) -> list[WorkItem]:
             deadline=v.step_deadline,
             overdue=bool(v.step_deadline and v.step_deadline < now),
         )
-        for v in qs.select_related("resource").order_by("step_deadline", "-updated_at")[:QUEUE_LENGTH]
+        for v in qs.select_related("resource").order_by("step_deadline", "-updated_at")[
+            :QUEUE_LENGTH
+        ]
     ]
 
 
 def _to_fix(user):
     return _items(
-        ResourceVersion.objects.filter(resource__provider_id=user.organization_id, state__in=[S.DRAFT, S.RETURNED])
+        ResourceVersion.objects.filter(
+            resource__provider_id=user.organization_id, state__in=[S.DRAFT, S.RETURNED]
+        )
     )
 
 
 def _to_approve(user):
-    return _items(ResourceVersion.objects.filter(resource__provider_id=user.organization_id, state=S.SUBMITTED))
+    return _items(
+        ResourceVersion.objects.filter(
+            resource__provider_id=user.organization_id, state=S.SUBMITTED
+        )
+    )
 
 
 def _to_review(user):
     return _items(
-        ResourceVersion.objects.filter(reviewable_providers_q(user), state__in=[S.AGENCY_APPROVED, S.REVIEWED])
+        ResourceVersion.objects.filter(
+            reviewable_providers_q(user), state__in=[S.AGENCY_APPROVED, S.REVIEWED]
+        )
     )
 
 
@@ -61,13 +71,17 @@ def _feedback_items(qs) -> list[WorkItem]:
 
 def _feedback_to_answer(user):
     return _feedback_items(
-        CatalogFeedback.objects.filter(provider_id=user.organization_id, state=CatalogFeedback.State.OPEN)
+        CatalogFeedback.objects.filter(
+            provider_id=user.organization_id, state=CatalogFeedback.State.OPEN
+        )
     )
 
 
 def _feedback_to_decide(user):
     return _feedback_items(
-        CatalogFeedback.objects.filter(reviewable_providers_q(user, prefix="provider"), state=CatalogFeedback.State.ANSWERED)
+        CatalogFeedback.objects.filter(
+            reviewable_providers_q(user, prefix="provider"), state=CatalogFeedback.State.ANSWERED
+        )
     )
 
 
@@ -82,26 +96,57 @@ def _reviews(user) -> bool:
 def register() -> None:
     register_nav(NavItem("catalog", _("Catalog"), "catalog:list", everyone, order=10))
     register_nav(NavItem("catalog_mine", _("My resources"), "catalog:mine", _files, order=20))
-    register_nav(NavItem("catalog_review", _("Catalog review"), "catalog:review", _reviews, order=30))
-    register_nav(NavItem("catalog_feedback", _("Feedback"), "catalog:feedback_list", signed_in, order=40))
-    register_nav(NavItem("catalog_releases", _("District releases"), "catalog:releases", everyone, order=45))
-    register_queue(
-        QueueSource("feedback_to_answer", _("Catalog feedback to answer"),
-                    frozenset({Role.AGENCY_STAFF, Role.AGENCY_ADMIN}), _feedback_to_answer, order=13)
+    register_nav(
+        NavItem("catalog_review", _("Catalog review"), "catalog:review", _reviews, order=30)
+    )
+    register_nav(
+        NavItem("catalog_feedback", _("Feedback"), "catalog:feedback_list", signed_in, order=40)
+    )
+    register_nav(
+        NavItem("catalog_releases", _("District releases"), "catalog:releases", everyone, order=45)
     )
     register_queue(
-        QueueSource("feedback_to_decide", _("Answered catalog feedback to decide on"),
-                    frozenset({Role.CITY_REVIEWER, Role.DISTRICT_REVIEWER}), _feedback_to_decide, order=14)
+        QueueSource(
+            "feedback_to_answer",
+            _("Catalog feedback to answer"),
+            frozenset({Role.AGENCY_STAFF, Role.AGENCY_ADMIN}),
+            _feedback_to_answer,
+            order=13,
+        )
     )
     register_queue(
-        QueueSource("catalog_to_fix", _("Catalog drafts and returned entries"),
-                    frozenset({Role.AGENCY_STAFF, Role.AGENCY_ADMIN}), _to_fix, order=10)
+        QueueSource(
+            "feedback_to_decide",
+            _("Answered catalog feedback to decide on"),
+            frozenset({Role.CITY_REVIEWER, Role.DISTRICT_REVIEWER}),
+            _feedback_to_decide,
+            order=14,
+        )
     )
     register_queue(
-        QueueSource("catalog_to_approve", _("Catalog entries to approve"),
-                    frozenset({Role.AGENCY_ADMIN}), _to_approve, order=11)
+        QueueSource(
+            "catalog_to_fix",
+            _("Catalog drafts and returned entries"),
+            frozenset({Role.AGENCY_STAFF, Role.AGENCY_ADMIN}),
+            _to_fix,
+            order=10,
+        )
     )
     register_queue(
-        QueueSource("catalog_to_review", _("Catalog entries to review and publish"),
-                    frozenset({Role.CITY_REVIEWER, Role.DISTRICT_REVIEWER}), _to_review, order=12)
+        QueueSource(
+            "catalog_to_approve",
+            _("Catalog entries to approve"),
+            frozenset({Role.AGENCY_ADMIN}),
+            _to_approve,
+            order=11,
+        )
+    )
+    register_queue(
+        QueueSource(
+            "catalog_to_review",
+            _("Catalog entries to review and publish"),
+            frozenset({Role.CITY_REVIEWER, Role.DISTRICT_REVIEWER}),
+            _to_review,
+            order=12,
+        )
     )

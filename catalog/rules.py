@@ -46,13 +46,31 @@ def check_resource(
     share_type, open_type = data.get("share_type"), data.get("open_type")
 
     if share_type == ShareType.NONE and _blank(data.get("share_legal_basis")):
-        v.append(Violation("share_legal_basis", _("A resource that is not shared must state the legal basis for it.")))
+        v.append(
+            Violation(
+                "share_legal_basis",
+                _("A resource that is not shared must state the legal basis for it."),
+            )
+        )
     if share_type == ShareType.CONDITIONAL and _blank(data.get("share_conditions")):
-        v.append(Violation("share_conditions", _("State the conditions under which the resource is shared.")))
+        v.append(
+            Violation(
+                "share_conditions", _("State the conditions under which the resource is shared.")
+            )
+        )
     if open_type == OpenType.NONE and _blank(data.get("open_legal_basis")):
-        v.append(Violation("open_legal_basis", _("A resource that is not open must state the legal basis for it.")))
+        v.append(
+            Violation(
+                "open_legal_basis",
+                _("A resource that is not open must state the legal basis for it."),
+            )
+        )
     if open_type == OpenType.CONDITIONAL and _blank(data.get("open_conditions")):
-        v.append(Violation("open_conditions", _("State the conditions under which the resource is opened.")))
+        v.append(
+            Violation(
+                "open_conditions", _("State the conditions under which the resource is opened.")
+            )
+        )
 
     if grade is not None:
         if highest_rank is None:
@@ -60,11 +78,28 @@ def check_resource(
         if open_type == OpenType.UNCONDITIONAL and (
             not grade.may_open_unconditionally or grade.rank == highest_rank
         ):
-            v.append(Violation("open_type", _("Data of grade %(grade)s may never be opened unconditionally.") % {"grade": grade}))
+            v.append(
+                Violation(
+                    "open_type",
+                    _("Data of grade %(grade)s may never be opened unconditionally.")
+                    % {"grade": grade},
+                )
+            )
         if open_type == OpenType.CONDITIONAL and not grade.may_open_conditionally:
-            v.append(Violation("open_type", _("Data of grade %(grade)s may not be opened at all.") % {"grade": grade}))
+            v.append(
+                Violation(
+                    "open_type",
+                    _("Data of grade %(grade)s may not be opened at all.") % {"grade": grade},
+                )
+            )
         if share_type == ShareType.UNCONDITIONAL and not grade.may_share_unconditionally:
-            v.append(Violation("share_type", _("Data of grade %(grade)s may only be shared under conditions.") % {"grade": grade}))
+            v.append(
+                Violation(
+                    "share_type",
+                    _("Data of grade %(grade)s may only be shared under conditions.")
+                    % {"grade": grade},
+                )
+            )
 
     names: dict[str, int] = {}
     columns: dict[str, int] = {}
@@ -73,28 +108,70 @@ def check_resource(
         if name:
             key = name.casefold()
             if key in names:
-                v.append(Violation("name", _("Item name “%(name)s” is used twice (also in row %(row)d).") % {"name": name, "row": names[key] + 1}, i))
+                v.append(
+                    Violation(
+                        "name",
+                        _("Item name “%(name)s” is used twice (also in row %(row)d).")
+                        % {"name": name, "row": names[key] + 1},
+                        i,
+                    )
+                )
             names.setdefault(key, i)
         column = (item.get("english_name") or "").strip()
         if column:
             if not COLUMN_NAME.match(column):
-                v.append(Violation("english_name", _("A column name starts with a small letter and uses small letters, digits and _ only (at most 63)."), i))
+                v.append(
+                    Violation(
+                        "english_name",
+                        _(
+                            "A column name starts with a small letter and uses small letters, digits and _ only (at most 63)."
+                        ),
+                        i,
+                    )
+                )
             elif column in columns:
-                v.append(Violation("english_name", _("Column name “%(name)s” is used twice.") % {"name": column}, i))
+                v.append(
+                    Violation(
+                        "english_name",
+                        _("Column name “%(name)s” is used twice.") % {"name": column},
+                        i,
+                    )
+                )
             columns.setdefault(column, i)
         dtype = item.get("data_type")
         if dtype in LENGTH_REQUIRED and not item.get("length"):
-            v.append(Violation("length", _("Items of type %(type)s need a length.") % {"type": dtype}, i))
+            v.append(
+                Violation("length", _("Items of type %(type)s need a length.") % {"type": dtype}, i)
+            )
         if item.get("is_update_flag") and dtype not in UPDATE_FLAG_TYPES:
-            v.append(Violation("is_update_flag", _("An update flag must be a date, a time or a number."), i))
+            v.append(
+                Violation(
+                    "is_update_flag", _("An update flag must be a date, a time or a number."), i
+                )
+            )
         item_grade: Grade | None = item.get("grade")
         if item_grade is not None and grade is not None and item_grade.rank > grade.rank:
-            v.append(Violation("grade", _("An item cannot be graded higher than its resource (%(grade)s).") % {"grade": grade}, i))
+            v.append(
+                Violation(
+                    "grade",
+                    _("An item cannot be graded higher than its resource (%(grade)s).")
+                    % {"grade": grade},
+                    i,
+                )
+            )
 
     if data.get("update_mode") == UpdateMode.INCREMENTAL:
         flags = [i for i, it in enumerate(items) if it.get("is_update_flag")]
         if len(flags) != 1:
-            v.append(Violation("update_mode", _("Incremental update needs exactly one item marked as update flag (now %(n)d).") % {"n": len(flags)}))
+            v.append(
+                Violation(
+                    "update_mode",
+                    _(
+                        "Incremental update needs exactly one item marked as update flag (now %(n)d)."
+                    )
+                    % {"n": len(flags)},
+                )
+            )
         if not any(it.get("is_key") for it in items):
             v.append(Violation("update_mode", _("Incremental update needs at least one key item.")))
 
@@ -102,5 +179,7 @@ def check_resource(
         if _blank(data.get("summary")):
             v.append(Violation("summary", _("A summary is required before submission.")))
         if not items:
-            v.append(Violation("items", _("A resource needs at least one data item before submission.")))
+            v.append(
+                Violation("items", _("A resource needs at least one data item before submission."))
+            )
     return v

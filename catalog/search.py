@@ -79,7 +79,9 @@ def query(q: str) -> tuple[str | None, list[str]]:
             continue
         # A Latin word or number at the end of a term matches as a prefix ("gd" finds "gdp").
         last = toks[-1]
-        quoted = [f"'{t}'" for t in toks[:-1]] + [f"'{last}':*" if WORD.fullmatch(last) else f"'{last}'"]
+        quoted = [f"'{t}'" for t in toks[:-1]] + [
+            f"'{last}':*" if WORD.fullmatch(last) else f"'{last}'"
+        ]
         phrases.append("(" + " <-> ".join(quoted) + ")")
     tsquery = " & ".join(dict.fromkeys(phrases)) if phrases else None
     return tsquery, unindexed

@@ -30,7 +30,15 @@ from .models import (
 from .permissions import reviewable_providers_q, versions_visible_q
 
 FACET_VALUES_SHOWN = 12
-FACETS = ("provider", "division", "classification", "share_type", "open_type", "grade", "update_cycle")
+FACETS = (
+    "provider",
+    "division",
+    "classification",
+    "share_type",
+    "open_type",
+    "grade",
+    "update_cycle",
+)
 _FACET_COLUMNS = {
     "provider": "provider_id",
     "division": "division_code",
@@ -77,7 +85,9 @@ def catalog_entries(params: CatalogQuery) -> QuerySet[CatalogEntry]:
     if tsquery:
         qs = qs.filter(RawSQL("search @@ %s::tsquery", [tsquery], output_field=BooleanField()))
     for term in unindexed:
-        qs = qs.filter(Q(name__icontains=term) | Q(summary__icontains=term) | Q(provider_name__icontains=term))
+        qs = qs.filter(
+            Q(name__icontains=term) | Q(summary__icontains=term) | Q(provider_name__icontains=term)
+        )
     if params.provider:
         qs = qs.filter(provider_id=params.provider)
     if params.division:
@@ -108,7 +118,9 @@ def _facet_counts(qs: QuerySet[CatalogEntry]) -> tuple[int, dict[str, dict[str, 
     cols = ", ".join(columns)
     sets = ", ".join(f"({c})" for c in columns)
     # Column names are constants of this module; values travel as parameters.
-    wrapped = f"SELECT {cols}, count(*) FROM ({sql}) AS t({cols}) GROUP BY GROUPING SETS ({sets}, ())"  # noqa: S608
+    wrapped = (
+        f"SELECT {cols}, count(*) FROM ({sql}) AS t({cols}) GROUP BY GROUPING SETS ({sets}, ())"  # noqa: S608
+    )
     counts: dict[str, dict[str, int]] = {name: {} for name in _FACET_COLUMNS}
     total = 0
     names = list(_FACET_COLUMNS)
@@ -143,7 +155,9 @@ def _cached_facet_counts(qs: QuerySet[CatalogEntry], params: CatalogQuery):
     if not seconds:
         return _facet_counts(qs)
     generation = cache.get_or_set(GENERATION_KEY, 1, timeout=None)
-    digest = hashlib.sha1(repr(sorted(asdict(params).items())).encode(), usedforsecurity=False).hexdigest()
+    digest = hashlib.sha1(
+        repr(sorted(asdict(params).items())).encode(), usedforsecurity=False
+    ).hexdigest()
     key = f"catalog:facets:{generation}:{digest}"
     found = cache.get(key)
     if found is None:
@@ -175,7 +189,9 @@ def _labels(name: str, build) -> dict[str, str]:
     return found
 
 
-def _label_facets(counts: dict[str, dict[str, int]], params: CatalogQuery) -> dict[str, list[FacetValue]]:
+def _label_facets(
+    counts: dict[str, dict[str, int]], params: CatalogQuery
+) -> dict[str, list[FacetValue]]:
     labels: dict[str, dict[str, str]] = {
         "share_type": dict(ShareType.choices),
         "open_type": dict(OpenType.choices),
@@ -183,14 +199,18 @@ def _label_facets(counts: dict[str, dict[str, int]], params: CatalogQuery) -> di
         "division": _labels("division", lambda: dict(Division.objects.values_list("code", "name"))),
         "classification": _labels(
             "classification",
-            lambda: {str(pk): name for pk, name in Classification.objects.values_list("pk", "name")},
+            lambda: {
+                str(pk): name for pk, name in Classification.objects.values_list("pk", "name")
+            },
         ),
         "grade": _labels("grade", lambda: {str(g.pk): str(g) for g in Grade.objects.all()}),
     }
     if counts["provider"]:
         labels["provider"] = {
             str(pk): name
-            for pk, name in Organization.objects.filter(pk__in=counts["provider"].keys()).values_list("pk", "name")
+            for pk, name in Organization.objects.filter(
+                pk__in=counts["provider"].keys()
+            ).values_list("pk", "name")
         }
     selected = {
         "provider": str(params.provider or ""),
@@ -204,11 +224,15 @@ def _label_facets(counts: dict[str, dict[str, int]], params: CatalogQuery) -> di
     out = {}
     for name, values in counts.items():
         facet = [
-            FacetValue(value=v, label=labels.get(name, {}).get(v, v), count=n, selected=selected[name] == v)
+            FacetValue(
+                value=v, label=labels.get(name, {}).get(v, v), count=n, selected=selected[name] == v
+            )
             for v, n in values.items()
         ]
         facet.sort(key=lambda f: (-f.count, f.label))
-        out[name] = facet[:FACET_VALUES_SHOWN] + [f for f in facet[FACET_VALUES_SHOWN:] if f.selected]
+        out[name] = facet[:FACET_VALUES_SHOWN] + [
+            f for f in facet[FACET_VALUES_SHOWN:] if f.selected
+        ]
     return out
 
 
@@ -228,7 +252,10 @@ def resource_public(pk) -> Resource | None:
             "published_version__created_by",
         )
         .prefetch_related(
-            Prefetch("published_version__items", queryset=DataItem.objects.select_related("grade", "element")),
+            Prefetch(
+                "published_version__items",
+                queryset=DataItem.objects.select_related("grade", "element"),
+            ),
             "published_version__themes",
             "published_version__related_resources__published_version",
         )
@@ -265,14 +292,24 @@ def review_queue(user, *, state: str = "", q: str = "") -> QuerySet[ResourceVers
     if state:
         qs = qs.filter(state=state)
     if q:
-        qs = qs.filter(Q(name__icontains=q) | Q(resource__code__icontains=q) | Q(resource__provider__name__icontains=q))
+        qs = qs.filter(
+            Q(name__icontains=q)
+            | Q(resource__code__icontains=q)
+            | Q(resource__provider__name__icontains=q)
+        )
     return qs.order_by("step_deadline", "pk")
 
 
 def version_with_items(pk) -> ResourceVersion:
     return (
-        ResourceVersion.objects.select_related("resource__provider", "grade", "resource__classification")
-        .prefetch_related(Prefetch("items", queryset=DataItem.objects.select_related("grade", "element")), "themes", "related_resources")
+        ResourceVersion.objects.select_related(
+            "resource__provider", "grade", "resource__classification"
+        )
+        .prefetch_related(
+            Prefetch("items", queryset=DataItem.objects.select_related("grade", "element")),
+            "themes",
+            "related_resources",
+        )
         .get(pk=pk)
     )
 
@@ -288,7 +325,11 @@ def feedback_list_for(user, *, q: str = "", state: str = ""):
         "provider", "resource", "requester"
     )
     if q:
-        qs = qs.filter(Q(description__icontains=q) | Q(resource__code__icontains=q) | Q(provider__name__icontains=q))
+        qs = qs.filter(
+            Q(description__icontains=q)
+            | Q(resource__code__icontains=q)
+            | Q(provider__name__icontains=q)
+        )
     if state:
         qs = qs.filter(state=state)
     return qs.order_by("-created_at", "-pk")
@@ -298,7 +339,9 @@ def release_overview():
     """For each Wuhan district: its latest release, and the count of its published entries."""
     from .models import DistrictRelease
 
-    districts = list(Division.objects.filter(level=Division.Level.DISTRICT, code__startswith="4201"))
+    districts = list(
+        Division.objects.filter(level=Division.Level.DISTRICT, code__startswith="4201")
+    )
     latest = {
         r.division_id: r
         for r in DistrictRelease.objects.filter(division__in=districts)
@@ -307,7 +350,9 @@ def release_overview():
         .distinct("division_id")
     }
     sizes = dict(
-        DistrictRelease.versions.through.objects.filter(districtrelease_id__in=[r.pk for r in latest.values()])
+        DistrictRelease.versions.through.objects.filter(
+            districtrelease_id__in=[r.pk for r in latest.values()]
+        )
         .values_list("districtrelease_id")
         .annotate(n=Count("pk"))
         .values_list("districtrelease_id", "n")
@@ -332,7 +377,14 @@ def release_detail(pk):
     return (
         DistrictRelease.objects.filter(pk=pk)
         .select_related("division", "released_by")
-        .prefetch_related(Prefetch("versions", queryset=ResourceVersion.objects.select_related("resource__provider", "grade").order_by("resource__code")))
+        .prefetch_related(
+            Prefetch(
+                "versions",
+                queryset=ResourceVersion.objects.select_related(
+                    "resource__provider", "grade"
+                ).order_by("resource__code"),
+            )
+        )
         .first()
     )
 

@@ -103,7 +103,11 @@ def _write_items(version: ResourceVersion, items: list[dict]) -> None:
     version.items.all().delete()
     DataItem.objects.bulk_create(
         [
-            DataItem(version=version, position=i + 1, **{k: item.get(k) for k in ITEM_FIELDS if k in item})
+            DataItem(
+                version=version,
+                position=i + 1,
+                **{k: item.get(k) for k in ITEM_FIELDS if k in item},
+            )
             for i, item in enumerate(items)
         ]
     )
@@ -170,7 +174,11 @@ def resource_draft_update(
     related: Iterable[Resource] | None = None,
 ) -> ResourceVersion:
     """Save changes to a draft (or a version returned for changes)."""
-    version = ResourceVersion.objects.select_for_update().select_related("resource__provider").get(pk=version.pk)
+    version = (
+        ResourceVersion.objects.select_for_update()
+        .select_related("resource__provider")
+        .get(pk=version.pk)
+    )
     if not can_file_for(acting_user, version.resource.provider):
         raise AccessDenied(_("You may not change this catalog entry."))
     if not version.is_editable:
@@ -184,7 +192,9 @@ def resource_draft_update(
     audited_save(version, acting_user=acting_user, reason="edited")
     if classification is not None and classification != version.resource.classification:
         if version.resource.published_version_id:
-            raise DomainError(_("A published resource keeps its classification and code."), field="classification")
+            raise DomainError(
+                _("A published resource keeps its classification and code."), field="classification"
+            )
         resource = version.resource
         resource.classification = classification
         resource.sequence = _next_sequence(classification)
@@ -201,7 +211,10 @@ def resource_draft_update(
 def violations_of(version: ResourceVersion, *, complete: bool = True) -> list[Violation]:
     """The rules a stored version breaks."""
     data = {name: getattr(version, name) for name in VERSION_FIELDS}
-    items = [{k: getattr(i, k) for k in ITEM_FIELDS} for i in version.items.select_related("grade", "element")]
+    items = [
+        {k: getattr(i, k) for k in ITEM_FIELDS}
+        for i in version.items.select_related("grade", "element")
+    ]
     highest = Grade.objects.order_by("-rank").values_list("rank", flat=True).first()
     return check_resource(data, items, complete=complete, highest_rank=highest)
 
@@ -219,7 +232,9 @@ def _reviewers_for(provider: Organization):
             is_active=True,
         )
     return User.objects.filter(
-        organization__kind=Organization.Kind.CITY_BUREAU, groups__name=Role.CITY_REVIEWER, is_active=True
+        organization__kind=Organization.Kind.CITY_BUREAU,
+        groups__name=Role.CITY_REVIEWER,
+        is_active=True,
     )
 
 
@@ -286,7 +301,11 @@ def resource_transition(
         title = _("Catalog entry to review: %(name)s")
     elif action in ("agency_return", "review_return"):
         version.step_deadline = _deadline("fix")
-        recipients = [version.created_by, *_agency_admins(provider)] if action == "review_return" else [version.created_by]
+        recipients = (
+            [version.created_by, *_agency_admins(provider)]
+            if action == "review_return"
+            else [version.created_by]
+        )
         title = _("Catalog entry returned for changes: %(name)s")
     elif action == "review":
         version.step_deadline = _deadline("publish")
@@ -327,7 +346,12 @@ def resource_transition(
         body = comment or ""
         url = _version_url(version)
         message = title % {"name": version.name}
-        notify(recipients=[u for u in recipients if u.pk != acting_user.pk], title=message, body=body, url=url)
+        notify(
+            recipients=[u for u in recipients if u.pk != acting_user.pk],
+            title=message,
+            body=body,
+            url=url,
+        )
     return version
 
 
@@ -341,10 +365,13 @@ def resource_revise(*, resource: Resource, acting_user: User) -> ResourceVersion
     current = resource.published_version
     if current is None or current.state != S.PUBLISHED:
         raise DomainError(_("Only a published resource can be revised."))
-    open_version = resource.versions.filter(state__in=[S.DRAFT, S.SUBMITTED, S.AGENCY_APPROVED, S.REVIEWED, S.RETURNED]).first()
+    open_version = resource.versions.filter(
+        state__in=[S.DRAFT, S.SUBMITTED, S.AGENCY_APPROVED, S.REVIEWED, S.RETURNED]
+    ).first()
     if open_version is not None:
         raise DomainError(
-            _("Version %(n)d of this resource is already being revised.") % {"n": open_version.number}
+            _("Version %(n)d of this resource is already being revised.")
+            % {"n": open_version.number}
         )
     number = resource.versions.aggregate(m=Max("number"))["m"] + 1
     draft = ResourceVersion(resource=resource, number=number, created_by=acting_user)
@@ -354,7 +381,10 @@ def resource_revise(*, resource: Resource, acting_user: User) -> ResourceVersion
     audited_save(draft, acting_user=acting_user, reason="revision started")
     draft.themes.set(current.themes.all())
     draft.related_resources.set(current.related_resources.all())
-    _write_items(draft, [{k: getattr(i, k) for k in ITEM_FIELDS} for i in current.items.select_related("element")])
+    _write_items(
+        draft,
+        [{k: getattr(i, k) for k in ITEM_FIELDS} for i in current.items.select_related("element")],
+    )
     return draft
 
 
@@ -376,7 +406,9 @@ def feedback_create(
         raise AccessDenied(_("Please log in to send feedback."))
     if resource is not None:
         if resource.published_version_id is None or resource.retired_at is not None:
-            raise DomainError(_("Feedback can only concern a published resource."), field="resource")
+            raise DomainError(
+                _("Feedback can only concern a published resource."), field="resource"
+            )
         provider = resource.provider
     if provider is None or not provider.is_agency:
         raise DomainError(_("Choose the agency the feedback is about."), field="provider")
@@ -423,7 +455,11 @@ def feedback_transition(
     version: ResourceVersion | None = None,
 ) -> CatalogFeedback:
     """Answer, adjust (linking the new version) or reject a feedback report."""
-    feedback = CatalogFeedback.objects.select_for_update().select_related("provider", "requester").get(pk=feedback.pk)
+    feedback = (
+        CatalogFeedback.objects.select_for_update()
+        .select_related("provider", "requester")
+        .get(pk=feedback.pk)
+    )
     feedback_workflow.check(feedback, action, acting_user=acting_user, comment=comment)
     if action == "answer":
         feedback.answer = comment.strip()
@@ -438,7 +474,9 @@ def feedback_transition(
         ):
             raise DomainError(_("That version belongs to another resource."), field="version")
         if version.created_at < feedback.created_at:
-            raise DomainError(_("Link a version made after the feedback was sent."), field="version")
+            raise DomainError(
+                _("Link a version made after the feedback was sent."), field="version"
+            )
         feedback.adjusted_version = version
         if comment.strip():
             feedback.answer = comment.strip()
@@ -480,15 +518,24 @@ def district_release_publish(*, acting_user: User, note: str = "") -> DistrictRe
         resource__provider__kind=Organization.Kind.DISTRICT_AGENCY,
         resource__provider__division=division,
     )
-    waiting = list(ResourceVersion.objects.filter(state=S.REVIEWED, **district_q).values_list("pk", flat=True))
+    waiting = list(
+        ResourceVersion.objects.filter(state=S.REVIEWED, **district_q).values_list("pk", flat=True)
+    )
     for pk in waiting:
         resource_transition(
-            version=ResourceVersion(pk=pk), action="publish", acting_user=acting_user,
+            version=ResourceVersion(pk=pk),
+            action="publish",
+            acting_user=acting_user,
             comment=note or _("Published with the district release."),
         )
-    number = (DistrictRelease.objects.filter(division=division).aggregate(m=Max("number"))["m"] or 0) + 1
+    number = (
+        DistrictRelease.objects.filter(division=division).aggregate(m=Max("number"))["m"] or 0
+    ) + 1
     release = DistrictRelease.objects.create(
-        division=division, number=number, released_by=acting_user, note=note.strip()[:500],
+        division=division,
+        number=number,
+        released_by=acting_user,
+        note=note.strip()[:500],
         published_now=len(waiting),
     )
     release.versions.set(ResourceVersion.objects.filter(state=S.PUBLISHED, **district_q))

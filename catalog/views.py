@@ -56,7 +56,9 @@ def catalog_list(request):
     form = CatalogSearchForm(request.GET or None)
     params = form.to_query()
     result = selectors.catalog_search(params)
-    paginator = KnownCountPaginator(selectors.entry_page_rows(result.entries), PAGE_SIZE, count=result.total)
+    paginator = KnownCountPaginator(
+        selectors.entry_page_rows(result.entries), PAGE_SIZE, count=result.total
+    )
     page = paginator.get_page(request.GET.get("page"))
     facet_labels = {
         "provider": _("Provider"),
@@ -90,19 +92,36 @@ def catalog_export(request):
     form = CatalogSearchForm(request.GET or None)
     entries = selectors.catalog_entries(form.to_query()).select_related("grade", "classification")
     header = [
-        _("Resource code"), _("Resource name"), _("Summary"), _("Provider"), _("Classification"),
-        _("Share type"), _("Open type"), _("Grade"), _("Update cycle"), _("Published"),
+        _("Resource code"),
+        _("Resource name"),
+        _("Summary"),
+        _("Provider"),
+        _("Classification"),
+        _("Share type"),
+        _("Open type"),
+        _("Grade"),
+        _("Update cycle"),
+        _("Published"),
     ]
     rows = (
         (
-            e.code, e.name, e.summary, e.provider_name, e.classification.name,
-            e.get_share_type_display(), e.get_open_type_display(), str(e.grade),
-            e.get_update_cycle_display(), timezone.localtime(e.published_at).strftime("%Y-%m-%d"),
+            e.code,
+            e.name,
+            e.summary,
+            e.provider_name,
+            e.classification.name,
+            e.get_share_type_display(),
+            e.get_open_type_display(),
+            str(e.grade),
+            e.get_update_cycle_display(),
+            timezone.localtime(e.published_at).strftime("%Y-%m-%d"),
         )
         for e in entries[:EXPORT_MAX_ROWS].iterator(chunk_size=2000)
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return stream_workbook(filename=f"catalog-{stamp}.xlsx", sheet_title=_("Catalog"), header=header, rows=rows)
+    return stream_workbook(
+        filename=f"catalog-{stamp}.xlsx", sheet_title=_("Catalog"), header=header, rows=rows
+    )
 
 
 def _items_detail_visible(user, version: ResourceVersion) -> bool:
@@ -112,9 +131,7 @@ def _items_detail_visible(user, version: ResourceVersion) -> bool:
         return True
     provider = version.resource.provider
     return (
-        can_file_for(user, provider)
-        or reviews_for(user, provider)
-        or has_role(user, Role.AUDITOR)
+        can_file_for(user, provider) or reviews_for(user, provider) or has_role(user, Role.AUDITOR)
     )
 
 
@@ -164,9 +181,22 @@ def _attach_violations(form, formset, violations, index: list[int]) -> None:
 
 def _items_initial(version: ResourceVersion) -> list[dict]:
     return [
-        {f: getattr(item, f) if f not in ("grade", "element") else getattr(item, f"{f}_id") for f in (
-            "name", "english_name", "element", "data_type", "length", "is_key", "is_update_flag",
-            "nullable", "grade", "masking_rule", "description")}
+        {
+            f: getattr(item, f) if f not in ("grade", "element") else getattr(item, f"{f}_id")
+            for f in (
+                "name",
+                "english_name",
+                "element",
+                "data_type",
+                "length",
+                "is_key",
+                "is_update_flag",
+                "nullable",
+                "grade",
+                "masking_rule",
+                "description",
+            )
+        }
         for item in version.items.all()
     ]
 
@@ -209,7 +239,10 @@ def _save(request, *, version: ResourceVersion | None):
         try:
             services.resource_transition(version=version, action="submit", acting_user=request.user)
         except services.RulesBroken as exc:
-            messages.warning(request, _("The draft was saved, but it cannot be submitted yet: %(msg)s") % {"msg": exc})
+            messages.warning(
+                request,
+                _("The draft was saved, but it cannot be submitted yet: %(msg)s") % {"msg": exc},
+            )
             form = ResourceVersionForm(instance=version, initial=_form_initial(version))
             formset = DataItemFormSet(initial=_items_initial(version), prefix="items")
             form.is_bound = False
@@ -254,7 +287,9 @@ def version_create(request):
     else:
         form = ResourceVersionForm()
         formset = DataItemFormSet(prefix="items", initial=[{"data_type": "C", "nullable": True}])
-    return render(request, "catalog/version_form.html", {"form": form, "formset": formset, "version": None})
+    return render(
+        request, "catalog/version_form.html", {"form": form, "formset": formset, "version": None}
+    )
 
 
 @login_required
@@ -275,7 +310,9 @@ def version_edit(request, pk: int):
         broken = services.violations_of(version)
         if broken and request.GET.get("check"):
             _show_violations(form, formset, broken)
-    return render(request, "catalog/version_form.html", {"form": form, "formset": formset, "version": version})
+    return render(
+        request, "catalog/version_form.html", {"form": form, "formset": formset, "version": version}
+    )
 
 
 # --- one version: its content, its moves, its history -------------------------------------
@@ -287,7 +324,10 @@ def version_detail(request, pk: int):
     previous = (
         ResourceVersion.objects.filter(resource=version.resource, number__lt=version.number)
         .order_by("-number")
-        .prefetch_related(Prefetch("items", queryset=DataItem.objects.select_related("grade", "element")), "themes")
+        .prefetch_related(
+            Prefetch("items", queryset=DataItem.objects.select_related("grade", "element")),
+            "themes",
+        )
         .first()
     )
     changes = version_diff(previous, version) if previous else None
@@ -311,7 +351,8 @@ def version_detail(request, pk: int):
             "events": events_described(version, catalog_workflow) if insider else None,
             "insider": insider,
             "violations": services.violations_of(version) if version.is_editable else [],
-            "can_edit": version.is_editable and can_file_for(request.user, version.resource.provider),
+            "can_edit": version.is_editable
+            and can_file_for(request.user, version.resource.provider),
             "previous": previous,
             "changes": changes,
             "transition_form": TransitionForm(),
@@ -341,7 +382,8 @@ def version_action(request, pk: int):
         messages.error(request, str(exc))
     else:
         messages.success(
-            request, _("Done: the entry is now “%(state)s”.") % {"state": version.get_state_display()}
+            request,
+            _("Done: the entry is now “%(state)s”.") % {"state": version.get_state_display()},
         )
     return redirect("catalog:version", pk=version.pk)
 
@@ -357,7 +399,13 @@ def resource_revise(request, pk: int):
     except DomainError as exc:
         messages.error(request, str(exc))
         return redirect("catalog:resource", pk=resource.pk)
-    messages.success(request, _("Version %(n)d started as a draft. The published version stays visible until this one is published.") % {"n": draft.number})
+    messages.success(
+        request,
+        _(
+            "Version %(n)d started as a draft. The published version stays visible until this one is published."
+        )
+        % {"n": draft.number},
+    )
     return redirect("catalog:version_edit", pk=draft.pk)
 
 
@@ -371,7 +419,11 @@ def resource_versions(request, pk: int):
     )
     if not versions:
         raise Http404
-    return render(request, "catalog/resource_versions.html", {"resource": versions[0].resource, "versions": versions})
+    return render(
+        request,
+        "catalog/resource_versions.html",
+        {"resource": versions[0].resource, "versions": versions},
+    )
 
 
 # --- work lists ----------------------------------------------------------------------------
@@ -385,7 +437,11 @@ def my_resources(request):
     d = form.cleaned_data if form.is_valid() else {}
     qs = selectors.my_versions(request.user, q=d.get("q", ""), state=d.get("state", ""))
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "catalog/my_resources.html", {"form": form, "page_obj": page, "querystring": _querystring(request)})
+    return render(
+        request,
+        "catalog/my_resources.html",
+        {"form": form, "page_obj": page, "querystring": _querystring(request)},
+    )
 
 
 @login_required
@@ -396,7 +452,16 @@ def review_list(request):
     d = form.cleaned_data if form.is_valid() else {}
     qs = selectors.review_queue(request.user, state=d.get("state", ""), q=d.get("q", ""))
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "catalog/review_list.html", {"form": form, "page_obj": page, "querystring": _querystring(request), "now": timezone.now()})
+    return render(
+        request,
+        "catalog/review_list.html",
+        {
+            "form": form,
+            "page_obj": page,
+            "querystring": _querystring(request),
+            "now": timezone.now(),
+        },
+    )
 
 
 # --- catalog feedback (Art. 14) -------------------------------------------------------------
@@ -406,7 +471,9 @@ def review_list(request):
 def feedback_create(request):
     resource = None
     if request.GET.get("resource", "").isdigit() or request.POST.get("resource", "").isdigit():
-        resource = selectors.resource_public(request.GET.get("resource") or request.POST.get("resource"))
+        resource = selectors.resource_public(
+            request.GET.get("resource") or request.POST.get("resource")
+        )
         if resource is None:
             raise Http404
     form = FeedbackForm(request.POST or None, resource=resource)
@@ -423,7 +490,9 @@ def feedback_create(request):
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            messages.success(request, _("Thank you. The provider and the data bureau have your feedback."))
+            messages.success(
+                request, _("Thank you. The provider and the data bureau have your feedback.")
+            )
             return redirect("catalog:feedback", pk=feedback.pk)
     return render(request, "catalog/feedback_form.html", {"form": form, "resource": resource})
 
@@ -438,7 +507,9 @@ def feedback_list(request):
 
 
 def _adjust_versions(feedback):
-    qs = ResourceVersion.objects.filter(resource__provider=feedback.provider, created_at__gte=feedback.created_at)
+    qs = ResourceVersion.objects.filter(
+        resource__provider=feedback.provider, created_at__gte=feedback.created_at
+    )
     if feedback.resource_id:
         qs = qs.filter(resource_id=feedback.resource_id)
     return qs.select_related("resource").order_by("-created_at")
@@ -487,7 +558,11 @@ def release_list(request):
     user = request.user
     own_division = None
     waiting = 0
-    if has_role(user, Role.DISTRICT_REVIEWER) and user.organization and user.organization.kind == "district_bureau":
+    if (
+        has_role(user, Role.DISTRICT_REVIEWER)
+        and user.organization
+        and user.organization.kind == "district_bureau"
+    ):
         own_division = user.organization.division
         waiting = selectors.reviewed_waiting_in_district(own_division)
     form = ReleaseForm(request.POST or None)
@@ -496,22 +571,33 @@ def release_list(request):
             raise Http404
         if form.is_valid():
             try:
-                release = services.district_release_publish(acting_user=user, note=form.cleaned_data["note"])
+                release = services.district_release_publish(
+                    acting_user=user, note=form.cleaned_data["note"]
+                )
             except DomainError as exc:
                 messages.error(request, str(exc))
             else:
                 messages.success(
                     request,
                     _("Release %(n)d of %(district)s published with %(count)d entries.")
-                    % {"n": release.number, "district": release.division.name, "count": release.versions.count()},
+                    % {
+                        "n": release.number,
+                        "district": release.division.name,
+                        "count": release.versions.count(),
+                    },
                 )
                 return redirect("catalog:release", pk=release.pk)
     rows = selectors.release_overview()
     return render(
         request,
         "catalog/release_list.html",
-        {"rows": rows, "own_division": own_division, "waiting": waiting, "form": form,
-         "total": sum(n for _, _, n in rows)},
+        {
+            "rows": rows,
+            "own_division": own_division,
+            "waiting": waiting,
+            "form": form,
+            "total": sum(n for _, _, n in rows),
+        },
     )
 
 

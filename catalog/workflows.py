@@ -34,7 +34,11 @@ catalog_workflow = Workflow(
         Transition("submit", frozenset({S.DRAFT, S.RETURNED}), S.SUBMITTED, _("Submit"), _filer),
         Transition("withdraw", frozenset({S.SUBMITTED}), S.DRAFT, _("Withdraw"), _filer),
         Transition(
-            "agency_approve", frozenset({S.SUBMITTED}), S.AGENCY_APPROVED, _("Approve"), _agency_admin
+            "agency_approve",
+            frozenset({S.SUBMITTED}),
+            S.AGENCY_APPROVED,
+            _("Approve"),
+            _agency_admin,
         ),
         Transition(
             "agency_return",
@@ -44,7 +48,9 @@ catalog_workflow = Workflow(
             _agency_admin,
             comment_required=True,
         ),
-        Transition("review", frozenset({S.AGENCY_APPROVED}), S.REVIEWED, _("Pass review"), _reviewer),
+        Transition(
+            "review", frozenset({S.AGENCY_APPROVED}), S.REVIEWED, _("Pass review"), _reviewer
+        ),
         Transition(
             "review_return",
             frozenset({S.AGENCY_APPROVED, S.REVIEWED}),
@@ -79,11 +85,28 @@ F = CatalogFeedback.State
 
 feedback_workflow = Workflow(
     transitions=[
-        Transition("answer", frozenset({F.OPEN}), F.ANSWERED, _("Answer"), feedback_responder,
-                   comment_required=True),
-        Transition("adjust", frozenset({F.OPEN, F.ANSWERED}), F.ADJUSTED, _("Adjusted: link the new version"),
-                   feedback_responder),
-        Transition("reject", frozenset({F.OPEN, F.ANSWERED}), F.REJECTED, _("Reject with reasons"),
-                   feedback_reviewer, comment_required=True),
+        Transition(
+            "answer",
+            frozenset({F.OPEN}),
+            F.ANSWERED,
+            _("Answer"),
+            feedback_responder,
+            comment_required=True,
+        ),
+        Transition(
+            "adjust",
+            frozenset({F.OPEN, F.ANSWERED}),
+            F.ADJUSTED,
+            _("Adjusted: link the new version"),
+            feedback_responder,
+        ),
+        Transition(
+            "reject",
+            frozenset({F.OPEN, F.ANSWERED}),
+            F.REJECTED,
+            _("Reject with reasons"),
+            feedback_reviewer,
+            comment_required=True,
+        ),
     ]
 )

@@ -22,7 +22,11 @@ class CodeList(models.Model):
     source = models.CharField(_("source standard"), max_length=200, blank=True)
     description = models.TextField(_("description"), blank=True)
     owner = models.ForeignKey(
-        Organization, verbose_name=_("maintained by"), on_delete=models.PROTECT, null=True, blank=True,
+        Organization,
+        verbose_name=_("maintained by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -44,7 +48,12 @@ class CodeValue(models.Model):
     name = models.CharField(_("meaning"), max_length=200)
     parent_code = models.CharField(_("parent code"), max_length=50, blank=True)
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
-    valid_to = models.DateField(_("valid to"), null=True, blank=True, help_text=_("Last day it is valid; empty while it is."))
+    valid_to = models.DateField(
+        _("valid to"),
+        null=True,
+        blank=True,
+        help_text=_("Last day it is valid; empty while it is."),
+    )
 
     class Meta:
         verbose_name = _("code value")
@@ -52,7 +61,8 @@ class CodeValue(models.Model):
         ordering = ["code_list", "code", "valid_from"]
         constraints = [
             models.UniqueConstraint(
-                fields=["code_list", "code", "valid_from"], name="code_value_unique",
+                fields=["code_list", "code", "valid_from"],
+                name="code_value_unique",
                 nulls_distinct=False,
             ),
             models.CheckConstraint(
@@ -85,7 +95,9 @@ class DataElement(models.Model):
 
     identifier = models.CharField(_("identifier"), max_length=30, db_index=True)
     version = models.PositiveIntegerField(_("version"), default=1)
-    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.STANDARD)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.STANDARD
+    )
     name = models.CharField(_("Chinese name"), max_length=100)
     english_name = models.CharField(_("English name"), max_length=150, blank=True)
     pinyin = models.CharField(_("pinyin"), max_length=200, blank=True)
@@ -97,20 +109,37 @@ class DataElement(models.Model):
     format = models.CharField(
         _("format"), max_length=50, help_text=_("e.g. c..50, n8, an..18, n..12,2, YYYY-MM-DD")
     )
-    domain_kind = models.CharField(_("value domain"), max_length=16, choices=DomainKind.choices, default=DomainKind.NONE)
+    domain_kind = models.CharField(
+        _("value domain"), max_length=16, choices=DomainKind.choices, default=DomainKind.NONE
+    )
     code_list = models.ForeignKey(
-        CodeList, verbose_name=_("code list"), on_delete=models.PROTECT, null=True, blank=True, related_name="elements"
+        CodeList,
+        verbose_name=_("code list"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="elements",
     )
     pattern = models.CharField(_("pattern (regular expression)"), max_length=300, blank=True)
     checksum = models.CharField(
-        _("checksum rule"), max_length=20, blank=True,
-        choices=[("", _("None")), ("cn_ric", _("Citizen ID number (GB 11643)")), ("cn_uscc", _("Unified social credit code (GB 32100)"))],
+        _("checksum rule"),
+        max_length=20,
+        blank=True,
+        choices=[
+            ("", _("None")),
+            ("cn_ric", _("Citizen ID number (GB 11643)")),
+            ("cn_uscc", _("Unified social credit code (GB 32100)")),
+        ],
     )
     unit = models.CharField(_("unit"), max_length=30, blank=True)
     classification = models.CharField(_("classification"), max_length=100, blank=True)
     synonyms = models.CharField(_("synonyms"), max_length=300, blank=True)
     submitted_by = models.ForeignKey(
-        Organization, verbose_name=_("submitting organization"), on_delete=models.PROTECT, null=True, blank=True,
+        Organization,
+        verbose_name=_("submitting organization"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     approved_at = models.DateField(_("approval date"), null=True, blank=True)
@@ -122,10 +151,13 @@ class DataElement(models.Model):
         verbose_name_plural = _("data elements")
         ordering = ["identifier", "-version"]
         constraints = [
-            models.UniqueConstraint(fields=["identifier", "version"], name="element_version_unique"),
+            models.UniqueConstraint(
+                fields=["identifier", "version"], name="element_version_unique"
+            ),
             # One current (candidate or standard) version per identifier.
             models.UniqueConstraint(
-                fields=["identifier"], condition=models.Q(status__in=["candidate", "standard"]),
+                fields=["identifier"],
+                condition=models.Q(status__in=["candidate", "standard"]),
                 name="one_current_element_version",
             ),
         ]
@@ -152,21 +184,40 @@ class ElementChangeRequest(models.Model):
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     element = models.ForeignKey(
-        DataElement, verbose_name=_("element"), on_delete=models.PROTECT, null=True, blank=True,
+        DataElement,
+        verbose_name=_("element"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="change_requests",
     )
     replacement = models.ForeignKey(
-        DataElement, verbose_name=_("replacement element"), on_delete=models.PROTECT, null=True, blank=True,
+        DataElement,
+        verbose_name=_("replacement element"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     proposal = models.JSONField(_("proposed content"), default=dict, blank=True)
     reason = models.TextField(_("reason"), max_length=4000)
-    organization = models.ForeignKey(Organization, verbose_name=_("organization"), on_delete=models.PROTECT, related_name="+")
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+")
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organization"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.DRAFT)
     impact = models.JSONField(_("impact"), default=dict, blank=True)
     result = models.ForeignKey(
-        DataElement, verbose_name=_("resulting version"), on_delete=models.SET_NULL, null=True, blank=True,
+        DataElement,
+        verbose_name=_("resulting version"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     step_deadline = models.DateTimeField(_("deadline of the current step"), null=True, blank=True)

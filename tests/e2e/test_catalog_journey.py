@@ -91,7 +91,9 @@ def test_file_review_return_fix_publish_and_find(page, seeded, shot):
     _open_from_home(page, NAME)
     expect(page.locator("main")).to_contain_text("请补充摘要中的数据来源说明。")
     page.locator("main").get_by_role("link", name="编辑").click()
-    page.fill("#id_summary", "汛期城市道路积水点的实时监测数据,来源于城市防汛监测系统的物联网传感器。")
+    page.fill(
+        "#id_summary", "汛期城市道路积水点的实时监测数据,来源于城市防汛监测系统的物联网传感器。"
+    )
     page.locator("button[name=submit_after_save]").click()
     page.wait_for_load_state("domcontentloaded")
     expect(page.locator("main")).to_contain_text("已提交")

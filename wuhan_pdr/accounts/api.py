@@ -38,7 +38,9 @@ class OrganizationFilter(filters.FilterSet):
         fields = ["kind", "division"]
 
     def search(self, queryset, name, value):
-        return queryset.filter(name__icontains=value) | queryset.filter(credit_code__icontains=value)
+        return queryset.filter(name__icontains=value) | queryset.filter(
+            credit_code__icontains=value
+        )
 
 
 class OrganizationViewSet(viewsets.ReadOnlyModelViewSet):

@@ -83,27 +83,63 @@ def demo_credit_code(authority: str, category: str, division: str, serial: int) 
 
 def _organizations() -> list[dict]:
     orgs = [
-        dict(name="武汉市数据局", kind=Organization.Kind.CITY_BUREAU, division="420100", cc=("1", "1")),
+        dict(
+            name="武汉市数据局",
+            kind=Organization.Kind.CITY_BUREAU,
+            division="420100",
+            cc=("1", "1"),
+        ),
     ]
     for code, name in DISTRICTS:
         orgs.append(
-            dict(name=f"武汉市{name}数据局", kind=Organization.Kind.DISTRICT_BUREAU, division=code,
-                 cc=("1", "1"), parent="武汉市数据局")
+            dict(
+                name=f"武汉市{name}数据局",
+                kind=Organization.Kind.DISTRICT_BUREAU,
+                division=code,
+                cc=("1", "1"),
+                parent="武汉市数据局",
+            )
         )
     for name in CITY_AGENCIES:
-        orgs.append(dict(name=name, kind=Organization.Kind.CITY_AGENCY, division="420100", cc=("1", "1")))
+        orgs.append(
+            dict(name=name, kind=Organization.Kind.CITY_AGENCY, division="420100", cc=("1", "1"))
+        )
     for code, district in DISTRICTS:
         for suffix in DISTRICT_AGENCY_KINDS:
             orgs.append(
-                dict(name=f"武汉市{district}{suffix}", kind=Organization.Kind.DISTRICT_AGENCY,
-                     division=code, cc=("1", "1"))
+                dict(
+                    name=f"武汉市{district}{suffix}",
+                    kind=Organization.Kind.DISTRICT_AGENCY,
+                    division=code,
+                    cc=("1", "1"),
+                )
             )
     orgs += [
-        dict(name="武汉市水务集团有限公司", kind=Organization.Kind.PUBLIC_UTILITY, division="420100", cc=("9", "1")),
-        dict(name="武汉数据集团有限公司", kind=Organization.Kind.OPERATOR, division="420100", cc=("9", "1")),
-        dict(name="武汉市公共数据资源登记中心", kind=Organization.Kind.REGISTRATION_BODY, division="420100",
-             cc=("1", "2"), parent="武汉市数据局"),
-        dict(name="武汉光谷数据科技有限公司", kind=Organization.Kind.USER_ORG, division="420111", cc=("9", "1")),
+        dict(
+            name="武汉市水务集团有限公司",
+            kind=Organization.Kind.PUBLIC_UTILITY,
+            division="420100",
+            cc=("9", "1"),
+        ),
+        dict(
+            name="武汉数据集团有限公司",
+            kind=Organization.Kind.OPERATOR,
+            division="420100",
+            cc=("9", "1"),
+        ),
+        dict(
+            name="武汉市公共数据资源登记中心",
+            kind=Organization.Kind.REGISTRATION_BODY,
+            division="420100",
+            cc=("1", "2"),
+            parent="武汉市数据局",
+        ),
+        dict(
+            name="武汉光谷数据科技有限公司",
+            kind=Organization.Kind.USER_ORG,
+            division="420111",
+            cc=("9", "1"),
+        ),
     ]
     return orgs
 

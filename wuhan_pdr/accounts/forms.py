@@ -103,14 +103,25 @@ class UserCreateForm(UserForm):
         },
     )
     password1 = forms.CharField(
-        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     password2 = forms.CharField(
         label=_("Password again"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
-    field_order = ["username", "full_name", "organization", "roles", "email", "phone", "password1", "password2"]
+    field_order = [
+        "username",
+        "full_name",
+        "organization",
+        "roles",
+        "email",
+        "phone",
+        "password1",
+        "password2",
+    ]
 
     def clean_username(self):
         username = self.cleaned_data["username"]

@@ -21,9 +21,17 @@ def is_site_admin(user) -> bool:
 def register() -> None:
     register_nav(NavItem("home", _("Home"), "kernel:home", everyone, order=0))
     register_nav(NavItem("directory", _("Organizations"), "accounts:directory", everyone, order=80))
-    register_nav(NavItem("manage_users", _("Users"), "accounts:manage_users", manages_users, order=90))
     register_nav(
-        NavItem("manage_orgs", _("Organization management"), "accounts:manage_organizations", manages_users, order=91)
+        NavItem("manage_users", _("Users"), "accounts:manage_users", manages_users, order=90)
+    )
+    register_nav(
+        NavItem(
+            "manage_orgs",
+            _("Organization management"),
+            "accounts:manage_organizations",
+            manages_users,
+            order=91,
+        )
     )
     register_nav(NavItem("api_docs", _("API"), "api-docs", signed_in, order=95))
     register_nav(NavItem("admin", _("Administration"), "admin:index", is_site_admin, order=99))

@@ -70,7 +70,10 @@ def sync_role_groups(sender=None, **kwargs) -> None:
     from django.contrib.auth.models import Group, Permission
 
     wanted = role_permissions()
-    every = {f"{p.content_type.app_label}.{p.codename}": p for p in Permission.objects.select_related("content_type")}
+    every = {
+        f"{p.content_type.app_label}.{p.codename}": p
+        for p in Permission.objects.select_related("content_type")
+    }
     for role, perms in wanted.items():
         group, _created = Group.objects.get_or_create(name=role)
         present = [every[p] for p in sorted(perms) if p in every]

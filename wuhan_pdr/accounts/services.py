@@ -58,7 +58,9 @@ def _check_assignable(acting_user: User, roles: Iterable[str]) -> list[str]:
     roles = sorted({str(r) for r in roles})
     unknown = [r for r in roles if r not in Role.values]
     if unknown:
-        raise DomainError(_("Unknown role: %(role)s.") % {"role": ", ".join(unknown)}, field="roles")
+        raise DomainError(
+            _("Unknown role: %(role)s.") % {"role": ", ".join(unknown)}, field="roles"
+        )
     if not is_platform_wide_admin(acting_user):
         allowed = {str(r) for r in AGENCY_ASSIGNABLE_ROLES}
         refused = [r for r in roles if r not in allowed]
@@ -114,7 +116,11 @@ def organization_update(*, organization: Organization, acting_user: User, **fiel
         if beyond:
             raise AccessDenied(
                 _("Only a system administrator may change these fields: %(fields)s.")
-                % {"fields": ", ".join(str(Organization._meta.get_field(f).verbose_name) for f in beyond)}
+                % {
+                    "fields": ", ".join(
+                        str(Organization._meta.get_field(f).verbose_name) for f in beyond
+                    )
+                }
             )
     else:
         raise AccessDenied(_("You may not change this organization."))
@@ -177,7 +183,9 @@ def user_update(
         raise AccessDenied(_("You may not change this user."))
     if organization is not None and organization != user.organization:
         if not is_platform_wide_admin(acting_user):
-            raise AccessDenied(_("Only a system administrator may move a user to another organization."))
+            raise AccessDenied(
+                _("Only a system administrator may move a user to another organization.")
+            )
         user.organization = organization
     for name, value in fields.items():
         setattr(user, name, value)
@@ -239,7 +247,8 @@ def user_set_password(*, user: User, acting_user: User, password: str) -> User:
     notify(
         recipients=[user],
         title=_("Your password was reset"),
-        body=_("%(name)s set a new password for your account.") % {"name": acting_user.display_name},
+        body=_("%(name)s set a new password for your account.")
+        % {"name": acting_user.display_name},
     )
     return user
 

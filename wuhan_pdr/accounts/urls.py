@@ -8,7 +8,9 @@ app_name = "accounts"
 urlpatterns = [
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(template_name="accounts/login.html", redirect_authenticated_user=True),
+        auth_views.LoginView.as_view(
+            template_name="accounts/login.html", redirect_authenticated_user=True
+        ),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -22,7 +24,9 @@ urlpatterns = [
     ),
     path(
         "accounts/password/done/",
-        auth_views.PasswordChangeDoneView.as_view(template_name="accounts/password_change_done.html"),
+        auth_views.PasswordChangeDoneView.as_view(
+            template_name="accounts/password_change_done.html"
+        ),
         name="password_change_done",
     ),
     path("accounts/profile/", views.profile, name="profile"),
@@ -30,12 +34,26 @@ urlpatterns = [
     path("organizations/", views.organization_directory, name="directory"),
     path("organizations/<int:pk>/", views.organization_detail, name="organization"),
     path("manage/organizations/", views.manage_organizations, name="manage_organizations"),
-    path("manage/organizations/new/", views.manage_organization_create, name="manage_organization_create"),
+    path(
+        "manage/organizations/new/",
+        views.manage_organization_create,
+        name="manage_organization_create",
+    ),
     path("manage/organizations/<int:pk>/", views.manage_organization, name="manage_organization"),
     path("manage/users/", views.manage_users, name="manage_users"),
     path("manage/users/new/", views.manage_user_create, name="manage_user_create"),
     path("manage/users/<int:pk>/", views.manage_user, name="manage_user"),
-    path("manage/users/<int:pk>/deactivate/", views.manage_user_deactivate, name="manage_user_deactivate"),
-    path("manage/users/<int:pk>/reactivate/", views.manage_user_reactivate, name="manage_user_reactivate"),
-    path("manage/users/<int:pk>/password/", views.manage_user_password, name="manage_user_password"),
+    path(
+        "manage/users/<int:pk>/deactivate/",
+        views.manage_user_deactivate,
+        name="manage_user_deactivate",
+    ),
+    path(
+        "manage/users/<int:pk>/reactivate/",
+        views.manage_user_reactivate,
+        name="manage_user_reactivate",
+    ),
+    path(
+        "manage/users/<int:pk>/password/", views.manage_user_password, name="manage_user_password"
+    ),
 ]

@@ -84,7 +84,11 @@ def manage_organizations(request):
     return render(
         request,
         "accounts/manage_organizations.html",
-        {"form": form, "page_obj": page, "can_add": request.user.has_perm("accounts.add_organization")},
+        {
+            "form": form,
+            "page_obj": page,
+            "can_add": request.user.has_perm("accounts.add_organization"),
+        },
     )
 
 
@@ -248,9 +252,7 @@ def manage_user_deactivate(request, pk: int):
         except DomainError as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(
-                request, _("User “%(name)s” deactivated.") % {"name": target.username}
-            )
+            messages.success(request, _("User “%(name)s” deactivated.") % {"name": target.username})
         return redirect("accounts:manage_user", pk=target.pk)
     return render(request, "accounts/user_deactivate.html", {"form": form, "target": target})
 

@@ -28,7 +28,15 @@ class CalendarDayAdmin(admin.ModelAdmin):
 
 @admin.register(WorkflowEvent)
 class WorkflowEventAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "content_type", "object_id", "transition", "from_state", "to_state", "actor")
+    list_display = (
+        "created_at",
+        "content_type",
+        "object_id",
+        "transition",
+        "from_state",
+        "to_state",
+        "actor",
+    )
     list_filter = ("content_type", "transition")
     readonly_fields = [f.name for f in WorkflowEvent._meta.fields]
 

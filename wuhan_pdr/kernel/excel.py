@@ -21,7 +21,11 @@ def safe_value(value):
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=None) if value.tzinfo is None else value.astimezone().replace(tzinfo=None)
+        return (
+            value.replace(tzinfo=None)
+            if value.tzinfo is None
+            else value.astimezone().replace(tzinfo=None)
+        )
     if isinstance(value, (int, float, dt.date)) and not isinstance(value, bool):
         return value
     if isinstance(value, bool):

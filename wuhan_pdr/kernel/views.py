@@ -30,9 +30,7 @@ def home(request):
     context = {
         "role_labels": role_labels,
         "queues": queues_for(request.user, roles),
-        "calendar_warning_years": (
-            years_needing_entries() if Role.SYSTEM_ADMIN in roles else []
-        ),
+        "calendar_warning_years": (years_needing_entries() if Role.SYSTEM_ADMIN in roles else []),
     }
     return render(request, "kernel/home.html", context)
 
@@ -51,9 +49,7 @@ def notification_list(request):
     if show == "unread":
         qs = qs.filter(read_at__isnull=True)
     page = Paginator(qs, 20).get_page(request.GET.get("page"))
-    return render(
-        request, "kernel/notifications.html", {"page_obj": page, "show": show}
-    )
+    return render(request, "kernel/notifications.html", {"page_obj": page, "show": show})
 
 
 @login_required
@@ -75,9 +71,7 @@ def notification_read_all(request):
     n = notifications_mark_all_read(acting_user=request.user)
     messages.success(
         request,
-        ngettext(
-            "%(n)d notification marked as read.", "%(n)d notifications marked as read.", n
-        )
+        ngettext("%(n)d notification marked as read.", "%(n)d notifications marked as read.", n)
         % {"n": n},
     )
     return redirect("kernel:notifications")

@@ -20,7 +20,9 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 @lru_cache(maxsize=1)
 def _known_years() -> frozenset[int]:
-    years = {d.year for d in chinese_calendar.holidays} | {d.year for d in chinese_calendar.workdays}
+    years = {d.year for d in chinese_calendar.holidays} | {
+        d.year for d in chinese_calendar.workdays
+    }
     return frozenset(years)
 
 
@@ -103,8 +105,6 @@ def years_needing_entries(*, ahead: int = 1) -> list[int]:
     for year in range(this_year, this_year + ahead + 1):
         if calendar_knows(year):
             continue
-        if not CalendarDay.objects.filter(
-            date__year=year, kind=CalendarDay.Kind.HOLIDAY
-        ).exists():
+        if not CalendarDay.objects.filter(date__year=year, kind=CalendarDay.Kind.HOLIDAY).exists():
             missing.append(year)
     return missing

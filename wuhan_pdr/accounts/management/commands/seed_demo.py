@@ -28,7 +28,9 @@ class Command(BaseCommand):
             known = {s.name for s in chosen}
             unknown = sorted(set(only) - known)
             if unknown:
-                raise CommandError(f"unknown seeder(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+                raise CommandError(
+                    f"unknown seeder(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+                )
             last = max(s.order for s in chosen if s.name in only)
             chosen = [s for s in chosen if s.order <= last]
         context: dict = {}
