@@ -240,3 +240,97 @@ class RequestFilterForm(forms.Form):
             "kind": d.get("kind") or "",
             "state": d.get("state") or "",
         }
+
+
+# --- Excel / CSV import ------------------------------------------------------------------------
+
+IMPORT_MAX_MB = 20  # the importers' own limit (importers.MAX_FILE_BYTES)
+
+
+def _check_upload(upload):
+    if upload is not None and upload.size > IMPORT_MAX_MB * 1024 * 1024:
+        raise forms.ValidationError(
+            _("The file is larger than %(mb)d MB: split it into smaller files."),
+            params={"mb": IMPORT_MAX_MB},
+            code="too_large",
+        )
+    return upload
+
+
+class CodeListImportForm(forms.Form):
+    code_list = forms.ModelChoiceField(
+        label=_("Code list"),
+        queryset=CodeList.objects.order_by("identifier"),
+        to_field_name="identifier",
+        required=False,
+        empty_label=_("— Create a new code list —"),
+        help_text=_("The list whose values the file replaces, or a new one described below."),
+    )
+    new_identifier = forms.CharField(
+        label=_("Identifier of the new list"),
+        required=False,
+        max_length=50,
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. GB/T 2261.1-2003")}),
+    )
+    new_name = forms.CharField(label=_("Name of the new list"), required=False, max_length=100)
+    new_source = forms.CharField(
+        label=_("Source standard of the new list"), required=False, max_length=200
+    )
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_(
+            "CSV (UTF-8 or GB18030) or Excel workbook (.xlsx), at most 20 MB, with the columns "
+            "代码 (code) and 名称 (name)."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
+    )
+    effective_date = forms.DateField(
+        label=_("Effective date"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("The first day the file's values are valid."),
+    )
+    parent_column = forms.CharField(
+        label=_("Parent code column"),
+        required=False,
+        max_length=100,
+        help_text=_("The header of the column holding each value's parent code, if any."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("effective_date", today())
+        super().__init__(*args, **kwargs)
+
+    def clean_file(self):
+        return _check_upload(self.cleaned_data.get("file"))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("code_list") is None and not self.has_error("code_list"):
+            identifier = (data.get("new_identifier") or "").strip()
+            if not identifier:
+                self.add_error(
+                    "new_identifier", _("Choose a code list, or give the new list's identifier.")
+                )
+            elif "\x00" in identifier:
+                self.add_error("new_identifier", _("The identifier contains invalid characters."))
+            elif CodeList.objects.filter(identifier=identifier).exists():
+                self.add_error(
+                    "new_identifier",
+                    _("A code list with this identifier exists: choose it in the list above."),
+                )
+            if not (data.get("new_name") or "").strip():
+                self.add_error("new_name", _("Give the new list's name."))
+        return data
+
+
+class ElementsImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("Workbook"),
+        help_text=_(
+            "An Excel workbook (.xlsx) or CSV file laid out as the export writes it, at most 20 MB."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
+    )
+
+    def clean_file(self):
+        return _check_upload(self.cleaned_data.get("file"))

@@ -3,9 +3,13 @@ requests with the bureau's review (Art. 9)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,15 +20,18 @@ from django.views.decorators.http import require_POST
 from wuhan_pdr.accounts.roles import Role, has_role
 from wuhan_pdr.kernel.errors import DomainError
 from wuhan_pdr.kernel.forms import add_domain_error
+from wuhan_pdr.kernel.history import audited_save
 from wuhan_pdr.kernel.workflow import events_described
 
 from ..models import ResourceVersion
-from . import selectors, services
+from . import importers, selectors, services
 from .forms import (
     ChangeRequestForm,
+    CodeListImportForm,
     CodeListSearchForm,
     CodeValueSearchForm,
     ElementSearchForm,
+    ElementsImportForm,
     RequestFilterForm,
     TransitionForm,
     proposal_initial,
@@ -39,6 +46,8 @@ from .permissions import (
 from .workflows import change_request_workflow, element_workflow
 
 PAGE_SIZE = 20
+SHOWN_IMPORT_ERRORS = 500
+logger = logging.getLogger(__name__)
 K = ElementChangeRequest.Kind
 R = ElementChangeRequest.State
 
@@ -59,6 +68,7 @@ def element_list(request):
             "can_request": can_request_for(
                 request.user, getattr(request.user, "organization", None)
             ),
+            "can_import": is_city_reviewer(request.user),
         },
     )
 
@@ -108,7 +118,9 @@ def code_list_list(request):
     qs = selectors.code_list_search(form.query())
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
-        request, "catalog/standards/code_list_list.html", {"form": form, "page_obj": page}
+        request,
+        "catalog/standards/code_list_list.html",
+        {"form": form, "page_obj": page, "can_import": is_city_reviewer(request.user)},
     )
 
 
@@ -124,7 +136,14 @@ def code_list_detail(request, identifier: str):
     return render(
         request,
         "catalog/standards/code_list_detail.html",
-        {"code_list": code_list, "form": form, "page_obj": page, "at": at, "elements": elements},
+        {
+            "code_list": code_list,
+            "form": form,
+            "page_obj": page,
+            "at": at,
+            "elements": elements,
+            "can_import": is_city_reviewer(request.user),
+        },
     )
 
 
@@ -363,3 +382,152 @@ def request_action(request, pk: int):
         if change_request.state == R.APPROVED and change_request.result_id:
             return redirect("standards:element", identifier=change_request.result.identifier)
     return redirect("standards:request", pk=change_request.pk)
+
+
+# --- Excel / CSV import and export -------------------------------------------------------------
+
+
+def _read_upload(form, upload) -> importers.Table | None:
+    """The rows of the uploaded file, or None with the reason on the form: an unreadable
+    file is the user's problem to fix, never a server error."""
+    try:
+        return importers.read_table(upload, filename=upload.name)
+    except importers.ImportRefused as refused:
+        _show_refusal(form, refused)
+    except DomainError as exc:
+        add_domain_error(form, exc)
+    except Exception:  # a damaged file can make the readers raise almost anything
+        logger.warning("unreadable import file %r", upload.name, exc_info=True)
+        form.add_error(
+            "file",
+            _("The file could not be read: save it again as .xlsx or CSV (UTF-8) and retry."),
+        )
+    return None
+
+
+def _show_refusal(form, refused: importers.ImportRefused) -> list:
+    """Problems of the whole file go on the form; row problems are returned for the table."""
+    for error in refused.errors:
+        if error.row == 0:
+            form.add_error(None, error.message)
+    rows = [e for e in refused.errors if e.row != 0]
+    if rows:
+        form.add_error(None, str(refused))
+    return rows
+
+
+def _import_context(form, row_errors: list) -> dict:
+    return {
+        "form": form,
+        "row_errors": row_errors[:SHOWN_IMPORT_ERRORS],
+        "error_total": len(row_errors),
+        "errors_cut": len(row_errors) > SHOWN_IMPORT_ERRORS,
+        "shown_errors": SHOWN_IMPORT_ERRORS,
+    }
+
+
+@login_required
+def code_list_import(request):
+    user = request.user
+    if not is_city_reviewer(user):
+        raise Http404
+    form = CodeListImportForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={"code_list": request.GET.get("code_list", "")[:50]},
+    )
+    row_errors: list = []
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        table = _read_upload(form, data["file"])
+        if table is not None:
+            code_list = data["code_list"]
+            if code_list is None:
+                code_list = CodeList(
+                    identifier=data["new_identifier"].strip(),
+                    name=data["new_name"].strip(),
+                    source=data["new_source"].strip(),
+                    owner=user.organization,
+                )
+            try:
+                with transaction.atomic():  # a refused import leaves no new, empty list
+                    if code_list.pk is None:
+                        audited_save(code_list, acting_user=user, reason="code list import")
+                    summary = importers.code_list_import(
+                        code_list=code_list,
+                        rows_source=table,
+                        effective_date=data["effective_date"],
+                        acting_user=user,
+                        parent_column=data["parent_column"].strip() or None,
+                    )
+            except importers.ImportRefused as refused:
+                row_errors = _show_refusal(form, refused)
+            except DomainError as exc:
+                add_domain_error(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "%(list)s imported: %(added)d added, %(closed)d closed, %(changed)d "
+                        "changed, %(unchanged)d unchanged."
+                    )
+                    % {
+                        "list": code_list.identifier,
+                        "added": summary.added,
+                        "closed": summary.closed,
+                        "changed": summary.changed,
+                        "unchanged": summary.unchanged,
+                    },
+                )
+                return redirect("standards:code_list", identifier=code_list.identifier)
+    return render(
+        request, "catalog/standards/code_list_import.html", _import_context(form, row_errors)
+    )
+
+
+def code_list_export(request, identifier: str):
+    if "\x00" in identifier:
+        raise Http404
+    code_list = get_object_or_404(CodeList, identifier=identifier)
+    at = None
+    try:
+        at = dt.date.fromisoformat(request.GET.get("at", "").strip())
+    except ValueError:
+        at = None  # no date (or not a date): every value
+    return importers.code_list_export(code_list=code_list, at=at, include_history=at is None)
+
+
+def elements_export(request):
+    form = ElementSearchForm(request.GET or None)
+    elements = selectors.element_search(form.to_query()).filter(
+        status__in=services.CURRENT_STATUSES
+    )
+    return importers.elements_export(elements=elements)
+
+
+@login_required
+def elements_import(request):
+    user = request.user
+    if not is_city_reviewer(user):
+        raise Http404
+    form = ElementsImportForm(request.POST or None, request.FILES or None)
+    row_errors: list = []
+    if request.method == "POST" and form.is_valid():
+        table = _read_upload(form, form.cleaned_data["file"])
+        if table is not None:
+            try:
+                summary = importers.elements_import(source=table, acting_user=user)
+            except importers.ImportRefused as refused:
+                row_errors = _show_refusal(form, refused)
+            except DomainError as exc:
+                add_domain_error(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("Workbook imported: %(added)d data elements added, %(unchanged)d unchanged.")
+                    % {"added": len(summary.added), "unchanged": summary.unchanged},
+                )
+                return redirect("standards:elements")
+    return render(
+        request, "catalog/standards/elements_import.html", _import_context(form, row_errors)
+    )
