@@ -6,35 +6,9 @@ from dataclasses import dataclass
 
 from .models import DataItem, ResourceVersion
 
-VERSION_DIFF_FIELDS = (
-    "name",
-    "summary",
-    "source_system",
-    "format",
-    "grade",
-    "share_type",
-    "share_conditions",
-    "share_method",
-    "share_legal_basis",
-    "open_type",
-    "open_conditions",
-    "open_legal_basis",
-    "operation_eligible",
-    "update_cycle",
-    "update_mode",
-)
-ITEM_DIFF_FIELDS = (
-    "english_name",
-    "data_type",
-    "length",
-    "is_key",
-    "is_update_flag",
-    "nullable",
-    "grade",
-    "masking_rule",
-    "description",
-    "element",
-)
+VERSION_DIFF_FIELDS = ResourceVersion.CONTENT_FIELDS
+# Items are matched by name, so the name itself is not compared.
+ITEM_DIFF_FIELDS = tuple(f for f in DataItem.CONTENT_FIELDS if f != "name")
 
 
 @dataclass(frozen=True)

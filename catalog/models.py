@@ -141,6 +141,24 @@ class ResourceVersion(models.Model):
         RETIRED = "retired", _("Retired")
 
     EDITABLE_STATES = (State.DRAFT, State.RETURNED)
+    # The catalog content of a version: what filing sets, revising copies and the diff shows.
+    CONTENT_FIELDS = (
+        "name",
+        "summary",
+        "source_system",
+        "format",
+        "grade",
+        "share_type",
+        "share_conditions",
+        "share_method",
+        "share_legal_basis",
+        "open_type",
+        "open_conditions",
+        "open_legal_basis",
+        "operation_eligible",
+        "update_cycle",
+        "update_mode",
+    )
 
     resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField(_("version"))
@@ -222,6 +240,19 @@ class DataItem(models.Model):
     """A column of a resource (信息项)."""
 
     DataType = DataType
+    CONTENT_FIELDS = (
+        "name",
+        "english_name",
+        "data_type",
+        "length",
+        "is_key",
+        "is_update_flag",
+        "nullable",
+        "grade",
+        "masking_rule",
+        "description",
+        "element",
+    )
 
     version = models.ForeignKey(ResourceVersion, on_delete=models.CASCADE, related_name="items")
     position = models.PositiveSmallIntegerField(_("position"))

@@ -38,37 +38,9 @@ from .workflows import catalog_workflow, feedback_workflow
 
 S = ResourceVersion.State
 
-VERSION_FIELDS = (
-    "name",
-    "summary",
-    "source_system",
-    "format",
-    "grade",
-    "share_type",
-    "share_conditions",
-    "share_method",
-    "share_legal_basis",
-    "open_type",
-    "open_conditions",
-    "open_legal_basis",
-    "operation_eligible",
-    "update_cycle",
-    "update_mode",
-    "change_note",
-)
-ITEM_FIELDS = (
-    "name",
-    "english_name",
-    "data_type",
-    "length",
-    "is_key",
-    "is_update_flag",
-    "nullable",
-    "grade",
-    "masking_rule",
-    "description",
-    "element",
-)
+# What a draft carries over from the form, from a revision's source, and into the rules.
+VERSION_FIELDS = (*ResourceVersion.CONTENT_FIELDS, "change_note")
+ITEM_FIELDS = DataItem.CONTENT_FIELDS
 
 
 class RulesBroken(DomainError):
