@@ -259,6 +259,11 @@ class FeedbackForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = CatalogFeedback.Kind.choices
         if resource is not None:
+            # About an existing entry, "a resource is missing" is not the likely report.
+            self.fields["kind"].choices = [
+                c for c in CatalogFeedback.Kind.choices if c[0] != CatalogFeedback.Kind.OMISSION
+            ]
+            self.fields["kind"].initial = CatalogFeedback.Kind.ERROR
             del self.fields["provider"]
         else:
             self.fields["provider"].required = True
