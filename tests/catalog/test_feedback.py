@@ -129,6 +129,14 @@ def district_feedback(requester, district_published) -> CatalogFeedback:
 # --- reporting ------------------------------------------------------------------------------
 
 
+def test_form_about_an_existing_entry_offers_no_omission_and_starts_at_error(requester, published):
+    form = client(requester).get(form_url(published.resource)).context["form"]
+    kinds = [value for value, _label in form.fields["kind"].choices]
+    assert "omission" not in kinds
+    assert form["kind"].value() == "error"
+    assert "provider" not in form.fields
+
+
 def test_requester_reports_on_a_published_resource_through_the_form(
     requester, agency, other_agency, city, district, published
 ):
