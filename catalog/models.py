@@ -448,7 +448,13 @@ class DistrictRelease(models.Model):
 # The standards part of the catalog (data elements, code lists, change requests).
 from .standards.models import CodeList, CodeValue, DataElement, ElementChangeRequest  # noqa: E402
 
+# Agency filing at scale: the census, and Excel bulk filings.
+from .bulk.models import BulkFiling  # noqa: E402
+from .filing.models import InformationSystem  # noqa: E402
+
 __all__ = [
+    "BulkFiling",
+    "InformationSystem",
     "CatalogEntry",
     "CatalogFeedback",
     "Classification",
