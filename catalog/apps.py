@@ -9,11 +9,14 @@ class CatalogConfig(AppConfig):
     def ready(self) -> None:
         from wuhan_pdr.accounts.roles import Role, register_role_permissions
 
+        from .filing import demo as _filing_demo  # noqa: F401 (registers the filing seeder)
+        from .filing.queues import register as register_filing
         from .queues import register
         from .standards.queues import register as register_standards
 
         register()
         register_standards()
+        register_filing()
         register_role_permissions(
             Role.SYSTEM_ADMIN,
             [

@@ -450,11 +450,23 @@ from .standards.models import CodeList, CodeValue, DataElement, ElementChangeReq
 
 # Agency filing at scale: the census, and Excel bulk filings.
 from .bulk.models import BulkFiling  # noqa: E402
-from .filing.models import InformationSystem  # noqa: E402
+from .filing.models import (  # noqa: E402
+    CensusConfirmation,
+    CollectionListEntry,
+    CompilationCampaign,
+    InformationSystem,
+    ITProject,
+    ProjectDataEntry,
+)
 
 __all__ = [
     "BulkFiling",
     "InformationSystem",
+    "CensusConfirmation",
+    "CollectionListEntry",
+    "CompilationCampaign",
+    "ITProject",
+    "ProjectDataEntry",
     "CatalogEntry",
     "CatalogFeedback",
     "Classification",

@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("wuhan_pdr.accounts.urls")),
     path("catalog/", include("catalog.urls")),
     path("standards/", include("catalog.standards.urls")),
+    path("filing/", include("catalog.filing.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
