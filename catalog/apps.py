@@ -11,6 +11,7 @@ class CatalogConfig(AppConfig):
 
         from .filing import demo as _filing_demo  # noqa: F401 (registers the filing seeder)
         from .filing.queues import register as register_filing
+        from .bulk import tasks as _bulk_tasks  # noqa: F401  (registers its durable task)
         from .queues import register
         from .standards.queues import register as register_standards
 

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -21,4 +21,5 @@ urlpatterns = [
     path("feedback/<int:pk>/", views.feedback_detail, name="feedback"),
     path("releases/", views.release_list, name="releases"),
     path("releases/<int:pk>/", views.release_detail, name="release"),
+    path("bulk/", include("catalog.bulk.urls")),
 ]
