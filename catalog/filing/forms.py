@@ -3,7 +3,10 @@ the rules, and their refusals are shown on the form."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Resource
@@ -162,6 +165,13 @@ class ProjectForm(forms.ModelForm):
         model = ITProject
         fields = ["name", "budget_amount", "year", "description"]
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["year"].min_value = 2000
+        self.fields["year"].max_value = 2100
+        self.fields["year"].validators += [MinValueValidator(2000), MaxValueValidator(2100)]
+        self.fields["budget_amount"].validators.append(MinValueValidator(Decimal("0.01")))
 
     def clean(self):
         data = super().clean()

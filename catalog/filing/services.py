@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -85,11 +86,22 @@ def _own_resources(organization: Organization, resources: Iterable[Resource]) ->
     return resources
 
 
+def _checked_save(obj, *, acting_user: User, reason: str, validate: bool = True):
+    """audited_save, with the model's own validation turned into a refusal on the field."""
+    try:
+        return audited_save(obj, acting_user=acting_user, reason=reason, validate=validate)
+    except ValidationError as exc:
+        errors = getattr(exc, "message_dict", None) or {None: exc.messages}
+        field, messages = next(iter(errors.items()))
+        field = None if field == NON_FIELD_ERRORS else field
+        raise DomainError(" ".join(str(m) for m in messages), field=field) from exc
+
+
 def _save(obj, *, acting_user: User, reason: str, unique_field: str, unique_message: str):
     """audited_save, turning a unique-constraint clash into a message on the field."""
     try:
         with transaction.atomic():
-            return audited_save(obj, acting_user=acting_user, reason=reason)
+            return _checked_save(obj, acting_user=acting_user, reason=reason)
     except IntegrityError as exc:
         raise DomainError(unique_message, field=unique_field) from exc
 
@@ -133,7 +145,7 @@ def system_create(
     _system_fields(system, fields)
     _check_unique_system(system)
     linked = _own_resources(organization, resources)
-    audited_save(system, acting_user=acting_user, reason=_("Registered in the census"))
+    _checked_save(system, acting_user=acting_user, reason=_("Registered in the census"))
     if linked:
         system._history_user = acting_user
         system.resources.set(linked)
@@ -157,7 +169,7 @@ def system_update(
     _require_editor(acting_user, system.organization)
     _system_fields(system, fields)
     _check_unique_system(system)
-    audited_save(system, acting_user=acting_user, reason=_("Census record changed"))
+    _checked_save(system, acting_user=acting_user, reason=_("Census record changed"))
     if resources is not None:
         linked = _own_resources(system.organization, resources)
         system._history_user = acting_user
@@ -262,7 +274,7 @@ def census_confirm(*, campaign: CompilationCampaign, acting_user: User) -> Censu
     confirmation = CensusConfirmation(
         campaign=campaign, organization=organization, confirmed_by=acting_user
     )
-    audited_save(confirmation, acting_user=acting_user, reason=_("Census confirmed"))
+    _checked_save(confirmation, acting_user=acting_user, reason=_("Census confirmed"))
     return confirmation
 
 
@@ -299,7 +311,7 @@ def project_create(*, organization: Organization, fields: dict, acting_user: Use
     project = ITProject(organization=organization, created_by=acting_user)
     _project_fields(project, fields)
     _check_unique_project(project)
-    return audited_save(project, acting_user=acting_user, reason=_("Project recorded"))
+    return _checked_save(project, acting_user=acting_user, reason=_("Project recorded"))
 
 
 def _locked_project(project: ITProject) -> ITProject:
@@ -318,7 +330,7 @@ def project_update(*, project: ITProject, fields: dict, acting_user: User) -> IT
         raise DomainError(_("Only a draft or a returned project can be changed."))
     _project_fields(project, fields)
     _check_unique_project(project)
-    return audited_save(project, acting_user=acting_user, reason=_("Project changed"))
+    return _checked_save(project, acting_user=acting_user, reason=_("Project changed"))
 
 
 def _check_list_editable(project: ITProject, acting_user: User) -> None:
@@ -368,8 +380,8 @@ def project_entry_add(
     entry = ProjectDataEntry(
         project=project, resource=resource, planned_name=planned_name, note=(note or "").strip()
     )
-    audited_save(entry, acting_user=acting_user, reason=_("Added to the data list"))
-    audited_save(project, acting_user=acting_user, reason=_("Data list changed"), validate=False)
+    _checked_save(entry, acting_user=acting_user, reason=_("Added to the data list"))
+    _checked_save(project, acting_user=acting_user, reason=_("Data list changed"), validate=False)
     return entry
 
 
@@ -383,8 +395,8 @@ def project_entry_link(
     _check_list_editable(project, acting_user)
     _check_entry_resource(project, resource, exclude=entry)
     entry.resource = resource
-    audited_save(entry, acting_user=acting_user, reason=_("Linked to a catalog resource"))
-    audited_save(project, acting_user=acting_user, reason=_("Data list changed"), validate=False)
+    _checked_save(entry, acting_user=acting_user, reason=_("Linked to a catalog resource"))
+    _checked_save(project, acting_user=acting_user, reason=_("Data list changed"), validate=False)
     return entry
 
 
@@ -400,7 +412,7 @@ def project_entry_remove(*, entry: ProjectDataEntry, acting_user: User) -> None:
     entry._history_user = acting_user
     entry._change_reason = _("Removed from the data list")
     entry.delete()
-    audited_save(project, acting_user=acting_user, reason=_("Data list changed"), validate=False)
+    _checked_save(project, acting_user=acting_user, reason=_("Data list changed"), validate=False)
 
 
 # --- acceptance checks ------------------------------------------------------------------------
@@ -587,7 +599,7 @@ def collection_entry_create(
     _require_editor(acting_user, organization)
     entry = CollectionListEntry(organization=organization, created_by=acting_user)
     _collection_fields(entry, fields, resource)
-    return audited_save(entry, acting_user=acting_user, reason=_("Added to the collection list"))
+    return _checked_save(entry, acting_user=acting_user, reason=_("Added to the collection list"))
 
 
 @transaction.atomic
@@ -605,7 +617,7 @@ def collection_entry_update(
     )
     _require_editor(acting_user, entry.organization)
     _collection_fields(entry, fields, resource)
-    return audited_save(entry, acting_user=acting_user, reason=_("Collection list entry changed"))
+    return _checked_save(entry, acting_user=acting_user, reason=_("Collection list entry changed"))
 
 
 @transaction.atomic
