@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("wuhan_pdr.accounts.urls")),
     path("catalog/", include("catalog.urls")),
     path("standards/", include("catalog.standards.urls")),
+    path("aggregation/", include("aggregation.urls")),
     path("filing/", include("catalog.filing.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

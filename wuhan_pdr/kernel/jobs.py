@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
@@ -142,7 +141,10 @@ def jobs_due_for_resend(*, now=None):
             created_at__lt=now - after,
         )
         & (Q(last_sent_at__isnull=True) | Q(last_sent_at__lt=now - after))
-        | Q(state=BackgroundJob.State.RUNNING, started_at__lt=now - max(after, timedelta(hours=2)))
+        | Q(
+            state=BackgroundJob.State.RUNNING,
+            started_at__lt=now - max(after, settings.BACKGROUND_JOB_STALE_AFTER),
+        )
     ).order_by("created_at")
 
 

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     # One app per chapter of the regulation.
     "security",
     "catalog",
+    "aggregation",
 ]
 
 MIDDLEWARE = [
@@ -207,12 +208,22 @@ CELERY_BEAT_SCHEDULE = {
         "task": "kernel.purge_old_notifications",
         "schedule": crontab(hour=3, minute=15),
     },
+    "aggregation.schedule_due_channels": {
+        "task": "aggregation.schedule_due_channels",
+        "schedule": timedelta(seconds=env.int("AGGREGATION_SCHEDULE_SECONDS", 60)),
+    },
 }
 
 # Background jobs (kernel outbox): a job not started this long after it was recorded is
 # sent again by the sweep.
 BACKGROUND_JOB_RESEND_AFTER = timedelta(seconds=env.int("BACKGROUND_JOB_RESEND_AFTER", 60))
 BACKGROUND_JOB_MAX_ATTEMPTS = 10
+# A job still marked running this long after it started lost its worker (killed): the sweep
+# sends it again, and the advisory lock keeps it from running twice if the worker is alive.
+BACKGROUND_JOB_STALE_AFTER = timedelta(seconds=env.int("BACKGROUND_JOB_STALE_AFTER", 2 * 60 * 60))
+
+# Aggregation: the largest file a file channel takes, and where loads spool their rows.
+AGGREGATION_UPLOAD_MAX_BYTES = env.int("AGGREGATION_UPLOAD_MAX_BYTES", 1024 * 1024 * 1024)
 
 # Deadlines: default working days per workflow step (configurable per deployment).
 WORKFLOW_DEFAULT_DEADLINE_WORKING_DAYS = env.int("WORKFLOW_DEFAULT_DEADLINE_WORKING_DAYS", 5)

@@ -1,0 +1,701 @@
+"""Loading a batch of rows into a resource's datastore table (Art. 16).
+
+Every channel hands the loader the same thing: a CSV file with a header row, in UTF-8 (with
+or without a byte-order mark) or GB18030 (`CsvSource`). The file upload channel passes the
+uploaded file itself; the others write what they fetched to a spool file first, so that
+fetching (with its retries) and loading (in one transaction) stay apart.
+
+PostgreSQL parses the CSV: the rows go to the server with `COPY ... FROM STDIN (FORMAT csv)`,
+streamed in blocks, never held in memory.
+
+- **Full** update: a shadow table is filled and swapped for the live one in the same
+  transaction. Readers see the old rows until the commit.
+- **Incremental** update: rows are copied into a temporary table and merged into the live
+  table by key (`INSERT ... ON CONFLICT DO UPDATE`), a row replacing the stored one only when
+  its update flag is not older; the highest update flag becomes the channel's watermark.
+
+Fast path first: COPY straight into a typed table. If PostgreSQL refuses a value, the copy is
+rolled back to a savepoint and the slow path finds every bad row at once: the file is copied
+into an all-text staging table, each row is checked by one set-based query per file (types,
+lengths, required values) plus one for duplicate keys, and either the batch is refused with
+the list of bad rows or, where the channel allows a reject file, the good rows are loaded
+and the bad ones written to that file.
+
+A killed worker, a dropped connection or any error rolls the whole transaction back: the live
+table is untouched, and a retried batch starts again from the file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+from django.db import DataError, IntegrityError, connection, transaction
+from django.utils.translation import gettext as _
+from psycopg import sql
+
+from .datastore import Column, primary_key_sql, qualified
+
+BLOCK = 1 << 20  # bytes per COPY write
+MAX_ROW_ERRORS = 1000  # bad rows kept on the batch record (the reject file has them all)
+ProgressFn = Callable[[int], None]
+
+
+class LoadRefused(Exception):
+    """The batch cannot be loaded: a message, and the bad rows when there are any."""
+
+    def __init__(self, message: str, row_errors: list[dict] | None = None, rejected: int = 0):
+        super().__init__(message)
+        self.message = message
+        self.row_errors = row_errors or []
+        self.rejected = rejected
+
+
+@dataclass
+class CsvSource:
+    path: Path
+    encoding: str  # PostgreSQL's name: UTF8 or GB18030
+    header: list[str]
+    bom: bool = False
+    size: int = 0
+
+
+@dataclass
+class LoadResult:
+    received: int = 0
+    inserted: int = 0
+    updated: int = 0
+    rejected: int = 0
+    row_errors: list[dict] = field(default_factory=list)
+    reject_csv: Path | None = None
+    watermark: str = ""
+    table_rows: int = 0
+
+
+def detect_encoding(head: bytes) -> tuple[str, bool]:
+    """UTF-8 (with or without BOM) or GB18030, judged on the first bytes of the file."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "UTF8", True
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        decoder.decode(head, final=False)  # a character cut at the end is not an error
+        return "UTF8", False
+    except UnicodeDecodeError:
+        return "GB18030", False
+
+
+def open_csv(path: Path | str) -> CsvSource:
+    """Describe a CSV file: its encoding and its header. Refuses an empty file or one whose
+    header cannot be read."""
+    path = Path(path)
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        head = f.read(1 << 20)
+    if not head.strip():
+        raise LoadRefused(_("The file is empty."))
+    encoding, bom = detect_encoding(head)
+    py_encoding = "utf-8-sig" if encoding == "UTF8" else "gb18030"
+    try:
+        with path.open("r", encoding=py_encoding, newline="") as f:
+            header = next(csv.reader(f))
+    except (UnicodeDecodeError, StopIteration, csv.Error) as exc:
+        raise LoadRefused(
+            _("The header row cannot be read (%(error)s).") % {"error": str(exc)[:200]}
+        ) from exc
+    header = [h.strip() for h in header]
+    if not any(header):
+        raise LoadRefused(_("The first row must name the columns."))
+    return CsvSource(path=path, encoding=encoding, header=header, bom=bom, size=size)
+
+
+def map_header(
+    header: list[str], columns: list[Column], mapping: dict[str, str] | None = None
+) -> list[str | None]:
+    """For each file column, the table column it fills (None: ignored). A file column matches
+    by the channel's explicit mapping, then by column name, then by item name."""
+    mapping = {str(k).strip(): str(v).strip() for k, v in (mapping or {}).items()}
+    by_name = {c.name.lower(): c.name for c in columns}
+    by_item = {c.item.strip(): c.name for c in columns}
+    result: list[str | None] = []
+    used: set[str] = set()
+    for h in header:
+        target = mapping.get(h) or by_name.get(h.lower()) or by_item.get(h)
+        if target is not None and target not in by_name.values():
+            target = None
+        if target in used:
+            raise LoadRefused(
+                _("Columns %(a)s and %(b)s of the file both fill %(column)s.")
+                % {"a": header[result.index(target)], "b": h, "column": target}
+            )
+        if target:
+            used.add(target)
+        result.append(target)
+    missing = [c for c in columns if c.not_null and c.name not in used]
+    if missing:
+        raise LoadRefused(
+            _("The file has no column for the required items: %(items)s.")
+            % {"items": "、".join(f"{c.item}（{c.name}）" for c in missing)}
+        )
+    if not used:
+        raise LoadRefused(_("No column of the file matches an item of the resource."))
+    return result
+
+
+# --- Checking values in SQL --------------------------------------------------------------
+
+_NUMBER = r"^[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?$"
+_INTEGER = r"^[-+]?[0-9]{1,18}$"
+_MONEY = r"^[-+]?[0-9]{1,16}(\.[0-9]*)?$"
+_BOOLEAN = ("t", "true", "y", "yes", "on", "1", "f", "false", "n", "no", "off", "0")
+
+
+def _valid_sql(col: Column, ref: sql.Composable) -> tuple[sql.Composable, str] | None:
+    """A predicate true when the staged text `ref` fits the column's type (NULL passes)."""
+    v = sql.SQL("btrim({})").format(ref)
+    dt = col.data_type
+    if dt == "I":
+        return sql.SQL("({} ~ {})").format(v, sql.Literal(_INTEGER)), _("not a whole number")
+    if dt in ("N", "B", "F"):
+        return sql.SQL("({} ~ {})").format(v, sql.Literal(_NUMBER)), _("not a number")
+    if dt == "Y":
+        return sql.SQL("({} ~ {})").format(v, sql.Literal(_MONEY)), _("not an amount of money")
+    if dt == "D":
+        return sql.SQL("datastore.is_date({})").format(v), _("not a date (YYYY-MM-DD)")
+    if dt == "T":
+        return (
+            sql.SQL("datastore.is_timestamp({})").format(v),
+            _("not a date and time (YYYY-MM-DD hh:mm:ss)"),
+        )
+    if dt == "L":
+        return (
+            sql.SQL("(lower({}) IN ({}))").format(
+                v, sql.SQL(", ").join(map(sql.Literal, _BOOLEAN))
+            ),
+            _("not a yes/no value"),
+        )
+    if dt == "G":
+        return sql.SQL("datastore.is_bytea({})").format(ref), _("not binary data")
+    if col.length and col.type.startswith("varchar"):
+        return (
+            sql.SQL("(char_length({}) <= {})").format(ref, sql.Literal(int(col.length))),
+            _("longer than %(n)d characters") % {"n": int(col.length)},
+        )
+    return None
+
+
+def _cast_sql(col: Column, ref: sql.Composable) -> sql.Composable:
+    if col.type in ("text",) or col.type.startswith("varchar"):
+        return sql.SQL("{}::{}").format(ref, sql.SQL(col.type))
+    return sql.SQL("NULLIF(btrim({}), '')::{}").format(ref, sql.SQL(col.type))
+
+
+# --- The load ----------------------------------------------------------------------------
+
+
+class _Malformed(Exception):
+    """A row the CSV reader could not take (wrong number of fields, broken encoding)."""
+
+    def __init__(self, row: int, message: str):
+        super().__init__(message)
+        self.row = row
+        self.message = message
+
+
+class _CountingReader(io.RawIOBase):
+    """A binary file that counts the bytes read from it (for progress)."""
+
+    def __init__(self, f):
+        self.f = f
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        n = self.f.readinto(b)
+        self.count += n or 0
+        return n
+
+
+csv.field_size_limit(16 * 1024 * 1024)
+
+
+def iter_records(source: CsvSource, progress: ProgressFn | None = None, *, strict: bool = True):
+    """(row number, fields) for each data row; the header is row 1, as in a spreadsheet.
+    Strict: a row with another number of fields than the header raises `_Malformed`."""
+    py_encoding = "utf-8-sig" if source.encoding == "UTF8" else "gb18030"
+    width = len(source.header)
+    with source.path.open("rb") as f:
+        counted = _CountingReader(f)
+        text = io.TextIOWrapper(io.BufferedReader(counted, BLOCK), encoding=py_encoding, newline="")
+        reader = csv.reader(text)
+        number = 1
+        try:
+            next(reader, None)
+            for number, row in enumerate(reader, start=2):  # noqa: B007
+                if len(row) != width:
+                    if not row or (len(row) == 1 and not row[0]):
+                        continue  # a blank line
+                    if strict:
+                        raise _Malformed(number, _fields_message(len(row), width))
+                if progress and number % 50_000 == 0 and source.size:
+                    progress(min(85, int(85 * counted.count / source.size)))
+                yield number, row
+        except UnicodeDecodeError as exc:
+            raise _Malformed(
+                number + 1,
+                _("characters that are neither UTF-8 nor GB18030 (save the file as UTF-8)"),
+            ) from exc
+        except csv.Error as exc:
+            raise _Malformed(
+                number + 1, _("the row cannot be read as CSV (%(error)s)") % {"error": exc}
+            ) from exc
+
+
+def _fields_message(got: int, width: int) -> str:
+    if got > width:
+        return _("the row has %(got)d fields, more than the %(width)d columns of the header") % {
+            "got": got,
+            "width": width,
+        }
+    return _("the row has %(got)d fields, fewer than the %(width)d columns of the header") % {
+        "got": got,
+        "width": width,
+    }
+
+
+def _raw(cur):
+    return cur.cursor if hasattr(cur, "cursor") else cur
+
+
+def load_csv(
+    *,
+    table_name: str,
+    columns: list[Column],
+    source: CsvSource,
+    mode: str,
+    mapping: dict[str, str] | None = None,
+    allow_reject: bool = False,
+    reject_path: Path | None = None,
+    progress: ProgressFn | None = None,
+) -> LoadResult:
+    """Load `source` into the table `table_name` (full: replace; incremental: merge).
+    Must run inside a transaction (the caller's), which it leaves to commit or roll back."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("load_csv must run inside transaction.atomic()")
+    targets = map_header(source.header, columns, mapping)
+    by_name = {c.name: c for c in columns}
+    keys = [c.name for c in columns if c.key]
+    flag = next((c.name for c in columns if c.update_flag), None)
+    if mode == "incremental" and (not keys or not flag):
+        raise LoadRefused(_("Incremental update needs key items and an update-flag item."))
+    result = LoadResult()
+    token = secrets.token_hex(3)
+    # Full: a new table swapped in at the end. Incremental: a temporary table merged in.
+    work = f"{table_name}_n{token}" if mode == "full" else f"inc_{token}"
+    work_ref = qualified(work) if mode == "full" else sql.Identifier(work)
+    positions = [i for i, t in enumerate(targets) if t]
+    mapped = [targets[i] for i in positions]
+    with connection.cursor() as cur:
+        if mode == "full":
+            cur.execute(
+                sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING DEFAULTS)").format(
+                    work_ref, qualified(table_name)
+                )
+            )
+        else:
+            cur.execute(
+                sql.SQL("CREATE TEMP TABLE {} (LIKE {}) ON COMMIT DROP").format(
+                    work_ref, qualified(table_name)
+                )
+            )
+        fast_ok = True
+        try:
+            with transaction.atomic():
+                query = sql.SQL("COPY {} ({}) FROM STDIN").format(
+                    work_ref, sql.SQL(", ").join(map(sql.Identifier, mapped))
+                )
+                received = 0
+                with _raw(cur).copy(query) as copy:
+                    write = copy.write_row
+                    for _number, row in iter_records(source, progress):
+                        # An empty field is NULL, whatever the column's type.
+                        write([row[i] or None for i in positions])
+                        received += 1
+                result.received = received
+                if mode == "full" and keys:
+                    cur.execute(
+                        sql.SQL("ALTER TABLE {} ADD {}").format(
+                            work_ref, primary_key_sql(work, keys)
+                        )
+                    )
+        except (_Malformed, psycopg.DataError, psycopg.IntegrityError, DataError, IntegrityError):
+            fast_ok = False
+        if not fast_ok:
+            _load_checked(
+                cur,
+                work_ref=work_ref,
+                work=work,
+                mode=mode,
+                source=source,
+                targets=targets,
+                by_name=by_name,
+                keys=keys,
+                allow_reject=allow_reject,
+                reject_path=reject_path,
+                result=result,
+                progress=progress,
+            )
+        if progress:
+            progress(92)
+        if mode == "full":
+            cur.execute(sql.SQL("DROP TABLE {}").format(qualified(table_name)))
+            cur.execute(
+                sql.SQL("ALTER TABLE {} RENAME TO {}").format(work_ref, sql.Identifier(table_name))
+            )
+            if keys:
+                cur.execute(
+                    sql.SQL("ALTER TABLE {} RENAME CONSTRAINT {} TO {}").format(
+                        qualified(table_name),
+                        sql.Identifier(f"{work}_pkey"),
+                        sql.Identifier(f"{table_name}_pkey"),
+                    )
+                )
+            result.inserted = result.received - result.rejected
+            result.table_rows = result.inserted
+        else:
+            _merge(cur, work_ref, table_name, columns, keys, flag, result)
+        if flag:
+            cur.execute(
+                sql.SQL("SELECT max({})::text FROM {}").format(
+                    sql.Identifier(flag), qualified(table_name)
+                )
+            )
+            result.watermark = cur.fetchone()[0] or ""
+    return result
+
+
+def _merge(cur, work_ref, table_name, columns, keys, flag, result: LoadResult) -> None:
+    names = [c.name for c in columns]
+    cols = sql.SQL(", ").join(map(sql.Identifier, names))
+    key_cols = sql.SQL(", ").join(map(sql.Identifier, keys))
+    non_keys = [n for n in names if n not in keys]
+    flag_id = sql.Identifier(flag)
+    updates = (
+        sql.SQL(", ").join(
+            sql.SQL("{} = EXCLUDED.{}").format(sql.Identifier(n), sql.Identifier(n))
+            for n in non_keys
+        )
+        if non_keys
+        else sql.SQL("{} = EXCLUDED.{}").format(sql.Identifier(keys[0]), sql.Identifier(keys[0]))
+    )
+    row_changed = sql.SQL("({}) IS DISTINCT FROM ({})").format(
+        sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(n)) for n in names),
+        sql.SQL(", ").join(sql.SQL("EXCLUDED.{}").format(sql.Identifier(n)) for n in names),
+    )
+    cur.execute(
+        sql.SQL(
+            "WITH src AS (SELECT DISTINCT ON ({keys}) {cols} FROM {work} "
+            "ORDER BY {keys}, {flag} DESC NULLS LAST), "
+            "up AS (INSERT INTO {table} AS t ({cols}) SELECT {cols} FROM src "
+            "ON CONFLICT ({keys}) DO UPDATE SET {updates} "
+            "WHERE (t.{flag} IS NULL OR EXCLUDED.{flag} IS NULL OR EXCLUDED.{flag} >= t.{flag}) "
+            "AND {changed} RETURNING (xmax = 0) AS inserted) "
+            "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up"
+        ).format(
+            keys=key_cols,
+            cols=cols,
+            work=work_ref,
+            flag=flag_id,
+            table=qualified(table_name),
+            updates=updates,
+            changed=row_changed,
+        )
+    )
+    result.inserted, result.updated = cur.fetchone()
+    cur.execute(sql.SQL("SELECT count(*) FROM {}").format(qualified(table_name)))
+    result.table_rows = cur.fetchone()[0]
+
+
+def _load_checked(
+    cur,
+    *,
+    work_ref,
+    work: str,
+    mode: str,
+    source: CsvSource,
+    targets: list[str | None],
+    by_name: dict[str, Column],
+    keys: list[str],
+    allow_reject: bool,
+    reject_path: Path | None,
+    result: LoadResult,
+    progress: ProgressFn | None,
+) -> None:
+    """The slow path: stage the file as text, find every bad row, then load the good ones."""
+    stage = f"stage_{secrets.token_hex(3)}"
+    stage_ref = sql.Identifier(stage)
+    staged = [f"s{i}" for i in range(len(targets))]
+    width = len(targets)
+    cur.execute(
+        sql.SQL("CREATE TEMP TABLE {} (_line bigint, {}) ON COMMIT DROP").format(
+            stage_ref,
+            sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(s)) for s in staged),
+        )
+    )
+    malformed: list[tuple[int, str]] = []
+    received = 0
+    try:
+        with _raw(cur).copy(
+            sql.SQL("COPY {} (_line, {}) FROM STDIN").format(
+                stage_ref, sql.SQL(", ").join(map(sql.Identifier, staged))
+            )
+        ) as copy:
+            for number, row in iter_records(source, progress, strict=False):
+                received += 1
+                if len(row) != width:
+                    malformed.append((number, _fields_message(len(row), width)))
+                    row = (row + [""] * width)[:width]
+                copy.write_row([number, *(v or None for v in row)])
+    except _Malformed as exc:
+        raise LoadRefused(
+            _("Row %(row)s: %(message)s") % {"row": exc.row, "message": exc.message},
+            [{"row": exc.row, "column": "", "message": exc.message}],
+        ) from exc
+    result.received = received
+
+    # One scan: for each row, the list of (file column index, problem) that fail.
+    checks: list[sql.Composable] = []
+    labels: dict[str, tuple[str, str]] = {}
+    for i, target in enumerate(targets):
+        if not target:
+            continue
+        col = by_name[target]
+        ref = sql.Identifier(staged[i])
+        if col.not_null:
+            code = f"{i}:null"
+            labels[code] = (col.item, _("is empty but required"))
+            checks.append(
+                sql.SQL("CASE WHEN NULLIF(btrim({}), '') IS NULL THEN {} END").format(
+                    ref, sql.Literal(code)
+                )
+            )
+        valid = _valid_sql(col, ref)
+        if valid:
+            predicate, message = valid
+            code = f"{i}:type"
+            labels[code] = (col.item, message)
+            checks.append(
+                sql.SQL(
+                    "CASE WHEN NULLIF(btrim({}), '') IS NOT NULL AND NOT {} THEN {} END"
+                ).format(ref, predicate, sql.Literal(code))
+            )
+    bad_table = sql.Identifier(f"bad_{secrets.token_hex(3)}")
+    cur.execute(
+        sql.SQL(
+            "CREATE TEMP TABLE {} (_line bigint PRIMARY KEY, codes text[]) ON COMMIT DROP"
+        ).format(bad_table)
+    )
+    if malformed:
+        for number, message in malformed:
+            labels[f"cols:{number}"] = ("", message)
+        _raw(cur).executemany(
+            sql.SQL("INSERT INTO {} VALUES (%s, ARRAY[%s])").format(bad_table),
+            [(number, f"cols:{number}") for number, _m in malformed],
+        )
+    if checks:
+        cur.execute(
+            sql.SQL(
+                "INSERT INTO {bad} SELECT _line, codes FROM (SELECT _line, "
+                "array_remove(ARRAY[{checks}], NULL) AS codes FROM {stage}) x "
+                "WHERE cardinality(codes) > 0 ON CONFLICT (_line) DO NOTHING"
+            ).format(bad=bad_table, checks=sql.SQL(", ").join(checks), stage=stage_ref)
+        )
+    key_idx = [targets.index(k) for k in keys if k in targets]
+    if keys and len(key_idx) == len(keys):
+        key_exprs = sql.SQL(", ").join(
+            sql.SQL("btrim({})").format(sql.Identifier(staged[i])) for i in key_idx
+        )
+        labels["dup"] = (
+            "、".join(by_name[k].item for k in keys),
+            _("the key repeats an earlier row"),
+        )
+        cur.execute(
+            sql.SQL(
+                "INSERT INTO {bad} SELECT _line, ARRAY['dup'] FROM (SELECT _line, row_number() "
+                "OVER (PARTITION BY {keys} ORDER BY _line) AS n FROM {stage}) x WHERE n > 1 "
+                "ON CONFLICT (_line) DO UPDATE SET codes = {bad}.codes || 'dup'::text"
+            ).format(bad=bad_table, keys=key_exprs, stage=stage_ref)
+        )
+    cur.execute(sql.SQL("SELECT count(*) FROM {}").format(bad_table))
+    result.rejected = cur.fetchone()[0]
+    if result.rejected:
+        cur.execute(
+            sql.SQL("SELECT _line, codes FROM {} ORDER BY _line LIMIT {}").format(
+                bad_table, sql.Literal(MAX_ROW_ERRORS)
+            )
+        )
+        for line, codes in cur.fetchall():
+            for code in codes:
+                item, message = labels.get(code, ("", code))
+                # Row numbers as the user sees them in a spreadsheet: the header is row 1.
+                result.row_errors.append({"row": line, "column": item, "message": message})
+        if not allow_reject:
+            first = result.row_errors[0]
+            raise LoadRefused(
+                _(
+                    "%(n)d rows are bad, for example row %(row)d, %(column)s: %(message)s. Nothing was loaded."
+                )
+                % {"n": result.rejected, **first},
+                result.row_errors,
+                rejected=result.rejected,
+            )
+        if reject_path is not None:
+            _write_rejects(cur, stage_ref, bad_table, staged, source.header, labels, reject_path)
+            result.reject_csv = reject_path
+
+    pairs = [(t, staged[i]) for i, t in enumerate(targets) if t]
+    cur.execute(
+        sql.SQL(
+            "INSERT INTO {work} ({cols}) SELECT {casts} FROM {stage} s "
+            "WHERE NOT EXISTS (SELECT 1 FROM {bad} b WHERE b._line = s._line) ORDER BY _line"
+        ).format(
+            work=work_ref,
+            cols=sql.SQL(", ").join(sql.Identifier(t) for t, _s in pairs),
+            casts=sql.SQL(", ").join(_cast_sql(by_name[t], sql.Identifier(s)) for t, s in pairs),
+            stage=stage_ref,
+            bad=bad_table,
+        )
+    )
+    if mode == "full" and keys:
+        cur.execute(sql.SQL("ALTER TABLE {} ADD {}").format(work_ref, primary_key_sql(work, keys)))
+
+
+def _write_rejects(cur, stage_ref, bad_table, staged, header, labels, path: Path) -> None:
+    """The bad rows as CSV (UTF-8 with BOM, so that Excel opens it): row number, reasons,
+    then the row as it came."""
+    reasons = {
+        code: f"{item}: {message}" if item else message for code, (item, message) in labels.items()
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = cur.cursor if hasattr(cur, "cursor") else cur
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow([_("row"), _("problems"), *header])
+        raw.execute(
+            sql.SQL(
+                "SELECT s._line, b.codes, {cols} FROM {stage} s JOIN {bad} b USING (_line) "
+                "ORDER BY s._line"
+            ).format(
+                cols=sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(c)) for c in staged),
+                stage=stage_ref,
+                bad=bad_table,
+            )
+        )
+        while rows := raw.fetchmany(5000):
+            for line, codes, *values in rows:
+                writer.writerow(
+                    [
+                        line,
+                        "; ".join(reasons.get(c, c) for c in codes),
+                        *("" if v is None else v for v in values),
+                    ]
+                )
+
+
+def rows_to_csv(path: Path, header: list[str], rows) -> int:
+    """Write rows (sequences of values) as a UTF-8 CSV spool for the loader. Returns the
+    number of rows. None becomes an empty field (NULL)."""
+    n = 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow(["" if v is None else _text(v) for v in row])
+            n += 1
+    return n
+
+
+def _text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "\\x" + bytes(value).hex()
+    if hasattr(value, "isoformat"):
+        return value.isoformat(sep=" ") if hasattr(value, "hour") else value.isoformat()
+    return str(value)
+
+
+def xlsx_to_csv(xlsx_path: Path, csv_path: Path, *, max_rows: int = 2_000_000) -> None:
+    """Convert the first sheet of a workbook to a CSV spool (streamed, read-only mode). A
+    formula cell is refused: its cached value may be stale or missing."""
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+
+    try:
+        wb = load_workbook(xlsx_path, read_only=True, data_only=False)
+    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
+        raise LoadRefused(_("The file is not a readable Excel workbook (.xlsx).")) from exc
+    try:
+        ws = wb.worksheets[0]
+        rows = ws.iter_rows()
+        header_cells = next(rows, None)
+        if not header_cells:
+            raise LoadRefused(_("The file is empty."))
+        header = ["" if c.value is None else str(c.value).strip() for c in header_cells]
+        width = len(header)
+
+        def body():
+            for number, row in enumerate(rows, start=2):
+                if number > max_rows:
+                    raise LoadRefused(_("The workbook has too many rows."))
+                values = []
+                for index, cell in enumerate(row[:width]):
+                    if getattr(cell, "data_type", None) == "f":
+                        raise LoadRefused(
+                            _("Row %(row)d, column %(column)s holds a formula: paste it as values.")
+                            % {"row": number, "column": get_column_letter(index + 1)},
+                            [
+                                {
+                                    "row": number,
+                                    "column": header[index],
+                                    "message": _("a formula, not a value"),
+                                }
+                            ],
+                        )
+                    values.append(getattr(cell, "value", None))
+                values += [None] * (width - len(values))
+                if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+                    continue
+                yield values
+
+        rows_to_csv(csv_path, header, body())
+    finally:
+        wb.close()
+
+
+def file_is_text_csv(path: Path) -> bool:
+    """A quick look: a CSV file has no NUL bytes in its first kilobytes."""
+    with path.open("rb") as f:
+        return b"\x00" not in f.read(8192)
+
+
+__all__ = [
+    "CsvSource",
+    "LoadRefused",
+    "LoadResult",
+    "detect_encoding",
+    "file_is_text_csv",
+    "load_csv",
+    "map_header",
+    "open_csv",
+    "rows_to_csv",
+    "xlsx_to_csv",
+]

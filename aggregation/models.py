@@ -1,0 +1,291 @@
+"""Provision and aggregation (Ch. 3 and 5; Art. 8, 10, 15, 16).
+
+A `Channel` is one way a published catalog resource receives data (file upload, push from a
+front-end machine, pull from an agency API, extraction from an agency database). Every run of
+a channel is a `Batch`. Rows land in the resource's typed table in the `datastore` schema,
+described by its `DatastoreTable` (see datastore.py and docs/decisions/0009). Agencies report
+planned and unplanned downtime of their systems as `DowntimeReport`s.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from catalog.models import InformationSystem, Resource
+
+
+class ChannelKind(models.TextChoices):
+    FILE = "file", _("File upload")
+    PUSH = "push", _("Push from a front-end machine")
+    API_PULL = "api_pull", _("API pull")
+    DB_EXTRACT = "db_extract", _("Database extraction")
+
+
+class SourceKind(models.TextChoices):
+    """Where the data comes from (Art. 15): the agency's own systems, data returned from a
+    vertical (national or provincial) system, or a district's aggregation."""
+
+    LOCAL = "local", _("The agency's own system")
+    VERTICAL_RETURN = "vertical_return", _("Returned from a national or provincial system")
+    DISTRICT = "district", _("Aggregated from a district")
+
+
+class Schedule(models.TextChoices):
+    """How often a scheduled channel (pull, extraction) runs."""
+
+    HOURLY = "hourly", _("Every hour")
+    DAILY = "daily", _("Every day")
+    WEEKLY = "weekly", _("Every week")
+    MONTHLY = "monthly", _("Every month")
+    MANUAL = "manual", _("Only when started by hand")
+
+
+class Channel(models.Model):
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Being set up")
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+
+    resource = models.ForeignKey(
+        Resource, verbose_name=_("resource"), on_delete=models.PROTECT, related_name="channels"
+    )
+    kind = models.CharField(_("channel kind"), max_length=16, choices=ChannelKind.choices)
+    name = models.CharField(_("channel name"), max_length=200)
+    source_kind = models.CharField(
+        _("source kind"), max_length=20, choices=SourceKind.choices, default=SourceKind.LOCAL
+    )
+    information_system = models.ForeignKey(
+        InformationSystem,
+        verbose_name=_("source information system"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="channels",
+    )
+    access_requirements = models.TextField(
+        _("access requirements"),
+        max_length=4000,
+        help_text=_("Network, credentials, encryption and other conditions of access (Art. 9)."),
+    )
+    # Empty: derived from the resource's update cycle (see schedules.py).
+    schedule = models.CharField(_("schedule"), max_length=16, choices=Schedule.choices, blank=True)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.DRAFT)
+    allow_reject_file = models.BooleanField(
+        _("load the good rows and keep the bad ones in a reject file"),
+        default=False,
+        help_text=_("Otherwise any bad row fails the whole batch."),
+    )
+    # Kind-specific settings (URL, paging, table, query...), validated by channels.py.
+    config = models.JSONField(_("settings"), default=dict, blank=True)
+    # Credentials for pull and extraction; never shown back in pages or history.
+    secret = models.TextField(_("credential"), blank=True)
+    # Push: sha256 of the channel's token (the token itself is shown once).
+    token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    # Source column -> data item column, where header names differ from item names.
+    column_mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
+    # Highest update-flag value loaded so far (incremental channels), as text.
+    watermark = models.CharField(_("watermark"), max_length=100, blank=True)
+    security_signoff_at = models.DateTimeField(_("security sign-off"), null=True, blank=True)
+    security_signoff_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("signed off by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    security_signoff_note = models.TextField(_("sign-off note"), blank=True, max_length=2000)
+    next_run_at = models.DateTimeField(_("next scheduled run"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    history = HistoricalRecords(excluded_fields=["secret", "token_hash", "next_run_at"])
+
+    class Meta:
+        verbose_name = _("channel")
+        verbose_name_plural = _("channels")
+        ordering = ["resource", "name"]
+        indexes = [models.Index(fields=["state", "next_run_at"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Batch(models.Model):
+    """One run of a channel: what it received, loaded and rejected, and how it ended."""
+
+    class Mode(models.TextChoices):
+        FULL = "full", _("Full")
+        INCREMENTAL = "incremental", _("Incremental")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Receiving")  # push batches between open and commit
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Loading")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped (planned downtime)")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="batches")
+    mode = models.CharField(_("mode"), max_length=16, choices=Mode.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    # The pusher's own batch id (push channels): opening it twice returns the same batch.
+    external_id = models.CharField(_("sender's batch id"), max_length=100, blank=True)
+    source_file = models.FileField(_("uploaded file"), upload_to="batches/%Y/%m/", blank=True)
+    source_name = models.CharField(_("file name"), max_length=255, blank=True)
+    reject_file = models.FileField(_("reject file"), upload_to="rejects/%Y/%m/", blank=True)
+    rows_received = models.BigIntegerField(_("rows received"), default=0)
+    rows_inserted = models.BigIntegerField(_("rows inserted"), default=0)
+    rows_updated = models.BigIntegerField(_("rows updated"), default=0)
+    rows_rejected = models.BigIntegerField(_("rows rejected"), default=0)
+    bytes_received = models.BigIntegerField(_("bytes"), default=0)
+    # [{"row": n, "column": "...", "message": "..."}] for the first bad rows.
+    row_errors = models.JSONField(_("bad rows"), default=list, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    watermark_before = models.CharField(max_length=100, blank=True)
+    watermark_after = models.CharField(max_length=100, blank=True)
+    progress = models.PositiveSmallIntegerField(_("progress"), default=0)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    job = models.ForeignKey(
+        "kernel.BackgroundJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("batch")
+        verbose_name_plural = _("batches")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="batch_external_id_unique",
+            )
+        ]
+        indexes = [models.Index(fields=["channel", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}:{self.pk}"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+
+class PushChunk(models.Model):
+    """One chunk of rows pushed into an open batch. (batch, number) is unique, so a chunk sent
+    twice is stored once."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="chunks")
+    number = models.PositiveIntegerField()
+    rows = models.JSONField()
+    row_count = models.PositiveIntegerField()
+    digest = models.CharField(max_length=64)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["batch", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "number"], name="push_chunk_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}#{self.number}"
+
+
+class DatastoreTable(models.Model):
+    """The typed table in the `datastore` schema that holds a resource's rows."""
+
+    resource = models.OneToOneField(Resource, on_delete=models.PROTECT, related_name="datastore")
+    table_name = models.CharField(max_length=63, unique=True)
+    # [{"name": column, "item": item name, "type": SQL type, "key": bool, "not_null": bool,
+    #   "update_flag": bool, "data_type": "C"}] in table order.
+    columns = models.JSONField(default=list)
+    # Destructive differences from the published items, waiting for a confirmed action.
+    pending_changes = models.JSONField(default=list, blank=True)
+    row_count = models.BigIntegerField(default=0)
+    last_loaded_at = models.DateTimeField(null=True, blank=True)
+    last_batch = models.ForeignKey(
+        Batch, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["row_count", "last_loaded_at", "last_batch"])
+
+    class Meta:
+        verbose_name = _("datastore table")
+        verbose_name_plural = _("datastore tables")
+
+    def __str__(self) -> str:
+        return self.table_name
+
+
+class DowntimeReport(models.Model):
+    """Planned upgrades and maintenance, and unplanned outages, of an agency system (Art. 10).
+    Scheduled pulls skip planned windows, and planned windows do not count against
+    stability."""
+
+    class Kind(models.TextChoices):
+        UPGRADE = "upgrade", _("Planned upgrade")
+        MAINTENANCE = "maintenance", _("Planned maintenance")
+        OUTAGE = "outage", _("Unplanned outage")
+
+    information_system = models.ForeignKey(
+        InformationSystem,
+        verbose_name=_("information system"),
+        on_delete=models.PROTECT,
+        related_name="downtime_reports",
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+    description = models.TextField(_("description"), max_length=2000)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reported by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("reported"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("downtime report")
+        verbose_name_plural = _("downtime reports")
+        ordering = ["-starts_at"]
+        indexes = [models.Index(fields=["starts_at", "ends_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="downtime_ends_after"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.information_system} {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_planned(self) -> bool:
+        return self.kind != self.Kind.OUTAGE

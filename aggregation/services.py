@@ -1,0 +1,600 @@
+"""Writes of the aggregation chapter: channels, batches, downtime reports.
+
+Each service takes `acting_user`, checks rights and state first, runs in one transaction and
+records history naming the actor. Loads run in the worker (`batch_run`, through the durable
+job `aggregation.run_batch`); a page follows them through `batch_progress`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import secrets
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.files import File
+from django.db import connection, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from catalog.models import Resource, UpdateMode
+from wuhan_pdr.accounts.models import User
+from wuhan_pdr.accounts.roles import Role
+from wuhan_pdr.kernel.errors import AccessDenied, DomainError
+from wuhan_pdr.kernel.history import audited_save
+from wuhan_pdr.kernel.jobs import job_enqueue
+from wuhan_pdr.kernel.notifications import notify
+
+from . import channels as channel_kinds
+from .datastore import datastore_ensure, published_columns, table_columns
+from .loading import LoadRefused, load_csv
+from .models import Batch, Channel, ChannelKind, DatastoreTable, DowntimeReport, Schedule
+from .permissions import can_report_downtime, can_sign_off, can_work_channel, works_for
+from .schedules import in_planned_window, next_run_after
+
+logger = logging.getLogger(__name__)
+B = Batch.Status
+
+CHANNEL_FIELDS = (
+    "name",
+    "source_kind",
+    "information_system",
+    "access_requirements",
+    "schedule",
+    "allow_reject_file",
+    "config",
+    "column_mapping",
+)
+
+
+def _require_worker(user, resource: Resource) -> None:
+    if not works_for(user, resource.provider_id):
+        raise AccessDenied(_("Only the provider's staff may set up its channels."))
+
+
+def _check_information_system(resource: Resource, information_system) -> None:
+    if (
+        information_system is not None
+        and information_system.organization_id != resource.provider_id
+    ):
+        raise DomainError(
+            _("The system must be one of the provider's own systems."), field="information_system"
+        )
+
+
+@transaction.atomic
+def channel_create(
+    *,
+    resource: Resource,
+    kind: str,
+    name: str,
+    access_requirements: str,
+    acting_user: User,
+    **fields,
+) -> Channel:
+    """Set up a channel for a published resource; it starts as a draft."""
+    _require_worker(acting_user, resource)
+    if resource.published_version_id is None or resource.retired_at is not None:
+        raise DomainError(_("Only a published resource can receive data."), field="resource")
+    if kind not in ChannelKind.values:
+        raise DomainError(_("Choose a channel kind."), field="kind")
+    unknown = set(fields) - set(CHANNEL_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown channel fields: {sorted(unknown)}")
+    _check_information_system(resource, fields.get("information_system"))
+    channel = Channel(
+        resource=resource,
+        kind=kind,
+        name=name,
+        access_requirements=access_requirements,
+        created_by=acting_user,
+        **fields,
+    )
+    channel.config = channel_kinds.clean_config(kind, channel.config or {})
+    audited_save(channel, acting_user=acting_user, reason="create")
+    return channel
+
+
+@transaction.atomic
+def channel_update(
+    *, channel: Channel, acting_user: User, secret: str | None = None, **fields
+) -> Channel:
+    """Change a channel's settings. An active channel's source settings need a new security
+    sign-off, so changing them suspends it."""
+    channel = Channel.objects.select_for_update().get(pk=channel.pk)
+    if not can_work_channel(acting_user, channel):
+        raise AccessDenied(_("Only the provider's staff may change its channels."))
+    unknown = set(fields) - set(CHANNEL_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown channel fields: {sorted(unknown)}")
+    _check_information_system(channel.resource, fields.get("information_system"))
+    source_changed = False
+    for name, value in fields.items():
+        if name in ("config", "access_requirements") and getattr(channel, name) != value:
+            source_changed = True
+        setattr(channel, name, value)
+    if secret:
+        channel.secret = secret
+        source_changed = True
+    channel.config = channel_kinds.clean_config(channel.kind, channel.config or {})
+    reason = "update"
+    if source_changed and channel.security_signoff_at is not None:
+        channel.security_signoff_at = None
+        channel.security_signoff_by = None
+        if channel.state == Channel.State.ACTIVE:
+            channel.state = Channel.State.SUSPENDED
+            reason = "update: suspended until signed off again"
+    audited_save(channel, acting_user=acting_user, reason=reason)
+    return channel
+
+
+@transaction.atomic
+def channel_sign_off(*, channel: Channel, note: str, acting_user: User) -> Channel:
+    """Record the security sign-off a channel needs before activation (Art. 27)."""
+    if not can_sign_off(acting_user):
+        raise AccessDenied(_("Only a security administrator may sign off a channel."))
+    if not (note or "").strip():
+        raise DomainError(_("Say what was checked."), field="note")
+    channel = Channel.objects.select_for_update().get(pk=channel.pk)
+    channel.security_signoff_at = timezone.now()
+    channel.security_signoff_by = acting_user
+    channel.security_signoff_note = note.strip()
+    audited_save(channel, acting_user=acting_user, reason="security sign-off")
+    return channel
+
+
+@transaction.atomic
+def channel_activate(*, channel: Channel, acting_user: User) -> Channel:
+    """Start a channel. Refused until its security sign-off is recorded."""
+    channel = Channel.objects.select_for_update().select_related("resource").get(pk=channel.pk)
+    if not can_work_channel(acting_user, channel):
+        raise AccessDenied(_("Only the provider's staff may start its channels."))
+    if channel.security_signoff_at is None:
+        raise DomainError(
+            _("A channel can be activated only after its security sign-off is recorded.")
+        )
+    if channel.resource.published_version_id is None or channel.resource.retired_at:
+        raise DomainError(_("Only a published resource can receive data."))
+    missing = channel_kinds.missing_settings(channel)
+    if missing:
+        raise DomainError(
+            _("Fill in before activating: %(fields)s.") % {"fields": "、".join(map(str, missing))}
+        )
+    datastore_ensure(resource=channel.resource)
+    channel.state = Channel.State.ACTIVE
+    channel.next_run_at = next_run_after(channel, timezone.now())
+    audited_save(channel, acting_user=acting_user, reason="activate")
+    return channel
+
+
+@transaction.atomic
+def channel_suspend(*, channel: Channel, acting_user: User, reason: str = "") -> Channel:
+    channel = Channel.objects.select_for_update().get(pk=channel.pk)
+    if not (can_work_channel(acting_user, channel) or can_sign_off(acting_user)):
+        raise AccessDenied(_("You may not suspend this channel."))
+    channel.state = Channel.State.SUSPENDED
+    channel.next_run_at = None
+    audited_save(channel, acting_user=acting_user, reason=("suspend: " + reason)[:100])
+    return channel
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def channel_token_rotate(*, channel: Channel, acting_user: User) -> str:
+    """Issue a new push token (shown once; only its digest is kept). The old one stops
+    working at once."""
+    channel = Channel.objects.select_for_update().get(pk=channel.pk)
+    if not can_work_channel(acting_user, channel):
+        raise AccessDenied(_("Only the provider's staff may issue tokens for its channels."))
+    if channel.kind != ChannelKind.PUSH:
+        raise DomainError(_("Only push channels use tokens."))
+    token = f"pdr_{channel.pk}_{secrets.token_urlsafe(32)}"
+    channel.token_hash = _token_digest(token)
+    audited_save(channel, acting_user=acting_user, reason="token issued")
+    return token
+
+
+def channel_for_token(token: str) -> Channel | None:
+    """The push channel a token opens, or None."""
+    if not token or len(token) > 200:
+        return None
+    return (
+        Channel.objects.select_related("resource")
+        .filter(kind=ChannelKind.PUSH, token_hash=_token_digest(token))
+        .first()
+    )
+
+
+# --- Batches -------------------------------------------------------------------------------
+
+
+def batch_mode_for(resource: Resource, requested: str | None = None) -> str:
+    """Incremental when the resource is declared to update incrementally and has key items
+    and an update flag (Art. 16; the catalog's rules require both for that declaration),
+    full otherwise. A full reload may always be asked for."""
+    if requested == Batch.Mode.FULL:
+        return Batch.Mode.FULL
+    version = resource.published_version
+    if version is None or version.update_mode != UpdateMode.INCREMENTAL:
+        return Batch.Mode.FULL
+    columns = published_columns(resource)
+    if any(c.update_flag for c in columns) and any(c.key for c in columns):
+        return Batch.Mode.INCREMENTAL
+    return Batch.Mode.FULL
+
+
+def _check_can_load(channel: Channel) -> None:
+    if channel.state != Channel.State.ACTIVE:
+        raise DomainError(_("The channel is not active."))
+
+
+def _enqueue(batch: Batch, acting_user=None) -> Batch:
+    job = job_enqueue(
+        task_name="aggregation.run_batch",
+        kwargs={"batch_id": str(batch.pk)},
+        acting_user=acting_user,
+    )
+    Batch.objects.filter(pk=batch.pk).update(job=job)
+    batch.job = job
+    return batch
+
+
+def batch_enqueue(batch: Batch, acting_user=None) -> Batch:
+    """Queue the load of a batch once the caller's transaction commits (push commit)."""
+    return _enqueue(batch, acting_user)
+
+
+MAX_UPLOAD_BYTES = getattr(settings, "AGGREGATION_UPLOAD_MAX_BYTES", 1024 * 1024 * 1024)
+MAX_XLSX_INFLATED = 1024 * 1024 * 1024
+MAX_XLSX_RATIO = 100
+
+
+def _check_upload(uploaded, name: str) -> None:
+    size = getattr(uploaded, "size", None) or 0
+    if size > MAX_UPLOAD_BYTES:
+        raise DomainError(
+            _("The file is larger than %(mb)d MB.") % {"mb": MAX_UPLOAD_BYTES // (1024 * 1024)},
+            field="file",
+        )
+    if size == 0:
+        raise DomainError(_("The file is empty."), field="file")
+    suffix = Path(name).suffix.lower()
+    if suffix not in (".csv", ".txt", ".xlsx"):
+        raise DomainError(_("Upload a CSV (.csv) or Excel (.xlsx) file."), field="file")
+    head = uploaded.read(8192)
+    uploaded.seek(0)
+    if suffix == ".xlsx":
+        if not head.startswith(b"PK"):
+            raise DomainError(_("The file is not a readable Excel workbook (.xlsx)."), field="file")
+        try:
+            with zipfile.ZipFile(uploaded) as archive:
+                inflated = sum(info.file_size for info in archive.infolist())
+        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            raise DomainError(
+                _("The file is not a readable Excel workbook (.xlsx)."), field="file"
+            ) from exc
+        finally:
+            uploaded.seek(0)
+        if inflated > MAX_XLSX_INFLATED or inflated > MAX_XLSX_RATIO * max(size, 1):
+            raise DomainError(
+                _("The workbook would inflate to %(mb)d MB: refused as unsafe.")
+                % {"mb": inflated // (1024 * 1024)},
+                field="file",
+            )
+    elif b"\x00" in head:
+        raise DomainError(_("The file is not a text CSV file."), field="file")
+
+
+@transaction.atomic
+def batch_upload(
+    *, channel: Channel, uploaded, acting_user: User, mode: str | None = None
+) -> Batch:
+    """Receive a file for a file channel and queue its load."""
+    channel = Channel.objects.select_for_update().select_related("resource").get(pk=channel.pk)
+    if not can_work_channel(acting_user, channel):
+        raise AccessDenied(_("Only the provider's staff may upload data."))
+    if channel.kind != ChannelKind.FILE:
+        raise DomainError(_("This channel does not take files."))
+    _check_can_load(channel)
+    name = Path(getattr(uploaded, "name", "") or "upload.csv").name[:255]
+    _check_upload(uploaded, name)
+    batch = Batch(
+        channel=channel,
+        mode=batch_mode_for(channel.resource, mode),
+        status=B.PENDING,
+        source_name=name,
+        bytes_received=getattr(uploaded, "size", 0) or 0,
+        triggered_by=acting_user,
+    )
+    batch.source_file.save(
+        f"{channel.pk}-{secrets.token_hex(4)}{Path(name).suffix.lower()}", uploaded, save=False
+    )
+    batch.save()
+    return _enqueue(batch, acting_user)
+
+
+@transaction.atomic
+def batch_start(
+    *,
+    channel: Channel,
+    acting_user: User | None = None,
+    mode: str | None = None,
+    scheduled: bool = False,
+) -> Batch:
+    """Start a run of a pull or extraction channel (by hand, or on schedule when
+    `acting_user` is None). A scheduled run inside a planned downtime window is recorded as
+    skipped."""
+    channel = Channel.objects.select_for_update().select_related("resource").get(pk=channel.pk)
+    if acting_user is not None and not can_work_channel(acting_user, channel):
+        raise AccessDenied(_("Only the provider's staff may start a run."))
+    if channel.kind not in (ChannelKind.API_PULL, ChannelKind.DB_EXTRACT):
+        raise DomainError(_("Runs of this channel start when data arrives."))
+    _check_can_load(channel)
+    now = timezone.now()
+    batch = Batch(
+        channel=channel, mode=batch_mode_for(channel.resource, mode), triggered_by=acting_user
+    )
+    window = in_planned_window(channel, now) if scheduled else None
+    if window is not None:
+        batch.status = B.SKIPPED
+        batch.error = _("Planned downtime until %(end)s: %(what)s") % {
+            "end": timezone.localtime(window.ends_at).strftime("%Y-%m-%d %H:%M"),
+            "what": window.description[:200],
+        }
+        batch.finished_at = now
+    batch.save()
+    if scheduled:
+        channel.next_run_at = next_run_after(channel, now)
+        channel.save(update_fields=["next_run_at"])
+    if batch.status == B.SKIPPED:
+        return batch
+    return _enqueue(batch, acting_user)
+
+
+def _progress_key(batch_id) -> str:
+    return f"aggregation:batch:{batch_id}:progress"
+
+
+def batch_progress(batch: Batch) -> int:
+    """Progress (0-100) of a batch: live from the worker while it loads."""
+    if batch.status in (B.SUCCEEDED, B.FAILED, B.SKIPPED):
+        return 100
+    if batch.status != B.RUNNING:
+        return 0
+    return int(cache.get(_progress_key(batch.pk)) or 0)
+
+
+def _recipients_for_failure(channel: Channel):
+    return User.objects.filter(
+        organization_id=channel.resource.provider_id,
+        is_active=True,
+        groups__name__in=[Role.AGENCY_STAFF, Role.AGENCY_ADMIN],
+    ).distinct()
+
+
+def _fail(batch_id, message: str, row_errors=None, rejected: int = 0) -> Batch:
+    with transaction.atomic():
+        batch = (
+            Batch.objects.select_for_update().select_related("channel__resource").get(pk=batch_id)
+        )
+        batch.status = B.FAILED
+        batch.error = message[:4000]
+        batch.row_errors = (row_errors or [])[:1000]
+        batch.rows_rejected = rejected
+        batch.rows_inserted = batch.rows_updated = 0
+        batch.finished_at = timezone.now()
+        batch.save()
+        channel = batch.channel
+        notify(
+            recipients=_recipients_for_failure(channel),
+            title=_("Loading into %(resource)s failed") % {"resource": channel.resource.code},
+            body=message[:500],
+            url=reverse("aggregation:batch-detail", args=[batch.pk]),
+        )
+    cache.delete(_progress_key(batch_id))
+    return batch
+
+
+def _resource_lock_key(resource_id: int) -> int:
+    # One namespace for the datastore's per-resource locks (see kernel.jobs for job locks).
+    return (0x5044 << 32) | int(resource_id)
+
+
+def batch_run(*, batch_id) -> Batch:
+    """Load a batch (in the worker). Idempotent: a batch that finished is left alone; one left
+    running by a killed worker is loaded again from its source. Loading never touches the
+    live table until its last step, inside one transaction."""
+    with transaction.atomic():
+        batch = (
+            Batch.objects.select_for_update().select_related("channel__resource").get(pk=batch_id)
+        )
+        if batch.status not in (B.PENDING, B.RUNNING):
+            return batch
+        batch.status = B.RUNNING
+        batch.started_at = timezone.now()
+        batch.finished_at = None
+        batch.attempts = F("attempts") + 1
+        batch.rows_received = batch.rows_inserted = batch.rows_updated = batch.rows_rejected = 0
+        batch.row_errors = []
+        batch.error = ""
+        batch.save()
+        batch.refresh_from_db()
+    channel = batch.channel
+    key = _progress_key(batch.pk)
+
+    def progress(pct: int) -> None:
+        cache.set(key, pct, timeout=24 * 3600)
+
+    progress(1)
+    workdir = Path(tempfile.mkdtemp(prefix=f"batch-{batch.pk}-", dir=_work_root()))
+    try:
+        table = datastore_ensure(resource=channel.resource)
+        if table.pending_changes:
+            raise LoadRefused(
+                _(
+                    "The resource's items changed in a way that needs a confirmed change of its "
+                    "table before data can be loaded."
+                )
+            )
+        source = channel_kinds.fetch(batch, workdir, progress=progress)
+        reject_path = workdir / "rejects.csv"
+        with transaction.atomic():
+            with connection.cursor() as cur:
+                cur.execute(
+                    "SELECT pg_advisory_xact_lock(%s)", [_resource_lock_key(channel.resource_id)]
+                )
+            table = DatastoreTable.objects.select_for_update().get(pk=table.pk)
+            result = load_csv(
+                table_name=table.table_name,
+                columns=table_columns(table),
+                source=source,
+                mode=batch.mode,
+                mapping=channel.column_mapping,
+                allow_reject=channel.allow_reject_file,
+                reject_path=reject_path,
+                progress=progress,
+            )
+            now = timezone.now()
+            batch.status = B.SUCCEEDED
+            batch.rows_received = result.received
+            batch.rows_inserted = result.inserted
+            batch.rows_updated = result.updated
+            batch.rows_rejected = result.rejected
+            batch.row_errors = result.row_errors[:1000]
+            batch.watermark_before = channel.watermark
+            batch.watermark_after = result.watermark
+            batch.bytes_received = batch.bytes_received or source.size
+            batch.finished_at = now
+            if result.reject_csv is not None:
+                with result.reject_csv.open("rb") as f:
+                    batch.reject_file.save(f"{batch.pk}.csv", File(f), save=False)
+            batch.save()
+            Channel.objects.filter(pk=channel.pk).update(watermark=result.watermark)
+            DatastoreTable.objects.filter(pk=table.pk).update(
+                row_count=result.table_rows, last_loaded_at=now, last_batch=batch
+            )
+        cache.delete(key)
+        return batch
+    except LoadRefused as exc:
+        return _fail(batch.pk, exc.message, exc.row_errors, exc.rejected)
+    except channel_kinds.SourceUnavailable as exc:
+        return _fail(batch.pk, str(exc))
+    except Exception as exc:
+        logger.exception("batch %s failed", batch.pk)
+        return _fail(batch.pk, _("The load failed: %(error)s") % {"error": str(exc)[:500]})
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _work_root() -> str:
+    root = Path(getattr(settings, "AGGREGATION_WORK_DIR", Path(settings.MEDIA_ROOT) / "work"))
+    root.mkdir(parents=True, exist_ok=True)
+    return str(root)
+
+
+@transaction.atomic
+def batch_retry(*, batch: Batch, acting_user: User) -> Batch:
+    """Run a failed batch again from its source (a file channel keeps its file)."""
+    batch = Batch.objects.select_for_update().select_related("channel__resource").get(pk=batch.pk)
+    if not can_work_channel(acting_user, batch.channel):
+        raise AccessDenied(_("Only the provider's staff may retry a batch."))
+    if batch.status != B.FAILED:
+        raise DomainError(_("Only a failed batch can be run again."))
+    if batch.channel.kind == ChannelKind.PUSH and not batch.chunks.exists():
+        raise DomainError(_("The pushed rows of this batch are gone; push them again."))
+    _check_can_load(batch.channel)
+    batch.status = B.PENDING
+    batch.save(update_fields=["status"])
+    return _enqueue(batch, acting_user)
+
+
+def schedule_due_channels(*, now: dt.datetime | None = None) -> int:
+    """Start every scheduled channel whose time has come (beat, every minute). Returns the
+    number of batches created (skipped ones included)."""
+    now = now or timezone.now()
+    due = Channel.objects.filter(
+        state=Channel.State.ACTIVE,
+        kind__in=[ChannelKind.API_PULL, ChannelKind.DB_EXTRACT],
+        next_run_at__lte=now,
+    ).exclude(schedule=Schedule.MANUAL)
+    started = 0
+    for channel in due.only("pk"):
+        try:
+            batch_start(channel=channel, scheduled=True)
+            started += 1
+        except DomainError as exc:
+            logger.warning("channel %s not started: %s", channel.pk, exc)
+    return started
+
+
+# --- Datastore schema changes --------------------------------------------------------------
+
+
+def datastore_confirm_changes(
+    *, resource: Resource, confirm: bool, acting_user: User
+) -> DatastoreTable:
+    """Apply the destructive table changes a new version of the items needs (the user has
+    confirmed that columns or values may be lost)."""
+    from .datastore import datastore_apply_pending
+
+    if not works_for(acting_user, resource.provider_id):
+        raise AccessDenied(_("Only the provider's staff may change its tables."))
+    with transaction.atomic():
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", [_resource_lock_key(resource.pk)])
+        table = datastore_apply_pending(resource=resource, confirm=confirm)
+        audited_save(
+            table, acting_user=acting_user, reason="schema change confirmed", validate=False
+        )
+        return table
+
+
+# --- Downtime reports ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def downtime_report_create(
+    *, information_system, kind: str, starts_at, ends_at, description: str, acting_user: User
+) -> DowntimeReport:
+    """Report a planned window or an unplanned outage of one of the agency's systems."""
+    if not can_report_downtime(acting_user, information_system):
+        raise AccessDenied(_("Only the system's agency may report its downtime."))
+    if ends_at <= starts_at:
+        raise DomainError(_("The end must come after the start."), field="ends_at")
+    if kind != DowntimeReport.Kind.OUTAGE and starts_at < timezone.now() - dt.timedelta(hours=1):
+        raise DomainError(_("Planned downtime is reported before it starts."), field="starts_at")
+    report = DowntimeReport(
+        information_system=information_system,
+        kind=kind,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        description=description,
+        reported_by=acting_user,
+    )
+    audited_save(report, acting_user=acting_user, reason="report")
+    return report
+
+
+@transaction.atomic
+def downtime_report_cancel(*, report: DowntimeReport, acting_user: User) -> DowntimeReport:
+    report = DowntimeReport.objects.select_for_update().get(pk=report.pk)
+    if not can_report_downtime(acting_user, report.information_system):
+        raise AccessDenied(_("Only the system's agency may cancel its report."))
+    if report.cancelled_at is not None:
+        raise DomainError(_("The report is already cancelled."))
+    if report.ends_at <= timezone.now():
+        raise DomainError(_("A window that has ended cannot be cancelled."))
+    report.cancelled_at = timezone.now()
+    audited_save(report, acting_user=acting_user, reason="cancel")
+    return report

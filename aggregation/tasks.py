@@ -1,0 +1,21 @@
+"""Thin Celery tasks of the aggregation chapter: they take ids and call one service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from wuhan_pdr.kernel.jobs import durable_task
+
+
+@durable_task("aggregation.run_batch")
+def run_batch(job, *, batch_id: str) -> None:
+    from .services import batch_run
+
+    batch_run(batch_id=batch_id)
+
+
+@shared_task(name="aggregation.schedule_due_channels", ignore_result=True)
+def schedule_due_channels() -> int:
+    from .services import schedule_due_channels as run
+
+    return run()

@@ -1,0 +1,565 @@
+"""The aggregation pages: channels and their batches, the data preview, the aggregation
+board (Art. 15) and the downtime status page (Art. 10).
+
+Objects come from permissions.access_* (404 for missing and forbidden alike); each form calls
+one service and redirects; a service's refusal is shown on the form.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from catalog.models import Resource
+from wuhan_pdr.accounts.roles import Role, has_role
+from wuhan_pdr.kernel.errors import AccessDenied, DomainError
+from wuhan_pdr.kernel.forms import add_domain_error
+
+from . import selectors, services
+from .forms import (
+    BoardFilterForm,
+    ChannelFilterForm,
+    ChannelForm,
+    ConfirmForm,
+    DowntimeFilterForm,
+    DowntimeForm,
+    ResourceChoiceForm,
+    RunForm,
+    SignOffForm,
+    UploadForm,
+)
+from .models import Batch, Channel, ChannelKind
+from .permissions import (
+    access_batch,
+    access_channel,
+    access_downtime,
+    can_report_downtime,
+    can_sign_off,
+    can_work_channel,
+    sees_all_channels,
+    works_for,
+)
+
+PAGE_SIZE = 20
+BATCH_PAGE_SIZE = 15
+ERROR_PAGE_SIZE = 50
+B = Batch.Status
+ACTIVE_BATCH = (B.OPEN, B.PENDING, B.RUNNING)
+
+
+def _may_use_channels(user) -> bool:
+    return sees_all_channels(user) or works_for(user, user.organization_id)
+
+
+# --- channels -------------------------------------------------------------------------------
+
+
+@login_required
+def channel_list(request):
+    user = request.user
+    if not _may_use_channels(user):
+        raise Http404
+    agencies = selectors.agencies_with_channels() if sees_all_channels(user) else None
+    form = ChannelFilterForm(request.GET or None, agencies=agencies)
+    qs = selectors.channel_list(user, **form.filters())
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    labels = dict(B.choices)
+    for c in page.object_list:
+        c.last_status_label = labels.get(c.last_status, "")
+    return render(
+        request,
+        "aggregation/channel_list.html",
+        {
+            "form": form,
+            "page_obj": page,
+            "can_create": works_for(user, user.organization_id),
+            "filtered": any(v for k, v in request.GET.items() if k != "page"),
+        },
+    )
+
+
+def _resource_for_create(request) -> Resource | None:
+    raw = request.GET.get("resource") or request.POST.get("resource") or ""
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise Http404
+    resource = selectors.resources_for_channel(request.user).filter(pk=int(raw)).first()
+    if resource is None:
+        raise Http404
+    return resource
+
+
+@login_required
+def channel_create(request):
+    user = request.user
+    if not works_for(user, user.organization_id):
+        raise Http404
+    resource = _resource_for_create(request)
+    if resource is None:
+        # First step: choose one of the agency's published resources.
+        resources = selectors.resources_for_channel(user)
+        return render(
+            request,
+            "aggregation/channel_choose_resource.html",
+            {"form": ResourceChoiceForm(resources=resources), "has_resources": resources.exists()},
+        )
+    form = ChannelForm(
+        request.POST or None,
+        resource=resource,
+        initial={"name": _("%(name)s file upload") % {"name": resource.published_version.name}},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            channel = services.channel_create(
+                resource=resource,
+                kind=form.cleaned_data["kind"],
+                acting_user=user,
+                **form.service_fields(),
+            )
+            secret = form.cleaned_data.get("secret")
+            if secret and channel.kind in (ChannelKind.API_PULL, ChannelKind.DB_EXTRACT):
+                channel = services.channel_update(channel=channel, secret=secret, acting_user=user)
+        except DomainError as exc:
+            form.add_config_error(exc.field, str(exc.message))
+        else:
+            messages.success(
+                request,
+                _("Channel set up. A security administrator signs it off before it is activated."),
+            )
+            return redirect("aggregation:channel-detail", pk=channel.pk)
+    return render(
+        request,
+        "aggregation/channel_form.html",
+        {"form": form, "resource": resource, "channel": None},
+    )
+
+
+@login_required
+def channel_edit(request, pk: int):
+    channel = access_channel(request.user, pk)
+    if not can_work_channel(request.user, channel):
+        raise Http404
+    form = ChannelForm(request.POST or None, resource=channel.resource, channel=channel)
+    if request.method == "POST" and form.is_valid():
+        try:
+            channel = services.channel_update(
+                channel=channel,
+                acting_user=request.user,
+                secret=form.cleaned_data.get("secret") or None,
+                **form.service_fields(),
+            )
+        except DomainError as exc:
+            form.add_config_error(exc.field, str(exc.message))
+        else:
+            if channel.state == Channel.State.SUSPENDED and channel.security_signoff_at is None:
+                messages.warning(
+                    request,
+                    _(
+                        "Saved. The source settings changed, so the channel waits for a new "
+                        "security sign-off."
+                    ),
+                )
+            else:
+                messages.success(request, _("Saved."))
+            return redirect("aggregation:channel-detail", pk=channel.pk)
+    return render(
+        request,
+        "aggregation/channel_form.html",
+        {"form": form, "resource": channel.resource, "channel": channel},
+    )
+
+
+CHANNEL_ACTIONS = ("upload", "signoff", "activate", "suspend", "token", "run", "confirm")
+
+
+@login_required
+def channel_detail(request, pk: int):
+    """The channel's page, and the actions on it (each a POST with `action`: one service)."""
+    user = request.user
+    channel = access_channel(user, pk)
+    forms = {
+        "upload": UploadForm(),
+        "signoff": SignOffForm(),
+        "confirm": ConfirmForm(),
+        "run": RunForm(),
+    }
+    action_error = ""
+    new_token = ""
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action not in CHANNEL_ACTIONS:
+            raise Http404
+        try:
+            result = _channel_action(request, channel, action, forms)
+        except AccessDenied as exc:
+            if not can_work_channel(user, channel) and not can_sign_off(user):
+                raise Http404 from exc
+            action_error = str(exc.message)
+        except DomainError as exc:
+            if action in forms:
+                add_domain_error(forms[action], exc)
+            else:
+                action_error = str(exc.message)
+        else:
+            if isinstance(result, str):  # the new push token: shown on this response only
+                new_token = result
+                channel = access_channel(user, pk)
+            elif result is not None:
+                return result
+    return _render_channel(request, channel, forms, action_error=action_error, new_token=new_token)
+
+
+def _channel_action(request, channel: Channel, action: str, forms: dict):
+    """Run one action; a redirect, a token (str), or None when a form is invalid."""
+    user = request.user
+    here = reverse("aggregation:channel-detail", args=[channel.pk])
+    if action == "upload":
+        form = forms["upload"] = UploadForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return None
+        batch = services.batch_upload(
+            channel=channel,
+            uploaded=form.cleaned_data["file"],
+            acting_user=user,
+            mode=form.cleaned_data.get("mode") or None,
+        )
+        messages.success(request, _("File received. The load runs in the background."))
+        return redirect("aggregation:batch-detail", pk=batch.pk)
+    if action == "run":
+        form = forms["run"] = RunForm(request.POST)
+        if not form.is_valid():
+            return None
+        batch = services.batch_start(
+            channel=channel, acting_user=user, mode=form.cleaned_data.get("mode") or None
+        )
+        messages.success(request, _("Run started."))
+        return redirect("aggregation:batch-detail", pk=batch.pk)
+    if action == "signoff":
+        form = forms["signoff"] = SignOffForm(request.POST)
+        if not form.is_valid():
+            return None
+        services.channel_sign_off(channel=channel, note=form.cleaned_data["note"], acting_user=user)
+        messages.success(request, _("Security sign-off recorded."))
+        return redirect(here)
+    if action == "activate":
+        services.channel_activate(channel=channel, acting_user=user)
+        messages.success(request, _("The channel is active."))
+        return redirect(here)
+    if action == "suspend":
+        services.channel_suspend(
+            channel=channel, acting_user=user, reason=(request.POST.get("reason") or "")[:90]
+        )
+        messages.success(request, _("The channel is suspended."))
+        return redirect(here)
+    if action == "token":
+        return services.channel_token_rotate(channel=channel, acting_user=user)
+    if action == "confirm":
+        form = forms["confirm"] = ConfirmForm(request.POST)
+        if not form.is_valid():
+            return None
+        services.datastore_confirm_changes(
+            resource=channel.resource, confirm=True, acting_user=user
+        )
+        messages.success(request, _("The table was rebuilt in the new shape."))
+        return redirect(here)
+    raise Http404
+
+
+def _render_channel(request, channel: Channel, forms: dict, *, action_error="", new_token=""):
+    user = request.user
+    batches = Paginator(selectors.channel_batches(channel), BATCH_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    table = selectors.datastore_table(channel.resource)
+    worker = can_work_channel(user, channel)
+    from . import channels as channel_kinds
+    from .schedules import effective_schedule
+
+    settings_rows = [
+        (label, (channel.config or {}).get(name))
+        for name, (label, _r, _k) in channel_kinds.SETTINGS.get(channel.kind, {}).items()
+    ]
+    return render(
+        request,
+        "aggregation/channel_detail.html",
+        {
+            "channel": channel,
+            "resource": channel.resource,
+            "version": channel.resource.published_version,
+            "worker": worker,
+            "can_sign_off": can_sign_off(user),
+            "can_suspend": worker or can_sign_off(user),
+            "missing": channel_kinds.missing_settings(channel),
+            "settings_rows": settings_rows,
+            "schedule_label": _schedule_label(channel, effective_schedule(channel)),
+            "page_obj": batches,
+            "chart": selectors.batch_chart(channel),
+            "table": table,
+            "can_preview": table is not None and selectors.can_preview(user, channel.resource),
+            "forms": forms,
+            "action_error": action_error,
+            "new_token": new_token,
+            "api_base": request.build_absolute_uri("/api/v1/ingest/batches/"),
+            "history": channel.history.select_related("history_user").order_by("-history_date")[
+                :20
+            ],
+            "is_file": channel.kind == ChannelKind.FILE,
+            "is_push": channel.kind == ChannelKind.PUSH,
+            "is_scheduled": channel.kind in (ChannelKind.API_PULL, ChannelKind.DB_EXTRACT),
+        },
+    )
+
+
+def _schedule_label(channel: Channel, schedule: str) -> str:
+    from .models import Schedule
+
+    label = Schedule(schedule).label
+    if not channel.schedule:
+        return _("%(schedule)s (from the update cycle)") % {"schedule": label}
+    return str(label)
+
+
+# --- batches --------------------------------------------------------------------------------
+
+
+@login_required
+def batch_detail(request, pk):
+    batch = access_batch(request.user, pk)
+    channel = batch.channel
+    errors = Paginator(batch.row_errors or [], ERROR_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "aggregation/batch_detail.html",
+        {
+            "batch": batch,
+            "channel": channel,
+            "resource": channel.resource,
+            "page_obj": errors,
+            "active": batch.status in ACTIVE_BATCH,
+            "progress": services.batch_progress(batch),
+            "can_retry": batch.status == B.FAILED and can_work_channel(request.user, channel),
+            "can_preview": selectors.can_preview(request.user, channel.resource)
+            and batch.status == B.SUCCEEDED,
+        },
+    )
+
+
+@login_required
+def batch_progress(request, pk):
+    batch = access_batch(request.user, pk)
+    return JsonResponse(
+        {
+            "status": batch.status,
+            "status_label": batch.get_status_display(),
+            "progress": services.batch_progress(batch),
+            "done": batch.status not in ACTIVE_BATCH,
+        }
+    )
+
+
+@login_required
+def batch_reject_file(request, pk):
+    batch = access_batch(request.user, pk)
+    if not batch.reject_file:
+        raise Http404
+    try:
+        handle = batch.reject_file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    return FileResponse(
+        handle, as_attachment=True, filename=f"rejects-{batch.pk}.csv", content_type="text/csv"
+    )
+
+
+@login_required
+@require_POST
+def batch_retry(request, pk):
+    batch = access_batch(request.user, pk)
+    if not can_work_channel(request.user, batch.channel):
+        raise Http404
+    try:
+        services.batch_retry(batch=batch, acting_user=request.user)
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("The batch runs again."))
+    return redirect("aggregation:batch-detail", pk=batch.pk)
+
+
+# --- data preview ---------------------------------------------------------------------------
+
+
+@login_required
+def preview(request, resource_pk: int):
+    resource = (
+        Resource.objects.select_related("published_version", "provider")
+        .filter(pk=resource_pk)
+        .first()
+    )
+    if resource is None or not selectors.can_preview(request.user, resource):
+        raise Http404
+    table = selectors.datastore_table(resource)
+    if table is None:
+        raise Http404
+    after = selectors.cursor_decode(request.GET.get("after", ""))
+    before = selectors.cursor_decode(request.GET.get("before", ""))
+    prefix = (request.GET.get("prefix") or "").strip()[:100].replace("\x00", "")
+    page = selectors.preview_page(
+        table, after=after, before=None if after else before, prefix=prefix
+    )
+    channel = selectors.channels_visible_for_resource(request.user, resource).first()
+    return render(
+        request,
+        "aggregation/preview.html",
+        {
+            "resource": resource,
+            "version": resource.published_version,
+            "table": table,
+            "page": page,
+            "prefix": prefix,
+            "channel": channel,
+            "started": bool(after or before),
+        },
+    )
+
+
+# --- the aggregation board ------------------------------------------------------------------
+
+
+@login_required
+def board(request):
+    if selectors.board_scope(request.user) is None:
+        raise Http404
+    form = BoardFilterForm(request.GET or None)
+    filters = form.filters()
+    rows, total = selectors.aggregation_board(request.user, **filters)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "aggregation/board.html",
+        {
+            "form": form,
+            "page_obj": page,
+            "total": total,
+            "group": filters["group"],
+            "legend": selectors.FRESHNESS_LEGEND,
+            "sees_all": sees_all_channels(request.user),
+            "source_labels": [label for _v, label in selectors.SourceKind.choices],
+        },
+    )
+
+
+# --- downtime -------------------------------------------------------------------------------
+
+
+@login_required
+def downtime_list(request):
+    form = DowntimeFilterForm(
+        request.GET or None, organizations=selectors.organizations_with_systems()
+    )
+    filters = form.filters()
+    qs = selectors.downtime_list(**filters)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    user = request.user
+    return render(
+        request,
+        "aggregation/downtime_list.html",
+        {
+            "form": form,
+            "page_obj": page,
+            "current": selectors.downtime_current(),
+            "now": timezone.now(),
+            "can_report": works_for(user, user.organization_id)
+            and selectors.systems_of(user.organization_id).exists(),
+            "filtered": any(v for k, v in request.GET.items() if k != "page"),
+        },
+    )
+
+
+@login_required
+def downtime_create(request):
+    user = request.user
+    if not works_for(user, user.organization_id):
+        raise Http404
+    form = DowntimeForm(request.POST or None, organization_id=user.organization_id)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            report = services.downtime_report_create(
+                information_system=d["information_system"],
+                kind=d["kind"],
+                starts_at=d["starts_at"],
+                ends_at=d["ends_at"],
+                description=d["description"],
+                acting_user=user,
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Downtime reported."))
+            return redirect("aggregation:downtime-detail", pk=report.pk)
+    return render(
+        request,
+        "aggregation/downtime_form.html",
+        {"form": form, "has_systems": selectors.systems_of(user.organization_id).exists()},
+    )
+
+
+@login_required
+def downtime_detail(request, pk: int):
+    """A report: everyone signed in sees the window (status page); the agency and the bureau
+    also see who reported it and its history; the agency may cancel it."""
+    from .models import DowntimeReport
+
+    report = (
+        DowntimeReport.objects.select_related(
+            "information_system", "information_system__organization", "reported_by"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if report is None:
+        raise Http404
+    user = request.user
+    insider = can_report_downtime(user, report.information_system) or sees_all_channels(user)
+    error = ""
+    if request.method == "POST":
+        report = access_downtime(user, pk)
+        if not can_report_downtime(user, report.information_system):
+            raise Http404
+        try:
+            services.downtime_report_cancel(report=report, acting_user=user)
+        except DomainError as exc:
+            error = str(exc.message)
+        else:
+            messages.success(request, _("The report is cancelled."))
+            return redirect("aggregation:downtime-detail", pk=report.pk)
+    now = timezone.now()
+    return render(
+        request,
+        "aggregation/downtime_detail.html",
+        {
+            "report": report,
+            "insider": insider,
+            "can_cancel": can_report_downtime(user, report.information_system)
+            and report.cancelled_at is None
+            and report.ends_at > now,
+            "error": error,
+            "now": now,
+            "history": report.history.select_related("history_user").order_by("-history_date")
+            if insider
+            else [],
+        },
+    )
+
+
+def is_security_admin(user) -> bool:
+    return has_role(user, Role.SECURITY_ADMIN)

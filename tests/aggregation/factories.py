@@ -1,0 +1,75 @@
+"""Builders for aggregation tests: a published resource with the items a test needs, and a
+channel set up, signed off and activated through the real services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aggregation import services
+from aggregation.models import Channel, ChannelKind
+from catalog.models import Resource
+from tests.accounts.factories import UserFactory
+from tests.catalog.factories import Agency, make_agency, make_city_bureau, make_published
+from wuhan_pdr.accounts.roles import Role
+
+
+@dataclass
+class Setup:
+    agency: Agency
+    resource: Resource
+    channel: Channel
+
+
+def security_admin():
+    bureau = make_city_bureau()
+    return UserFactory(organization=bureau.org, roles=[Role.SECURITY_ADMIN])
+
+
+def items_people() -> list[dict]:
+    """A key, a name, an age, a date, an amount and an update flag."""
+    return [
+        {"name": "编号", "english_name": "code", "data_type": "C", "length": 20, "is_key": True},
+        {"name": "姓名", "english_name": "full_name", "data_type": "C", "length": 10},
+        {"name": "年龄", "english_name": "age", "data_type": "I"},
+        {"name": "出生日期", "english_name": "born", "data_type": "D"},
+        {"name": "金额", "english_name": "amount", "data_type": "Y", "length": 18},
+        {
+            "name": "更新时间",
+            "english_name": "updated_at",
+            "data_type": "T",
+            "is_update_flag": True,
+        },
+    ]
+
+
+def make_channel(
+    *,
+    agency: Agency | None = None,
+    items: list[dict] | None = None,
+    kind: str = ChannelKind.FILE,
+    update_mode: str = "full",
+    activate: bool = True,
+    **channel_fields,
+) -> Setup:
+    """A published resource of `agency` (a new one by default) with an active channel."""
+    agency = agency or make_agency()
+    bureau = make_city_bureau()
+    version = make_published(
+        agency, bureau.reviewer, items=items or items_people(), update_mode=update_mode
+    )
+    resource = version.resource
+    resource.refresh_from_db()
+    channel = services.channel_create(
+        resource=resource,
+        kind=kind,
+        name=channel_fields.pop("name", "测试通道"),
+        access_requirements="政务外网, 专线",
+        acting_user=agency.staff,
+        **channel_fields,
+    )
+    if activate:
+        services.channel_sign_off(channel=channel, note="已检查", acting_user=security_admin())
+        if kind == ChannelKind.PUSH:
+            services.channel_token_rotate(channel=channel, acting_user=agency.staff)
+        channel = services.channel_activate(channel=channel, acting_user=agency.staff)
+    return Setup(agency=agency, resource=resource, channel=channel)
