@@ -276,8 +276,12 @@ def campaign_detail(request, pk: int):
             "past_deadline": selectors.is_past_deadline(campaign),
             "actions": campaign_workflow.available_to(campaign, user),
             "events": events_described(campaign, campaign_workflow),
+            # Offered while the census is what holds the agency back.
             "can_confirm": bool(
-                mine and not mine.confirmed and campaign.state == CompilationCampaign.State.OPEN
+                mine
+                and not mine.confirmed
+                and mine.stage == selectors.Stage.CENSUS
+                and campaign.state == CompilationCampaign.State.OPEN
             ),
             "oversees": oversees_any(user),
             "history": campaign.history.select_related("history_user").order_by("-history_date")[

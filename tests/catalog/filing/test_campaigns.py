@@ -272,3 +272,18 @@ def test_campaign_list_page(city, campaign, login, django_assert_max_num_queries
     with django_assert_max_num_queries(15):
         r = c.get(reverse("filing:campaigns"))
     assert campaign.name in r.content.decode()
+
+
+def test_overdue_campaign_shows_in_the_agencys_home_queue(agency, city, login):
+    campaign = make_campaign(city, deadline=YESTERDAY)
+    body = login(agency.staff).get("/").content.decode()
+    assert campaign.name in body
+    assert reverse("filing:campaign", kwargs={"pk": campaign.pk}) in body
+
+
+def test_filing_home_for_agency_and_bureau(agency, city, campaign, login):
+    make_system(agency)
+    r = login(agency.staff).get(reverse("filing:home"))
+    assert r.status_code == 200 and r.context["own"].n_systems == 1
+    r = login(city.reviewer).get(reverse("filing:home"))
+    assert r.status_code == 200 and r.context["campaigns"][0]["campaign"] == campaign
