@@ -155,6 +155,8 @@ def build_template(vocabulary: Vocabulary | None = None) -> bytes:
     _data_sheet(wb, ITEMS_SHEET, ITEM_COLUMNS, ranges)
     wb.move_sheet(HELP_SHEET, offset=len(wb.sheetnames) - 1)
     wb.active = wb.sheetnames.index(RESOURCES_SHEET)
+    for ws in wb.worksheets:  # one selected tab: Excel would edit grouped sheets together
+        ws.sheet_view.tabSelected = ws.title == RESOURCES_SHEET
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
