@@ -14,6 +14,7 @@ api_v1 = [
     path("me/", accounts_api.MeView.as_view(), name="me"),
     path("catalog/resources/", catalog_api.CatalogResourceList.as_view(), name="catalog-resources"),
     path("standards/elements/", standards_api.DataElementList.as_view(), name="standards-elements"),
+    path("ingest/", include("aggregation.api_urls")),
     path("", include(router.urls)),
 ]
 
