@@ -129,13 +129,19 @@ class _Checker:
     def __init__(self, vocabulary: Vocabulary):
         self.v = vocabulary
         self.issues: list[CellIssue] = []
+        self.flagged: set[tuple[str, int, str]] = set()
 
-    def issue(self, sheet: SheetRows, row: int, column: Column | None, message: str) -> None:
+    def issue(
+        self, sheet: SheetRows, row: int, column: Column | None, message: str, *, rule=False
+    ) -> None:
         if column is None:
             self.issues.append(CellIssue(sheet.name, row, "", "", message))
-        else:
-            letter = sheet.letters.get(column.key, "")
-            self.issues.append(CellIssue(sheet.name, row, letter, column.header, message))
+            return
+        letter = sheet.letters.get(column.key, "")
+        if rule and (sheet.name, row, letter) in self.flagged:
+            return  # the cell itself is wrong: a rule about its value would only repeat it
+        self.flagged.add((sheet.name, row, letter))
+        self.issues.append(CellIssue(sheet.name, row, letter, column.header, message))
 
     def read_row(self, sheet: SheetRows, number: int, values: list, model) -> dict:
         """The row's cells as form values; problems become issues, bad cells None."""
@@ -307,10 +313,12 @@ def check_workbook(
         ):
             if violation.item is None:
                 col = res_cols.get(violation.field) or res_cols["key"]
-                checker.issue(res_sheet, r.row, col, violation.message)
+                checker.issue(res_sheet, r.row, col, violation.message, rule=True)
             else:
                 col = item_cols.get(violation.field) or item_cols["name"]
-                checker.issue(item_sheet, r.items[violation.item].row, col, violation.message)
+                checker.issue(
+                    item_sheet, r.items[violation.item].row, col, violation.message, rule=True
+                )
     if progress:
         progress(1.0)
     return CheckResult(resources=resources, issues=sort_issues(checker.issues))

@@ -227,3 +227,14 @@ def test_running_twice_imports_once(agency):
     filing = _run(agency, make.valid())
     assert bulk_filing_process(filing_id=filing.pk) == "skipped"
     assert Resource.objects.filter(provider=agency.org).count() == 3
+
+
+def test_date_in_a_number_column_and_numbers_in_text_columns(agency):
+    import datetime as dt
+
+    resources, items = make.valid_rows()
+    resources[0][make.RES_HEADERS.index("资源名称*")] = 2024  # a number in a text column
+    items[0][make.ITEM_HEADERS.index("长度")] = dt.datetime(2024, 1, 1)
+    filing = _run(agency, make.plain_workbook(resources, items, write_only=False))
+    assert filing.state == S.REFUSED
+    assert [(s, r, c) for s, r, c, _m in _messages(filing)] == [("信息项", 2, "E")]
