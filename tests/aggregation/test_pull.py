@@ -1,0 +1,347 @@
+"""API pull against a real HTTP server on this machine: paging, records path, bearer secret,
+retries with backoff on 5xx / 429 / timeouts but not on 4xx, bad JSON, the watermark of
+incremental runs, and a failed pull that leaves the loaded rows as they were."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.db import connection
+from psycopg import sql
+
+from aggregation import pull, services
+from aggregation.channels import SourceUnavailable
+from aggregation.datastore import qualified
+from aggregation.models import Batch, ChannelKind, DatastoreTable
+from tests.aggregation.factories import make_channel, security_admin
+from tests.services import free_port
+
+pytestmark = pytest.mark.django_db
+
+
+class Agency:
+    """An agency API: `respond(request_number, query) -> (status, body, headers)`; a body
+    that is a float makes the server sleep that long first and answer 200 []."""
+
+    def __init__(self):
+        self.requests: list[dict] = []
+        self.respond = lambda n, q: (200, [], {})
+        self.port = free_port()
+        agency = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (http.server's name)
+                parts = urlsplit(self.path)
+                query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+                agency.requests.append(
+                    {"path": parts.path, "query": query, "auth": self.headers.get("Authorization")}
+                )
+                status, payload, headers = agency.respond(len(agency.requests), query)
+                if isinstance(payload, float):
+                    time.sleep(payload)
+                    status, payload = 200, []
+                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+                try:
+                    self.send_response(status)
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (timeout test)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/people?token_type=x"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def person(i: int, stamp: str = "2025-03-01 08:00:00", name: str | None = None) -> dict:
+    return {"code": f"P{i:04d}", "姓名": name or f"人{i}", "age": i, "updated_at": stamp, "x": 1}
+
+
+def paged(rows: list[dict], size: int):
+    """A responder serving `rows` in pages of `size` under data.items."""
+
+    def respond(n, query):
+        page = int(query.get("page", 1))
+        return 200, {"data": {"items": rows[(page - 1) * size : page * size]}}, {}
+
+    return respond
+
+
+@pytest.fixture
+def agency():
+    server = Agency()
+    yield server
+    server.close()
+
+
+@pytest.fixture(autouse=True)
+def _fast(settings, monkeypatch):
+    settings.AGGREGATION_PULL_ALLOW_LOOPBACK = True
+    monkeypatch.setattr(pull, "BACKOFF_SECONDS", 0.01)
+
+
+def pull_channel(agency: Agency, *, update_mode="full", credential="s3cret", **config):
+    setup = make_channel(
+        kind=ChannelKind.API_PULL,
+        update_mode=update_mode,
+        activate=False,
+        config={"url": agency.url, "records_path": "data.items", "page_size": 2, **config},
+    )
+    staff = setup.agency.staff
+    services.channel_update(channel=setup.channel, acting_user=staff, secret=credential)
+    services.channel_sign_off(channel=setup.channel, note="已检查", acting_user=security_admin())
+    setup.channel = services.channel_activate(channel=setup.channel, acting_user=staff)
+    return setup
+
+
+def run(setup, mode=None) -> Batch:
+    batch = services.batch_start(channel=setup.channel, acting_user=setup.agency.staff, mode=mode)
+    return services.batch_run(batch_id=batch.pk)
+
+
+def table(setup) -> list[tuple]:
+    name = DatastoreTable.objects.get(resource=setup.resource).table_name
+    with connection.cursor() as cur:
+        cur.execute(
+            sql.SQL("SELECT code, full_name, age FROM {} ORDER BY code").format(qualified(name))
+        )
+        return cur.fetchall()
+
+
+def test_pull_reads_every_page_until_a_short_one(agency):
+    rows = [person(i) for i in range(5)]
+    agency.respond = paged(rows, 2)
+    setup = pull_channel(agency)
+
+    batch = run(setup)
+
+    assert batch.status == Batch.Status.SUCCEEDED, batch.error
+    assert (batch.rows_received, batch.rows_inserted) == (5, 5)
+    assert table(setup)[0] == ("P0000", "人0", 0) and len(table(setup)) == 5
+    assert [r["query"].get("page") for r in agency.requests] == ["1", "2", "3"]
+    first = agency.requests[0]
+    assert first["query"]["size"] == "2" and first["query"]["token_type"] == "x"
+    assert first["auth"] == "Bearer s3cret"
+    assert batch.bytes_received > 0
+
+
+def test_pull_stops_on_an_empty_page_and_follows_custom_paging(agency):
+    rows = [person(i) for i in range(4)]
+
+    def respond(n, query):
+        offset = int(query["pageNo"])
+        return 200, rows[offset * 2 : offset * 2 + 2], {}
+
+    agency.respond = respond
+    setup = pull_channel(
+        agency, records_path="", page_param="pageNo", size_param="limit", first_page=0
+    )
+
+    batch = run(setup)
+
+    assert batch.status == Batch.Status.SUCCEEDED, batch.error
+    assert batch.rows_inserted == 4
+    assert [r["query"]["pageNo"] for r in agency.requests] == ["0", "1", "2"]
+    assert {r["query"]["limit"] for r in agency.requests} == {"2"}
+
+
+def test_column_mapping_names_the_agency_fields(agency):
+    agency.respond = lambda n, q: (200, {"data": {"items": [{"ID": "Z1", "XM": "王五"}]}}, {})
+    setup = pull_channel(agency)
+    services.channel_update(
+        channel=setup.channel,
+        acting_user=setup.agency.staff,
+        column_mapping={"ID": "code", "XM": "full_name"},
+    )
+
+    batch = run(setup)
+
+    assert batch.status == Batch.Status.SUCCEEDED, batch.error
+    assert table(setup) == [("Z1", "王五", None)]
+
+
+def test_pull_retries_server_errors_and_429_then_succeeds(agency):
+    rows = [person(i) for i in range(3)]
+    serve = paged(rows, 2)
+
+    def respond(n, query):
+        if n == 1:
+            return 503, {"error": "busy"}, {}
+        if n == 2:
+            return 429, {"error": "slow down"}, {"Retry-After": "0"}
+        return serve(n, query)
+
+    agency.respond = respond
+    setup = pull_channel(agency, max_retries=3)
+
+    batch = run(setup)
+
+    assert batch.status == Batch.Status.SUCCEEDED, batch.error
+    assert batch.rows_inserted == 3
+    assert len(agency.requests) == 4  # two refusals, then pages 1 and 2
+
+
+def test_a_source_that_keeps_failing_fails_the_batch_and_keeps_the_old_rows(agency):
+    agency.respond = paged([person(i) for i in range(3)], 2)
+    setup = pull_channel(agency, max_retries=2)
+    assert run(setup).status == Batch.Status.SUCCEEDED
+    before = table(setup)
+    agency.requests.clear()
+    agency.respond = lambda n, q: (500, {"error": "down"}, {})
+
+    batch = run(setup)
+
+    assert batch.status == Batch.Status.FAILED
+    assert "3 attempts" in batch.error and "HTTP 500" in batch.error, batch.error
+    assert len(agency.requests) == 3
+    assert table(setup) == before
+
+
+def test_client_errors_are_not_retried(agency):
+    agency.respond = lambda n, q: (404, {"error": "no such api"}, {})
+    setup = pull_channel(agency, max_retries=3)
+
+    batch = run(setup)
+
+    assert batch.status == Batch.Status.FAILED
+    assert "404" in batch.error
+    assert len(agency.requests) == 1
+
+
+def test_refused_credentials_say_so(agency):
+    agency.respond = lambda n, q: (401, {}, {})
+    batch = run(pull_channel(agency, max_retries=3))
+    assert batch.status == Batch.Status.FAILED and "credential" in batch.error
+    assert len(agency.requests) == 1
+
+
+def test_a_slow_source_times_out_and_is_retried(agency):
+    agency.respond = lambda n, q: (200, 2.5, {})
+    setup = pull_channel(agency, timeout_seconds=1, max_retries=1)
+
+    started = time.monotonic()
+    batch = run(setup)
+
+    assert batch.status == Batch.Status.FAILED
+    assert "2 attempts" in batch.error and "1 s" in batch.error, batch.error
+    assert len(agency.requests) == 2
+    assert time.monotonic() - started < 10
+
+
+@pytest.mark.parametrize(
+    ("payload", "words"),
+    [
+        (b"<html>maintenance</html>", "not JSON"),
+        (b'{"data": {"items": [1, 2]}}', "not an object"),
+        (b'{"data": {"rows": []}}', "data.items"),
+        (b'{"data": {"items": {"a": 1}}}', "does not lead to a list"),
+        (b"[" * 50_000, "not JSON"),
+    ],
+)
+def test_answers_that_are_not_the_expected_json_fail_clearly(agency, payload, words):
+    agency.respond = lambda n, q: (200, payload, {})
+    batch = run(pull_channel(agency, max_retries=3))
+    assert batch.status == Batch.Status.FAILED
+    assert words in batch.error, batch.error
+    assert len(agency.requests) == 1
+
+
+def test_an_api_that_ignores_the_page_parameter_is_caught(agency):
+    agency.respond = lambda n, q: (200, {"data": {"items": [person(1), person(2)]}}, {})
+    batch = run(pull_channel(agency))
+    assert batch.status == Batch.Status.FAILED
+    assert "same as the page before" in batch.error
+    assert len(agency.requests) == 2
+
+
+def test_an_unreachable_source_is_reported(agency):
+    setup = pull_channel(agency, max_retries=1)
+    agency.close()
+
+    batch = run(setup)
+
+    assert batch.status == Batch.Status.FAILED
+    assert "could not be reached" in batch.error and "2 attempts" in batch.error
+
+
+def test_incremental_pull_sends_the_watermark_and_merges(agency):
+    stored = {i: person(i) for i in range(4)}
+
+    def respond(n, query):
+        since = query.get("since")
+        rows = [r for r in stored.values() if since is None or r["updated_at"] >= since]
+        page = int(query["page"])
+        return 200, {"data": {"items": rows[(page - 1) * 2 : page * 2]}}, {}
+
+    agency.respond = respond
+    setup = pull_channel(agency, update_mode="incremental", watermark_param="since")
+
+    first = run(setup)
+    assert first.mode == Batch.Mode.INCREMENTAL
+    assert (first.rows_inserted, first.rows_updated) == (4, 0), first.error
+    assert "since" not in agency.requests[0]["query"]
+    setup.channel.refresh_from_db()
+    assert setup.channel.watermark.startswith("2025-03-01 08:00:00")
+
+    stored[1] = person(1, stamp="2025-03-05 09:00:00", name="改一")
+    stored[9] = person(9, stamp="2025-03-05 09:00:00")
+    agency.requests.clear()
+    second = run(setup)
+
+    assert second.status == Batch.Status.SUCCEEDED, second.error
+    assert agency.requests[0]["query"]["since"] == setup.channel.watermark
+    assert (second.rows_inserted, second.rows_updated) == (1, 1)
+    assert second.watermark_after.startswith("2025-03-05 09:00:00")
+    loaded = table(setup)
+    assert len(loaded) == 5 and loaded[1] == ("P0001", "改一", 1)
+
+    agency.requests.clear()
+    full = run(setup, mode="full")
+    assert full.mode == Batch.Mode.FULL and "since" not in agency.requests[0]["query"]
+
+
+def test_loopback_and_link_local_addresses_are_refused_by_policy(settings):
+    settings.AGGREGATION_PULL_ALLOW_LOOPBACK = False
+    for url in ("http://127.0.0.1:9/x", "http://169.254.169.254/latest/meta-data"):
+        with pytest.raises(SourceUnavailable, match="may call"):
+            pull.check_address(url)
+    settings.AGGREGATION_PULL_ALLOW_LOOPBACK = True
+    pull.check_address("http://127.0.0.1:9/x")
+    pull.check_address("http://10.1.2.3/x")
+    with pytest.raises(SourceUnavailable, match="resolved"):
+        pull.check_address("http://no-such-host.invalid/x")
+
+
+def test_redirects_are_not_followed(agency):
+    agency.respond = lambda n, q: (302, b"", {"Location": "http://169.254.169.254/"})
+    batch = run(pull_channel(agency))
+    assert batch.status == Batch.Status.FAILED
+    assert "redirected" in batch.error and len(agency.requests) == 1
+
+
+def test_page_url_keeps_the_address_query_and_replaces_paging():
+    assert (
+        pull.page_url("http://h/a?page=9&k=v", {"page": 2, "size": 50})
+        == "http://h/a?k=v&page=2&size=50"
+    )
