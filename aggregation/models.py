@@ -289,3 +289,306 @@ class DowntimeReport(models.Model):
     @property
     def is_planned(self) -> bool:
         return self.kind != self.Kind.OUTAGE
+
+
+# --- Quality (Art. 10; GB/T 36344 dimensions and the regulation's stability) ----------------
+
+
+class Dimension(models.TextChoices):
+    NORMATIVE = "normative", _("Normativeness")
+    COMPLETENESS = "completeness", _("Completeness")
+    ACCURACY = "accuracy", _("Accuracy")
+    CONSISTENCY = "consistency", _("Consistency")
+    TIMELINESS = "timeliness", _("Timeliness")
+    ACCESSIBILITY = "accessibility", _("Accessibility")
+    STABILITY = "stability", _("Stability")
+
+
+class QualityRule(models.Model):
+    """One check of a resource's data. Derived rules come from its items and data elements
+    and are rebuilt when the published items change; custom rules are added by the bureau
+    with the constrained rule builder (never SQL typed by a user)."""
+
+    class Kind(models.TextChoices):
+        NOT_NULL = "not_null", _("Required value present")
+        FORMAT = "format", _("Value matches the format")
+        CODE_LIST = "code_list", _("Value is in the code list")
+        UNIQUE_KEY = "unique_key", _("Key is unique")
+        DUPLICATE_ROWS = "duplicate_rows", _("No duplicate rows")
+        RANGE = "range", _("Value within range")
+        REFERENCE = "reference", _("Value exists in another resource")
+        FRESHNESS = "freshness", _("Updated within the update cycle")
+        FUTURE_FLAG = "future_flag", _("No update flag in the future")
+        REACHABLE = "reachable", _("Channel reachable")
+        SUCCESS_RATE = "success_rate", _("Channel success rate")
+        CUSTOM = "custom", _("Custom condition")
+
+    resource = models.ForeignKey(
+        Resource, verbose_name=_("resource"), on_delete=models.CASCADE, related_name="quality_rules"
+    )
+    name = models.CharField(_("rule name"), max_length=200)
+    dimension = models.CharField(_("dimension"), max_length=16, choices=Dimension.choices)
+    kind = models.CharField(_("rule kind"), max_length=16, choices=Kind.choices)
+    # The datastore column checked (blank for table-level rules).
+    column = models.CharField(_("column"), max_length=63, blank=True)
+    # Kind-specific parameters, e.g. {"pattern": ...}, {"code_list": id}, {"min": .., "max": ..},
+    # {"resource": id, "column": ...}, {"conditions": [...], "join": "and"}, {"threshold": 0.95}.
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    derived = models.BooleanField(_("derived from the items"), default=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("quality rule")
+        verbose_name_plural = _("quality rules")
+        ordering = ["resource", "dimension", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class QualityRun(models.Model):
+    """One evaluation of all enabled rules of a resource."""
+
+    class Trigger(models.TextChoices):
+        NIGHTLY = "nightly", _("Nightly")
+        BATCH = "batch", _("After a batch")
+        MANUAL = "manual", _("On demand")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    resource = models.ForeignKey(
+        Resource, verbose_name=_("resource"), on_delete=models.CASCADE, related_name="quality_runs"
+    )
+    trigger = models.CharField(_("trigger"), max_length=16, choices=Trigger.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    batch = models.ForeignKey(
+        Batch, on_delete=models.SET_NULL, null=True, blank=True, related_name="quality_runs"
+    )
+    rows = models.BigIntegerField(_("rows in the table"), default=0)
+    # {dimension: score 0-100} for the dimensions that had rules.
+    scores = models.JSONField(_("scores"), default=dict, blank=True)
+    score = models.DecimalField(_("overall score"), max_digits=5, decimal_places=2, null=True)
+    error = models.TextField(_("error"), blank=True)
+    job = models.ForeignKey(
+        "kernel.BackgroundJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("quality run")
+        verbose_name_plural = _("quality runs")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["resource", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.resource_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class QualityResult(models.Model):
+    """What one rule found in one run."""
+
+    run = models.ForeignKey(QualityRun, on_delete=models.CASCADE, related_name="results")
+    rule = models.ForeignKey(QualityRule, on_delete=models.CASCADE, related_name="results")
+    dimension = models.CharField(_("dimension"), max_length=16, choices=Dimension.choices)
+    rows_checked = models.BigIntegerField(_("rows checked"), default=0)
+    rows_failed = models.BigIntegerField(_("rows failing"), default=0)
+    # Key values of a few failing rows, to find them.
+    sample_keys = models.JSONField(_("sample failing keys"), default=list, blank=True)
+    score = models.DecimalField(_("score"), max_digits=5, decimal_places=2)
+    passed = models.BooleanField(_("passed"))
+    detail = models.CharField(_("detail"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("quality result")
+        verbose_name_plural = _("quality results")
+        ordering = ["run", "rule"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "rule"], name="quality_result_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id}: {self.rows_failed}/{self.rows_checked}"
+
+
+class QualityIssue(models.Model):
+    """An entry of the quality issue list (问题清单): a failing rule, assigned to the provider
+    with a deadline in working days, answered, verified by the next run, closed by the
+    bureau."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")
+        ANSWERED = "answered", _("Answered")
+        VERIFIED = "verified", _("Fixed (verified by a run)")
+        CLOSED = "closed", _("Closed")
+        ESCALATED = "escalated", _("Escalated")
+
+    class Answer(models.TextChoices):
+        FIXED = "fixed", _("Fixed")
+        EXPLAINED = "explained", _("Explained")
+        DISPUTED = "disputed", _("Disputed")
+
+    resource = models.ForeignKey(
+        Resource,
+        verbose_name=_("resource"),
+        on_delete=models.CASCADE,
+        related_name="quality_issues",
+    )
+    rule = models.ForeignKey(
+        QualityRule, verbose_name=_("rule"), on_delete=models.CASCADE, related_name="issues"
+    )
+    provider = models.ForeignKey(
+        "accounts.Organization",
+        verbose_name=_("provider"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.OPEN)
+    opened_by_run = models.ForeignKey(
+        QualityRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    last_run = models.ForeignKey(
+        QualityRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    rows_failed = models.BigIntegerField(_("rows failing"), default=0)
+    sample_keys = models.JSONField(_("sample failing keys"), default=list, blank=True)
+    deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
+    answer = models.CharField(_("answer"), max_length=16, choices=Answer.choices, blank=True)
+    answer_text = models.TextField(_("explanation"), max_length=4000, blank=True)
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    overdue_flagged_at = models.DateTimeField(_("flagged overdue"), null=True, blank=True)
+    created_at = models.DateTimeField(_("opened"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("quality issue")
+        verbose_name_plural = _("quality issues")
+        ordering = ["-created_at"]
+        constraints = [
+            # One live issue per rule: a rule that keeps failing updates it.
+            models.UniqueConstraint(
+                fields=["rule"],
+                condition=~models.Q(state="closed"),
+                name="quality_issue_one_live_per_rule",
+            )
+        ]
+        indexes = [models.Index(fields=["provider", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.resource_id}: {self.rule}"
+
+
+# --- Objections (Art. 10: 异议 and 会商) -------------------------------------------------------
+
+
+class Objection(models.Model):
+    """A data user's objection to a resource or to some of its rows: the bureau accepts or
+    rejects it, holds a consultation with provider and requester, the provider carries out
+    the agreed outcome and reports back, the bureau closes it."""
+
+    class Kind(models.TextChoices):
+        ERROR = "error", _("Error")
+        OMISSION = "omission", _("Omission")
+        PERSONAL_INFO = "personal_info", _("Infringes personal information")
+        TRADE_SECRET = "trade_secret", _("Infringes a trade secret")
+        INTELLECTUAL_PROPERTY = "ip", _("Infringes intellectual property")
+
+    class State(models.TextChoices):
+        SUBMITTED = "submitted", _("Submitted")
+        ACCEPTED = "accepted", _("Accepted, consultation to hold")
+        REJECTED = "rejected", _("Rejected")
+        AGREED = "agreed", _("Outcome agreed, provider to carry it out")
+        REPORTED = "reported", _("Carried out, reported back")
+        CLOSED = "closed", _("Closed")
+
+    class Outcome(models.TextChoices):
+        CORRECT = "correct", _("Correct")
+        SUPPLEMENT = "supplement", _("Supplement")
+        DELETE = "delete", _("Delete")
+        REJECT = "reject", _("Reject the objection")
+
+    resource = models.ForeignKey(
+        Resource, verbose_name=_("resource"), on_delete=models.PROTECT, related_name="objections"
+    )
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requester"),
+        on_delete=models.PROTECT,
+        related_name="objections",
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    description = models.TextField(_("description"), max_length=4000)
+    # Key values of the rows objected to ([] = the resource as a whole).
+    row_keys = models.JSONField(_("rows objected to"), default=list, blank=True)
+    evidence = models.FileField(_("evidence"), upload_to="objections/%Y/%m/", blank=True)
+    state = models.CharField(
+        _("state"), max_length=16, choices=State.choices, default=State.SUBMITTED
+    )
+    step_deadline = models.DateTimeField(_("deadline of the current step"), null=True, blank=True)
+    decision_reason = models.TextField(_("reasons of the decision"), max_length=4000, blank=True)
+    consultation_at = models.DateTimeField(_("consultation held"), null=True, blank=True)
+    consultation_participants = models.TextField(_("participants"), max_length=2000, blank=True)
+    consultation_minutes = models.TextField(_("minutes"), max_length=8000, blank=True)
+    outcome = models.CharField(
+        _("agreed outcome"), max_length=16, choices=Outcome.choices, blank=True
+    )
+    outcome_detail = models.TextField(_("what is to be done"), max_length=4000, blank=True)
+    provider_report = models.TextField(_("provider's report"), max_length=4000, blank=True)
+    # The rows as they were when the objection was filed and after the provider acted:
+    # {"columns": [...], "before": [[...]], "after": [[...]]}.
+    changed_rows = models.JSONField(_("changed rows"), default=dict, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    created_at = models.DateTimeField(_("submitted"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("objection")
+        verbose_name_plural = _("objections")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state", "step_deadline"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.resource_id}"
+
+
+class TimeLimit(models.Model):
+    """Time limits of the quality and objection procedures, in working days, set by the
+    bureau's administrators (defaults in `limits.py`)."""
+
+    class Key(models.TextChoices):
+        ISSUE_RECTIFY = "issue_rectify", _("Quality issue: provider answers and fixes")
+        OBJECTION_DECIDE = "objection_decide", _("Objection: bureau accepts or rejects")
+        OBJECTION_CONSULT = "objection_consult", _("Objection: consultation held")
+        OBJECTION_CARRY_OUT = "objection_carry_out", _("Objection: provider carries out")
+        OBJECTION_CLOSE = "objection_close", _("Objection: bureau closes")
+
+    key = models.CharField(_("procedure step"), max_length=32, choices=Key.choices, unique=True)
+    working_days = models.PositiveSmallIntegerField(_("working days"))
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("time limit")
+        verbose_name_plural = _("time limits")
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return f"{self.get_key_display()}: {self.working_days}"
