@@ -1,0 +1,274 @@
+"""Demo aggregation data (order 50, after the catalog at 20 and the census at 40):
+
+- a file channel of 武汉市民政局 for its published resource 地名信息, set up by
+  demo_agency_staff, signed off by demo_security_admin, activated, and loaded with a CSV of
+  standard place names written to a temporary directory; the batch runs synchronously here
+  (services.batch_run), so the data is there without a worker;
+- a planned maintenance window of the system behind that resource, next week.
+
+Push and database channels with data: `seed_push_and_extract` is the hook for them (see its
+docstring). Everything goes through the services. Idempotent: an existing channel (by
+resource and name), a succeeded batch and an existing window (by system and description) are
+left alone.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from catalog.filing.models import InformationSystem
+from catalog.models import Resource
+from wuhan_pdr.accounts.models import User
+from wuhan_pdr.kernel.demo import Seeder, register_seeder
+
+from . import services
+from .models import Batch, Channel, ChannelKind, DowntimeReport, SourceKind
+
+AGENCY = "武汉市民政局"
+RESOURCE = "地名信息"
+SYSTEM = "地名信息管理系统"
+CHANNEL = "地名信息文件上传"
+WINDOW = "地名信息管理系统版本升级,升级期间暂停数据推送与查询。"
+
+# dmdm 地名代码 (key), bzmc 标准名称, lmzmpx 罗马字母拼写, dmlb 地名类别, xzqhdm 所属行政区划代码,
+# jd / wd 中心点经纬度, mmly 命名由来.
+HEADER = [
+    "地名代码",
+    "标准名称",
+    "罗马字母拼写",
+    "地名类别",
+    "所属行政区划代码",
+    "中心点经度",
+    "中心点纬度",
+    "命名由来",
+]
+PLACES = [
+    (
+        "420102001",
+        "江汉路",
+        "Jianghan Lu",
+        "1101",
+        "420102",
+        114.2861,
+        30.5803,
+        "因连接江汉关而得名。",
+    ),
+    (
+        "420102002",
+        "黎黄陂路",
+        "Lihuangpi Lu",
+        "1101",
+        "420102",
+        114.2968,
+        30.5879,
+        "纪念辛亥革命人物黎元洪(黄陂人)。",
+    ),
+    (
+        "420103001",
+        "花楼街",
+        "Hualou Jie",
+        "1102",
+        "420103",
+        114.2832,
+        30.5748,
+        "旧时街内多雕花楼阁。",
+    ),
+    (
+        "420104001",
+        "汉正街",
+        "Hanzheng Jie",
+        "1102",
+        "420104",
+        114.2727,
+        30.5721,
+        "明清时汉口的正街。",
+    ),
+    (
+        "420105001",
+        "归元寺路",
+        "Guiyuansi Lu",
+        "1101",
+        "420105",
+        114.2609,
+        30.5512,
+        "因归元禅寺得名。",
+    ),
+    (
+        "420105002",
+        "晴川阁",
+        "Qingchuan Ge",
+        "2301",
+        "420105",
+        114.2822,
+        30.5534,
+        "取崔颢诗句“晴川历历汉阳树”。",
+    ),
+    (
+        "420106001",
+        "黄鹤楼",
+        "Huanghe Lou",
+        "2301",
+        "420106",
+        114.3025,
+        30.5447,
+        "传说仙人乘黄鹤于此。",
+    ),
+    ("420106002", "昙华林", "Tanhualin", "1102", "420106", 114.3070, 30.5528, "旧时此地多种昙花。"),
+    ("420106003", "东湖", "Dong Hu", "1401", "420106", 114.3857, 30.5561, "位于武昌城东。"),
+    (
+        "420107001",
+        "青山公园",
+        "Qingshan Gongyuan",
+        "2302",
+        "420107",
+        114.3903,
+        30.6370,
+        "位于青山区。",
+    ),
+    (
+        "420111001",
+        "光谷广场",
+        "Guanggu Guangchang",
+        "2303",
+        "420111",
+        114.3985,
+        30.5054,
+        "因中国光谷得名。",
+    ),
+    (
+        "420111002",
+        "珞珈山",
+        "Luojia Shan",
+        "1301",
+        "420111",
+        114.3655,
+        30.5402,
+        "闻一多取“珞珈”谐音命名。",
+    ),
+    ("420112001", "金银湖", "Jinyin Hu", "1401", "420112", 114.1906, 30.6542, "由金湖、银湖合称。"),
+    (
+        "420114001",
+        "知音湖",
+        "Zhiyin Hu",
+        "1401",
+        "420114",
+        114.0326,
+        30.5824,
+        "取伯牙子期知音故事。",
+    ),
+    ("420115001", "梁子湖", "Liangzi Hu", "1401", "420115", 114.5478, 30.2567, "湖中有梁子岛。"),
+    ("420116001", "木兰山", "Mulan Shan", "1301", "420116", 114.4021, 31.1059, "相传为木兰故里。"),
+    (
+        "420117001",
+        "问津书院",
+        "Wenjin Shuyuan",
+        "2301",
+        "420117",
+        114.7305,
+        30.8456,
+        "取“孔子使子路问津”典故。",
+    ),
+]
+
+
+def _user(username: str) -> User:
+    return User.objects.get(username=username)
+
+
+def _resource() -> Resource | None:
+    return (
+        Resource.objects.filter(
+            provider__name=AGENCY,
+            published_version__name=RESOURCE,
+            retired_at__isnull=True,
+        )
+        .select_related("published_version")
+        .first()
+    )
+
+
+def demo_csv(path: Path) -> Path:
+    """The demo place names as a UTF-8 CSV whose header uses the item names."""
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(HEADER)
+        writer.writerows(PLACES)
+    return path
+
+
+def seed_file_channel(context: dict) -> Channel | None:
+    resource = _resource()
+    if resource is None:
+        return None
+    staff = _user("demo_agency_staff")
+    system = InformationSystem.objects.filter(
+        organization_id=resource.provider_id, name=SYSTEM
+    ).first()
+    channel = Channel.objects.filter(resource=resource, name=CHANNEL).first()
+    if channel is None:
+        channel = services.channel_create(
+            resource=resource,
+            kind=ChannelKind.FILE,
+            name=CHANNEL,
+            access_requirements="政务外网访问;由市民政局数据管理员上传;文件经平台传输加密(HTTPS)。",
+            source_kind=SourceKind.LOCAL,
+            information_system=system,
+            acting_user=staff,
+        )
+    if channel.security_signoff_at is None:
+        channel = services.channel_sign_off(
+            channel=channel,
+            note="已核验上传人员权限、传输加密与数据分级(L1),同意启用。",
+            acting_user=_user("demo_security_admin"),
+        )
+    if channel.state != Channel.State.ACTIVE:
+        channel = services.channel_activate(channel=channel, acting_user=staff)
+    if not channel.batches.filter(status=Batch.Status.SUCCEEDED).exists():
+        with tempfile.TemporaryDirectory(prefix="demo-agg-") as tmp:
+            path = demo_csv(Path(tmp) / "地名信息.csv")
+            upload = SimpleUploadedFile(path.name, path.read_bytes(), content_type="text/csv")
+        batch = services.batch_upload(channel=channel, uploaded=upload, acting_user=staff)
+        # No worker during the seed: load now. The queued job finds the batch done later.
+        services.batch_run(batch_id=batch.pk)
+    context["aggregation_file_channel"] = channel
+    return channel
+
+
+def seed_downtime(context: dict) -> None:
+    system = InformationSystem.objects.filter(organization__name=AGENCY, name=SYSTEM).first()
+    if system is None:
+        return
+    if DowntimeReport.objects.filter(information_system=system, description=WINDOW).exists():
+        return
+    local = timezone.localtime(timezone.now())
+    starts = (local + dt.timedelta(days=7)).replace(hour=22, minute=0, second=0, microsecond=0)
+    services.downtime_report_create(
+        information_system=system,
+        kind=DowntimeReport.Kind.UPGRADE,
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=4),
+        description=WINDOW,
+        acting_user=_user("demo_agency_staff"),
+    )
+
+
+def seed_push_and_extract(context: dict) -> None:
+    """Hook for the push and database-extraction demo channels (with data). The engineer of
+    push.py / extract.py fills it: create the channels through services.channel_create, sign
+    off with demo_security_admin, issue the push token, activate, and load rows synchronously
+    (services.batch_run) so the seed needs no worker. Does nothing yet."""
+
+
+def seed_aggregation(context: dict) -> None:
+    seed_file_channel(context)
+    seed_downtime(context)
+    seed_push_and_extract(context)
+
+
+register_seeder(Seeder(name="aggregation", order=50, run=seed_aggregation))

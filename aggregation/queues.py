@@ -1,0 +1,88 @@
+"""Aggregation in the navigation, and its work queues: failed batches (the agency's channels;
+for the bureau, every channel's in the last 7 days) and channels waiting for the security
+sign-off (security administrators)."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from wuhan_pdr.accounts.roles import Role
+from wuhan_pdr.kernel.navigation import NavItem, register_nav, signed_in
+from wuhan_pdr.kernel.workqueue import QueueSource, WorkItem, register_queue
+
+from . import selectors
+from .permissions import sees_all_channels, works_for
+
+QUEUE_LENGTH = 10
+
+
+def _uses_channels(user) -> bool:
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and (sees_all_channels(user) or works_for(user, user.organization_id))
+    )
+
+
+def _sees_board(user) -> bool:
+    return (
+        bool(getattr(user, "is_authenticated", False)) and selectors.board_scope(user) is not None
+    )
+
+
+def _failed(user) -> list[WorkItem]:
+    return [
+        WorkItem(
+            title=f"{b.channel.resource.code} · {b.channel.name}",
+            url=reverse("aggregation:batch-detail", args=[b.pk]),
+            state=str(_("Failed")),
+            deadline=b.finished_at or b.created_at,
+            overdue=True,
+        )
+        for b in selectors.failed_batches_for(user)[:QUEUE_LENGTH]
+    ]
+
+
+def _awaiting_signoff(user) -> list[WorkItem]:
+    return [
+        WorkItem(
+            title=f"{c.resource.provider.name} · {c.resource.code} · {c.name}",
+            url=reverse("aggregation:channel-detail", args=[c.pk]),
+            state=c.get_state_display(),
+        )
+        for c in selectors.channels_awaiting_signoff()[:QUEUE_LENGTH]
+    ]
+
+
+def register() -> None:
+    register_nav(
+        NavItem(
+            "aggregation", _("Data aggregation"), "aggregation:channels", _uses_channels, order=60
+        )
+    )
+    register_nav(
+        NavItem(
+            "aggregation_board", _("Aggregation board"), "aggregation:board", _sees_board, order=61
+        )
+    )
+    register_nav(
+        NavItem("downtime", _("System downtime"), "aggregation:downtime", signed_in, order=62)
+    )
+    register_queue(
+        QueueSource(
+            "aggregation_failed",
+            _("Failed data loads"),
+            frozenset({Role.AGENCY_STAFF, Role.AGENCY_ADMIN, Role.CITY_REVIEWER}),
+            _failed,
+            order=30,
+        )
+    )
+    register_queue(
+        QueueSource(
+            "aggregation_signoff",
+            _("Channels waiting for the security sign-off"),
+            frozenset({Role.SECURITY_ADMIN}),
+            _awaiting_signoff,
+            order=31,
+        )
+    )

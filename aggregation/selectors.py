@@ -1,0 +1,574 @@
+"""Reads of the aggregation pages: channels, batches, the datastore preview, the aggregation
+board (Art. 15), downtime windows (Art. 10) and the work queues. Every list is restricted to
+what the user may see (aggregation.permissions) and keeps a constant query count.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from psycopg import sql
+
+from catalog.filing.models import InformationSystem
+from catalog.models import DataItem, Resource, UpdateCycle
+from wuhan_pdr.accounts.models import Organization
+from wuhan_pdr.accounts.roles import Role, has_role
+
+from .datastore import Column, columns_for, qualified, table_columns
+from .models import Batch, Channel, DatastoreTable, DowntimeReport, SourceKind
+from .permissions import channels_visible_to, sees_all_channels, works_for
+
+# --- channels -------------------------------------------------------------------------------
+
+
+def channel_list(
+    user,
+    *,
+    q: str = "",
+    agency: Organization | None = None,
+    kind: str = "",
+    state: str = "",
+    source_kind: str = "",
+) -> QuerySet[Channel]:
+    """The channels `user` may see, filtered, each with its latest batch's status and time."""
+    qs = channels_visible_to(user)
+    if q:
+        qs = qs.filter(
+            Q(name__icontains=q)
+            | Q(resource__code__icontains=q)
+            | Q(resource__published_version__name__icontains=q)
+        )
+    if agency is not None:
+        qs = qs.filter(resource__provider=agency)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if state:
+        qs = qs.filter(state=state)
+    if source_kind:
+        qs = qs.filter(source_kind=source_kind)
+    last = Batch.objects.filter(channel=OuterRef("pk")).order_by("-created_at")
+    return (
+        qs.select_related("resource__published_version")
+        .annotate(
+            last_status=Subquery(last.values("status")[:1]),
+            last_at=Subquery(last.values("created_at")[:1]),
+        )
+        .order_by("resource__provider__name", "resource__code", "name")
+    )
+
+
+def agencies_with_channels() -> QuerySet[Organization]:
+    return (
+        Organization.objects.filter(resources__channels__isnull=False).distinct().order_by("name")
+    )
+
+
+def resources_for_channel(user) -> QuerySet[Resource]:
+    """Published, current resources of the user's agency (where a channel can be set up)."""
+    if not works_for(user, user.organization_id):
+        return Resource.objects.none()
+    return (
+        Resource.objects.filter(
+            provider_id=user.organization_id,
+            published_version__isnull=False,
+            retired_at__isnull=True,
+        )
+        .select_related("published_version")
+        .order_by("code")
+    )
+
+
+def systems_of(organization_id) -> QuerySet[InformationSystem]:
+    return InformationSystem.objects.filter(organization_id=organization_id).order_by("name")
+
+
+def channel_batches(channel: Channel) -> QuerySet[Batch]:
+    return channel.batches.select_related("triggered_by").order_by("-created_at")
+
+
+@dataclass
+class ChartPoint:
+    batch: Batch
+    rows: int
+    seconds: float
+    x: float = 0
+    rows_y: float = 0
+    seconds_y: float = 0
+
+
+@dataclass
+class Chart:
+    points: list[ChartPoint] = field(default_factory=list)
+    max_rows: int = 0
+    max_seconds: float = 0
+    width: int = 720
+    height: int = 180
+    bar_width: float = 0
+    seconds_path: str = ""
+
+
+def batch_chart(channel: Channel, *, last: int = 30) -> Chart:
+    """Rows loaded (bars) and durations (line) of the channel's last finished batches, oldest
+    first, scaled to an SVG drawn by the template (no script needed)."""
+    batches = list(
+        channel.batches.filter(finished_at__isnull=False, started_at__isnull=False)
+        .exclude(status=Batch.Status.SKIPPED)
+        .order_by("-created_at")[:last]
+    )[::-1]
+    chart = Chart()
+    if not batches:
+        return chart
+    pad, plot_h = 8, chart.height - 16
+    points = [
+        ChartPoint(
+            batch=b,
+            rows=b.rows_inserted + b.rows_updated,
+            seconds=round(b.duration_seconds or 0, 2),
+        )
+        for b in batches
+    ]
+    chart.max_rows = max(p.rows for p in points) or 1
+    chart.max_seconds = max(p.seconds for p in points) or 1
+    step = (chart.width - 2 * pad) / len(points)
+    chart.bar_width = max(step * 0.6, 2)
+    coords = []
+    for i, p in enumerate(points):
+        p.x = round(pad + i * step + (step - chart.bar_width) / 2, 1)
+        p.rows_y = round(pad + plot_h * (1 - p.rows / chart.max_rows), 1)
+        p.seconds_y = round(pad + plot_h * (1 - p.seconds / chart.max_seconds), 1)
+        coords.append(f"{p.x + chart.bar_width / 2:.1f},{p.seconds_y:.1f}")
+    chart.bar_width = round(chart.bar_width, 1)
+    chart.points = points
+    chart.seconds_path = "M" + " L".join(coords)
+    return chart
+
+
+def datastore_table(resource: Resource) -> DatastoreTable | None:
+    return DatastoreTable.objects.filter(resource=resource).select_related("last_batch").first()
+
+
+# --- data preview ----------------------------------------------------------------------------
+
+PREVIEW_PAGE = 50
+
+
+def can_preview(user, resource: Resource) -> bool:
+    return works_for(user, resource.provider_id) or sees_all_channels(user)
+
+
+def _cursor_encode(values: list) -> str:
+    raw = json.dumps([None if v is None else str(v) for v in values], ensure_ascii=False)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def cursor_decode(token: str) -> list | None:
+    """A page cursor from the URL, or None when it is not one of ours."""
+    if not token or len(token) > 2000:
+        return None
+    try:
+        values = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(values, list) or not all(isinstance(v, str | None) for v in values):
+        return None
+    return values
+
+
+def _masked(value) -> str:
+    text = str(value)
+    if len(text) <= 2:
+        return "*" * len(text)
+    return text[0] + "*" * min(len(text) - 2, 8) + text[-1]
+
+
+@dataclass
+class PreviewPage:
+    columns: list[Column]
+    masked: set[str]
+    rows: list[list]
+    next_cursor: str = ""
+    prev_cursor: str = ""
+    order_by: list[str] = field(default_factory=list)
+    by_ctid: bool = False
+
+
+def preview_page(
+    table: DatastoreTable,
+    *,
+    after: list | None = None,
+    before: list | None = None,
+    prefix: str = "",
+    limit: int = PREVIEW_PAGE,
+) -> PreviewPage:
+    """One page of a datastore table in key order (keyset pagination: `after` / `before` are
+    the key values of the last / first row of the page the reader comes from).
+
+    The order is the primary key. A table without key items is paged by `ctid` (the row's
+    physical position): stable between loads, which rewrite the table anyway. `prefix`
+    filters on the first key column's text (a table without key has no prefix filter).
+    """
+    columns = table_columns(table)
+    keys = [c for c in columns if c.key]
+    masked = _masked_columns(table)
+    select = sql.SQL(", ").join(sql.Identifier(c.name) for c in columns)
+    if keys:
+        order_cols = [sql.Identifier(c.name) for c in keys]
+        cursor_cast = [sql.SQL("%s::{}").format(sql.SQL(c.type)) for c in keys]
+        n_keys = len(keys)
+    else:
+        order_cols = [sql.SQL("ctid")]
+        cursor_cast = [sql.SQL("%s::tid")]
+        # Named apart: ORDER BY ctid would otherwise sort by this text column.
+        select = sql.SQL("{}, ctid::text AS _row_position").format(select)
+        n_keys = 1
+    where: list = []
+    params: list = []
+    if prefix and keys:
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where.append(sql.SQL("{}::text LIKE %s").format(sql.Identifier(keys[0].name)))
+        params.append(escaped + "%")
+    cursor = before if before is not None else after
+    backwards = before is not None
+    if cursor is not None and len(cursor) == n_keys:
+        left = sql.SQL("({})").format(sql.SQL(", ").join(order_cols))
+        right = sql.SQL("({})").format(sql.SQL(", ").join(cursor_cast))
+        where.append(sql.SQL("{} {} {}").format(left, sql.SQL("<" if backwards else ">"), right))
+        params.extend(cursor)
+    direction = sql.SQL(" DESC" if backwards else "")
+    query = sql.SQL("SELECT {} FROM {}{} ORDER BY {} LIMIT {}").format(
+        select,
+        qualified(table.table_name),
+        sql.SQL(" WHERE ") + sql.SQL(" AND ").join(where) if where else sql.SQL(""),
+        sql.SQL(", ").join(sql.SQL("{}{}").format(c, direction) for c in order_cols),
+        sql.Literal(limit + 1),
+    )
+    with connection.cursor() as cur:
+        try:
+            with _savepoint():
+                cur.execute(query, params)
+                fetched = cur.fetchall()
+        except Exception:  # a cursor value that does not cast to the key's type
+            fetched = []
+    more = len(fetched) > limit
+    fetched = fetched[:limit]
+    if backwards:
+        fetched.reverse()
+    key_index = [columns.index(c) for c in keys] if keys else [len(columns)]
+    page = PreviewPage(
+        columns=columns,
+        masked=masked,
+        rows=[],
+        order_by=[c.name for c in keys] or ["ctid"],
+        by_ctid=not keys,
+    )
+    for row in fetched:
+        page.rows.append(
+            [
+                (_masked(v) if c.name in masked and v is not None else v)
+                for c, v in zip(columns, row, strict=False)
+            ]
+        )
+    if fetched:
+        first = [fetched[0][i] for i in key_index]
+        last_ = [fetched[-1][i] for i in key_index]
+        has_prev = (cursor is not None and not backwards) or (backwards and more)
+        has_next = (not backwards and more) or backwards
+        if has_next:
+            page.next_cursor = _cursor_encode(last_)
+        if has_prev:
+            page.prev_cursor = _cursor_encode(first)
+    elif backwards and cursor is not None:
+        page.next_cursor = _cursor_encode(cursor)
+    return page
+
+
+def _savepoint():
+    from django.db import transaction
+
+    return transaction.atomic()
+
+
+def _masked_columns(table: DatastoreTable) -> set[str]:
+    """Columns whose item carries a masking rule in the published version (shown as the first
+    and last character)."""
+    version_id = table.resource.published_version_id
+    if version_id is None:
+        return set()
+    items = list(DataItem.objects.filter(version_id=version_id).order_by("position"))
+    ruled = {i.name for i in items if (i.masking_rule or "").strip()}
+    return {c.name for c in columns_for(items) if c.item in ruled}
+
+
+# --- the aggregation board (Art. 15) ----------------------------------------------------------
+
+# Data is fresh when the last successful load is no older than the resource's update cycle.
+FRESHNESS: dict[str, dt.timedelta] = {
+    UpdateCycle.REALTIME: dt.timedelta(days=1),
+    UpdateCycle.DAILY: dt.timedelta(days=1),
+    UpdateCycle.WEEKLY: dt.timedelta(days=7),
+    UpdateCycle.MONTHLY: dt.timedelta(days=31),
+    UpdateCycle.QUARTERLY: dt.timedelta(days=92),
+    UpdateCycle.YEARLY: dt.timedelta(days=366),
+    UpdateCycle.IRREGULAR: dt.timedelta(days=90),
+}
+FRESHNESS_LEGEND = [
+    (UpdateCycle.REALTIME.label, 1),
+    (UpdateCycle.DAILY.label, 1),
+    (UpdateCycle.WEEKLY.label, 7),
+    (UpdateCycle.MONTHLY.label, 31),
+    (UpdateCycle.QUARTERLY.label, 92),
+    (UpdateCycle.YEARLY.label, 366),
+    (UpdateCycle.IRREGULAR.label, 90),
+]
+
+
+@dataclass
+class BoardRow:
+    key: str
+    name: str
+    division: str = ""
+    catalogued: int = 0
+    with_channel: int = 0
+    fresh: int = 0
+    by_source: dict = field(default_factory=dict)
+
+    @property
+    def channel_rate(self) -> int:
+        return round(100 * self.with_channel / self.catalogued) if self.catalogued else 0
+
+    @property
+    def fresh_rate(self) -> int:
+        return round(100 * self.fresh / self.catalogued) if self.catalogued else 0
+
+    @property
+    def sources(self) -> list[tuple[str, int]]:
+        return [(label, self.by_source.get(value, 0)) for value, label in SourceKind.choices]
+
+
+BOARD_SORTS = {
+    "name": lambda r: r.name,
+    "catalogued": lambda r: -r.catalogued,
+    "with_channel": lambda r: -r.with_channel,
+    "fresh": lambda r: -r.fresh,
+    "fresh_rate": lambda r: -r.fresh_rate,
+}
+
+
+def board_scope(user) -> Q | None:
+    """Which providers' rows `user` sees on the board: the bureau (and oversight roles) all,
+    a district reviewer the agencies of its district, an agency its own row; None: nothing."""
+    if sees_all_channels(user):
+        return Q()
+    if not (user.is_authenticated and user.organization_id):
+        return None
+    if has_role(user, Role.DISTRICT_REVIEWER):
+        return Q(provider__division_id=user.organization.division_id)
+    if works_for(user, user.organization_id):
+        return Q(provider_id=user.organization_id)
+    return None
+
+
+def aggregation_board(
+    user, *, group: str = "agency", q: str = "", sort: str = "name", now=None
+) -> tuple[list[BoardRow], BoardRow]:
+    """Per agency (or per district): published resources, those with an active channel, those
+    with fresh data (see FRESHNESS), and active channels by source kind. Two queries."""
+    scope = board_scope(user)
+    if scope is None:
+        return [], BoardRow(key="", name="")
+    now = now or timezone.now()
+    resources = (
+        Resource.objects.filter(scope, published_version__isnull=False, retired_at__isnull=True)
+        .values(
+            "pk",
+            "provider_id",
+            "provider__name",
+            "provider__division_id",
+            "provider__division__name",
+            "published_version__update_cycle",
+            "datastore__last_loaded_at",
+        )
+        .annotate(active=Count("channels", filter=Q(channels__state=Channel.State.ACTIVE)))
+    )
+    channels = (
+        Channel.objects.filter(state=Channel.State.ACTIVE, resource__retired_at__isnull=True)
+        .filter(resource__published_version__isnull=False)
+        .filter(_prefix(scope, "resource__"))
+        .values("resource__provider_id", "resource__provider__division_id", "source_kind")
+        .annotate(n=Count("pk"))
+    )
+    rows: dict[str, BoardRow] = {}
+
+    def row_for(r: dict) -> BoardRow:
+        if group == "district":
+            key = r["provider__division_id"] or ""
+            name = r["provider__division__name"] or str(key)
+            return rows.setdefault(key, BoardRow(key=key, name=name))
+        key = str(r["provider_id"])
+        return rows.setdefault(
+            key,
+            BoardRow(key=key, name=r["provider__name"], division=r["provider__division__name"]),
+        )
+
+    for r in resources:
+        row = row_for(r)
+        row.catalogued += 1
+        if r["active"]:
+            row.with_channel += 1
+        loaded = r["datastore__last_loaded_at"]
+        window = FRESHNESS.get(r["published_version__update_cycle"], dt.timedelta(days=90))
+        if loaded is not None and loaded >= now - window:
+            row.fresh += 1
+    for c in channels:
+        key = (
+            (c["resource__provider__division_id"] or "")
+            if group == "district"
+            else str(c["resource__provider_id"])
+        )
+        if key in rows:
+            rows[key].by_source[c["source_kind"]] = (
+                rows[key].by_source.get(c["source_kind"], 0) + c["n"]
+            )
+    result = list(rows.values())
+    if q:
+        result = [r for r in result if q in r.name or q in r.division]
+    result.sort(key=lambda r: r.name)
+    if sort in BOARD_SORTS and sort != "name":
+        result.sort(key=BOARD_SORTS[sort])
+    total = BoardRow(key="", name=str(_("Total")))
+    for r in result:
+        total.catalogued += r.catalogued
+        total.with_channel += r.with_channel
+        total.fresh += r.fresh
+        for k, v in r.by_source.items():
+            total.by_source[k] = total.by_source.get(k, 0) + v
+    return result, total
+
+
+def _prefix(scope: Q, prefix: str) -> Q:
+    """The board scope (written on Resource) for a query on Channel."""
+    if not scope.children:
+        return Q()
+    out = Q()
+    out.connector = scope.connector
+    out.negated = scope.negated
+    for child in scope.children:
+        if isinstance(child, Q):
+            out.children.append(_prefix(child, prefix))
+        else:
+            name, value = child
+            out.children.append((prefix + name, value))
+    return out
+
+
+# --- downtime (Art. 10) ---------------------------------------------------------------------
+
+DOWNTIME_WHEN = ("upcoming", "current", "past", "all")
+
+
+def downtime_list(
+    *,
+    when: str = "upcoming",
+    kind: str = "",
+    organization: Organization | None = None,
+    q: str = "",
+    now=None,
+) -> QuerySet[DowntimeReport]:
+    """Downtime windows for the status page (everyone signed in sees them). `upcoming`: now
+    and coming (not cancelled); `current`: under way; `past`: ended in the last 90 days."""
+    now = now or timezone.now()
+    qs = DowntimeReport.objects.select_related(
+        "information_system", "information_system__organization"
+    )
+    if when == "current":
+        qs = qs.filter(cancelled_at__isnull=True, starts_at__lte=now, ends_at__gt=now)
+    elif when == "past":
+        qs = qs.filter(ends_at__lte=now, ends_at__gte=now - dt.timedelta(days=90))
+    elif when == "upcoming":
+        qs = qs.filter(cancelled_at__isnull=True, ends_at__gt=now)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if organization is not None:
+        qs = qs.filter(information_system__organization=organization)
+    if q:
+        qs = qs.filter(
+            Q(information_system__name__icontains=q)
+            | Q(description__icontains=q)
+            | Q(information_system__organization__name__icontains=q)
+        )
+    if when == "past":
+        return qs.order_by("-ends_at")
+    return qs.order_by("starts_at")
+
+
+def downtime_current(*, now=None) -> list[DowntimeReport]:
+    now = now or timezone.now()
+    return list(
+        DowntimeReport.objects.select_related(
+            "information_system", "information_system__organization"
+        )
+        .filter(cancelled_at__isnull=True, starts_at__lte=now, ends_at__gt=now)
+        .order_by("ends_at")[:20]
+    )
+
+
+def organizations_with_systems() -> QuerySet[Organization]:
+    return (
+        Organization.objects.filter(information_systems__isnull=False).distinct().order_by("name")
+    )
+
+
+# --- work queues ------------------------------------------------------------------------------
+
+FAILED_WINDOW = dt.timedelta(days=7)
+
+
+def failed_batches_for(user, *, now=None) -> QuerySet[Batch]:
+    """Failed batches of the last 7 days whose channel `user` works (agency) or supervises
+    (bureau), leaving out channels whose latest batch has succeeded since."""
+    now = now or timezone.now()
+    qs = Batch.objects.filter(
+        status=Batch.Status.FAILED,
+        created_at__gte=now - FAILED_WINDOW,
+        channel__in=channels_visible_to(user),
+    )
+    later_success = Batch.objects.filter(
+        channel=OuterRef("channel"),
+        status=Batch.Status.SUCCEEDED,
+        created_at__gt=OuterRef("created_at"),
+    )
+    from django.db.models import Exists
+
+    return (
+        qs.exclude(Exists(later_success))
+        .select_related("channel", "channel__resource")
+        .order_by("-created_at")
+    )
+
+
+def channels_awaiting_signoff() -> QuerySet[Channel]:
+    return (
+        Channel.objects.filter(security_signoff_at__isnull=True)
+        .exclude(state=Channel.State.ACTIVE)
+        .select_related("resource", "resource__provider")
+        .order_by("created_at")
+    )
+
+
+def counts_by_state(channels: QuerySet[Channel]) -> dict[str, int]:
+    out: dict[str, int] = defaultdict(int)
+    for row in channels.order_by().values("state").annotate(n=Count("pk")):
+        out[row["state"]] = row["n"]
+    return dict(out)
+
+
+def channels_visible_for_resource(user, resource: Resource) -> QuerySet[Channel]:
+    return channels_visible_to(user).filter(resource=resource).order_by("pk")
