@@ -1,0 +1,393 @@
+"""Database extraction against real databases on this machine: MariaDB (127.0.0.1:3306) and a
+second PostgreSQL database (`pdr_extract_src`): tables and queries, full and incremental runs
+by the update flag, the read-only session, timeouts, a source that is down, and the checks of
+the settings."""
+
+from __future__ import annotations
+
+import secrets
+
+import psycopg
+import pymysql
+import pytest
+from django.db import connection
+from psycopg import sql
+
+from aggregation import services
+from aggregation.channels import clean_config
+from aggregation.datastore import qualified
+from aggregation.models import Batch, ChannelKind, DatastoreTable
+from tests.aggregation.factories import make_channel
+from tests.services import free_port
+from wuhan_pdr.kernel.errors import DomainError
+
+pytestmark = pytest.mark.django_db
+
+PG_SOURCE = "pdr_extract_src"
+ROWS = [
+    ("P1", "张三", 30, "2025-03-01 08:00:00"),
+    ("P2", "李四", 41, "2025-03-02 08:00:00"),
+    ("P3", "王五", 52, "2025-03-04 08:00:00"),
+    ("Q1", "赵六", 63, "2025-03-03 08:00:00"),
+]
+
+
+# --- the source databases -------------------------------------------------------------------
+
+
+@pytest.fixture
+def mariadb():
+    name = f"pdr_extract_test_{secrets.token_hex(3)}"
+    admin = pymysql.connect(host="127.0.0.1", port=3306, user="root", password="", autocommit=True)
+    with admin.cursor() as cur:
+        cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+        cur.execute(f"USE `{name}`")
+        cur.execute(
+            "CREATE TABLE people (code VARCHAR(20) PRIMARY KEY, name VARCHAR(10), age INT, "
+            "updated_at DATETIME, extra VARCHAR(10))"
+        )
+        cur.executemany("INSERT INTO people VALUES (%s, %s, %s, %s, 'x')", [list(r) for r in ROWS])
+    try:
+        yield admin, name
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        admin.close()
+
+
+@pytest.fixture(scope="module")
+def pg_database():
+    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres") as admin:
+        admin.autocommit = True
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(PG_SOURCE))
+        )
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(PG_SOURCE)))
+    try:
+        yield PG_SOURCE
+    finally:
+        with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres") as admin:
+            admin.autocommit = True
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(PG_SOURCE))
+            )
+
+
+@pytest.fixture
+def pgsource(pg_database):
+    """A schema of this test's own in the source database, with the people table."""
+    schema = f"agency_{secrets.token_hex(3)}"
+    conn = psycopg.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={pg_database}")
+    conn.autocommit = True
+    conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+    conn.execute(
+        sql.SQL(
+            "CREATE TABLE {}.people (code varchar(20) PRIMARY KEY, name varchar(10), age int, "
+            "updated_at timestamp, extra text)"
+        ).format(sql.Identifier(schema))
+    )
+    with conn.cursor() as cur:
+        cur.executemany(
+            sql.SQL("INSERT INTO {}.people VALUES (%s, %s, %s, %s, 'x')").format(
+                sql.Identifier(schema)
+            ),
+            ROWS,
+        )
+    try:
+        yield conn, schema
+    finally:
+        conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+        conn.close()
+
+
+def in_schema(query: str, schema: str) -> str:
+    """A source query naming the test's own schema (generated, safe)."""
+    return query.replace("{s}", schema)
+
+
+def mysql_config(database: str, **extra) -> dict:
+    return {
+        "engine": "mysql",
+        "host": "127.0.0.1",
+        "port": 3306,
+        "database": database,
+        "user": "root",
+        **extra,
+    }
+
+
+def pg_config(**extra) -> dict:
+    return {
+        "engine": "postgresql",
+        "host": "127.0.0.1",
+        "port": 5432,
+        "database": PG_SOURCE,
+        "user": "postgres",
+        **extra,
+    }
+
+
+def extraction(config: dict, update_mode: str = "incremental"):
+    return make_channel(
+        kind=ChannelKind.DB_EXTRACT,
+        update_mode=update_mode,
+        config=config,
+        column_mapping={"name": "full_name"},
+    )
+
+
+def run(setup, mode=None) -> Batch:
+    batch = services.batch_start(channel=setup.channel, acting_user=setup.agency.staff, mode=mode)
+    return services.batch_run(batch_id=batch.pk)
+
+
+def table(setup) -> list[tuple]:
+    name = DatastoreTable.objects.get(resource=setup.resource).table_name
+    with connection.cursor() as cur:
+        cur.execute(
+            sql.SQL("SELECT code, full_name, age, updated_at::text FROM {} ORDER BY code").format(
+                qualified(name)
+            )
+        )
+        return cur.fetchall()
+
+
+# --- MariaDB ------------------------------------------------------------------------------------
+
+
+def test_mariadb_table_full_then_incremental_by_the_update_flag(mariadb):
+    admin, name = mariadb
+    setup = extraction(mysql_config(name, table="people"))
+
+    first = run(setup)
+
+    assert first.status == Batch.Status.SUCCEEDED, first.error
+    assert first.mode == Batch.Mode.INCREMENTAL
+    assert (first.rows_received, first.rows_inserted, first.rows_updated) == (4, 4, 0)
+    assert table(setup)[0] == ("P1", "张三", 30, "2025-03-01 08:00:00")
+    setup.channel.refresh_from_db()
+    assert setup.channel.watermark == "2025-03-04 08:00:00"
+
+    with admin.cursor() as cur:
+        cur.execute(f"USE `{name}`")
+        cur.execute(
+            "UPDATE people SET name='张三丰', updated_at='2025-03-10 09:00:00' WHERE code='P1'"
+        )
+        cur.execute("INSERT INTO people VALUES ('P9', '新人', 20, '2025-03-10 09:00:00', 'y')")
+        cur.execute("UPDATE people SET name='不该变' WHERE code='P2'")  # flag unchanged: not read
+    second = run(setup)
+
+    assert second.status == Batch.Status.SUCCEEDED, second.error
+    # P3 (at the old watermark) is read again, unchanged: neither inserted nor updated.
+    assert (second.rows_received, second.rows_inserted, second.rows_updated) == (3, 1, 1)
+    assert (second.watermark_before, second.watermark_after) == (
+        "2025-03-04 08:00:00",
+        "2025-03-10 09:00:00",
+    )
+    loaded = {row[0]: row for row in table(setup)}
+    assert len(loaded) == 5
+    assert loaded["P1"][1] == "张三丰" and loaded["P2"][1] == "李四" and loaded["P9"][1] == "新人"
+
+    nothing = run(setup)
+    assert (nothing.rows_received, nothing.rows_inserted, nothing.rows_updated) == (2, 0, 0)
+
+
+def test_mariadb_query_and_full_mode(mariadb):
+    _admin, name = mariadb
+    setup = extraction(
+        mysql_config(
+            name, query="SELECT code, name, age, updated_at FROM people WHERE code LIKE 'P%'"
+        ),
+        update_mode="full",
+    )
+
+    batch = run(setup)
+
+    assert batch.status == Batch.Status.SUCCEEDED, batch.error
+    assert batch.mode == Batch.Mode.FULL
+    assert [r[0] for r in table(setup)] == ["P1", "P2", "P3"]
+
+
+def test_mariadb_statement_timeout_stops_the_query(mariadb):
+    _admin, name = mariadb
+    setup = extraction(
+        mysql_config(name, query="SELECT p.*, SLEEP(2) AS z FROM people p", timeout_seconds=1)
+    )
+
+    batch = run(setup)
+
+    assert batch.status == Batch.Status.FAILED
+    assert "longer than 1 seconds" in batch.error, batch.error
+
+
+def test_mariadb_session_is_read_only(mariadb):
+    _admin, name = mariadb
+    setup = extraction(mysql_config(name, query="SELECT * FROM people FOR UPDATE"))
+
+    batch = run(setup)
+
+    assert batch.status == Batch.Status.FAILED
+    assert "refused the query" in batch.error and "READ ONLY" in batch.error, batch.error
+
+
+def test_a_missing_table_is_named(mariadb):
+    _admin, name = mariadb
+    batch = run(extraction(mysql_config(name, table="no_such_table")))
+    assert batch.status == Batch.Status.FAILED
+    assert "no_such_table" in batch.error and "refused the query" in batch.error
+
+
+# --- PostgreSQL -----------------------------------------------------------------------------------
+
+
+def test_postgresql_schema_table_full_and_incremental(pgsource):
+    conn, schema = pgsource
+    setup = extraction(pg_config(table=f"{schema}.people"))
+
+    first = run(setup)
+
+    assert first.status == Batch.Status.SUCCEEDED, first.error
+    assert (first.rows_received, first.rows_inserted) == (4, 4)
+    assert table(setup)[1] == ("P2", "李四", 41, "2025-03-02 08:00:00")
+
+    people = sql.SQL("{}.people").format(sql.Identifier(schema))
+    conn.execute(
+        sql.SQL(
+            "UPDATE {} SET age = 99, updated_at = '2025-04-01 10:00:00' WHERE code = 'Q1'"
+        ).format(people)
+    )
+    conn.execute(
+        sql.SQL("INSERT INTO {} VALUES ('R1', '钱七', 7, '2025-04-01 10:00:00', 'z')").format(
+            people
+        )
+    )
+    second = run(setup)
+
+    assert second.status == Batch.Status.SUCCEEDED, second.error
+    assert (second.rows_received, second.rows_inserted, second.rows_updated) == (3, 1, 1)
+    assert second.watermark_after == "2025-04-01 10:00:00"
+    loaded = {row[0]: row for row in table(setup)}
+    assert loaded["Q1"][2] == 99 and loaded["R1"][1] == "钱七" and len(loaded) == 5
+
+
+def test_postgresql_query_with_percent_signs_and_many_rows_streams(pgsource):
+    conn, schema = pgsource
+    people = sql.SQL("{}.people").format(sql.Identifier(schema))
+    conn.execute(
+        sql.SQL(
+            "INSERT INTO {} SELECT 'S' || g, '批量' || (g % 100), g % 120, "
+            "timestamp '2025-01-01' + g * interval '1 minute', NULL "
+            "FROM generate_series(1, 12000) g"
+        ).format(people)
+    )
+    setup = extraction(
+        pg_config(
+            query=in_schema(
+                "SELECT code, name, age, updated_at FROM {s}.people WHERE code LIKE 'S%'", schema
+            )
+        ),
+        update_mode="full",
+    )
+
+    batch = run(setup)
+
+    assert batch.status == Batch.Status.SUCCEEDED, batch.error
+    assert (batch.rows_received, batch.rows_inserted) == (12000, 12000)
+    assert len(table(setup)) == 12000
+
+
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [
+        ("WITH gone AS (DELETE FROM {s}.people RETURNING *) SELECT * FROM gone", "WITH"),
+        ("SELECT p.*, nextval('{s}.counter') FROM {s}.people p", "read-only"),
+    ],
+)
+def test_postgresql_session_refuses_a_query_that_writes(pgsource, query, words):
+    conn, schema = pgsource
+    conn.execute(sql.SQL("CREATE SEQUENCE {}.counter").format(sql.Identifier(schema)))
+    setup = extraction(pg_config(query=in_schema(query, schema)))
+
+    batch = run(setup)
+
+    assert batch.status == Batch.Status.FAILED
+    assert "refused the query" in batch.error and words in batch.error, batch.error
+    count = conn.execute(
+        sql.SQL("SELECT count(*) FROM {}.people").format(sql.Identifier(schema))
+    ).fetchone()[0]
+    assert count == 4
+
+
+def test_postgresql_statement_timeout(pgsource):
+    _conn, schema = pgsource
+    setup = extraction(
+        pg_config(
+            query=in_schema("SELECT *, pg_sleep(3) FROM {s}.people", schema), timeout_seconds=1
+        )
+    )
+
+    batch = run(setup)
+
+    assert batch.status == Batch.Status.FAILED
+    assert "longer than 1 seconds" in batch.error, batch.error
+
+
+def test_a_source_without_the_required_columns_fails_clearly(pgsource):
+    _conn, schema = pgsource
+    setup = extraction(pg_config(query=in_schema("SELECT name FROM {s}.people", schema)))
+    batch = run(setup)
+    assert batch.status == Batch.Status.FAILED
+    assert "code" in batch.error, batch.error
+
+
+# --- a source that is down, and the settings ------------------------------------------------------
+
+
+@pytest.mark.parametrize("engine", ["postgresql", "mysql"])
+def test_a_source_that_is_down_fails_the_batch_and_keeps_the_rows(engine, pgsource):
+    _conn, schema = pgsource
+    setup = extraction(pg_config(table=f"{schema}.people"))
+    assert run(setup).status == Batch.Status.SUCCEEDED
+    before = table(setup)
+    down = {"engine": engine, "port": free_port(), "timeout_seconds": 2}
+    services.channel_update(
+        channel=setup.channel,
+        acting_user=setup.agency.staff,
+        config={**setup.channel.config, **down},
+    )
+    from tests.aggregation.factories import security_admin
+
+    services.channel_sign_off(channel=setup.channel, note="已检查", acting_user=security_admin())
+    services.channel_activate(channel=setup.channel, acting_user=setup.agency.staff)
+
+    batch = run(setup)
+
+    assert batch.status == Batch.Status.FAILED
+    assert "Cannot connect to the source database 127.0.0.1:" in batch.error, batch.error
+    assert table(setup) == before
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "DELETE FROM people",
+        "SELECT 1; DROP TABLE people",
+        "UPDATE people SET age = 1",
+        "INSERT INTO people SELECT * FROM people",
+        "CALL wipe()",
+    ],
+)
+def test_clean_config_refuses_anything_but_one_select(query):
+    with pytest.raises(DomainError) as refused:
+        clean_config(ChannelKind.DB_EXTRACT, pg_config(query=query))
+    assert refused.value.field == "query"
+
+
+@pytest.mark.parametrize("name", ["people; drop", "a.b.c", "`x`", 'p"q', "1abc", ""])
+def test_clean_config_refuses_bad_table_names(name):
+    if not name:
+        assert "table" not in clean_config(ChannelKind.DB_EXTRACT, pg_config(table=name))
+        return
+    with pytest.raises(DomainError) as refused:
+        clean_config(ChannelKind.DB_EXTRACT, pg_config(table=name))
+    assert refused.value.field == "table"
