@@ -284,9 +284,13 @@ def load_csv(
     allow_reject: bool = False,
     reject_path: Path | None = None,
     progress: ProgressFn | None = None,
+    previous_rows: int | None = None,
+    previous_watermark: str = "",
 ) -> LoadResult:
     """Load `source` into the table `table_name` (full: replace; incremental: merge).
-    Must run inside a transaction (the caller's), which it leaves to commit or roll back."""
+    Must run inside a transaction (the caller's), which it leaves to commit or roll back.
+    An incremental load that is told the table's row count and watermark (both kept under
+    the caller's lock) does not scan the live table for them."""
     if not connection.in_atomic_block:
         raise RuntimeError("load_csv must run inside transaction.atomic()")
     targets = map_header(source.header, columns, mapping)
@@ -370,8 +374,19 @@ def load_csv(
             result.inserted = result.received - result.rejected
             result.table_rows = result.inserted
         else:
-            _merge(cur, work_ref, table_name, columns, keys, flag, result)
-        if flag:
+            _merge(cur, work_ref, table_name, columns, keys, flag, result, previous_rows)
+        if flag and mode != "full" and previous_rows is not None:
+            flag_type = sql.SQL(by_name[flag].type)
+            cur.execute(
+                sql.SQL("SELECT greatest(max({flag}), {prev}::{type})::text FROM {work}").format(
+                    flag=sql.Identifier(flag),
+                    prev=sql.Literal(previous_watermark or None),
+                    type=flag_type,
+                    work=work_ref,
+                )
+            )
+            result.watermark = cur.fetchone()[0] or ""
+        elif flag:
             cur.execute(
                 sql.SQL("SELECT max({})::text FROM {}").format(
                     sql.Identifier(flag), qualified(table_name)
@@ -381,7 +396,9 @@ def load_csv(
     return result
 
 
-def _merge(cur, work_ref, table_name, columns, keys, flag, result: LoadResult) -> None:
+def _merge(
+    cur, work_ref, table_name, columns, keys, flag, result: LoadResult, previous_rows=None
+) -> None:
     names = [c.name for c in columns]
     cols = sql.SQL(", ").join(map(sql.Identifier, names))
     key_cols = sql.SQL(", ").join(map(sql.Identifier, keys))
@@ -419,8 +436,11 @@ def _merge(cur, work_ref, table_name, columns, keys, flag, result: LoadResult) -
         )
     )
     result.inserted, result.updated = cur.fetchone()
-    cur.execute(sql.SQL("SELECT count(*) FROM {}").format(qualified(table_name)))
-    result.table_rows = cur.fetchone()[0]
+    if previous_rows is not None:
+        result.table_rows = previous_rows + result.inserted
+    else:
+        cur.execute(sql.SQL("SELECT count(*) FROM {}").format(qualified(table_name)))
+        result.table_rows = cur.fetchone()[0]
 
 
 def _load_checked(

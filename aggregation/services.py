@@ -464,6 +464,8 @@ def batch_run(*, batch_id) -> Batch:
                 allow_reject=channel.allow_reject_file,
                 reject_path=reject_path,
                 progress=progress,
+                previous_rows=table.row_count if table.last_loaded_at else None,
+                previous_watermark=channel.watermark,
             )
             now = timezone.now()
             batch.status = B.SUCCEEDED
