@@ -194,10 +194,7 @@ def _refuse_constant(name):
 
 def read_json(request, limit: int):
     """The request body parsed as JSON, at most `limit` bytes; BadBody names the problem."""
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
+    declared = _content_length(request)
     if declared > limit:
         raise BadBody(_("The body is larger than %(mb)s.") % {"mb": _size(limit)}, 413, "too_large")
     stream = request.stream
@@ -225,6 +222,13 @@ def read_json(request, limit: int):
         raise BadBody(
             _("The body is not valid JSON: %(error)s") % {"error": str(exc)[:200]}
         ) from None
+
+
+def _content_length(request) -> int:
+    try:
+        return max(0, int(request.META.get("CONTENT_LENGTH") or 0))
+    except ValueError:
+        return 0
 
 
 def _size(n: int) -> str:
@@ -361,7 +365,7 @@ class ChunkPut(IngestView):
                 batch=batch,
                 number=int(number),
                 rows=rows,
-                size=int(request.META.get("CONTENT_LENGTH") or 0),
+                size=_content_length(request),
             )
         except DomainError as exc:
             return _refused(exc)

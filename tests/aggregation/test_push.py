@@ -439,3 +439,18 @@ def test_push_commit_is_loaded_by_the_real_worker(celery_worker, celery_app_on_s
     # A second commit after the load: the same batch, nothing queued again.
     assert body(pusher.commit(batch_id, 3))["status"] == "succeeded"
     assert BackgroundJob.objects.filter(task_name="aggregation.run_batch").count() == 1
+
+
+def test_demo_push_goes_through_the_services_and_is_idempotent(pusher):
+    channel = pusher.setup.channel
+
+    batch = push.push_demo_rows(
+        channel=channel, batch_id="demo-1", rows=people(1200), chunk_rows=500
+    )
+    again = push.push_demo_rows(
+        channel=channel, batch_id="demo-1", rows=people(1200), chunk_rows=500
+    )
+
+    assert again.pk == batch.pk and batch.status == Batch.Status.PENDING
+    assert list(batch.chunks.values_list("number", flat=True)) == [1, 2, 3]
+    assert services.batch_run(batch_id=batch.pk).rows_inserted == 1200
