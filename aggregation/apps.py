@@ -8,6 +8,10 @@ class AggregationConfig(AppConfig):
 
     def ready(self) -> None:
         from . import tasks  # noqa: F401  (durable tasks register themselves)
+        from .objections import demo as _objections_demo  # noqa: F401  (registers its seeder)
+        from .objections import tasks as _objections_tasks  # noqa: F401
+        from .objections.queues import register as register_objections
         from .queues import register
 
         register()
+        register_objections()

@@ -24,6 +24,7 @@ urlpatterns = [
     path("catalog/", include("catalog.urls")),
     path("standards/", include("catalog.standards.urls")),
     path("aggregation/", include("aggregation.urls")),
+    path("objections/", include("aggregation.objections.urls")),
     path("filing/", include("catalog.filing.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -1,0 +1,117 @@
+"""Reads of objections, restricted to what the user may see, with what the lists show
+selected in the same query (a list's query count does not grow with its rows)."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from wuhan_pdr.kernel.workflow import events_described
+
+from ..models import Objection
+from .permissions import is_bureau, is_provider_worker, objections_visible_q
+from .workflows import OPEN_STATES, objection_workflow
+
+SCOPES = ("mine", "bureau", "provider")
+
+
+def scope_allowed(user, scope: str) -> bool:
+    if scope == "mine":
+        return bool(getattr(user, "is_authenticated", False) and user.is_active)
+    if scope == "bureau":
+        return is_bureau(user)
+    if scope == "provider":
+        return is_provider_worker(user)
+    return False
+
+
+def objection_list(
+    user,
+    *,
+    scope: str,
+    state: str = "",
+    kind: str = "",
+    agency=None,
+    overdue: bool = False,
+    q: str = "",
+) -> QuerySet[Objection]:
+    """The objections of one list: `mine` (filed by the user), `bureau` (all, for the city
+    bureau) or `provider` (about the user's agency's resources)."""
+    qs = Objection.objects.filter(objections_visible_q(user)).select_related(
+        "resource__provider", "resource__published_version", "requester__organization"
+    )
+    if scope == "mine":
+        qs = qs.filter(requester_id=user.pk)
+    elif scope == "provider":
+        qs = qs.filter(resource__provider_id=user.organization_id)
+    elif scope != "bureau":
+        return qs.none()
+    if state:
+        qs = qs.filter(state=state)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if agency is not None:
+        qs = qs.filter(resource__provider=agency)
+    if overdue:
+        qs = qs.filter(state__in=OPEN_STATES, step_deadline__lt=timezone.now())
+    q = (q or "").strip()
+    if q:
+        cond = (
+            Q(description__icontains=q)
+            | Q(resource__published_version__name__icontains=q)
+            | Q(resource__code__icontains=q)
+        )
+        if q.lstrip("#").isdigit() and len(q) < 12:
+            cond |= Q(pk=int(q.lstrip("#")))
+        qs = qs.filter(cond)
+    return qs.order_by("-created_at", "-pk")
+
+
+def open_objections(user, *, states, provider_only: bool = False) -> QuerySet[Objection]:
+    qs = Objection.objects.filter(objections_visible_q(user), state__in=states)
+    if provider_only:
+        qs = qs.filter(resource__provider_id=user.organization_id)
+    return qs.select_related("resource__published_version").order_by("step_deadline", "pk")
+
+
+def objection_events(objection: Objection):
+    return events_described(objection, objection_workflow)
+
+
+def objection_history(objection: Objection):
+    return objection.history.select_related("history_user").order_by("-history_date")[:30]
+
+
+def changed_rows_table(objection: Objection) -> dict | None:
+    """The objected rows before (at filing) and after (at the provider's report), paired by
+    key, with the cells that changed marked; None when the objection names no rows."""
+    data = objection.changed_rows or {}
+    if not objection.row_keys or not data.get("columns"):
+        return None
+    positions = data.get("key_positions") or []
+    before = {tuple(r[i] for i in positions): r for r in data.get("before") or []}
+    after = {tuple(r[i] for i in positions): r for r in data.get("after") or []}
+    reported = bool(data.get("after_at"))
+    rows = []
+    for key in objection.row_keys:
+        b, a = before.get(tuple(key)), after.get(tuple(key))
+        cells = []
+        for i, _name in enumerate(data["columns"]):
+            old = b[i] if b else None
+            new = a[i] if a else None
+            cells.append({"before": old, "after": new, "changed": reported and old != new})
+        rows.append(
+            {
+                "key": ", ".join(key),
+                "cells": cells,
+                "deleted": reported and b is not None and a is None,
+                "added": reported and b is None and a is not None,
+            }
+        )
+    return {
+        "columns": data.get("labels") or data["columns"],
+        "rows": rows,
+        "reported": reported,
+        "before_at": data.get("before_at"),
+        "after_at": data.get("after_at"),
+    }
