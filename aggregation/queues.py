@@ -24,9 +24,13 @@ def _uses_channels(user) -> bool:
     )
 
 
-def _sees_board(user) -> bool:
+def _sees_board_only(user) -> bool:
+    """The board has a menu entry of its own only for those who do not use the channel pages
+    (district reviewers); the others reach it through the aggregation tabs."""
     return (
-        bool(getattr(user, "is_authenticated", False)) and selectors.board_scope(user) is not None
+        bool(getattr(user, "is_authenticated", False))
+        and not _uses_channels(user)
+        and selectors.board_scope(user) is not None
     )
 
 
@@ -62,7 +66,11 @@ def register() -> None:
     )
     register_nav(
         NavItem(
-            "aggregation_board", _("Aggregation board"), "aggregation:board", _sees_board, order=61
+            "aggregation_board",
+            _("Aggregation board"),
+            "aggregation:board",
+            _sees_board_only,
+            order=61,
         )
     )
     register_nav(

@@ -138,7 +138,7 @@ def batch_chart(channel: Channel, *, last: int = 30) -> Chart:
     chart.max_rows = max(p.rows for p in points) or 1
     chart.max_seconds = max(p.seconds for p in points) or 1
     step = (chart.width - 2 * pad) / len(points)
-    chart.bar_width = max(step * 0.6, 2)
+    chart.bar_width = min(max(step * 0.6, 2), 36)
     coords = []
     for i, p in enumerate(points):
         p.x = round(pad + i * step + (step - chart.bar_width) / 2, 1)
@@ -353,6 +353,18 @@ class BoardRow:
         return [(label, self.by_source.get(value, 0)) for value, label in SourceKind.choices]
 
 
+# Short column headers for the board (the full label is the header's title).
+SOURCE_SHORT = {
+    SourceKind.LOCAL: _("Own systems"),
+    SourceKind.VERTICAL_RETURN: _("Vertical return"),
+    SourceKind.DISTRICT: _("From districts"),
+}
+
+
+def source_columns() -> list[tuple[str, str]]:
+    return [(SOURCE_SHORT[value], label) for value, label in SourceKind.choices]
+
+
 BOARD_SORTS = {
     "name": lambda r: r.name,
     "catalogued": lambda r: -r.catalogued,
@@ -391,7 +403,7 @@ def aggregation_board(
             "pk",
             "provider_id",
             "provider__name",
-            "provider__division_id",
+            "provider__division__code",
             "provider__division__name",
             "published_version__update_cycle",
             "datastore__last_loaded_at",
@@ -402,14 +414,14 @@ def aggregation_board(
         Channel.objects.filter(state=Channel.State.ACTIVE, resource__retired_at__isnull=True)
         .filter(resource__published_version__isnull=False)
         .filter(_prefix(scope, "resource__"))
-        .values("resource__provider_id", "resource__provider__division_id", "source_kind")
+        .values("resource__provider_id", "resource__provider__division__code", "source_kind")
         .annotate(n=Count("pk"))
     )
     rows: dict[str, BoardRow] = {}
 
     def row_for(r: dict) -> BoardRow:
         if group == "district":
-            key = r["provider__division_id"] or ""
+            key = r["provider__division__code"] or ""
             name = r["provider__division__name"] or str(key)
             return rows.setdefault(key, BoardRow(key=key, name=name))
         key = str(r["provider_id"])
@@ -429,7 +441,7 @@ def aggregation_board(
             row.fresh += 1
     for c in channels:
         key = (
-            (c["resource__provider__division_id"] or "")
+            (c["resource__provider__division__code"] or "")
             if group == "district"
             else str(c["resource__provider_id"])
         )

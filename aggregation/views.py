@@ -80,6 +80,7 @@ def channel_list(request):
             "form": form,
             "page_obj": page,
             "can_create": works_for(user, user.organization_id),
+            "show_channels": True,
             "filtered": any(v for k, v in request.GET.items() if k != "page"),
         },
     )
@@ -452,7 +453,8 @@ def board(request):
             "group": filters["group"],
             "legend": selectors.FRESHNESS_LEGEND,
             "sees_all": sees_all_channels(request.user),
-            "source_labels": [label for _v, label in selectors.SourceKind.choices],
+            "show_channels": _may_use_channels(request.user),
+            "source_columns": selectors.source_columns(),
         },
     )
 
@@ -476,6 +478,7 @@ def downtime_list(request):
             "form": form,
             "page_obj": page,
             "current": selectors.downtime_current(),
+            "show_channels": user.is_authenticated and _may_use_channels(user),
             "now": timezone.now(),
             "can_report": works_for(user, user.organization_id)
             and selectors.systems_of(user.organization_id).exists(),
