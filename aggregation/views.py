@@ -115,7 +115,7 @@ def channel_create(request):
     form = ChannelForm(
         request.POST or None,
         resource=resource,
-        initial={"name": _("%(name)s file upload") % {"name": resource.published_version.name}},
+        initial={"name": resource.published_version.name},
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -93,3 +93,8 @@ def test_staff_uploads_a_csv_watches_the_load_and_previews_the_rows(
     page.goto(page.base_url + "/aggregation/board/")
     expect(page.locator(".board-table tbody tr")).to_have_count(1)
     shot(page, "08-board")
+    page.goto(page.base_url + f"/aggregation/channels/new/?resource={channel.resource_id}")
+    page.select_option("#id_kind", "api_pull")
+    expect(page.locator("#id_cfg_api_pull__url")).to_be_visible()
+    expect(page.locator("#id_cfg_db_extract__host")).to_be_hidden()
+    shot(page, "09-channel-form")
