@@ -403,7 +403,8 @@ def objection_record_consultation(
         raise DomainError(_("Choose the agreed outcome."), field="outcome")
     with transaction.atomic():
         objection = _locked(objection)
-        if held_at < objection.created_at:
+        # The form takes minutes: a consultation in the minute of filing is fine.
+        if held_at < objection.created_at.replace(second=0, microsecond=0):
             raise DomainError(
                 _("The consultation cannot be before the objection was filed."), field="held_at"
             )
