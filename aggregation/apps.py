@@ -11,7 +11,11 @@ class AggregationConfig(AppConfig):
         from .objections import demo as _objections_demo  # noqa: F401  (registers its seeder)
         from .objections import tasks as _objections_tasks  # noqa: F401
         from .objections.queues import register as register_objections
+        from .quality import demo as _quality_demo  # noqa: F401  (registers its seeder)
+        from .quality import tasks as _quality_tasks  # noqa: F401
+        from .quality.queues import register as register_quality
         from .queues import register
 
         register()
         register_objections()
+        register_quality()

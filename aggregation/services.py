@@ -486,6 +486,10 @@ def batch_run(*, batch_id) -> Batch:
             DatastoreTable.objects.filter(pk=table.pk).update(
                 row_count=result.table_rows, last_loaded_at=now, last_batch=batch
             )
+            # Check the new data: the quality run is queued and sent when this commits.
+            from .quality.services import quality_run_after_batch
+
+            quality_run_after_batch(batch=batch)
         cache.delete(key)
         return batch
     except LoadRefused as exc:

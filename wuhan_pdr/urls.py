@@ -25,6 +25,7 @@ urlpatterns = [
     path("standards/", include("catalog.standards.urls")),
     path("aggregation/", include("aggregation.urls")),
     path("objections/", include("aggregation.objections.urls")),
+    path("quality/", include("aggregation.quality.urls")),
     path("filing/", include("catalog.filing.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -212,6 +212,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "aggregation.schedule_due_channels",
         "schedule": timedelta(seconds=env.int("AGGREGATION_SCHEDULE_SECONDS", 60)),
     },
+    "aggregation.quality_runs_nightly": {
+        "task": "aggregation.quality_runs_nightly",
+        "schedule": crontab(hour=1, minute=30),
+    },
+    "aggregation.quality_issues_overdue": {
+        "task": "aggregation.quality_issues_overdue",
+        "schedule": crontab(hour=8, minute=0),
+    },
 }
 
 # Background jobs (kernel outbox): a job not started this long after it was recorded is
