@@ -563,3 +563,14 @@ def test_overdue_objections_are_flagged_once_a_day(world):
     assert services.objections_flag_overdue(now=timezone.now() + dt.timedelta(days=1)) == 1
     assert "overdue" in inbox(world.staff)[-1]
     assert on_time.state == S.SUBMITTED
+
+
+def test_the_daily_task_runs_the_overdue_flag(world):
+    from aggregation.objections.tasks import objections_flag_overdue
+
+    late = submit(world)
+    Objection.objects.filter(pk=late.pk).update(
+        step_deadline=timezone.now() - dt.timedelta(hours=1)
+    )
+    assert objections_flag_overdue() == 1
+    assert "overdue" in inbox(world.requester)[-1]
