@@ -76,21 +76,28 @@ class TrendChart:
         return [(self.pad + plot * (1 - v / 100), v) for v in (0, 50, 100)]
 
 
-def _chart(points_by_key: dict[str, list[tuple[str, float]]], labels: dict[str, str]) -> TrendChart:
+def _chart(
+    points_by_key: dict[str, list[tuple[int, float]]], labels: dict[str, str], x_labels: list[str]
+) -> TrendChart:
+    """Lines over the positions 0..n-1 of `x_labels` (one per run, oldest first)."""
     chart = TrendChart()
-    xs = sorted({x for pts in points_by_key.values() for x, _v in pts})
-    if not xs:
+    if not x_labels:
         return chart
     plot_w = chart.width - 2 * chart.pad
     plot_h = chart.height - 2 * chart.pad
-    step = plot_w / max(len(xs) - 1, 1)
-    pos = {x: chart.pad + i * step for i, x in enumerate(xs)}
-    every = max(1, len(xs) // 8)
-    chart.labels = [(round(pos[x], 1), x) for i, x in enumerate(xs) if i % every == 0]
+    step = plot_w / max(len(x_labels) - 1, 1)
+    every = max(1, len(x_labels) // 6)
+    chart.labels = [
+        (round(chart.pad + i * step, 1), x) for i, x in enumerate(x_labels) if i % every == 0
+    ]
     for key, pts in points_by_key.items():
         coords = [
-            (round(pos[x], 1), round(chart.pad + plot_h * (1 - float(v) / 100), 1), float(v))
-            for x, v in pts
+            (
+                round(chart.pad + i * step, 1),
+                round(chart.pad + plot_h * (1 - float(v) / 100), 1),
+                float(v),
+            )
+            for i, v in pts
         ]
         path = "M" + " L".join(f"{x},{y}" for x, y, _v in coords) if coords else ""
         chart.series.append(Series(key, labels.get(key, key), path, coords))
@@ -105,14 +112,15 @@ def run_trend(resource, *, last: int = 30) -> TrendChart:
         )[:last]
     )[::-1]
     points: dict[str, list] = {"overall": []}
-    for run in runs:
-        x = timezone.localtime(run.created_at).strftime("%m-%d %H:%M")
+    x_labels = []
+    for i, run in enumerate(runs):
+        x_labels.append(timezone.localtime(run.created_at).strftime("%m-%d %H:%M"))
         if run.score is not None:
-            points["overall"].append((x, run.score))
+            points["overall"].append((i, run.score))
         for dim, value in (run.scores or {}).items():
-            points.setdefault(dim, []).append((x, value))
+            points.setdefault(dim, []).append((i, value))
     labels = {"overall": str(_overall_label()), **{d.value: str(d.label) for d in DIMENSIONS}}
-    return _chart(points, labels)
+    return _chart(points, labels, x_labels)
 
 
 def _overall_label():
