@@ -15,8 +15,8 @@ from tests.aggregation.factories import make_channel
 from tests.catalog.factories import make_city_bureau
 from wuhan_pdr.kernel.errors import DomainError, TransitionNotAllowed
 from wuhan_pdr.kernel.models import Notification
-from wuhan_pdr.kernel.workflow import events_for
 from wuhan_pdr.kernel.workdays import working_days_between
+from wuhan_pdr.kernel.workflow import events_for
 
 from .factories import code_list, element, execute, load, run_now
 

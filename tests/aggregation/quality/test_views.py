@@ -12,7 +12,7 @@ from aggregation.models import QualityIssue, QualityRule
 from tests.aggregation.factories import make_channel
 from tests.catalog.factories import make_agency, make_city_bureau
 
-from .factories import code_list, element, execute, load, run_now
+from .factories import code_list, element, load, run_now
 
 S = QualityIssue.State
 
