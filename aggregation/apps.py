@@ -7,7 +7,10 @@ class AggregationConfig(AppConfig):
     verbose_name = _("Provision and aggregation (Ch. 3, 5)")
 
     def ready(self) -> None:
+        from catalog.filing.services import register_acceptance_check
+
         from . import tasks  # noqa: F401  (durable tasks register themselves)
+        from .checks import resource_has_working_channel
         from .objections import demo as _objections_demo  # noqa: F401  (registers its seeder)
         from .objections import tasks as _objections_tasks  # noqa: F401
         from .objections.queues import register as register_objections
@@ -19,3 +22,4 @@ class AggregationConfig(AppConfig):
         register()
         register_objections()
         register_quality()
+        register_acceptance_check(resource_has_working_channel)

@@ -6,8 +6,8 @@
   (services.batch_run), so the data is there without a worker;
 - a planned maintenance window of the system behind that resource, next week.
 
-Push and database channels with data: `seed_push_and_extract` is the hook for them (see its
-docstring). Everything goes through the services. Idempotent: an existing channel (by
+- a push channel (社会组织登记信息) loaded through the push services, and a database-extraction
+  channel (最低生活保障对象信息) reading a stand-in table in the schema `demo_source`. Everything goes through the services. Idempotent: an existing channel (by
 resource and name), a succeeded batch and an existing window (by system and description) are
 left alone.
 """
@@ -258,11 +258,179 @@ def seed_downtime(context: dict) -> None:
     )
 
 
+PUSH_RESOURCE = "社会组织登记信息"
+PUSH_CHANNEL = "社会组织登记信息前置机推送"
+EXTRACT_RESOURCE = "最低生活保障对象信息"
+EXTRACT_CHANNEL = "最低生活保障对象数据库抽取"
+# The demo stands in for the agency's database with a schema of the portal's own database
+# (no second server needed at a demo site); a real channel points at the agency's server.
+DEMO_SOURCE_SCHEMA = "demo_source"
+DEMO_SOURCE_TABLE = "dibao_family"
+DEMO_ROWS = 40
+
+
+def _published(name: str) -> Resource | None:
+    return (
+        Resource.objects.filter(
+            provider__name=AGENCY, published_version__name=name, retired_at__isnull=True
+        )
+        .select_related("published_version")
+        .first()
+    )
+
+
+def _sample(column, i: int):
+    """A plausible value for a column of a demo row (deterministic)."""
+    from .datastore import Column  # noqa: F401  (for the reader: `column` is a Column)
+
+    dt_ = column.data_type
+    if column.key:
+        return f"{column.name.upper()}{420100 + i:06d}"[: column.length or 30]
+    if dt_ == "I":
+        return 1 + i % 5
+    if dt_ in ("N", "Y", "B", "F"):
+        return round(600 + 37.5 * (i % 9), 2)
+    if dt_ == "D":
+        return (dt.date(2024, 1, 1) + dt.timedelta(days=11 * i)).isoformat()
+    if dt_ == "T":
+        return f"2025-0{1 + i % 9}-1{i % 9} 09:{i % 60:02d}:00"
+    if dt_ == "L":
+        return i % 2 == 0
+    text = f"{column.item}{i + 1}"
+    return text[: column.length] if column.length else text
+
+
+def _demo_rows(resource: Resource, count: int) -> tuple[list, list[list]]:
+    from .datastore import published_columns
+
+    columns = published_columns(resource)
+    return columns, [[_sample(c, i) for c in columns] for i in range(count)]
+
+
+def _ready_channel(
+    resource: Resource, *, kind: str, name: str, access: str, config=None, secret=""
+):
+    staff = _user("demo_agency_staff")
+    channel = Channel.objects.filter(resource=resource, name=name).first()
+    if channel is None:
+        channel = services.channel_create(
+            resource=resource,
+            kind=kind,
+            name=name,
+            access_requirements=access,
+            source_kind=SourceKind.LOCAL,
+            config=config or {},
+            acting_user=staff,
+        )
+        if secret:
+            channel = services.channel_update(channel=channel, secret=secret, acting_user=staff)
+    if channel.security_signoff_at is None:
+        channel = services.channel_sign_off(
+            channel=channel,
+            note="已核验接入方式、账号权限与传输加密,同意启用。",
+            acting_user=_user("demo_security_admin"),
+        )
+    if kind == ChannelKind.PUSH and not channel.token_hash:
+        services.channel_token_rotate(channel=channel, acting_user=staff)
+        channel.refresh_from_db()
+    if channel.state != Channel.State.ACTIVE:
+        channel = services.channel_activate(channel=channel, acting_user=staff)
+    return channel
+
+
+def seed_push_channel(context: dict) -> Channel | None:
+    """社会组织登记信息 pushed from the agency's front-end machine, through the same services
+    as the ingest API (push.push_demo_rows), then loaded here."""
+    from .push import push_demo_rows
+
+    resource = _published(PUSH_RESOURCE)
+    if resource is None:
+        return None
+    channel = _ready_channel(
+        resource,
+        kind=ChannelKind.PUSH,
+        name=PUSH_CHANNEL,
+        access="前置机经政务外网以 HTTPS 推送;令牌由市民政局数据管理员保管。",
+    )
+    if not channel.batches.filter(status=Batch.Status.SUCCEEDED).exists():
+        columns, rows = _demo_rows(resource, DEMO_ROWS)
+        objects = [dict(zip((c.name for c in columns), row, strict=True)) for row in rows]
+        batch = push_demo_rows(channel=channel, batch_id="demo-2025-01", rows=objects)
+        services.batch_run(batch_id=batch.pk)
+    return channel
+
+
+def _demo_source_table(resource: Resource) -> None:
+    """The stand-in agency table, filled once: same column names as the resource's items.
+    Written on a connection of its own and committed at once: the extraction reads it over
+    another connection while the seed's transaction is still open."""
+    import psycopg
+    from django.db import connection
+    from psycopg import sql
+
+    columns, rows = _demo_rows(resource, DEMO_ROWS)
+    table = sql.Identifier(DEMO_SOURCE_SCHEMA, DEMO_SOURCE_TABLE)
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    with psycopg.connect(**params, autocommit=True) as conn, conn.cursor() as cur:
+        cur.execute(
+            sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(DEMO_SOURCE_SCHEMA))
+        )
+        cur.execute(
+            sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(
+                table,
+                sql.SQL(", ").join(
+                    sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.type))
+                    for c in columns
+                ),
+            )
+        )
+        cur.execute(sql.SQL("SELECT count(*) FROM {}").format(table))
+        if cur.fetchone()[0]:
+            return
+        cur.executemany(
+            sql.SQL("INSERT INTO {} VALUES ({})").format(
+                table, sql.SQL(", ").join(sql.Placeholder() * len(columns))
+            ),
+            rows,
+        )
+
+
+def seed_extract_channel(context: dict) -> Channel | None:
+    """最低生活保障对象信息 extracted incrementally from a database table."""
+    from django.conf import settings
+
+    resource = _published(EXTRACT_RESOURCE)
+    if resource is None:
+        return None
+    _demo_source_table(resource)
+    db = settings.DATABASES["default"]
+    channel = _ready_channel(
+        resource,
+        kind=ChannelKind.DB_EXTRACT,
+        name=EXTRACT_CHANNEL,
+        access="只读账号经政务外网专线访问湖北省社会救助信息系统前置库;每日 02:00 抽取。",
+        config={
+            "engine": "postgresql",
+            "host": db.get("HOST") or "127.0.0.1",
+            "port": int(db.get("PORT") or 5432),
+            "database": db["NAME"],
+            "user": db.get("USER") or "postgres",
+            "table": f"{DEMO_SOURCE_SCHEMA}.{DEMO_SOURCE_TABLE}",
+        },
+        secret=db.get("PASSWORD") or "",
+    )
+    if not channel.batches.filter(status=Batch.Status.SUCCEEDED).exists():
+        batch = services.batch_start(channel=channel, acting_user=_user("demo_agency_staff"))
+        services.batch_run(batch_id=batch.pk)
+    return channel
+
+
 def seed_push_and_extract(context: dict) -> None:
-    """Hook for the push and database-extraction demo channels (with data). The engineer of
-    push.py / extract.py fills it: create the channels through services.channel_create, sign
-    off with demo_security_admin, issue the push token, activate, and load rows synchronously
-    (services.batch_run) so the seed needs no worker. Does nothing yet."""
+    """A push channel and a database-extraction channel, each with data."""
+    seed_push_channel(context)
+    seed_extract_channel(context)
 
 
 def seed_aggregation(context: dict) -> None:

@@ -9,9 +9,9 @@ class CatalogConfig(AppConfig):
     def ready(self) -> None:
         from wuhan_pdr.accounts.roles import Role, register_role_permissions
 
+        from .bulk import tasks as _bulk_tasks  # noqa: F401  (registers its durable task)
         from .filing import demo as _filing_demo  # noqa: F401 (registers the filing seeder)
         from .filing.queues import register as register_filing
-        from .bulk import tasks as _bulk_tasks  # noqa: F401  (registers its durable task)
         from .queues import register
         from .standards.queues import register as register_standards
 

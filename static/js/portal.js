@@ -28,3 +28,22 @@
     });
   });
 })();
+
+// Menu drop-downs (details elements): opening one closes the others; a click elsewhere or
+// Escape closes them. Without script they still open and close on click.
+(function () {
+  var groups = document.querySelectorAll(".nav-group > details");
+  if (!groups.length) return;
+  groups.forEach(function (d) {
+    d.addEventListener("toggle", function () {
+      if (!d.open) return;
+      groups.forEach(function (other) { if (other !== d) other.open = false; });
+    });
+  });
+  document.addEventListener("click", function (e) {
+    groups.forEach(function (d) { if (d.open && !d.contains(e.target)) d.open = false; });
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "Escape") groups.forEach(function (d) { d.open = false; });
+  });
+})();

@@ -41,7 +41,9 @@ def test_agency_staff_and_system_admin_journey(page, seeded, shot):
     # System administrator: manages users across agencies.
     login(page, "demo_system_admin", password)
     expect(page.locator("main")).to_contain_text("系统管理员")
-    page.locator("nav").get_by_role("link", name="用户管理").first.click()
+    # Management is a drop-down of the menu bar.
+    page.locator(".nav-wide .nav-group summary", has_text="管理").click()
+    page.locator(".nav-wide").get_by_role("link", name="用户管理").click()
     expect(page.locator("main")).to_contain_text("demo_agency_staff")
     shot(page, "04-admin-users")
     page.get_by_role("link", name="demo_agency_staff").first.click()

@@ -1,6 +1,13 @@
 from django.utils.translation import gettext_lazy as _
 
-from wuhan_pdr.kernel.navigation import NavItem, everyone, register_nav, signed_in
+from wuhan_pdr.kernel.navigation import (
+    NavGroup,
+    NavItem,
+    everyone,
+    register_nav,
+    register_nav_group,
+    signed_in,
+)
 
 from .permissions import organizations_managed_by
 
@@ -18,7 +25,44 @@ def is_site_admin(user) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.is_staff and user.is_active)
 
 
+# The menu bar's drop-downs: the platform arranges the chapters' entries here, by key.
+MENU_GROUPS = (
+    NavGroup(
+        "catalog_group",
+        _("Catalog"),
+        order=10,
+        members=(
+            "catalog",
+            "catalog_mine",
+            "filing",
+            "catalog_review",
+            "catalog_feedback",
+            "catalog_releases",
+            "standards",
+        ),
+    ),
+    NavGroup(
+        "aggregation_group",
+        _("Aggregation and quality"),
+        order=60,
+        members=(
+            "aggregation",
+            "aggregation_board",
+            "downtime",
+            "quality",
+            "quality_board",
+            "objections",
+        ),
+    ),
+    NavGroup(
+        "manage_group", _("Management"), order=90, members=("manage_users", "manage_orgs", "admin")
+    ),
+)
+
+
 def register() -> None:
+    for group in MENU_GROUPS:
+        register_nav_group(group)
     register_nav(NavItem("home", _("Home"), "kernel:home", everyone, order=0))
     register_nav(NavItem("directory", _("Organizations"), "accounts:directory", everyone, order=80))
     register_nav(

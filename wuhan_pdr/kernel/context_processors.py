@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
-from .navigation import nav_for
+from .navigation import menu_for
 from .notifications import unread_count
 
 
@@ -11,6 +11,6 @@ def portal(request):
     user = getattr(request, "user", None)
     context = {"platform_name": settings.PLATFORM_NAME}
     if user is not None:
-        context["nav_items"] = SimpleLazyObject(lambda: nav_for(user))
+        context["nav_items"] = SimpleLazyObject(lambda: menu_for(user, request.path))
         context["unread_notifications"] = SimpleLazyObject(lambda: unread_count(user))
     return context

@@ -220,6 +220,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "aggregation.quality_issues_overdue",
         "schedule": crontab(hour=8, minute=0),
     },
+    "aggregation.objections_flag_overdue": {
+        "task": "aggregation.objections_flag_overdue",
+        "schedule": crontab(hour=8, minute=30),
+    },
 }
 
 # Background jobs (kernel outbox): a job not started this long after it was recorded is

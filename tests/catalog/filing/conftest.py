@@ -12,6 +12,18 @@ from catalog.filing import services
 from tests.catalog import factories as f
 
 
+@pytest.fixture(autouse=True)
+def catalog_gates_only():
+    """These tests are about the catalog's own acceptance gates; the aggregation chapter's
+    check (a working channel, registered when the app loads) has its tests in
+    tests/aggregation/test_checks.py."""
+    from aggregation.checks import resource_has_working_channel
+
+    services.unregister_acceptance_check(resource_has_working_channel)
+    yield
+    services.register_acceptance_check(resource_has_working_channel)
+
+
 def system_fields(**overrides) -> dict:
     """Every census field filled."""
     fields = {
