@@ -446,8 +446,6 @@ class DistrictRelease(models.Model):
 
 
 # The standards part of the catalog (data elements, code lists, change requests).
-from .standards.models import CodeList, CodeValue, DataElement, ElementChangeRequest  # noqa: E402
-
 # Agency filing at scale: the census, and Excel bulk filings.
 from .bulk.models import BulkFiling  # noqa: E402
 from .filing.models import (  # noqa: E402
@@ -458,6 +456,7 @@ from .filing.models import (  # noqa: E402
     ITProject,
     ProjectDataEntry,
 )
+from .standards.models import CodeList, CodeValue, DataElement, ElementChangeRequest  # noqa: E402
 
 __all__ = [
     "BulkFiling",

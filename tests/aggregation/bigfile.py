@@ -29,7 +29,7 @@ HEADER = ",".join(item["name"] for item in ITEMS)
 def row(i: int, *, version: int = 0) -> str:
     return (
         f"K{i:09d},名称{i % 5000},{i % 1000},2024-{1 + i % 12:02d}-{1 + i % 28:02d},"
-        f"{i % 100000}.{i % 100:02d},\"武汉市江岸区{i % 97}号,某某街道\",{i},"
+        f'{i % 100000}.{i % 100:02d},"武汉市江岸区{i % 97}号,某某街道",{i},'
         f"2025-01-{1 + version:02d} {i % 24:02d}:{i % 60:02d}:00,备注{version},"
         f"{(i % 997) / 997:.6f},{'true' if i % 2 else 'false'},4201{i % 17:02d}\n"
     )

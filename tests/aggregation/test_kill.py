@@ -89,9 +89,12 @@ def test_kill_9_mid_load_keeps_the_old_table_and_the_retry_counts_exactly(
     # A new worker; the sweep sends the job that lost its worker again.
     worker = CeleryWorker(services_log_dir, services_env).start()
     try:
-        with celery_app_on(spare_redis.url), override_settings(
-            BACKGROUND_JOB_STALE_AFTER=dt.timedelta(seconds=0),
-            BACKGROUND_JOB_RESEND_AFTER=dt.timedelta(seconds=0),
+        with (
+            celery_app_on(spare_redis.url),
+            override_settings(
+                BACKGROUND_JOB_STALE_AFTER=dt.timedelta(seconds=0),
+                BACKGROUND_JOB_RESEND_AFTER=dt.timedelta(seconds=0),
+            ),
         ):
             time.sleep(0.5)
             assert jobs_sweep() >= 1

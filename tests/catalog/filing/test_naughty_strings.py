@@ -64,9 +64,7 @@ def test_system_form_stores_naughty_text_unchanged_or_refuses_it(client, agency,
         else:
             assert response.context["form"].errors, repr(s)
     assert len(stored) > len(naughty) * 0.8
-    systems = dict(
-        InformationSystem.objects.filter(name__in=stored).values_list("name", "builder")
-    )
+    systems = dict(InformationSystem.objects.filter(name__in=stored).values_list("name", "builder"))
     mismatched = [n for n, s in stored.items() if systems[n] != s.strip()]
     assert mismatched == []
     page = client.get(reverse("filing:systems"), {"page": 1})
