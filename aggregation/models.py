@@ -14,6 +14,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from catalog.models import InformationSystem, Resource
@@ -269,7 +270,7 @@ class DowntimeReport(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    created_at = models.DateTimeField(_("reported"), auto_now_add=True)
+    created_at = models.DateTimeField(_("reported at"), auto_now_add=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -433,7 +434,7 @@ class QualityIssue(models.Model):
     bureau."""
 
     class State(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("quality issue state", "Open")
         ANSWERED = "answered", _("Answered")
         VERIFIED = "verified", _("Fixed (verified by a run)")
         CLOSED = "closed", _("Closed")

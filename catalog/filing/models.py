@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from wuhan_pdr.accounts.models import Organization
@@ -105,7 +106,7 @@ class CompilationCampaign(models.Model):
     agency's stage is derived from its records (see `selectors.agency_stage`)."""
 
     class State(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("state", "Open")
         CLOSED = "closed", _("Closed")
 
     name = models.CharField(_("campaign name"), max_length=100, unique=True)
