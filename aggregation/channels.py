@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from wuhan_pdr.kernel.errors import DomainError
+from wuhan_pdr.kernel.sealing import unseal
 
 from .datastore import published_columns
 from .loading import CsvSource, LoadRefused, file_is_text_csv, open_csv, rows_to_csv, xlsx_to_csv
@@ -34,6 +35,17 @@ from .models import Batch, Channel, ChannelKind
 
 class SourceUnavailable(Exception):
     """The agency's source could not be reached or answered wrongly (after retries)."""
+
+
+def channel_secret(channel: Channel) -> str:
+    """The channel's credential in clear (it is stored sealed: wuhan_pdr.kernel.sealing), for
+    the fetchers only; pages never show it."""
+    try:
+        return unseal(channel.secret)
+    except ValueError as exc:
+        raise SourceUnavailable(
+            _("The channel's credential cannot be read with the configured keys: enter it again.")
+        ) from exc
 
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]{0,62}(\.[A-Za-z_][A-Za-z0-9_$]{0,62})?$")

@@ -34,7 +34,7 @@ import psycopg
 from django.utils.translation import gettext as _
 from psycopg import sql
 
-from .channels import DEFAULTS, SourceUnavailable
+from .channels import DEFAULTS, SourceUnavailable, channel_secret
 from .datastore import published_columns
 from .loading import CsvSource, map_header, open_csv, rows_to_csv
 from .models import Batch, ChannelKind
@@ -242,7 +242,7 @@ def fetch(batch: Batch, workdir: Path, *, progress=None) -> CsvSource:
     config = {**DEFAULTS[ChannelKind.DB_EXTRACT], **(channel.config or {})}
     if not (config.get("table") or config.get("query")):
         raise SourceUnavailable(_("The channel names neither a table nor a query."))
-    source = source_for(config, channel.secret)
+    source = source_for(config, channel_secret(channel))
     columns = published_columns(channel.resource)
     flag = next((c for c in columns if c.update_flag), None)
     incremental = batch.mode == Batch.Mode.INCREMENTAL and flag and channel.watermark

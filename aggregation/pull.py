@@ -38,7 +38,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from .channels import DEFAULTS, SourceUnavailable
+from .channels import DEFAULTS, SourceUnavailable, channel_secret
 from .datastore import published_columns
 from .loading import CsvSource, open_csv, rows_to_csv
 from .models import Batch, ChannelKind
@@ -234,8 +234,9 @@ def fetch(batch: Batch, workdir: Path, *, progress=None) -> CsvSource:
     timeout = max(1, int(config.get("timeout_seconds") or 10))
     retries = max(0, int(config.get("max_retries") or 0))
     headers = {"Accept": "application/json", "User-Agent": "wuhan-pdr-pull/1"}
-    if channel.secret:
-        headers["Authorization"] = f"Bearer {channel.secret}"
+    secret = channel_secret(channel)
+    if secret:
+        headers["Authorization"] = f"Bearer {secret}"
     params: dict = {}
     if size_param and page_size:
         params[size_param] = page_size

@@ -32,6 +32,7 @@ from wuhan_pdr.kernel.errors import AccessDenied, DomainError
 from wuhan_pdr.kernel.history import audited_save
 from wuhan_pdr.kernel.jobs import job_enqueue
 from wuhan_pdr.kernel.notifications import notify
+from wuhan_pdr.kernel.sealing import seal
 
 from . import channels as channel_kinds
 from .datastore import datastore_ensure, published_columns, table_columns
@@ -122,7 +123,7 @@ def channel_update(
             source_changed = True
         setattr(channel, name, value)
     if secret:
-        channel.secret = secret
+        channel.secret = seal(secret)
         source_changed = True
     channel.config = channel_kinds.clean_config(channel.kind, channel.config or {})
     reason = "update"

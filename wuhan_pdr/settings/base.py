@@ -237,6 +237,10 @@ BACKGROUND_JOB_STALE_AFTER = timedelta(seconds=env.int("BACKGROUND_JOB_STALE_AFT
 # Aggregation: the largest file a file channel takes, and where loads spool their rows.
 AGGREGATION_UPLOAD_MAX_BYTES = env.int("AGGREGATION_UPLOAD_MAX_BYTES", 1024 * 1024 * 1024)
 
+# Fernet keys (comma-separated; the first seals) for credentials stored in the database, such
+# as channel passwords (wuhan_pdr/kernel/sealing.py). Empty: derived from SECRET_KEY.
+FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", default="")
+
 # Deadlines: default working days per workflow step (configurable per deployment).
 WORKFLOW_DEFAULT_DEADLINE_WORKING_DAYS = env.int("WORKFLOW_DEFAULT_DEADLINE_WORKING_DAYS", 5)
 

@@ -4,6 +4,9 @@ from .base import *  # noqa: F403
 from .base import env
 
 SECRET_KEY = env("DJANGO_SECRET_KEY")  # no default: refuse to start without one
+# Stored credentials (channel passwords) are sealed with this key, never with one derived
+# from SECRET_KEY: rotating SECRET_KEY must not lose them. Fernet.generate_key().
+FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY")
 DEBUG = False
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 DEMO_SEED_ALLOWED = False
