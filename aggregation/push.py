@@ -16,6 +16,7 @@ one transaction; the commit queues the durable job `aggregation.run_batch` after
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import math
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -340,3 +342,34 @@ def push_demo_rows(*, channel: Channel, batch_id: str, rows: list[dict], chunk_r
         )
     batch, _queued = push_batch_commit(channel=channel, batch=batch, chunks=max(count, 1))
     return batch
+
+
+def push_housekeeping(*, now=None) -> tuple[int, int]:
+    """Daily (beat): a batch opened but never committed within `AGGREGATION_PUSH_OPEN_HOURS`
+    fails as expired (its chunks are dropped), and the chunks of batches that succeeded more
+    than `AGGREGATION_PUSH_KEEP_DAYS` ago are deleted (they were kept so that a failed load
+    can be retried). Returns (expired batches, deleted chunks)."""
+    now = now or timezone.now()
+    open_hours = getattr(settings, "AGGREGATION_PUSH_OPEN_HOURS", 48)
+    keep_days = getattr(settings, "AGGREGATION_PUSH_KEEP_DAYS", 30)
+    expired = 0
+    with transaction.atomic():
+        stale = Batch.objects.select_for_update(skip_locked=True).filter(
+            channel__kind=ChannelKind.PUSH,
+            status=Batch.Status.OPEN,
+            created_at__lt=now - dt.timedelta(hours=open_hours),
+        )
+        for batch in stale:
+            batch.status = Batch.Status.FAILED
+            batch.error = _(
+                "Expired: the batch was opened but not committed within %(hours)d hours."
+            ) % {"hours": open_hours}
+            batch.finished_at = now
+            batch.save(update_fields=["status", "error", "finished_at"])
+            PushChunk.objects.filter(batch=batch).delete()
+            expired += 1
+        deleted, _by_model = PushChunk.objects.filter(
+            batch__status=Batch.Status.SUCCEEDED,
+            batch__finished_at__lt=now - dt.timedelta(days=keep_days),
+        ).delete()
+    return expired, deleted

@@ -19,3 +19,11 @@ def schedule_due_channels() -> int:
     from .services import schedule_due_channels as run
 
     return run()
+
+
+@shared_task(name="aggregation.push_housekeeping", ignore_result=True)
+def push_housekeeping() -> str:
+    from .push import push_housekeeping as run
+
+    expired, deleted = run()
+    return f"{expired} expired, {deleted} chunks deleted"

@@ -220,6 +220,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "aggregation.quality_issues_overdue",
         "schedule": crontab(hour=8, minute=0),
     },
+    "aggregation.push_housekeeping": {
+        "task": "aggregation.push_housekeeping",
+        "schedule": crontab(hour=3, minute=45),
+    },
     "aggregation.objections_flag_overdue": {
         "task": "aggregation.objections_flag_overdue",
         "schedule": crontab(hour=8, minute=30),
