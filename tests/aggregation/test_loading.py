@@ -16,6 +16,7 @@ from aggregation import services
 from aggregation.datastore import qualified
 from aggregation.models import Batch, DatastoreTable
 from tests.aggregation.factories import make_channel
+from tests.messages import message
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 HEADER = "编号,姓名,年龄,出生日期,金额,更新时间\n"
@@ -175,8 +176,11 @@ def test_a_formula_in_a_workbook_is_refused_naming_the_cell(people, tmp_path):
     wb.save(path)
     batch = upload(people, path.read_bytes(), name="data.xlsx")
     assert batch.status == Batch.Status.FAILED
-    assert batch.row_errors == [{"row": 2, "column": "年龄", "message": "a formula, not a value"}]
-    assert "C" in batch.error
+    formula = message("a formula, not a value")
+    assert batch.row_errors == [{"row": 2, "column": "年龄", "message": formula}]
+    assert batch.error == message(
+        "Row %(row)d, column %(column)s holds a formula: paste it as values.", row=2, column="C"
+    )
 
 
 def test_a_file_that_is_not_csv_is_refused_at_upload(people):
@@ -232,7 +236,10 @@ def test_csv_spectrum_conformance(db, name):
     table = DatastoreTable.objects.get(resource=setup.resource)
     with connection.cursor() as cur:
         cur.execute(sql.SQL("SELECT * FROM {} ORDER BY ctid").format(qualified(table.table_name)))
-        got = [dict(zip(header, ("" if v is None else v for v in row))) for row in cur.fetchall()]
+        got = [
+            dict(zip(header, ("" if v is None else v for v in row), strict=True))
+            for row in cur.fetchall()
+        ]
     assert got == expected
 
 

@@ -10,12 +10,14 @@ from pathlib import Path
 import pytest
 from django.db import connection
 from django.test import Client
+from django.utils import translation
 from psycopg import sql
 
 from aggregation import push, services
 from aggregation.datastore import qualified
 from aggregation.models import Batch, ChannelKind, DatastoreTable, PushChunk
 from tests.aggregation.factories import make_channel
+from tests.messages import message, message_parts
 from tests.services import wait_for
 from wuhan_pdr.kernel.models import BackgroundJob
 
@@ -301,32 +303,89 @@ def test_session_users_cannot_push(pusher, client):
 # --- bad input ----------------------------------------------------------------------------------
 
 
+NOT_JSON = "The body is not valid JSON: %(error)s"
+CELL = "Chunk %(chunk)d, row %(row)d, field %(field)s %(problem)s."
+
+
 @pytest.mark.parametrize(
-    ("raw", "words"),
+    ("raw", "code", "msgid", "params"),
     [
-        (b'[{"code": "A"', "line 1"),
-        (b"", "empty"),
-        (b"\xff\xfe[]", "UTF-8"),
-        (b'[{"code": NaN}]', "NaN"),
-        (b'{"code": "A"}', "list"),
-        (b"[]", "no rows"),
-        (b"[1, 2]", "not an object"),
-        (b'[{"code": {"x": 1}}]', "single value"),
-        (b'[{"code": 1e400}]', "too large"),
-        (b"[" * 100_000 + b"]" * 100_000, "nested"),
-        (b'[{"code": "' + b"9" * 10 + b'", "colour": "red"}]', "colour"),
-        (b'[{"code": "\\u0000"}]', "NUL"),
-        (b'[{"code": "\\ud800"}]', "Unicode"),
-        (b'[{"code": 1' + b"0" * 5000 + b"}]", "JSON"),
+        (
+            b'[{"code": "A"',
+            "bad_json",
+            "The body is not valid JSON: %(error)s at line %(line)d, column %(column)d.",
+            {"error": "Expecting ',' delimiter", "line": 1, "column": 14},
+        ),
+        (b"", "empty", "The body is empty; send JSON.", {}),
+        (b"\xff\xfe[]", "bad_json", "The body is not UTF-8 text (byte %(pos)d).", {"pos": 1}),
+        (
+            b'[{"code": NaN}]',
+            "bad_json",
+            NOT_JSON,
+            {"error": ("%(name)s is not a JSON number", {"name": "NaN"})},
+        ),
+        (b'{"code": "A"}', "not_a_list", "The chunk must be a JSON list of row objects.", {}),
+        (b"[]", "empty", "The chunk has no rows.", {}),
+        (b"[1, 2]", "row", "Chunk %(chunk)d, row %(row)d is not an object.", {"row": 1}),
+        (
+            b'[{"code": {"x": 1}}]',
+            "value",
+            "Chunk %(chunk)d, row %(row)d, field %(field)s: give a single value.",
+            {"row": 1, "field": "code"},
+        ),
+        (
+            b'[{"code": 1e400}]',
+            "value",
+            "Chunk %(chunk)d, row %(row)d, field %(field)s: the number is too large.",
+            {"row": 1, "field": "code"},
+        ),
+        (
+            b"[" * 100_000 + b"]" * 100_000,
+            "bad_json",
+            "The body is not valid JSON: nested too deeply.",
+            {},
+        ),
+        (
+            b'[{"code": "' + b"9" * 10 + b'", "colour": "red"}]',
+            "field",
+            "Chunk %(chunk)d, row %(row)d: unknown field “%(field)s”.",
+            {"row": 1, "field": "colour"},
+        ),
+        (
+            b'[{"code": "\\u0000"}]',
+            "value",
+            CELL,
+            {"row": 1, "field": "code", "problem": ("contains a NUL character", {})},
+        ),
+        (
+            b'[{"code": "\\ud800"}]',
+            "value",
+            CELL,
+            {"row": 1, "field": "code", "problem": ("is not valid Unicode text", {})},
+        ),
+        (b'[{"code": 1' + b"0" * 5000 + b"}]", "bad_json", NOT_JSON, {}),
     ],
 )
-def test_bad_chunks_are_refused_with_the_problem_named(pusher, raw, words):
+def test_bad_chunks_are_refused_with_the_problem_named(pusher, raw, code, msgid, params):
     batch_id = body(pusher.open())["id"]
 
     answer = pusher.chunk(batch_id, 1, None, raw=raw)
 
     assert answer.status_code == 400, answer.content
-    assert words.lower() in body(answer)["detail"].lower(), body(answer)
+    refused = body(answer)
+    assert refused["code"] == code, refused
+    if "row" in params:
+        assert refused["row"] == params["row"], refused
+    # The answer speaks the request's language: the portal's zh-hans.
+    with translation.override("zh-hans"):
+        known = {
+            name: message(value[0], **value[1]) if isinstance(value, tuple) else value
+            for name, value in params.items()
+        }
+        if "row" in known:
+            known["chunk"] = 1
+        parts = message_parts(refused["detail"], msgid, **known)
+    assert all(parts.values()), refused  # e.g. Python's own reason a number is refused
     assert not PushChunk.objects.exists()
 
 
