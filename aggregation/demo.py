@@ -267,6 +267,10 @@ EXTRACT_CHANNEL = "最低生活保障对象数据库抽取"
 DEMO_SOURCE_SCHEMA = "demo_source"
 DEMO_SOURCE_TABLE = "dibao_family"
 DEMO_ROWS = 40
+WUHAN_DISTRICTS = (
+    "420102", "420103", "420104", "420105", "420106", "420107", "420111",
+    "420112", "420113", "420114", "420115", "420116", "420117",
+)  # fmt: skip
 
 
 def _published(name: str) -> Resource | None:
@@ -279,11 +283,31 @@ def _published(name: str) -> Resource | None:
     )
 
 
+def _id_number(i: int) -> str:
+    """A citizen ID number of a made-up person born in 武汉 in 1960-1999 that passes the
+    GB 11643 check (python-stdnum knows the city code 420100 for those years)."""
+    from stdnum.cn import ric
+
+    stem = f"420100{1960 + i % 40}{1 + i % 12:02d}{1 + i % 28:02d}{100 + i:03d}"
+    return stem + ric.calc_check_digit(stem + "0")
+
+
 def _sample(column, i: int):
     """A plausible value for a column of a demo row (deterministic)."""
     from .datastore import Column  # noqa: F401  (for the reader: `column` is a Column)
 
     dt_ = column.data_type
+    if "信用代码" in column.item:
+        from wuhan_pdr.accounts.demo import demo_credit_code
+
+        # 5 (civil affairs registration), 1 (social organization), a valid check digit.
+        return demo_credit_code("5", "1", "420100", 91000 + i)
+    if "身份号码" in column.item:
+        return _id_number(i)
+    if "行政区划代码" in column.item:
+        # Wuhan's districts; two rows carry a code that does not exist, so that the demo's
+        # quality checks have one real finding to show (a consistency issue).
+        return "429999" if i in (7, 23) else WUHAN_DISTRICTS[i % len(WUHAN_DISTRICTS)]
     if column.key:
         return f"{column.name.upper()}{420100 + i:06d}"[: column.length or 30]
     if dt_ == "I":

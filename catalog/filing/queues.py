@@ -8,7 +8,7 @@ import datetime as dt
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from wuhan_pdr.accounts.roles import Role
 from wuhan_pdr.kernel.navigation import NavItem, register_nav
@@ -109,11 +109,13 @@ REVIEWERS = frozenset({Role.CITY_REVIEWER, Role.DISTRICT_REVIEWER})
 
 
 def register() -> None:
-    register_nav(NavItem("filing", _lazy("Agency filing"), "filing:home", may_use_filing, order=25))
+    register_nav(
+        NavItem("filing", gettext_lazy("Agency filing"), "filing:home", may_use_filing, order=25)
+    )
     register_queue(
         QueueSource(
             "filing_campaign",
-            _lazy("Catalog compilation campaigns"),
+            gettext_lazy("Catalog compilation campaigns"),
             FILERS,
             _campaign_items,
             order=9,
@@ -122,7 +124,7 @@ def register() -> None:
     register_queue(
         QueueSource(
             "filing_projects_to_fix",
-            _lazy("IT projects to complete"),
+            gettext_lazy("IT projects to complete"),
             FILERS,
             _projects_to_fix,
             order=17,
@@ -131,7 +133,7 @@ def register() -> None:
     register_queue(
         QueueSource(
             "filing_overdue",
-            _lazy("Agencies past a campaign deadline"),
+            gettext_lazy("Agencies past a campaign deadline"),
             REVIEWERS,
             _overdue_agencies,
             order=9,
@@ -140,7 +142,7 @@ def register() -> None:
     register_queue(
         QueueSource(
             "filing_projects_to_decide",
-            _lazy("IT projects to decide on"),
+            gettext_lazy("IT projects to decide on"),
             REVIEWERS,
             _projects_to_decide,
             order=17,
