@@ -241,6 +241,10 @@ BACKGROUND_JOB_STALE_AFTER = timedelta(seconds=env.int("BACKGROUND_JOB_STALE_AFT
 # Aggregation: the largest file a file channel takes, and where loads spool their rows.
 AGGREGATION_UPLOAD_MAX_BYTES = env.int("AGGREGATION_UPLOAD_MAX_BYTES", 1024 * 1024 * 1024)
 
+# API pull may call loopback addresses only where this is on (development, tests): on a server
+# it would let a channel reach the platform's own services.
+AGGREGATION_PULL_ALLOW_LOOPBACK = env.bool("AGGREGATION_PULL_ALLOW_LOOPBACK", default=DEBUG)
+
 # Fernet keys (comma-separated; the first seals) for credentials stored in the database, such
 # as channel passwords (wuhan_pdr/kernel/sealing.py). Empty: derived from SECRET_KEY.
 FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", default="")
