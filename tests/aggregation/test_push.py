@@ -513,3 +513,34 @@ def test_demo_push_goes_through_the_services_and_is_idempotent(pusher):
     assert again.pk == batch.pk and batch.status == Batch.Status.PENDING
     assert list(batch.chunks.values_list("number", flat=True)) == [1, 2, 3]
     assert services.batch_run(batch_id=batch.pk).rows_inserted == 1200
+
+
+def test_housekeeping_expires_uncommitted_batches_and_drops_old_chunks(db):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from aggregation.models import Batch, PushChunk
+    from aggregation.push import push_batch_open, push_chunk_put, push_demo_rows, push_housekeeping
+    from aggregation.services import batch_run
+    from tests.aggregation.factories import make_channel
+
+    setup = make_channel(kind="push")
+    channel = setup.channel
+    stale, _created = push_batch_open(channel=channel, batch_id="never-committed")
+    push_chunk_put(channel=channel, batch=stale, number=1, rows=[{"code": "A1"}])
+    done = push_demo_rows(channel=channel, batch_id="loaded", rows=[{"code": "B1"}])
+    assert batch_run(batch_id=done.pk).status == Batch.Status.SUCCEEDED
+    fresh, _created = push_batch_open(channel=channel, batch_id="still-open")
+
+    later = timezone.now() + dt.timedelta(days=31)
+    Batch.objects.filter(pk=done.pk).update(finished_at=timezone.now() - dt.timedelta(days=1))
+    Batch.objects.filter(pk=fresh.pk).update(created_at=later - dt.timedelta(hours=1))
+    expired, deleted = push_housekeeping(now=later)
+
+    assert expired == 1 and deleted == 1
+    stale.refresh_from_db()
+    assert stale.status == Batch.Status.FAILED and "48" in stale.error
+    assert not PushChunk.objects.filter(batch__in=[stale, done]).exists()
+    fresh.refresh_from_db()
+    assert fresh.status == Batch.Status.OPEN
