@@ -9,6 +9,7 @@ from django.urls import reverse
 from catalog.filing import services
 from catalog.filing.models import ITProject, ProjectDataEntry
 from tests.catalog import factories as f
+from tests.messages import message
 from wuhan_pdr.kernel.errors import AccessDenied, DomainError, TransitionNotAllowed
 from wuhan_pdr.kernel.workflow import events_for
 
@@ -64,14 +65,11 @@ def test_acceptance_lists_exactly_what_is_missing(project, agency, city):
             project=project, action="submit_acceptance", acting_user=agency.staff
         )
     missing = {m.entry: m.reason for m in exc.value.missing}
-    assert set(missing) == {
-        "规划中的资源",
-        f"{draft.resource.code} 未发布资源",
-        f"{retired.resource.code} 已退役资源",
+    assert missing == {
+        "规划中的资源": message("not yet catalogued: link it to a catalog resource"),
+        f"{draft.resource.code} 未发布资源": message("not published in the catalog yet"),
+        f"{retired.resource.code} 已退役资源": message("retired from the catalog"),
     }
-    assert "not yet catalogued" in missing["规划中的资源"]
-    assert "not published" in missing[f"{draft.resource.code} 未发布资源"]
-    assert "retired" in missing[f"{retired.resource.code} 已退役资源"]
 
 
 def test_accepted_when_every_entry_is_published(project, agency, city):
