@@ -7,6 +7,8 @@ is refused with the list of what is missing."""
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
+from django.utils.translation import gettext
 from playwright.sync_api import expect
 
 from catalog.filing.models import CompilationCampaign, InformationSystem, ITProject
@@ -68,7 +70,12 @@ def test_census_campaign_and_project_gates(page, seeded, shot):
     expect(page.locator("main h1")).to_contain_text(PROJECT)
     project_url = page.url
     _submit(page, "button[name=action][value=submit]")
-    expect(page.locator(".messages")).to_contain_text("Art. 11")
+    with translation.override("zh-hans"):  # the portal's language (no language cookie)
+        empty_list = gettext(
+            "The public data list is empty: list the resources the project will produce "
+            "before approval (Art. 11)."
+        )
+    expect(page.locator(".messages")).to_contain_text(empty_list)
     shot(page, "04-empty-list-refused")
     assert ITProject.objects.get(name=PROJECT).state == "draft"
     page.select_option("#id_resource", str(draft.resource.pk))
