@@ -37,7 +37,11 @@ def table_count(resource) -> int:
 def copy_progress() -> int:
     """Rows the running COPY has taken so far (PostgreSQL's own progress view)."""
     with connection.cursor() as cur:
-        cur.execute("SELECT coalesce(max(tuples_processed), 0) FROM pg_stat_progress_copy")
+        # Only COPYs into this test database (other runs may share the server).
+        cur.execute(
+            "SELECT coalesce(max(tuples_processed), 0) FROM pg_stat_progress_copy "
+            "WHERE datname = current_database()"
+        )
         return cur.fetchone()[0]
 
 

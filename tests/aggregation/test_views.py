@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from aggregation import services
+from aggregation.channels import channel_secret
 from aggregation.models import Batch, Channel, ChannelKind, DatastoreTable
 from tests.accounts.factories import UserFactory
 from tests.aggregation.factories import items_people, make_channel, security_admin
@@ -143,7 +144,8 @@ def test_staff_sets_up_a_pull_channel_with_settings_mapping_and_secret(db):
     assert channel.config["url"] == "https://api.example.gov.cn/people"
     assert channel.config["page_size"] == 200
     assert channel.column_mapping == {"ID": "code", "名字": "full_name"}
-    assert channel.secret == "s3cret-key-value"
+    assert channel.secret.startswith("sealed1:")  # stored sealed, opened for the fetcher
+    assert channel_secret(channel) == "s3cret-key-value"
     page = c.get(response["Location"]).text
     assert "s3cret-key-value" not in page
     assert "Saved (not shown)" in page
@@ -213,7 +215,7 @@ def test_edit_keeps_the_secret_when_left_blank_and_needs_new_signoff_on_source_c
     )
     assert response.status_code == 302
     channel = Channel.objects.get(pk=s.channel.pk)
-    assert channel.name == "改名" and channel.secret == "old"
+    assert channel.name == "改名" and channel_secret(channel) == "old"
     assert channel.security_signoff_at is None
 
 
