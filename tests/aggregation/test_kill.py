@@ -47,7 +47,7 @@ def copy_progress() -> int:
 
 @pytest.mark.django_db(transaction=True)
 def test_kill_9_mid_load_keeps_the_old_table_and_the_retry_counts_exactly(
-    tmp_path, services_env, services_log_dir, spare_redis
+    tmp_path, services_log_dir, own_broker
 ):
     setup = make_channel(items=ITEMS)
     old = write_csv(tmp_path / "old.csv", 1000)
@@ -63,9 +63,9 @@ def test_kill_9_mid_load_keeps_the_old_table_and_the_retry_counts_exactly(
     assert table_count(setup.resource) == 1000
 
     big = write_csv(tmp_path / "big.csv", ROWS, start=5000)
-    worker = CeleryWorker(services_log_dir, services_env).start()
+    worker = CeleryWorker(services_log_dir, own_broker.env).start()
     try:
-        with celery_app_on(spare_redis.url):
+        with celery_app_on(own_broker.redis.url):
             with open(big, "rb") as f, transaction.atomic():
                 batch = services.batch_upload(
                     channel=setup.channel,
@@ -91,10 +91,10 @@ def test_kill_9_mid_load_keeps_the_old_table_and_the_retry_counts_exactly(
         assert cur.fetchone()[0] == 0  # no half-filled shadow table is left behind
 
     # A new worker; the sweep sends the job that lost its worker again.
-    worker = CeleryWorker(services_log_dir, services_env).start()
+    worker = CeleryWorker(services_log_dir, own_broker.env).start()
     try:
         with (
-            celery_app_on(spare_redis.url),
+            celery_app_on(own_broker.redis.url),
             override_settings(
                 BACKGROUND_JOB_STALE_AFTER=dt.timedelta(seconds=0),
                 BACKGROUND_JOB_RESEND_AFTER=dt.timedelta(seconds=0),

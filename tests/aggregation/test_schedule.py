@@ -97,12 +97,12 @@ def test_an_unplanned_outage_does_not_stop_the_schedule(settings):
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
 def test_beat_starts_a_due_pull_and_the_worker_loads_it_even_after_a_broker_outage(
-    services_env, services_log_dir, spare_redis
+    services_log_dir, own_broker
 ):
     agency = Agency()
     agency.respond = paged([person(i) for i in range(120)], 50)
     env = {
-        **services_env,
+        **own_broker.env,
         "AGGREGATION_SCHEDULE_SECONDS": "1",
         "AGGREGATION_PULL_ALLOW_LOOPBACK": "true",
     }
@@ -110,15 +110,15 @@ def test_beat_starts_a_due_pull_and_the_worker_loads_it_even_after_a_broker_outa
     try:
         setup = _pull_channel(agency.url, with_system=False)
         channel = setup.channel
-        with celery_app_on(spare_redis.url):
+        with celery_app_on(own_broker.redis.url):
             # The broker is down when beat's tick records the batch: the job waits in the
             # outbox and the sweep sends it once the broker is back.
-            spare_redis.stop()
+            own_broker.redis.stop()
             try:
                 _due(channel)
                 assert services.schedule_due_channels() == 1
             finally:
-                spare_redis.start()
+                own_broker.redis.start()
             first = Batch.objects.get(channel=channel)
             assert first.status == Batch.Status.PENDING and first.job.last_sent_at is None
 
