@@ -1,7 +1,10 @@
 """A copy of a refused workbook with the bad cells marked: filled red, with a comment that
 says what is wrong, and a first sheet listing every error. Written by streaming (openpyxl
 read-only in, write-only out), so a large workbook does not have to fit in memory; values are
-copied as they were (formulas stay formulas, text stays text), formatting is not."""
+copied as they were (formulas stay formulas, text stays text), formatting is not. What the
+filer needs to correct the copy and upload it again is put back as in the template: the
+dropdowns (pointing at the copied 可选值 sheet), the header style, text-formatted text
+columns and the frozen header row."""
 
 from __future__ import annotations
 
@@ -14,8 +17,10 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import column_index_from_string, get_column_letter
 
-from .columns import ERRORS_SHEET
+from .columns import ERRORS_SHEET, SHEETS, VALUES_SHEET, Column, normalise_header
 from .reader import CellIssue
+from .template import HEADER_FILL, REQUIRED_FILL, TEXT_KINDS, add_validations, values_range
+from .vocabulary import LIST_TITLES
 
 BAD_FILL = PatternFill("solid", fgColor="FFC7CE")
 AUTHOR = "武汉市公共数据资源平台"
@@ -25,6 +30,18 @@ def _safe(value):
     if isinstance(value, str):
         return "".join(ch for ch in value if ch in "\t\n\r" or ord(ch) >= 32)
     return value
+
+
+def _placed_columns(ws, columns: tuple[Column, ...]) -> dict[int, Column]:
+    """The template's columns found in the header row of `ws`, by (1-based) position."""
+    header = next(ws.iter_rows(max_row=1, values_only=True), ())
+    by_header = {c.header: c for c in columns}
+    placed: dict[int, Column] = {}
+    for i, text in enumerate(header, start=1):
+        col = by_header.get(normalise_header(text))
+        if col is not None and col not in placed.values():
+            placed[i] = col
+    return placed
 
 
 def write_marked_copy(source: str | Path, issues: list[CellIssue], target: str | Path) -> None:
@@ -42,6 +59,9 @@ def write_marked_copy(source: str | Path, issues: list[CellIssue], target: str |
 
     src = load_workbook(source, read_only=True, data_only=False, keep_links=False)
     out = Workbook(write_only=True)
+    data_sheets: list[tuple] = []
+    list_columns: dict[int, str] = {}  # 可选值: column -> list title
+    list_lengths: dict[int, int] = {}  # 可选值: column -> number of values
     try:
         errors_ws = out.create_sheet(ERRORS_SHEET)
         bold = Font(bold=True)
@@ -61,8 +81,20 @@ def write_marked_copy(source: str | Path, issues: list[CellIssue], target: str |
                 continue
             ws.reset_dimensions()
             target_ws = out.create_sheet(name)
-            for index in range(1, 20):  # before any row: write-only sheets write them first
-                target_ws.column_dimensions[get_column_letter(index)].width = 16
+            columns = SHEETS.get(name.strip())
+            placed = _placed_columns(ws, columns) if columns else {}
+            if placed:
+                data_sheets.append((target_ws, name.strip(), placed))
+                target_ws.freeze_panes = "B2"
+            # Before any row: write-only sheets write their column settings first.
+            for index in range(1, max(20, max(placed, default=0) + 1)):
+                dim = target_ws.column_dimensions[get_column_letter(index)]
+                col = placed.get(index)
+                dim.width = col.width if col else 16
+                if col is not None and col.kind in TEXT_KINDS:
+                    dim.number_format = "@"
+            if name.strip() == VALUES_SHEET:
+                target_ws.protection.sheet = True  # read only, as in the template
             sheet_marks = marks.get(name.strip(), {})
             number = 0
             for number, cells in enumerate(ws.iter_rows(), start=1):
@@ -75,6 +107,14 @@ def write_marked_copy(source: str | Path, issues: list[CellIssue], target: str |
                     cell = WriteOnlyCell(target_ws, value=_safe(value))
                     if getattr(source_cell, "data_type", None) == "s":
                         cell.data_type = "s"  # text that looks like a formula stays text
+                    if number == 1 and (i + 1) in placed:
+                        cell.font = bold
+                        cell.fill = REQUIRED_FILL if placed[i + 1].required else HEADER_FILL
+                    if name.strip() == VALUES_SHEET and value not in (None, ""):
+                        if number == 1:
+                            list_columns[i + 1] = str(value).strip()
+                        else:
+                            list_lengths[i + 1] = number - 1
                     messages = row_marks.get(i + 1)
                     if messages:
                         cell.fill = BAD_FILL
@@ -96,6 +136,21 @@ def write_marked_copy(source: str | Path, issues: list[CellIssue], target: str |
                     row.append(cell)
                 target_ws.append(row)
                 number = extra
+        # The dropdowns, once the copied 可选值 sheet has been read (validations are written
+        # after the rows, when the workbook is saved).
+        list_names = {title: name for name, title in LIST_TITLES.items()}
+        ranges = {
+            list_names[title]: values_range(get_column_letter(index), list_lengths.get(index, 0))
+            for index, title in list_columns.items()
+            if title in list_names
+        }
+        for target_ws, title, placed in data_sheets:
+            add_validations(
+                target_ws,
+                title,
+                [(col, get_column_letter(i)) for i, col in placed.items()],
+                ranges,
+            )
         out.save(str(target))
     finally:
         src.close()

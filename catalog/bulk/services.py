@@ -82,7 +82,7 @@ def bulk_filing_upload(*, acting_user, upload, filename: str = "") -> BulkFiling
     )
     filing.workbook.save(f"{uuid.uuid4().hex}.xlsx", upload, save=False)
     try:
-        audited_save(filing, acting_user=acting_user, reason="uploaded")
+        audited_save(filing, acting_user=acting_user, reason=_("Workbook uploaded"))
         job = job_enqueue(
             task_name=TASK_NAME, kwargs={"filing_id": filing.pk}, acting_user=acting_user
         )
@@ -132,7 +132,7 @@ def _refuse(filing: BulkFiling, issues: list[CellIssue], *, path: str | None) ->
     with transaction.atomic():
         _finish(
             filing,
-            reason="refused",
+            reason=_("Refused: errors found"),
             state=S.REFUSED,
             errors=[i.as_dict() for i in issues[:MAX_STORED_ERRORS]],
             error_count=len(issues),
@@ -172,7 +172,7 @@ def bulk_filing_process(*, filing_id: int, job: BackgroundJob | None = None) -> 
             if filing.state == S.CHECKING:
                 _finish(
                     filing,
-                    reason="failed",
+                    reason=_("Processing failed"),
                     state=S.FAILED,
                     failure=_(
                         "The workbook could not be processed (%(error)s). Nothing was imported."
@@ -190,7 +190,7 @@ def _process(filing: BulkFiling, job: BackgroundJob | None) -> str:
     if not path or not os.path.exists(path):
         _finish(
             filing,
-            reason="failed",
+            reason=_("Processing failed"),
             state=S.FAILED,
             failure=_("The uploaded file is no longer stored. Upload it again."),
         )
@@ -226,7 +226,7 @@ def _process(filing: BulkFiling, job: BackgroundJob | None) -> str:
         if not can_file_for(user, locked.organization):
             _finish(
                 locked,
-                reason="failed",
+                reason=_("Processing failed"),
                 state=S.FAILED,
                 failure=_("The uploader may no longer file catalog entries for this agency."),
             )
@@ -244,7 +244,7 @@ def _process(filing: BulkFiling, job: BackgroundJob | None) -> str:
         )
         _finish(
             locked,
-            reason="imported",
+            reason=_("Imported as drafts"),
             state=S.IMPORTED,
             errors=[],
             error_count=0,

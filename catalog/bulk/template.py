@@ -104,25 +104,43 @@ def _data_sheet(wb: Workbook, title: str, columns: tuple[Column, ...], ranges: d
             cell.comment = Comment(col.note, "武汉市公共数据资源平台")
         ws.column_dimensions[get_column_letter(i)].width = col.width
     ws.freeze_panes = "B2"
-    last = VALIDATED_ROWS[title]
     letters = _column_letters(columns)
+    add_validations(ws, title, [(c, letters[c.key]) for c in columns], ranges)
+    # Every text cell is text, so Excel does not turn 2024-01 into a date or 0012 into 12.
     for col in columns:
+        if col.kind in TEXT_KINDS:
+            ws.column_dimensions[letters[col.key]].number_format = "@"
+
+
+TEXT_KINDS = ("text", "key", "related", "themes")
+
+
+def add_validations(ws, title: str, placed: list[tuple[Column, str]], ranges: dict) -> None:
+    """The dropdowns of a data sheet: each (column, letter) whose column takes its values
+    from a list gets a list validation on its letter; `ranges` maps a list's name to its
+    range on the 可选值 sheet (a list missing from it gets no dropdown). Used by the
+    template and by the marked copy of a refused workbook."""
+    last = VALIDATED_ROWS[title]
+    for col, letter in placed:
         if not col.values or col.kind == "themes":
             continue
         strict = col.kind != "element"  # an identifier may also be typed
         if col.values == "bool":
             dv = DataValidation(type="list", formula1='"是,否"', allow_blank=True)
-        else:
+        elif col.values in ranges:
             dv = DataValidation(type="list", formula1=ranges[col.values], allow_blank=True)
+        else:
+            continue
         dv.showErrorMessage = strict
         dv.errorTitle = "请从下拉框中选择"
         dv.error = "请从下拉框中选择可选值,或查看“可选值”表。"
-        dv.add(f"{letters[col.key]}2:{letters[col.key]}{last}")
-        ws.add_data_validation(dv)
-    # Every text cell is text, so Excel does not turn 2024-01 into a date or 0012 into 12.
-    for col in columns:
-        if col.kind in ("text", "key", "related", "themes"):
-            ws.column_dimensions[letters[col.key]].number_format = "@"
+        dv.add(f"{letter}2:{letter}{last}")
+        ws.data_validations.append(dv)
+
+
+def values_range(letter: str, count: int) -> str:
+    """The range of a list of `count` values in column `letter` of the 可选值 sheet."""
+    return f"{quote_sheetname(VALUES_SHEET)}!${letter}$2:${letter}${max(count, 1) + 1}"
 
 
 def build_template(vocabulary: Vocabulary | None = None) -> bytes:
@@ -140,7 +158,6 @@ def build_template(vocabulary: Vocabulary | None = None) -> bytes:
 
     values_ws = wb.create_sheet(VALUES_SHEET)
     ranges: dict[str, str] = {}
-    sheet = quote_sheetname(VALUES_SHEET)
     for i, (name, title) in enumerate(LIST_TITLES.items(), start=1):
         letter = get_column_letter(i)
         values = vocabulary.lists.get(name, [])
@@ -148,12 +165,14 @@ def build_template(vocabulary: Vocabulary | None = None) -> bytes:
         for r, text in enumerate(values, start=2):
             values_ws.cell(row=r, column=i, value=text)
         values_ws.column_dimensions[letter].width = 24
-        ranges[name] = f"{sheet}!${letter}$2:${letter}${max(len(values), 1) + 1}"
+        ranges[name] = values_range(letter, len(values))
     values_ws.protection.sheet = True  # read only: the dropdowns depend on it
 
     _data_sheet(wb, RESOURCES_SHEET, RESOURCE_COLUMNS, ranges)
     _data_sheet(wb, ITEMS_SHEET, ITEM_COLUMNS, ranges)
-    wb.move_sheet(HELP_SHEET, offset=len(wb.sheetnames) - 1)
+    # 填写说明, 资源, 信息项, then the list sheet the filer need not open: the values sheet
+    # was created first (the data sheets' validations refer to it).
+    wb.move_sheet(VALUES_SHEET, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(VALUES_SHEET))
     wb.active = wb.sheetnames.index(RESOURCES_SHEET)
     for ws in wb.worksheets:  # one selected tab: Excel would edit grouped sheets together
         ws.sheet_view.tabSelected = ws.title == RESOURCES_SHEET

@@ -199,6 +199,11 @@ class EntryForm(_Cleaned):
         queryset=Resource.objects.none(),
         required=False,
         empty_label=_("— not catalogued yet —"),
+        error_messages={
+            "invalid_choice": _(
+                "Choose a resource of your agency that is not retired and not on the list yet."
+            )
+        },
     )
     planned_name = forms.CharField(
         label=_("Planned resource name"),
@@ -208,9 +213,13 @@ class EntryForm(_Cleaned):
     )
     note = forms.CharField(label=_("Note"), required=False, max_length=500)
 
-    def __init__(self, *args, organization_id=None, **kwargs):
+    def __init__(self, *args, organization_id=None, project=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["resource"].queryset = selectors.resources_of(organization_id)
+        self.fields["resource"].queryset = (
+            selectors.resources_not_listed(project)
+            if project is not None
+            else selectors.resources_of(organization_id)
+        )
 
     def clean(self):
         data = super().clean()

@@ -323,6 +323,13 @@ def resources_of(organization_id) -> QuerySet[Resource]:
     )
 
 
+def resources_not_listed(project: ITProject) -> QuerySet[Resource]:
+    """The agency's resources a project's data list can still take: not retired and not on
+    the list already (a resource is listed once)."""
+    listed = project.entries.filter(resource__isnull=False).values("resource_id")
+    return resources_of(project.organization_id).exclude(pk__in=listed)
+
+
 def systems_for(
     user, *, q: str = "", status: str = "", organization: int | None = None, linked: str = ""
 ) -> QuerySet[InformationSystem]:

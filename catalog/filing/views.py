@@ -243,6 +243,20 @@ def _access_campaign(user, pk) -> CompilationCampaign:
     return campaign
 
 
+def _board_url(request, **changes) -> str:
+    """The board's query string with `changes` applied (None removes a filter), back on the
+    first page."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    for name, value in changes.items():
+        if value is None:
+            params.pop(name, None)
+        else:
+            params[name] = value
+    query = params.urlencode()
+    return f"?{query}" if query else request.path
+
+
 @login_required
 def campaign_detail(request, pk: int):
     user = request.user
@@ -256,6 +270,23 @@ def campaign_detail(request, pk: int):
     if d.get("overdue"):
         rows = [r for r in rows if r.overdue]
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    summary = selectors.board_summary(all_rows)
+    stage_chips = [
+        {
+            "key": key,
+            "label": label,
+            "n": n,
+            "active": d.get("stage") == key,
+            # A chip sets its own filter and keeps the others; the active one clears it.
+            "url": _board_url(request, stage=None if d.get("stage") == key else key),
+        }
+        for key, label, n, _legend in summary["stages"]
+    ]
+    overdue_chip = {
+        "n": summary["overdue"],
+        "active": bool(d.get("overdue")),
+        "url": _board_url(request, overdue=None if d.get("overdue") else "on"),
+    }
     mine = None
     if is_filer(user):
         mine = next((r for r in all_rows if r.organization_id == user.organization_id), None)
@@ -266,7 +297,9 @@ def campaign_detail(request, pk: int):
             "campaign": campaign,
             "form": form,
             "page_obj": page,
-            "summary": selectors.board_summary(all_rows),
+            "summary": summary,
+            "stage_chips": stage_chips,
+            "overdue_chip": overdue_chip,
             "stages": selectors.Stage,
             "legend": [
                 (selectors.Stage.LABELS[s], selectors.Stage.LEGEND[s])
@@ -397,12 +430,13 @@ def _project_page(request, project, *, entry_form=None, missing=None, status=200
     can_edit = can_edit_for(user, project.organization)
     list_editable = can_edit and project.state in ITProject.LIST_EDITABLE_STATES
     if entry_form is None and list_editable:
-        entry_form = EntryForm(organization_id=project.organization_id)
+        entry_form = EntryForm(project=project)
     if missing is None and project.state in (
         ITProject.State.APPROVED,
         ITProject.State.ACCEPTANCE_SUBMITTED,
     ):
         missing = services.acceptance_missing(project)
+    actions = project_workflow.available_to(project, user)
     return _render(
         request,
         "catalog/filing/project_detail.html",
@@ -414,10 +448,12 @@ def _project_page(request, project, *, entry_form=None, missing=None, status=200
             "can_remove": can_edit and project.state in ITProject.EDITABLE_STATES,
             "entry_form": entry_form,
             "link_resources": (
-                list(selectors.resources_of(project.organization_id)) if list_editable else []
+                list(selectors.resources_not_listed(project)) if list_editable else []
             ),
             "missing": missing,
-            "actions": project_workflow.available_to(project, user),
+            "actions": actions,
+            # The bureau's moves need a comment; the agency's own moves do not.
+            "decides": any(t.comment_required for t in actions),
             "events": events_described(project, project_workflow),
             "history": project.history.select_related("history_user").order_by("-history_date")[
                 :50
@@ -463,7 +499,7 @@ def project_entry_add(request, pk: int):
     project = access_project(request.user, pk)
     if not can_edit_for(request.user, project.organization):
         raise Http404
-    form = EntryForm(request.POST, organization_id=project.organization_id)
+    form = EntryForm(request.POST, project=project)
     if form.is_valid():
         try:
             services.project_entry_add(

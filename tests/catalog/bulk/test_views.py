@@ -32,6 +32,9 @@ def test_template_has_the_sheets_dropdowns_and_instructions(agency, login):
     assert response.status_code == 200
     wb = load_workbook(io.BytesIO(response.content))
     assert {"资源", "信息项", "可选值", "填写说明"} <= set(wb.sheetnames)
+    # The filer lands on 资源; the instructions come first and the list sheet last.
+    assert wb.sheetnames == ["填写说明", "资源", "信息项", "可选值"]
+    assert wb.active.title == "资源"
     assert wb["资源"]["B1"].value == "资源名称*"
     formulas = [dv.formula1 for dv in wb["资源"].data_validations.dataValidation]
     assert any("可选值" in f for f in formulas)

@@ -134,6 +134,45 @@ def test_rule_errors_name_sheet_row_column_and_mark_the_cells(agency):
     assert wb["资源"]["B2"].fill.fgColor.rgb != bad.fill.fgColor.rgb
 
 
+def test_marked_copy_of_the_template_keeps_what_the_filer_needs_to_correct_it(agency):
+    from catalog.bulk.template import build_template
+
+    template = load_workbook(io.BytesIO(build_template()))
+    resources, items = make.valid_rows()
+    resources[1][make.RES_HEADERS.index("安全级别*")] = "L9"
+    filing = _run(agency, make.fill_template(build_template(), resources, items))
+    assert filing.state == S.REFUSED
+    wb = load_workbook(filing.marked_workbook.path)
+    for sheet in ("资源", "信息项"):
+        marked, blank = wb[sheet], template[sheet]
+        # The same dropdowns as the template, pointing at the copied 可选值 sheet.
+        assert [(dv.formula1, str(dv.sqref)) for dv in marked.data_validations.dataValidation] == [
+            (dv.formula1, str(dv.sqref)) for dv in blank.data_validations.dataValidation
+        ]
+        assert marked.freeze_panes == "B2"
+        assert marked["A1"].font.b and marked["A1"].fill.fgColor.rgb.endswith("FCE4D6")
+        assert marked.column_dimensions["A"].number_format == "@"  # text stays text
+    assert wb["可选值"].protection.sheet
+    assert wb["资源"]["H3"].fill.fgColor.rgb.endswith("FFC7CE")
+    # Corrected in the marked copy and uploaded again, it imports.
+    wb["资源"]["H3"] = "L2 低敏感"
+    out = io.BytesIO()
+    wb.save(out)
+    assert _run(agency, out.getvalue()).state == S.IMPORTED
+
+
+def test_filing_history_reasons_are_messages_not_codes(agency):
+    refused = _run(agency, make.with_rule_errors())
+    reasons = list(
+        refused.history.order_by("history_date").values_list("history_change_reason", flat=True)
+    )
+    assert reasons == [message("Workbook uploaded"), message("Refused: errors found")]
+    imported = _run(agency, make.valid())
+    assert imported.history.latest("history_date").history_change_reason == message(
+        "Imported as drafts"
+    )
+
+
 def test_wrong_sheets_are_named(agency):
     filing = _run(agency, make.with_wrong_sheets())
     assert filing.state == S.REFUSED

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.http import QueryDict
 from django.urls import reverse
 
 from catalog.filing import selectors, services
@@ -234,6 +235,26 @@ def test_board_page_filters_and_flags(
     assert agency.org.name in names and other_agency.org.name not in names
     r = c.get(url, {"stage": "publication"})
     assert [row.name for row in r.context["page_obj"].object_list] == [other_agency.org.name]
+
+
+def test_board_chips_keep_the_other_filters(agency, city, login):
+    campaign = make_campaign(city, deadline=YESTERDAY)
+    c = login(city.reviewer)
+    url = reverse("filing:campaign", kwargs={"pk": campaign.pk})
+    r = c.get(url, {"q": agency.org.name, "overdue": "on", "page": "1"})
+    chips = {chip["key"]: chip for chip in r.context["stage_chips"]}
+    census = QueryDict(chips["census"]["url"].lstrip("?"))
+    assert census.dict() == {"q": agency.org.name, "overdue": "on", "stage": "census"}
+    assert r.context["overdue_chip"]["active"]
+    assert QueryDict(r.context["overdue_chip"]["url"].lstrip("?")).dict() == {"q": agency.org.name}
+    # The chip of the stage shown clears that filter only.
+    r = c.get(url, {"q": agency.org.name, "stage": "census"})
+    chip = next(ch for ch in r.context["stage_chips"] if ch["key"] == "census")
+    assert chip["active"] and QueryDict(chip["url"].lstrip("?")).dict() == {"q": agency.org.name}
+    assert 'aria-current="true"' in r.content.decode()
+    r = c.get(url, {"stage": "census"})
+    chip = next(ch for ch in r.context["stage_chips"] if ch["key"] == "census")
+    assert chip["url"] == url
 
 
 def test_agency_sees_its_own_stage_not_the_board(agency, other_agency, campaign, login):

@@ -282,3 +282,41 @@ def test_project_list_bounded_queries(agency, other_agency, login, django_assert
         r = c.get(reverse("filing:projects"))
     body = r.content.decode()
     assert "项目3" in body and "别人的项目" not in body
+
+
+def test_resources_already_listed_are_not_offered_again(project, agency, city, login):
+    listed = f.make_published(agency, city.reviewer).resource
+    free = f.make_draft(agency).resource
+    services.project_entry_add(project=project, resource=listed, acting_user=agency.staff)
+    services.project_entry_add(
+        project=project, planned_name="养老补贴信息", acting_user=agency.staff
+    )
+    c = login(agency.staff)
+    r = c.get(reverse("filing:project", kwargs={"pk": project.pk}))
+    assert [x.pk for x in r.context["link_resources"]] == [free.pk]
+    offered = list(r.context["entry_form"].fields["resource"].queryset)
+    assert offered == [free]
+    body = r.content.decode()
+    planned = project.entries.get(resource__isnull=True)
+    link_select = body.split(f'id="link-{planned.pk}"')[1].split("</select>")[0]
+    assert f'value="{listed.pk}"' not in link_select and f'value="{free.pk}"' in link_select
+    # Posting a listed resource anyway is refused on the field, not with a 500.
+    r = c.post(
+        reverse("filing:project_entry_add", kwargs={"pk": project.pk}), {"resource": listed.pk}
+    )
+    assert r.status_code == 422 and "resource" in r.context["entry_form"].errors
+    assert project.entries.filter(resource=listed).count() == 1
+
+
+def test_comment_help_speaks_to_whoever_acts(project, agency, city, login):
+    agency_help = message("Optional: a note for the reviewing bureau, kept in the workflow.")
+    reviewer_help = message("Required when you return or reject the project; the agency sees it.")
+    services.project_entry_add(
+        project=project, planned_name="养老补贴信息", acting_user=agency.staff
+    )
+    url = reverse("filing:project", kwargs={"pk": project.pk})
+    body = login(agency.staff).get(url).content.decode()
+    assert agency_help in body and reviewer_help not in body
+    services.project_transition(project=project, action="submit", acting_user=agency.staff)
+    body = login(city.reviewer).get(url).content.decode()
+    assert reviewer_help in body and agency_help not in body
