@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from wuhan_pdr.accounts.models import Organization
 
 from ..models import Objection, TimeLimit
-from .services import MAX_LIMIT_DAYS, MAX_ROW_KEYS, OBJECTION_KEYS
+from .services import LIMIT_KEYS, MAX_LIMIT_DAYS, MAX_ROW_KEYS
 
 S = Objection.State
 
@@ -145,12 +145,13 @@ class FilterForm(forms.Form):
 
 
 class TimeLimitsForm(forms.Form):
-    """One field per objection step: its time limit in working days."""
+    """One field per procedure step (the quality issue's and the objection's): its time
+    limit in working days."""
 
     def __init__(self, *args, current: dict[str, int], **kwargs):
         super().__init__(*args, **kwargs)
         labels = dict(TimeLimit.Key.choices)
-        for key in OBJECTION_KEYS:
+        for key in LIMIT_KEYS:
             self.fields[key] = forms.IntegerField(
                 label=labels[key],
                 min_value=1,

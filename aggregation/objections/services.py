@@ -174,6 +174,13 @@ def _key_columns(table: DatastoreTable):
     return [c for c in table_columns(table) if c.key]
 
 
+def row_key_items(resource: Resource) -> list[str]:
+    """The names of the items that make up a row's key in the resource's data on the
+    platform, in order ([] when rows cannot be named: no data, or no key)."""
+    table = _table_for(resource)
+    return [c.item for c in _key_columns(table)] if table is not None else []
+
+
 def rows_by_key(table: DatastoreTable, keys: list[list[str]]) -> dict:
     """The current rows of `table` with these keys (compared as text), as
     {"columns": [names], "rows": [[values as text]]} in the order of `keys`."""
@@ -499,6 +506,8 @@ OBJECTION_KEYS = (
     K.OBJECTION_CARRY_OUT,
     K.OBJECTION_CLOSE,
 )
+# The limits page sets these: the quality issue's (问题清单) and the objection steps'.
+LIMIT_KEYS = (K.ISSUE_RECTIFY, *OBJECTION_KEYS)
 MAX_LIMIT_DAYS = 60
 
 
@@ -521,7 +530,7 @@ def time_limit_set(*, key: str, working_days: int, acting_user: User) -> TimeLim
         elif limit.working_days == working_days:
             return limit
         limit.working_days = working_days
-        audited_save(limit, acting_user=acting_user, reason="time limit")
+        audited_save(limit, acting_user=acting_user, reason=_("Time limit changed"))
     return limit
 
 

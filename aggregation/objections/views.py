@@ -68,6 +68,18 @@ def objection_create(request):
         raise Http404
     resource = _published_resource(request)
     form = ObjectionForm(request.POST or None, request.FILES or None)
+    key_items = services.row_key_items(resource)
+    rows = form.fields["rows"]
+    if key_items:
+        rows.help_text = _(
+            "One key per line: %(key)s (values separated by commas, in this order); at most "
+            "%(n)d rows. Leave empty to object to the resource as a whole."
+        ) % {"key": ", ".join(key_items), "n": services.MAX_ROW_KEYS}
+    else:
+        rows.help_text = _(
+            "This resource's rows cannot be named on the platform: leave this empty to object "
+            "to the resource as a whole."
+        )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -89,7 +101,18 @@ def objection_create(request):
     return render(
         request,
         "aggregation/objections/objection_form.html",
-        {"form": form, "resource": resource, "version": resource.published_version},
+        {
+            "form": form,
+            "resource": resource,
+            "version": resource.published_version,
+            # a good file is not kept when another field is wrong: say so
+            "evidence_lost": bool(
+                request.method == "POST"
+                and request.FILES
+                and form.errors
+                and "evidence" not in form.errors
+            ),
+        },
     )
 
 
@@ -286,11 +309,11 @@ def objection_evidence(request, pk: int):
 def time_limits(request):
     if not can_set_limits(request.user):
         raise Http404
-    current = {key: working_days_for(key) for key in services.OBJECTION_KEYS}
+    current = {key: working_days_for(key) for key in services.LIMIT_KEYS}
     form = TimeLimitsForm(request.POST or None, current=current)
     if request.method == "POST" and form.is_valid():
         try:
-            for key in services.OBJECTION_KEYS:
+            for key in services.LIMIT_KEYS:
                 services.time_limit_set(
                     key=key, working_days=form.cleaned_data[key], acting_user=request.user
                 )

@@ -6,8 +6,10 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from wuhan_pdr.kernel.errors import DomainError
+
 from ..models import Dimension, QualityIssue, QualityRule
-from .rules import OPERATORS
+from .rules import OPERATORS, clean_conditions
 
 CONDITION_ROWS = 3
 
@@ -17,7 +19,9 @@ class IssueFilterForm(forms.Form):
     state = forms.ChoiceField(
         label=_("State"), required=False, choices=[("", _("Any"))] + QualityIssue.State.choices
     )
-    agency = forms.ModelChoiceField(label=_("Agency"), required=False, queryset=None)
+    agency = forms.ModelChoiceField(
+        label=_("Agency"), required=False, queryset=None, empty_label=_("Any")
+    )
     dimension = forms.ChoiceField(
         label=_("Dimension"), required=False, choices=[("", _("Any"))] + Dimension.choices
     )
@@ -85,6 +89,7 @@ class RuleBuilderForm(forms.Form):
 
     def __init__(self, *args, columns=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.columns = list(columns)
         choices = [("", "—")] + [(c.name, f"{c.item} ({c.name})") for c in columns]
         self.fields["column"].choices = choices
         for i in range(1, CONDITION_ROWS + 1):
@@ -99,6 +104,62 @@ class RuleBuilderForm(forms.Form):
             self.fields[f"value_{i}"] = forms.CharField(
                 label=_("Value %(n)d") % {"n": i}, required=False, max_length=500
             )
+
+    @staticmethod
+    def initial_for(rule: QualityRule) -> dict:
+        """The form's values for an existing custom or range rule (to edit it)."""
+        p = rule.params or {}
+        initial = {
+            "name": rule.name,
+            "dimension": rule.dimension,
+            "kind": rule.kind,
+            "join": p.get("join") or "and",
+            "column": rule.column,
+            "min": p.get("min") or "",
+            "max": p.get("max") or "",
+        }
+        for i, cond in enumerate(p.get("conditions", [])[:CONDITION_ROWS], start=1):
+            initial[f"column_{i}"] = cond.get("column", "")
+            initial[f"op_{i}"] = cond.get("op", "")
+            initial[f"value_{i}"] = cond.get("value", "")
+        return initial
+
+    def clean(self):
+        """Check each condition row on its own so that an error names its row; the service
+        checks the whole rule again."""
+        data = super().clean()
+        kind = data.get("kind")
+        if kind == QualityRule.Kind.RANGE:
+            if not data.get("column") and "column" not in self.errors:
+                self.add_error("column", _("Choose the column of the range."))
+            return data
+        if kind != QualityRule.Kind.CUSTOM:
+            return data
+        given = 0
+        for i in range(1, CONDITION_ROWS + 1):
+            names = (f"column_{i}", f"op_{i}", f"value_{i}")
+            if any(n in self.errors for n in names):
+                given += 1
+                continue
+            column, op, value = (data.get(n) or "" for n in names)
+            if not column:
+                if op or value.strip():
+                    self.add_error(names[0], _("Choose a column for this condition."))
+                continue
+            given += 1
+            if not op:
+                self.add_error(names[1], _("Choose an operator."))
+                continue
+            try:
+                clean_conditions(
+                    self.columns, [{"column": column, "op": op, "value": value}], "and"
+                )
+            except DomainError as exc:
+                target = f"{exc.field}_{i}" if f"{exc.field}_{i}" in self.fields else None
+                self.add_error(target, str(exc.message))
+        if not given:
+            self.add_error("column_1", _("Give at least one condition."))
+        return data
 
     def condition_rows(self):
         return [

@@ -393,7 +393,49 @@ def clean_range(columns: list[Column], column: str, low: str, high: str) -> dict
         _check_cast(low, base_type(col), "min")
     if high:
         _check_cast(high, base_type(col), "max")
+    if low and high:
+        with connection.cursor() as cur:
+            cur.execute(
+                sql.SQL("SELECT CAST(%s AS {0}) > CAST(%s AS {0})").format(sql.SQL(base_type(col))),
+                [low, high],
+            )
+            if cur.fetchone()[0]:
+                # every row would fail such a rule
+                raise DomainError(_("The highest value is below the lowest value."), field="max")
     return {"min": low or None, "max": high or None}
+
+
+def rule_description(rule: QualityRule, columns: dict[str, Column]) -> str:
+    """What a custom or range rule checks, in words ("" for derived rules: their name says
+    it). `columns` maps column names to columns (for the items' names)."""
+
+    def label(name: str) -> str:
+        col = columns.get(name)
+        return col.item if col is not None else name
+
+    p = rule.params or {}
+    if rule.kind == K.RANGE and not rule.derived:
+        low, high = p.get("min"), p.get("max")
+        if low not in (None, "") and high not in (None, ""):
+            return _("%(column)s from %(min)s to %(max)s") % {
+                "column": label(rule.column),
+                "min": low,
+                "max": high,
+            }
+        if low not in (None, ""):
+            return _("%(column)s at least %(min)s") % {"column": label(rule.column), "min": low}
+        return _("%(column)s at most %(max)s") % {"column": label(rule.column), "max": high}
+    if rule.kind == K.CUSTOM:
+        parts = []
+        for cond in p.get("conditions", []):
+            op = cond.get("op")
+            text = f"{label(cond.get('column', ''))} {OPERATORS.get(op, op)}"
+            if op not in NO_VALUE:
+                text += f" “{cond.get('value', '')}”"
+            parts.append(text)
+        joiner = _(" or ") if p.get("join") == "or" else _(" and ")
+        return joiner.join(parts)
+    return ""
 
 
 # --- SQL of the per-row rules -----------------------------------------------------------------

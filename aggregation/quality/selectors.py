@@ -42,6 +42,17 @@ def runs_for(resource) -> QuerySet[QualityRun]:
     return QualityRun.objects.filter(resource=resource).select_related("requested_by", "batch")
 
 
+def active_run(resource) -> QualityRun | None:
+    """The resource's run still waiting or running (the newest), if any."""
+    return (
+        QualityRun.objects.filter(
+            resource=resource, status__in=[QualityRun.Status.PENDING, QualityRun.Status.RUNNING]
+        )
+        .order_by("-created_at")
+        .first()
+    )
+
+
 def live_issue_counts(resource) -> dict[int, QualityIssue]:
     return {
         i.rule_id: i
@@ -201,7 +212,7 @@ def _mean(values) -> Decimal | None:
     values = [Decimal(str(v)) for v in values if v is not None]
     if not values:
         return None
-    return (sum(values, Decimal(0)) / len(values)).quantize(Decimal("0.1"))
+    return (sum(values, Decimal(0)) / len(values)).quantize(Decimal("0.01"))
 
 
 def _spark(values: list[float]) -> str:

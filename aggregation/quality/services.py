@@ -93,12 +93,14 @@ def quality_rules_sync(*, resource: Resource, acting_user=None) -> list[QualityR
         rule.name = spec.name[:200]
         rule.dimension = spec.dimension
         rule.params = spec.params
-        audited_save(rule, acting_user=acting_user, reason="derived")
+        audited_save(rule, acting_user=acting_user, reason=_("Derived from the items"))
     for sig, rule in existing.items():
         if sig not in seen and not rule.params.get("vanished"):
             rule.enabled = False
             rule.params = {**rule.params, "vanished": True}
-            audited_save(rule, acting_user=acting_user, reason="no longer derived")
+            audited_save(
+                rule, acting_user=acting_user, reason=_("No longer called for by the items")
+            )
     return list(QualityRule.objects.filter(resource=resource, enabled=True).order_by("pk"))
 
 
@@ -147,7 +149,7 @@ def quality_rule_create(
         derived=False,
         created_by=acting_user,
     )
-    audited_save(rule, acting_user=acting_user, reason="create")
+    audited_save(rule, acting_user=acting_user, reason=_("Custom rule added"))
     return rule
 
 
@@ -166,7 +168,7 @@ def quality_rule_update(
         raise DomainError(_("Give the rule a name."), field="name")
     rule.column, rule.params = _clean_builder(rule.resource, rule.kind, data)
     rule.name, rule.dimension = name.strip()[:200], dimension
-    audited_save(rule, acting_user=acting_user, reason="update")
+    audited_save(rule, acting_user=acting_user, reason=_("Custom rule changed"))
     return rule
 
 
@@ -180,7 +182,11 @@ def quality_rule_disable(*, rule: QualityRule, acting_user: User, enabled: bool 
     if enabled and rule.params.get("vanished"):
         raise DomainError(_("The items no longer call for this rule."))
     rule.enabled = enabled
-    audited_save(rule, acting_user=acting_user, reason="enable" if enabled else "disable")
+    audited_save(
+        rule,
+        acting_user=acting_user,
+        reason=_("Rule enabled") if enabled else _("Rule disabled"),
+    )
     return rule
 
 
@@ -325,10 +331,22 @@ def _update_issues(run: QualityRun, findings: list[engine.Finding]) -> None:
                     deadline=deadline_after(working_days_for(TimeLimit.Key.ISSUE_RECTIFY)),
                 )
                 opened.append(issue)
+            new = issue.pk is None
+            changed = new or (
+                issue.rows_failed != f.rows_failed or issue.sample_keys != f.sample_keys
+            )
             issue.last_run = run
             issue.rows_failed = f.rows_failed
             issue.sample_keys = f.sample_keys
-            audited_save(issue, acting_user=None, reason="run")
+            if changed:
+                audited_save(
+                    issue,
+                    acting_user=None,
+                    reason=_("Opened by a run") if new else _("Failing rows changed in a run"),
+                )
+            else:
+                # the same failure again: no history row for every run
+                QualityIssue.objects.filter(pk=issue.pk).update(last_run=run)
             if issue.state == S.VERIFIED or (
                 issue.state == S.ANSWERED and issue.answer == QualityIssue.Answer.FIXED
             ):
@@ -440,7 +458,7 @@ def quality_issues_flag_overdue(*, now=None) -> int:
             if issue is None:
                 continue
             issue.overdue_flagged_at = now
-            audited_save(issue, acting_user=None, reason="overdue")
+            audited_save(issue, acting_user=None, reason=_("Flagged overdue"))
             notify(
                 recipients=[*_provider_users(issue.provider_id), *reviewers],
                 title=_("Quality issue overdue: %(resource)s, %(rule)s")

@@ -12,6 +12,8 @@ urlpatterns = [
     path("issues/<int:pk>/decide/", views.issue_decide, name="issue-decide"),
     path("resources/<int:pk>/", views.resource_quality, name="resource"),
     path("resources/<int:pk>/run/", views.run_request, name="run"),
+    path("resources/<int:pk>/run-status/", views.run_status, name="run-status"),
     path("resources/<int:pk>/rules/", views.rule_create, name="rule-create"),
+    path("resources/<int:pk>/rules/<int:rule_pk>/", views.rule_update, name="rule-update"),
     path("resources/<int:pk>/rules/<int:rule_pk>/toggle/", views.rule_toggle, name="rule-toggle"),
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +21,7 @@ from wuhan_pdr.kernel.forms import add_domain_error
 from wuhan_pdr.kernel.workflow import events_described
 
 from ..models import QualityIssue, QualityRule
+from ..objections.permissions import can_set_limits
 from . import selectors, services
 from .forms import AnswerForm, DecisionForm, IssueFilterForm, RuleBuilderForm
 from .permissions import (
@@ -31,6 +32,7 @@ from .permissions import (
     sees_all_quality,
     uses_quality,
 )
+from .rules import rule_description
 from .selectors import DIMENSIONS
 from .workflows import issue_workflow
 
@@ -60,6 +62,9 @@ def _resource_context(request, resource, builder=None):
         builder = RuleBuilderForm(
             columns=services.rule_columns(resource), initial={"kind": "custom", "join": "and"}
         )
+    columns = {c.name: c for c in services.rule_columns(resource)} if rules else {}
+    for rule in rules:
+        rule.checks = rule_description(rule, columns)
     return {
         "resource": resource,
         "version": resource.published_version,
@@ -71,7 +76,7 @@ def _resource_context(request, resource, builder=None):
         "can_run": can_run(request.user, resource),
         "is_bureau": bureau,
         "builder": builder,
-        "running": any(r.status in ("pending", "running") for r in runs.object_list),
+        "active_run": selectors.active_run(resource),
     }
 
 
@@ -98,6 +103,29 @@ def run_request(request, pk):
 
 
 @login_required
+def run_status(request, pk):
+    """Whether a run of the resource is still waiting or running (polled by quality.js)."""
+    resource = access_quality_resource(request.user, pk)
+    run = selectors.active_run(resource)
+    return JsonResponse(
+        {
+            "done": run is None,
+            "status": run.status if run else "",
+            "status_label": str(run.get_status_display()) if run else "",
+        }
+    )
+
+
+def _builder_error(form: RuleBuilderForm, exc: DomainError) -> None:
+    """A service's refusal on the builder form: on the condition row or field it names."""
+    field = exc.field or ""
+    if field in form.fields:
+        form.add_error(field, str(exc.message))
+    else:
+        form.add_error(None, str(exc.message))
+
+
+@login_required
 def rule_create(request, pk):
     resource = access_quality_resource(request.user, pk)
     if not is_bureau(request.user):
@@ -118,16 +146,61 @@ def rule_create(request, pk):
             messages.success(request, _("The rule is added; it counts from the next run."))
             return redirect("quality:resource", pk=resource.pk)
         except DomainError as exc:
-            if form.cleaned_data["kind"] == QualityRule.Kind.CUSTOM and exc.field in (
-                "column",
-                "op",
-                "value",
-            ):
-                form.add_error(None, str(exc.message))
-            else:
-                add_domain_error(form, exc)
+            _builder_error(form, exc)
     context = _resource_context(request, resource, builder=form)
     return render(request, "aggregation/quality/resource.html", context, status=400)
+
+
+def _custom_rule(request, pk, rule_pk):
+    resource = access_quality_resource(request.user, pk)
+    if not is_bureau(request.user):
+        raise Http404
+    rule = QualityRule.objects.filter(resource=resource, pk=rule_pk, derived=False).first()
+    if rule is None:
+        raise Http404
+    return resource, rule
+
+
+@login_required
+def rule_update(request, pk, rule_pk):
+    """The bureau changes a custom rule: name, dimension, conditions or range."""
+    resource, rule = _custom_rule(request, pk, rule_pk)
+    columns = services.rule_columns(resource)
+    if request.method == "POST":
+        # the kind of a rule stays what it is
+        data = request.POST.copy()
+        data["kind"] = rule.kind
+        form = RuleBuilderForm(data, columns=columns)
+        if form.is_valid():
+            try:
+                services.quality_rule_update(
+                    rule=rule,
+                    name=form.cleaned_data["name"],
+                    dimension=form.cleaned_data["dimension"],
+                    data=form.data_for_service(),
+                    acting_user=request.user,
+                )
+                messages.success(request, _("The rule is saved; it counts from the next run."))
+                return redirect("quality:resource", pk=resource.pk)
+            except DomainError as exc:
+                _builder_error(form, exc)
+        status = 400
+    else:
+        form = RuleBuilderForm(columns=columns, initial=RuleBuilderForm.initial_for(rule))
+        status = 200
+    form.fields["kind"].disabled = True
+    return render(
+        request,
+        "aggregation/quality/rule_form.html",
+        {
+            "resource": resource,
+            "version": resource.published_version,
+            "rule": rule,
+            "builder": form,
+            "history": rule.history.select_related("history_user").order_by("-history_date")[:50],
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -170,7 +243,12 @@ def issue_list(request):
     return render(
         request,
         "aggregation/quality/issue_list.html",
-        {"form": form, "page_obj": page, "sees_all": agencies is not None},
+        {
+            "form": form,
+            "page_obj": page,
+            "sees_all": agencies is not None,
+            "can_set_limits": can_set_limits(user),
+        },
     )
 
 

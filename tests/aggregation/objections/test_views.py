@@ -82,6 +82,40 @@ def test_filing_errors_are_shown_on_their_fields(world):
     assert not Objection.objects.exists()
 
 
+def test_filing_form_names_the_key_and_warns_that_a_good_file_must_be_chosen_again(world):
+    url = reverse("objections:create") + f"?resource={world.resource.pk}"
+    c = client(world.requester)
+    form = c.get(url).context["form"]
+    assert "编号" in str(form.fields["rows"].help_text)
+    # another field wrong: the good file is not kept, and the page says so
+    response = c.post(
+        url,
+        {
+            "kind": "error",
+            "description": "",
+            "rows": "A0001",
+            "evidence": SimpleUploadedFile("证据.pdf", PDF),
+        },
+    )
+    assert response.status_code == 200 and response.context["evidence_lost"]
+    assert b"choose it again" in response.content
+    # the file itself wrong: its own message, no warning
+    response = c.post(
+        url,
+        {
+            "kind": "error",
+            "description": "错",
+            "evidence": SimpleUploadedFile("证据.exe", b"MZ\x90\x00"),
+        },
+    )
+    assert "evidence" in response.context["form"].errors
+    assert not response.context["evidence_lost"]
+    # a resource without data on the platform: its rows cannot be named
+    bare = cf.make_published(cf.make_agency(), world.reviewer)
+    form = c.get(reverse("objections:create") + f"?resource={bare.resource.pk}").context["form"]
+    assert "cannot be named" in str(form.fields["rows"].help_text)
+
+
 def test_filing_needs_sign_in_and_a_published_resource(world):
     url = reverse("objections:create") + f"?resource={world.resource.pk}"
     response = client().get(url)
@@ -343,7 +377,9 @@ def test_bureau_sets_time_limits_on_its_page(world):
     response = c.get(url)
     assert response.status_code == 200
     assert response.context["form"]["objection_decide"].value() == 5
+    assert response.context["form"]["issue_rectify"].value() == 10
     data = {
+        "issue_rectify": 7,
         "objection_decide": 3,
         "objection_consult": 10,
         "objection_carry_out": 15,
@@ -352,6 +388,8 @@ def test_bureau_sets_time_limits_on_its_page(world):
     assert c.post(url, data).status_code == 302
     assert TimeLimit.objects.get(key="objection_decide").working_days == 3
     assert TimeLimit.objects.get(key="objection_carry_out").working_days == 15
+    # the quality issue's limit is set on the same page (the next issues' deadlines follow)
+    assert TimeLimit.objects.get(key="issue_rectify").working_days == 7
     response = c.post(url, {**data, "objection_decide": 0})
     assert response.status_code == 200 and "objection_decide" in response.context["form"].errors
     from wuhan_pdr.kernel.workdays import deadline_after

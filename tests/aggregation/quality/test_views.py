@@ -175,3 +175,148 @@ def test_boards_by_agency_for_the_bureau_and_by_resource_for_the_agency(
     other = client(make_agency().staff).get(url)
     assert towns.resource.code.encode() not in other.content
     assert b"No quality run has finished yet" in other.content
+
+
+def _errors(response, field: str) -> list[str]:
+    return [str(e) for e in response.context["builder"].errors.get(field, [])]
+
+
+def test_builder_errors_name_the_condition_row_and_keep_the_input(towns):
+    url = reverse("quality:rule-create", args=[towns.resource.pk])
+    c = client(towns.bureau.reviewer)
+    form = {
+        "name": "两个条件",
+        "dimension": "accuracy",
+        "kind": "custom",
+        "join": "and",
+        "column_1": "population",
+        "op_1": "gt",
+        "value_1": "0",
+        "column_2": "population",
+        "op_2": "lt",
+        "value_2": "many",
+    }
+    bad = c.post(url, form)
+    assert bad.status_code == 400
+    assert "is not a value of this column" in " ".join(_errors(bad, "value_2"))
+    assert not _errors(bad, "value_1")
+    assert bad.context["builder"]["value_2"].value() == "many"  # nothing lost
+    # an operator and a value without a column is not dropped silently
+    bad = c.post(url, {**form, "column_2": "", "op_2": "eq", "value_2": "5"})
+    assert bad.status_code == 400 and _errors(bad, "column_2")
+    # a column without an operator
+    bad = c.post(url, {**form, "op_2": "", "value_2": ""})
+    assert bad.status_code == 400 and _errors(bad, "op_2")
+    # a text operator's regular expression that PostgreSQL cannot compile
+    bad = c.post(url, {**form, "column_2": "area_code", "op_2": "matches", "value_2": "(["})
+    assert bad.status_code == 400 and _errors(bad, "value_2")
+    # no condition at all
+    empty = {k: v for k, v in form.items() if not k[-1].isdigit()}
+    bad = c.post(url, empty)
+    assert bad.status_code == 400 and _errors(bad, "column_1")
+    # the form returns to the builder, not to the top of the page
+    assert (
+        b'rules/#builder"' in c.get(reverse("quality:resource", args=[towns.resource.pk])).content
+    )
+    assert not QualityRule.objects.filter(resource=towns.resource, derived=False).exists()
+
+
+def test_builder_refuses_a_range_whose_highest_is_below_its_lowest(towns):
+    url = reverse("quality:rule-create", args=[towns.resource.pk])
+    c = client(towns.bureau.reviewer)
+    form = {"name": "人口范围", "dimension": "accuracy", "kind": "range", "column": "population"}
+    bad = c.post(url, {**form, "min": "50", "max": "10"})
+    assert bad.status_code == 400 and _errors(bad, "max")
+    no_column = c.post(url, {**form, "column": "", "min": "1"})
+    assert no_column.status_code == 400 and _errors(no_column, "column")
+    assert c.post(url, {**form, "min": "10", "max": "50"}).status_code == 302
+    rule = QualityRule.objects.get(resource=towns.resource, derived=False)
+    assert rule.params == {"min": "10", "max": "50"}
+    # the rules table says what the rule checks
+    page = c.get(reverse("quality:resource", args=[towns.resource.pk]))
+    assert "人口 from 10 to 50" in page.content.decode()
+
+
+def test_bureau_edits_a_custom_rule_others_get_404(towns):
+    from aggregation.quality import services
+
+    rule = services.quality_rule_create(
+        resource=towns.resource,
+        name="人口为正",
+        dimension="accuracy",
+        kind="custom",
+        data={"conditions": [{"column": "population", "op": "gt", "value": "0"}]},
+        acting_user=towns.bureau.reviewer,
+    )
+    url = reverse("quality:rule-update", args=[towns.resource.pk, rule.pk])
+    c = client(towns.bureau.reviewer)
+    page = c.get(url)
+    assert page.status_code == 200
+    assert page.context["builder"]["op_1"].value() == "gt"
+    assert page.context["builder"]["value_1"].value() == "0"
+    for user in (towns.agency.staff, make_agency().staff):
+        assert client(user).get(url).status_code == 404
+        assert client(user).post(url, {"name": "x"}).status_code == 404
+    derived = QualityRule.objects.filter(resource=towns.resource, derived=True).first()
+    derived_url = reverse("quality:rule-update", args=[towns.resource.pk, derived.pk])
+    assert c.get(derived_url).status_code == 404
+    form = {
+        "name": "人口不少于 5",
+        "dimension": "completeness",
+        "kind": "range",  # ignored: a rule keeps its kind
+        "join": "or",
+        "column_1": "population",
+        "op_1": "ge",
+        "value_1": "5",
+    }
+    bad = c.post(url, {**form, "value_1": "five"})
+    assert bad.status_code == 400 and _errors(bad, "value_1")
+    assert c.post(url, form).status_code == 302
+    rule.refresh_from_db()
+    assert (
+        rule.kind == "custom" and rule.name == "人口不少于 5" and rule.dimension == "completeness"
+    )
+    assert rule.params == {
+        "conditions": [{"column": "population", "op": "ge", "value": "5"}],
+        "join": "or",
+    }
+    reasons = list(rule.history.values_list("history_change_reason", flat=True))
+    assert reasons[0] == "Custom rule changed" and "update" not in reasons
+
+
+def test_a_run_under_way_is_shown_and_polled_until_done(towns):
+    from aggregation.models import QualityRun
+
+    page_url = reverse("quality:resource", args=[towns.resource.pk])
+    status_url = reverse("quality:run-status", args=[towns.resource.pk])
+    c = client(towns.agency.staff)
+    assert c.get(status_url).json()["done"] is True
+    assert b"data-run-status-url" not in c.get(page_url).content
+    run = QualityRun.objects.create(resource=towns.resource, trigger="manual")
+    page = c.get(page_url)
+    assert b"data-run-status-url" in page.content and b"js/quality.js" in page.content
+    assert c.get(status_url).json() == {
+        "done": False,
+        "status": "pending",
+        "status_label": "Waiting",
+    }
+    assert client(make_agency().staff).get(status_url).status_code == 404
+    run.status = QualityRun.Status.DONE
+    run.save()
+    assert c.get(status_url).json()["done"] is True
+
+
+def test_a_run_that_finds_the_same_failure_writes_no_history_row(towns):
+    history = towns.issue.history.count()
+    reasons = list(towns.issue.history.values_list("history_change_reason", flat=True))
+    assert "Opened by a run" in reasons and "run" not in reasons
+    run = run_now(towns.resource)
+    towns.issue.refresh_from_db()
+    assert towns.issue.history.count() == history
+    assert towns.issue.last_run_id == run.pk  # the issue still points at the latest run
+
+
+def test_board_means_have_two_decimals_like_the_resource_page(towns):
+    from aggregation.quality.selectors import _mean
+
+    assert str(_mean([99.83, 100])) == "99.92"
