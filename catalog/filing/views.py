@@ -424,7 +424,7 @@ def project_edit(request, pk: int):
     return _render(request, "catalog/filing/project_form.html", {"form": form, "project": project})
 
 
-def _project_page(request, project, *, entry_form=None, missing=None, status=200):
+def _project_page(request, project, *, entry_form=None, missing=None, comment="", status=200):
     user = request.user
     entries = selectors.project_entries(project)
     can_edit = can_edit_for(user, project.organization)
@@ -454,6 +454,7 @@ def _project_page(request, project, *, entry_form=None, missing=None, status=200
             "actions": actions,
             # The bureau's moves need a comment; the agency's own moves do not.
             "decides": any(t.comment_required for t in actions),
+            "comment": comment,  # what was typed, kept when the action is refused
             "events": events_described(project, project_workflow),
             "history": project.history.select_related("history_user").order_by("-history_date")[
                 :50
@@ -485,9 +486,17 @@ def project_action(request, pk: int):
         )
     except services.AcceptanceRefused as exc:
         messages.error(request, str(exc))
-        return _project_page(request, project, missing=exc.missing, status=422)
+        return _project_page(
+            request,
+            project,
+            missing=exc.missing,
+            comment=form.cleaned_data["comment"],
+            status=422,
+        )
     except DomainError as exc:
+        # The page again, with the comment as typed (a redirect would lose it).
         messages.error(request, str(exc))
+        return _project_page(request, project, comment=form.cleaned_data["comment"], status=422)
     else:
         messages.success(request, _("Done."))
     return redirect("filing:project", pk=project.pk)

@@ -320,3 +320,21 @@ def test_comment_help_speaks_to_whoever_acts(project, agency, city, login):
     services.project_transition(project=project, action="submit", acting_user=agency.staff)
     body = login(city.reviewer).get(url).content.decode()
     assert reviewer_help in body and agency_help not in body
+
+
+def test_refused_action_keeps_the_typed_comment(project, agency, city, login):
+    services.project_entry_add(
+        project=project, planned_name="养老补贴信息", acting_user=agency.staff
+    )
+    action = reverse("filing:project_action", kwargs={"pk": project.pk})
+    c = login(agency.staff)
+    # The list has an uncatalogued entry: acceptance is refused, the comment stays.
+    services.project_transition(project=project, action="submit", acting_user=agency.staff)
+    services.project_transition(project=project, action="approve", acting_user=city.reviewer)
+    r = c.post(action, {"action": "submit_acceptance", "comment": "请尽快验收"})
+    assert r.status_code == 422 and "请尽快验收</textarea>" in r.content.decode()
+    # A move the workflow does not allow: refused on the page, the comment kept.
+    r = c.post(action, {"action": "accept", "comment": "验收意见草稿"})
+    assert r.status_code == 422 and "验收意见草稿</textarea>" in r.content.decode()
+    project.refresh_from_db()
+    assert project.state == P.APPROVED
