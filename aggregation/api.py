@@ -8,6 +8,8 @@ opens a batch under its own batch id, sends the rows in numbered JSON chunks and
     POST /api/v1/ingest/batches/<id>/commit/          {"chunks": N}
     GET  /api/v1/ingest/batches/<id>/
 
+`<id>` is the platform's batch id (`id` in the answers) or the sender's own `batch_id`.
+
 Every step may be repeated safely (see push.py). Errors answer {"detail": message, "code":
 code, ...} with 400 (bad request), 401 (no or bad token), 403 (channel not active), 404 (no
 such batch for this token), 409 (conflict), 413 (chunk too large). Bodies are read and parsed
@@ -23,7 +25,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
@@ -173,8 +176,52 @@ CHUNK_BODY = {
 }
 
 
+ERROR_MEANINGS = {
+    400: "Bad request: `detail` names the problem (and `chunk`, `row` or `missing` where it "
+    "applies); sending the same again gives the same answer",
+    401: "No token, or not a valid token (issue one on the channel's page)",
+    403: "The channel is not active (suspended, or waiting for its sign-off)",
+    404: "No such batch for this token",
+    409: "Conflict with what was sent before (e.g. a chunk number reused with other rows, or "
+    "a batch already committed)",
+    413: "The body is too large (see `detail` for the limit)",
+}
+
+
 def _errors(*codes: int) -> dict:
-    return {code: OpenApiResponse(IngestErrorSerializer) for code in codes}
+    return {
+        code: OpenApiResponse(IngestErrorSerializer, description=ERROR_MEANINGS[code])
+        for code in codes
+    }
+
+
+BATCH_ID_PARAM = OpenApiParameter(
+    "batch_id",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="The batch: your own `batch_id` (as sent when opening it) or the platform's "
+    "`id` from the answers.",
+)
+NUMBER_PARAM = OpenApiParameter(
+    "number",
+    OpenApiTypes.INT,
+    OpenApiParameter.PATH,
+    description=f"The chunk's number: 1, 2, 3 ... without gaps; at most {push.MAX_CHUNK_ROWS} "
+    "rows a chunk.",
+)
+OPEN_EXAMPLE = OpenApiExample(
+    "Full reload", value={"batch_id": "20250301-001", "mode": "full"}, request_only=True
+)
+CHUNK_EXAMPLE = OpenApiExample(
+    "Two rows",
+    description="Keyed by column names or by item names.",
+    value=[
+        {"tyshxydm": "51420100MJ0000001X", "zzmc": "武汉市示例社会组织"},
+        {"统一社会信用代码": "51420100MJ0000002X", "社会组织名称": "武汉市示例协会"},
+    ],
+    request_only=True,
+)
+COMMIT_EXAMPLE = OpenApiExample("Three chunks", value={"chunks": 3}, request_only=True)
 
 
 # --- Helpers ---------------------------------------------------------------------------------
@@ -246,11 +293,19 @@ def _refused(exc: DomainError) -> Response:
 
 
 def _batch_or_none(channel: Channel, batch_id: str) -> Batch | None:
+    """The channel's batch named in the URL: by the platform's id (`id` in the answers) or by
+    the sender's own `batch_id`, so that a front-end machine needs to keep only its own id."""
     try:
         pk = uuid.UUID(str(batch_id))
     except ValueError:
+        pk = None
+    if pk is not None:
+        batch = Batch.objects.filter(pk=pk, channel=channel).first()
+        if batch is not None:
+            return batch
+    if not batch_id or len(batch_id) > push.MAX_BATCH_ID:
         return None
-    return Batch.objects.filter(pk=pk, channel=channel).first()
+    return Batch.objects.filter(channel=channel, external_id=batch_id).first()
 
 
 def _not_found() -> Response:
@@ -297,9 +352,16 @@ class BatchOpen(IngestView):
     @extend_schema(
         operation_id="ingest_batch_open",
         tags=["ingest"],
+        description=(
+            "Step 1 of 3. Open a batch under your own `batch_id`; then send its rows in "
+            "numbered chunks (`PUT .../batches/{batch_id}/chunks/{number}/`) and commit it "
+            "(`POST .../batches/{batch_id}/commit/`). Every step may be repeated safely. "
+            "Authenticate with the channel's push token: `Authorization: Bearer <token>`."
+        ),
         request=BatchOpenSerializer,
+        examples=[OPEN_EXAMPLE],
         responses={
-            201: IngestBatchSerializer,
+            201: OpenApiResponse(IngestBatchSerializer, "The batch was opened"),
             200: OpenApiResponse(IngestBatchSerializer, "The batch was opened before"),
             **_errors(400, 401, 403, 409),
         },
@@ -327,6 +389,7 @@ class BatchDetail(IngestView):
     @extend_schema(
         operation_id="ingest_batch_status",
         tags=["ingest"],
+        parameters=[BATCH_ID_PARAM],
         responses={200: IngestBatchSerializer, **_errors(401, 403, 404)},
     )
     def get(self, request, batch_id: str):
@@ -341,9 +404,16 @@ class ChunkPut(IngestView):
     @extend_schema(
         operation_id="ingest_chunk_put",
         tags=["ingest"],
+        description=(
+            "Step 2 of 3. Send chunk `number` of an open batch: a JSON list of row objects "
+            "whose keys are the resource's column names or item names. Sending the same chunk "
+            "again is harmless (200); other rows under a used number are refused (409)."
+        ),
+        parameters=[BATCH_ID_PARAM, NUMBER_PARAM],
         request=CHUNK_BODY,
+        examples=[CHUNK_EXAMPLE],
         responses={
-            201: ChunkReceiptSerializer,
+            201: OpenApiResponse(ChunkReceiptSerializer, "The chunk was stored"),
             200: OpenApiResponse(ChunkReceiptSerializer, "The same chunk was received before"),
             **_errors(400, 401, 403, 404, 409, 413),
         },
@@ -384,7 +454,15 @@ class BatchCommit(IngestView):
     @extend_schema(
         operation_id="ingest_batch_commit",
         tags=["ingest"],
+        description=(
+            "Step 3 of 3. Close the batch after its last chunk and queue the load; follow it "
+            "with `GET .../batches/{batch_id}/` until `status` is `succeeded` or `failed`. "
+            "Refused (400, with `missing`) while chunks are missing; committing again answers "
+            "the same."
+        ),
+        parameters=[BATCH_ID_PARAM],
         request=BatchCommitSerializer,
+        examples=[COMMIT_EXAMPLE],
         responses={
             202: OpenApiResponse(IngestBatchSerializer, "Queued for loading (or queued before)"),
             **_errors(400, 401, 403, 404, 409),

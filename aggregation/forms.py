@@ -186,6 +186,15 @@ def mapping_text(mapping: dict) -> str:
     return "\n".join(f"{k} = {v}" for k, v in (mapping or {}).items())
 
 
+# Whole-number settings with narrower bounds than the services' 0..1,000,000.
+INT_BOUNDS = {
+    "port": (1, 65535),
+    "timeout_seconds": (1, 3600),
+    "page_size": (1, 100_000),
+    "max_retries": (0, 10),
+}
+
+
 class ChannelForm(forms.Form):
     """Create (kind chosen here) or edit (kind fixed) a channel. Each kind's settings come
     from channels.SETTINGS: one field per setting, named `cfg_<kind>__<setting>`."""
@@ -264,8 +273,9 @@ class ChannelForm(forms.Form):
             for name, (label, required, vkind) in spec.items():
                 fname = setting_field_name(kind, name)
                 if vkind == "int":
+                    low, high = INT_BOUNDS.get(name, (0, 1_000_000))
                     field = forms.IntegerField(
-                        label=label, required=False, min_value=0, max_value=1_000_000
+                        label=label, required=False, min_value=low, max_value=high
                     )
                 elif vkind == "engine":
                     field = forms.ChoiceField(

@@ -21,6 +21,7 @@ from catalog.filing.models import InformationSystem
 from catalog.models import DataItem, Resource, UpdateCycle
 from wuhan_pdr.accounts.models import Organization
 from wuhan_pdr.accounts.roles import Role, has_role
+from wuhan_pdr.kernel.errors import DomainError
 
 from .datastore import Column, columns_for, qualified, table_columns
 from .models import Batch, Channel, DatastoreTable, DowntimeReport, SourceKind
@@ -153,6 +154,22 @@ def batch_chart(channel: Channel, *, last: int = 30) -> Chart:
 
 def datastore_table(resource: Resource) -> DatastoreTable | None:
     return DatastoreTable.objects.filter(resource=resource).select_related("last_batch").first()
+
+
+def table_pending_changes(table: DatastoreTable, resource: Resource) -> list[dict]:
+    """The destructive changes the resource's published items ask of its table: those
+    recorded at the last load, or, when a new version was published since, those it will
+    need (read only: the table is changed by the next load or by the confirmed rebuild)."""
+    from .datastore import _diff, published_columns
+
+    if table.pending_changes:
+        return table.pending_changes
+    try:
+        wanted = published_columns(resource)
+    except DomainError:
+        return []
+    _added, pending = _diff(table_columns(table), wanted)
+    return pending
 
 
 # --- data preview ----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ urlpatterns = [
     path("channels/new/", views.channel_create, name="channel-create"),
     path("channels/<int:pk>/", views.channel_detail, name="channel-detail"),
     path("channels/<int:pk>/edit/", views.channel_edit, name="channel-edit"),
+    path("channels/<int:pk>/template.csv", views.channel_template, name="channel-template"),
     path("batches/<uuid:pk>/", views.batch_detail, name="batch-detail"),
     path("batches/<uuid:pk>/progress.json", views.batch_progress, name="batch-progress"),
     path("batches/<uuid:pk>/rejects.csv", views.batch_reject_file, name="batch-reject-file"),

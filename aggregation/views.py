@@ -7,14 +7,19 @@ one service and redirects; a service's refusal is shown on the form.
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from catalog.models import Resource
@@ -284,9 +289,14 @@ def _render_channel(request, channel: Channel, forms: dict, *, action_error="", 
     from . import channels as channel_kinds
     from .schedules import effective_schedule
 
+    engines = {"postgresql": "PostgreSQL", "mysql": "MySQL / MariaDB"}
     settings_rows = [
-        (label, (channel.config or {}).get(name))
-        for name, (label, _r, _k) in channel_kinds.SETTINGS.get(channel.kind, {}).items()
+        (
+            label,
+            engines.get(value, value) if vkind == "engine" else value,
+        )
+        for name, (label, _r, vkind) in channel_kinds.SETTINGS.get(channel.kind, {}).items()
+        for value in [(channel.config or {}).get(name)]
     ]
     return render(
         request,
@@ -304,19 +314,66 @@ def _render_channel(request, channel: Channel, forms: dict, *, action_error="", 
             "page_obj": batches,
             "chart": selectors.batch_chart(channel),
             "table": table,
+            "pending_changes": selectors.table_pending_changes(table, channel.resource)
+            if table is not None
+            else [],
             "can_preview": table is not None and selectors.can_preview(user, channel.resource),
             "forms": forms,
             "action_error": action_error,
             "new_token": new_token,
             "api_base": request.build_absolute_uri("/api/v1/ingest/batches/"),
-            "history": channel.history.select_related("history_user").order_by("-history_date")[
-                :20
-            ],
+            "push_example": _push_example(channel) if channel.kind == ChannelKind.PUSH else "",
+            "history": _history(
+                channel.history.select_related("history_user").order_by("-history_date")[:20]
+            ),
             "is_file": channel.kind == ChannelKind.FILE,
             "is_push": channel.kind == ChannelKind.PUSH,
             "is_scheduled": channel.kind in (ChannelKind.API_PULL, ChannelKind.DB_EXTRACT),
         },
     )
+
+
+def _push_example(channel: Channel) -> str:
+    """One example row for the push instructions: the key and required columns (or the first
+    two), with a placeholder value."""
+    from .datastore import published_columns
+
+    try:
+        columns = published_columns(channel.resource)
+    except DomainError:
+        return "{}"
+    shown = [c for c in columns if c.key or c.not_null] or columns[:2]
+    return json.dumps({c.name: "…" for c in shown[:4]}, ensure_ascii=False)
+
+
+# The change reasons the services record (stored in English), as the history tables show them.
+HISTORY_REASONS = {
+    "create": gettext_lazy("Set up"),
+    "update": gettext_lazy("Settings changed"),
+    "update: suspended until signed off again": gettext_lazy(
+        "Source settings changed: suspended until signed off again"
+    ),
+    "security sign-off": gettext_lazy("Security sign-off"),
+    "activate": gettext_lazy("Activated"),
+    "token issued": gettext_lazy("Push token issued"),
+    "report": gettext_lazy("Report filed"),
+    "cancel": gettext_lazy("Cancelled"),
+}
+
+
+def _history(records) -> list:
+    """History records with their reasons in the reader's language (not saved)."""
+    rows = list(records)
+    for record in rows:
+        reason = record.history_change_reason or ""
+        if reason in HISTORY_REASONS:
+            record.history_change_reason = str(HISTORY_REASONS[reason])
+        elif reason.startswith("suspend:"):
+            why = reason.removeprefix("suspend:").strip()
+            record.history_change_reason = (
+                _("Suspended: %(reason)s") % {"reason": why} if why else _("Suspended")
+            )
+    return rows
 
 
 def _schedule_label(channel: Channel, schedule: str) -> str:
@@ -326,6 +383,27 @@ def _schedule_label(channel: Channel, schedule: str) -> str:
     if not channel.schedule:
         return _("%(schedule)s (from the update cycle)") % {"schedule": label}
     return str(label)
+
+
+@login_required
+def channel_template(request, pk: int):
+    """A CSV with the header row a file channel takes (the items' names), to fill in."""
+    from .datastore import published_columns
+
+    channel = access_channel(request.user, pk)
+    if channel.kind != ChannelKind.FILE:
+        raise Http404
+    try:
+        columns = published_columns(channel.resource)
+    except DomainError as exc:
+        raise Http404 from exc
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow([c.item for c in columns])
+    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="template-{channel.resource.code.replace("/", "-")}.csv"'
+    )
+    return response
 
 
 # --- batches --------------------------------------------------------------------------------
@@ -479,6 +557,7 @@ def downtime_list(request):
             "page_obj": page,
             "current": selectors.downtime_current(),
             "show_channels": user.is_authenticated and _may_use_channels(user),
+            "hide_board": selectors.board_scope(user) is None,
             "now": timezone.now(),
             "can_report": works_for(user, user.organization_id)
             and selectors.systems_of(user.organization_id).exists(),
@@ -557,7 +636,9 @@ def downtime_detail(request, pk: int):
             and report.ends_at > now,
             "error": error,
             "now": now,
-            "history": report.history.select_related("history_user").order_by("-history_date")
+            "history": _history(
+                report.history.select_related("history_user").order_by("-history_date")
+            )
             if insider
             else [],
         },

@@ -117,6 +117,28 @@ def test_push_open_chunks_commit_loads_exact_rows(pusher):
     assert status["progress"] == 100
 
 
+def test_the_senders_own_batch_id_names_the_batch_in_every_address(pusher):
+    opened = body(pusher.open("2026-11-27-a"))
+    assert pusher.chunk("2026-11-27-a", 1, people(3)).status_code == 201
+    assert body(pusher.status("2026-11-27-a"))["id"] == opened["id"]
+    committed = pusher.commit("2026-11-27-a", 1)
+    assert committed.status_code == 202, committed.content
+    assert body(committed)["id"] == opened["id"] and body(committed)["rows_received"] == 3
+    # An id this token never opened is still 404, and so is another channel's sender id.
+    assert pusher.status("no-such-batch").status_code == 404
+    other = Pusher(make_channel(kind=ChannelKind.PUSH, agency=pusher.setup.agency))
+    other.open("theirs")
+    assert pusher.status("theirs").status_code == 404
+
+
+def test_a_uuid_as_the_senders_batch_id_works_too(pusher):
+    own = "0b6f3a52-7c1e-4d55-9a9e-2f7f8d3c1a10"
+    opened = body(pusher.open(own))
+    assert opened["id"] != own
+    assert pusher.chunk(own, 1, people(1)).status_code == 201
+    assert body(pusher.status(own))["id"] == opened["id"]
+
+
 def test_incremental_push_updates_and_inserts_and_keeps_the_rest(db):
     pusher = Pusher(make_channel(kind=ChannelKind.PUSH, update_mode="incremental"))
     first = body(pusher.open("day-1"))["id"]
@@ -464,6 +486,13 @@ def test_ingest_endpoints_are_in_the_openapi_schema(client):
     assert {"201", "200", "409", "413"} <= set(put["responses"])
     opening = paths["/api/v1/ingest/batches/"]["post"]
     assert opening["security"] == [{"channelToken": []}]
+    # Usable documentation: the steps, what each path parameter is, what each error means.
+    assert "Step 1 of 3" in opening["description"]
+    params = {p["name"]: p for p in put["parameters"]}
+    assert "your own `batch_id`" in params["batch_id"]["description"]
+    assert params["number"]["schema"]["type"] == "integer"
+    assert "not active" in put["responses"]["403"]["description"]
+    assert put["requestBody"]["content"]["application/json"]["examples"]
     assert schema["components"]["securitySchemes"]["channelToken"]["scheme"] == "bearer"
 
 

@@ -466,3 +466,139 @@ def test_security_admin_queue_lists_channels_waiting_for_signoff(db):
     assert "Channels waiting for the security sign-off" in home.text
     assert "待签通道" in home.text
     assert json.dumps(s.channel.pk)  # the channel exists for the queue
+
+
+# --- review fixes (rev6) ------------------------------------------------------------------------
+
+
+def test_file_channel_offers_an_empty_template_with_the_item_names(a, b):
+    url = reverse("aggregation:channel-template", args=[a.channel.pk])
+    page = client(a.agency.staff).get(reverse("aggregation:channel-detail", args=[a.channel.pk]))
+    assert url in page.text
+    response = client(a.agency.staff).get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert response.content.decode("utf-8-sig") == HEADER.replace("\n", "\r\n")
+    assert client(b.agency.staff).get(url).status_code == 404
+
+
+def test_template_is_404_for_a_push_channel(db):
+    s = make_channel(kind=ChannelKind.PUSH)
+    url = reverse("aggregation:channel-template", args=[s.channel.pk])
+    assert client(s.agency.staff).get(url).status_code == 404
+
+
+def test_a_retried_batch_does_not_show_its_old_error_while_it_waits(a):
+    batch = load(a, HEADER + "A1,张三,abc,1990-01-01,1,\n")
+    assert batch.status == Batch.Status.FAILED and batch.error
+    c = client(a.agency.staff)
+    url = reverse("aggregation:batch-detail", args=[batch.pk])
+    assert "The batch failed" in c.get(url).text
+    services.batch_retry(batch=batch, acting_user=a.agency.staff)
+    waiting = c.get(url)
+    assert "data-progress-url" in waiting.text
+    assert "The batch failed" not in waiting.text and batch.error not in waiting.text
+
+
+def test_a_skipped_run_is_not_called_a_failure(a):
+    batch = Batch.objects.create(
+        channel=a.channel,
+        mode=Batch.Mode.FULL,
+        status=Batch.Status.SKIPPED,
+        error="Planned downtime until 2026-01-01 02:00: 升级",
+    )
+    page = client(a.agency.staff).get(reverse("aggregation:batch-detail", args=[batch.pk]))
+    assert "The run was skipped" in page.text and "The batch failed" not in page.text
+
+
+def test_a_pushed_batch_shows_the_senders_id_once_not_as_a_file(db):
+    s = make_channel(kind=ChannelKind.PUSH)
+    batch = Batch.objects.create(
+        channel=s.channel,
+        mode=Batch.Mode.FULL,
+        status=Batch.Status.OPEN,
+        external_id="20250301-001",
+        source_name="20250301-001",
+    )
+    page = client(s.agency.staff).get(reverse("aggregation:batch-detail", args=[batch.pk]))
+    assert "Sender&#x27;s batch id" in page.text or "Sender's batch id" in page.text
+    assert "<dt>File</dt>" not in page.text
+
+
+def test_token_page_gives_a_curl_example_with_the_token_and_the_resources_columns(db):
+    s = make_channel(kind=ChannelKind.PUSH)
+    url = reverse("aggregation:channel-detail", args=[s.channel.pk])
+    c = client(s.agency.staff)
+    response = c.post(url, {"action": "token"})
+    token = response.context["new_token"]
+    assert f"TOKEN='{token}'" in response.text
+    assert "/api/v1/ingest/batches/20250301-001/chunks/1/" in response.text
+    assert "&quot;code&quot;: &quot;…&quot;" in response.text  # the key column
+    assert "&lt;batch_id&gt; is your own batch id" in response.text
+    # Later visits keep the instructions, with a placeholder instead of the token.
+    later = c.get(url).text
+    assert "TOKEN='&lt;token&gt;'" in later and token not in later
+
+
+def test_table_changes_of_a_newly_published_version_show_before_any_load(a):
+    from catalog import services as catalog_services
+    from tests.catalog.factories import publish
+
+    load(a, csv_rows(3))
+    v2 = catalog_services.resource_revise(resource=a.resource, acting_user=a.agency.staff)
+    catalog_services.resource_draft_update(
+        version=v2,
+        acting_user=a.agency.staff,
+        fields={"change_note": "删除金额"},
+        items=[i for i in items_people() if i["english_name"] != "amount"],
+    )
+    publish(v2, a.agency, cf.make_city_bureau().reviewer)
+
+    url = reverse("aggregation:channel-detail", args=[a.channel.pk])
+    c = client(a.agency.staff)
+    page = c.get(url)
+    assert "Changes waiting for confirmation" in page.text
+    assert "Drop column amount (金额)" in page.text
+    assert c.post(url, {"action": "confirm", "confirm": "on"}).status_code == 302
+    table = DatastoreTable.objects.get(resource=a.resource)
+    assert "amount" not in {col["name"] for col in table.columns} and table.row_count == 3
+    assert "Changes waiting for confirmation" not in c.get(url).text
+
+
+def test_channel_history_reads_in_words_not_codes(a):
+    c = client(a.agency.staff)
+    url = reverse("aggregation:channel-detail", args=[a.channel.pk])
+    c.post(url, {"action": "suspend", "reason": "接口改造"})
+    history = c.get(url).context["history"]
+    reasons = [r.history_change_reason for r in history]
+    assert reasons[0] == "Suspended: 接口改造"
+    assert {"Set up", "Security sign-off", "Activated"} <= set(reasons)
+
+
+def test_database_port_is_checked_on_the_form(db):
+    s = make_channel(kind=ChannelKind.DB_EXTRACT, activate=False)
+    data = {
+        "name": "抽取",
+        "source_kind": "local",
+        "access_requirements": "只读",
+        "cfg_db_extract__engine": "postgresql",
+        "cfg_db_extract__host": "10.1.2.3",
+        "cfg_db_extract__port": "99999",
+        "cfg_db_extract__database": "src",
+        "cfg_db_extract__user": "reader",
+        "cfg_db_extract__table": "people",
+    }
+    response = client(s.agency.staff).post(
+        reverse("aggregation:channel-edit", args=[s.channel.pk]), data
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["cfg_db_extract__port"]
+    assert "port" not in (Channel.objects.get(pk=s.channel.pk).config or {})
+
+
+def test_downtime_tabs_do_not_offer_the_board_to_a_requester(db):
+    requester = UserFactory(roles=[Role.REQUESTER])
+    page = client(requester).get(reverse("aggregation:downtime"))
+    assert page.status_code == 200
+    assert reverse("aggregation:board") not in page.text
+    assert client(requester).get(reverse("aggregation:board")).status_code == 404
