@@ -178,10 +178,14 @@ def issue_list(
 
 
 def agencies_with_issues():
+    """The agencies the bureau may filter by: those with issues or with published resources
+    (an agency without issues gives an empty list, not everyone's)."""
+    from catalog.models import Resource
     from wuhan_pdr.accounts.models import Organization
 
     return Organization.objects.filter(
-        pk__in=QualityIssue.objects.values("provider_id").distinct()
+        Q(pk__in=QualityIssue.objects.values("provider_id"))
+        | Q(pk__in=Resource.objects.filter(published_version__isnull=False).values("provider_id"))
     ).order_by("name")
 
 
@@ -226,15 +230,17 @@ def _spark(values: list[float]) -> str:
     )
 
 
-def quality_board(user, *, now=None) -> tuple[str, list[BoardRow]]:
+def quality_board(user, *, agency=None, now=None) -> tuple[str, list[BoardRow]]:
     """The bureau's board: one row per agency (mean of its resources' latest scores per
-    dimension); an agency's board: one row per own resource. With daily trends of the last
-    30 days and open issue counts."""
+    dimension), or with `agency` one row per resource of that agency; an agency's board: one
+    row per own resource. With daily trends of the last 30 days and open issue counts."""
     from django.urls import reverse
 
     now = now or timezone.now()
     resources = resources_with_quality_visible_to(user)
-    by_agency = sees_all_quality(user)
+    by_agency = sees_all_quality(user) and agency is None
+    if agency is not None:
+        resources = resources.filter(provider=agency)
     runs = _latest_runs(resources)
     since = now - dt.timedelta(days=TREND_DAYS)
     group = "resource__provider_id" if by_agency else "resource_id"
@@ -253,6 +259,8 @@ def quality_board(user, *, now=None) -> tuple[str, list[BoardRow]]:
             trends.setdefault(row[group], []).append(float(row["mean"]))
     open_counts: dict[int, int] = {}
     live = issues_visible_to(user).exclude(state=QualityIssue.State.CLOSED)
+    if agency is not None:
+        live = live.filter(provider=agency)
     for row in live.values("provider_id" if by_agency else "resource_id"):
         k = row["provider_id" if by_agency else "resource_id"]
         open_counts[k] = open_counts.get(k, 0) + 1
@@ -278,7 +286,7 @@ def quality_board(user, *, now=None) -> tuple[str, list[BoardRow]]:
                 open_issues=open_counts.get(k, 0),
                 trend=_spark(trends.get(k, [])),
                 url=(
-                    reverse("quality:issues") + f"?agency={k}"
+                    reverse("quality:board") + f"?agency={k}"
                     if by_agency
                     else reverse("quality:resource", args=[k])
                 ),

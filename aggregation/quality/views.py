@@ -330,10 +330,20 @@ def issue_decide(request, pk):
 def board(request):
     user = request.user
     _require_user(user)
-    group, rows = selectors.quality_board(user)
+    agency = None
+    if sees_all_quality(user) and request.GET.get("agency"):
+        # one agency's resources (the bureau's drill-down from the city-wide board)
+        agency = selectors.agencies_with_issues().filter(pk=_int(request.GET["agency"])).first()
+        if agency is None:
+            raise Http404
+    group, rows = selectors.quality_board(user, agency=agency)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "aggregation/quality/board.html",
-        {"group": group, "page_obj": page, "dimensions": DIMENSIONS},
+        {"group": group, "page_obj": page, "dimensions": DIMENSIONS, "agency": agency},
     )
+
+
+def _int(raw: str) -> int:
+    return int(raw) if raw.isdigit() and len(raw) <= 12 else 0

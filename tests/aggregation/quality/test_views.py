@@ -320,3 +320,32 @@ def test_board_means_have_two_decimals_like_the_resource_page(towns):
     from aggregation.quality.selectors import _mean
 
     assert str(_mean([99.83, 100])) == "99.92"
+
+
+def test_bureau_board_drills_down_into_an_agencys_resources(towns, django_assert_max_num_queries):
+    c = client(towns.bureau.reviewer)
+    board = c.get(reverse("quality:board"))
+    drill = reverse("quality:board") + f"?agency={towns.agency.org.pk}"
+    assert drill.encode() in board.content.replace(b"&amp;", b"&")
+    c.get(drill)
+    with django_assert_max_num_queries(18):
+        page = c.get(drill)
+    assert page.status_code == 200 and page.context["group"] == "resource"
+    assert reverse("quality:resource", args=[towns.resource.pk]).encode() in page.content
+    other = make_agency()
+    empty = c.get(reverse("quality:board") + f"?agency={other.org.pk}")
+    assert empty.status_code == 404  # no published resource, no issue: not a board
+    assert c.get(reverse("quality:board") + "?agency=abc").status_code == 404
+    # an agency's staff cannot look at another agency's board
+    mine = client(other.staff).get(drill)
+    assert towns.resource.code.encode() not in mine.content
+
+
+def test_issue_list_filtered_by_an_agency_without_issues_is_empty_not_everyones(towns):
+    from tests.catalog.factories import make_published
+
+    other = make_agency()
+    make_published(other, towns.bureau.reviewer)
+    page = client(towns.bureau.reviewer).get(reverse("quality:issues") + f"?agency={other.org.pk}")
+    assert page.status_code == 200 and not page.context["page_obj"].object_list
+    assert b"No issue matches the filters" in page.content
