@@ -198,8 +198,13 @@ def fetch_push(batch: Batch, workdir: Path, *, progress=None) -> CsvSource:
     header = [c.name for c in columns]
     index = {name: i for i, name in enumerate(header)}
 
+    origins: list[tuple[int, int]] = []
+
     def rows():
+        seen = 0
         for chunk in batch.chunks.order_by("number").iterator(chunk_size=20):
+            origins.append((chunk.number, seen))
+            seen += len(chunk.rows)
             for n, obj in enumerate(chunk.rows, start=1):
                 if not isinstance(obj, dict):
                     raise LoadRefused(
@@ -219,7 +224,9 @@ def fetch_push(batch: Batch, workdir: Path, *, progress=None) -> CsvSource:
 
     spool = workdir / "push.csv"
     rows_to_csv(spool, header, rows())
-    return open_csv(spool)
+    source = open_csv(spool)
+    source.origins = origins
+    return source
 
 
 FETCHERS: dict[str, Fetcher | str] = {

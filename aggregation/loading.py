@@ -30,6 +30,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -50,11 +51,18 @@ ProgressFn = Callable[[int], None]
 class LoadRefused(Exception):
     """The batch cannot be loaded: a message, and the bad rows when there are any."""
 
-    def __init__(self, message: str, row_errors: list[dict] | None = None, rejected: int = 0):
+    def __init__(
+        self,
+        message: str,
+        row_errors: list[dict] | None = None,
+        rejected: int = 0,
+        received: int | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.row_errors = row_errors or []
         self.rejected = rejected
+        self.received = received
 
 
 @dataclass
@@ -64,6 +72,9 @@ class CsvSource:
     header: list[str]
     bom: bool = False
     size: int = 0
+    # Pushed rows: (chunk number, index of its first row among the data rows), in order, so
+    # that a bad row is named by chunk and row within the chunk.
+    origins: list[tuple[int, int]] | None = None
 
 
 @dataclass
@@ -104,7 +115,13 @@ def open_csv(path: Path | str) -> CsvSource:
     try:
         with path.open("r", encoding=py_encoding, newline="") as f:
             header = next(csv.reader(f))
-    except (UnicodeDecodeError, StopIteration, csv.Error) as exc:
+    except UnicodeDecodeError as exc:
+        raise LoadRefused(
+            _(
+                "The file is neither UTF-8 nor GB18030: save it as UTF-8 (or GB18030) and upload it again."
+            )
+        ) from exc
+    except (StopIteration, csv.Error) as exc:
         raise LoadRefused(
             _("The header row cannot be read (%(error)s).") % {"error": str(exc)[:200]}
         ) from exc
@@ -150,9 +167,20 @@ def map_header(
 # --- Checking values in SQL --------------------------------------------------------------
 
 _NUMBER = r"^[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?$"
+_NUMBER_RE = re.compile(_NUMBER)
 _INTEGER = r"^[-+]?[0-9]{1,18}$"
 _MONEY = r"^[-+]?[0-9]{1,16}(\.[0-9]*)?$"
-_BOOLEAN = ("t", "true", "y", "yes", "on", "1", "f", "false", "n", "no", "off", "0")
+# Chinese yes/no words are read as booleans too (PostgreSQL's boolean input knows only
+# t/true/y/yes/on/1 and their opposites); both paths turn them into true/false.
+BOOLEAN_WORDS = {
+    "是": "true",
+    "否": "false",
+    "真": "true",
+    "假": "false",
+    "有": "true",
+    "无": "false",
+}
+_BOOLEAN = ("t", "true", "y", "yes", "on", "1", "f", "false", "n", "no", "off", "0", *BOOLEAN_WORDS)
 
 
 def _valid_sql(col: Column, ref: sql.Composable) -> tuple[sql.Composable, str] | None:
@@ -192,6 +220,14 @@ def _valid_sql(col: Column, ref: sql.Composable) -> tuple[sql.Composable, str] |
 def _cast_sql(col: Column, ref: sql.Composable) -> sql.Composable:
     if col.type in ("text",) or col.type.startswith("varchar"):
         return sql.SQL("{}::{}").format(ref, sql.SQL(col.type))
+    if col.data_type == "L":
+        cases = sql.SQL(" ").join(
+            sql.SQL("WHEN {} THEN {}").format(sql.Literal(word), sql.Literal(value))
+            for word, value in BOOLEAN_WORDS.items()
+        )
+        return sql.SQL(
+            "(CASE btrim({ref}) {cases} ELSE NULLIF(btrim({ref}), '') END)::boolean"
+        ).format(ref=ref, cases=cases)
     return sql.SQL("NULLIF(btrim({}), '')::{}").format(ref, sql.SQL(col.type))
 
 
@@ -326,11 +362,18 @@ def load_csv(
                     work_ref, sql.SQL(", ").join(map(sql.Identifier, mapped))
                 )
                 received = 0
+                booleans = [
+                    n for n, i in enumerate(positions) if by_name[targets[i]].data_type == "L"
+                ]
                 with _raw(cur).copy(query) as copy:
                     write = copy.write_row
                     for _number, row in iter_records(source, progress):
                         # An empty field is NULL, whatever the column's type.
-                        write([row[i] or None for i in positions])
+                        values = [row[i] or None for i in positions]
+                        for n in booleans:
+                            if values[n] is not None:
+                                values[n] = BOOLEAN_WORDS.get(values[n].strip(), values[n])
+                        write(values)
                         received += 1
                 result.received = received
                 if mode == "full" and keys:
@@ -358,6 +401,21 @@ def load_csv(
             )
         if progress:
             progress(92)
+        if mode == "full" and result.received - result.rejected <= 0:
+            # Nothing lost on bad input: an empty file (or one whose every row is bad) does not
+            # replace the table with nothing.
+            raise LoadRefused(
+                _(
+                    "The file has no row that could be loaded: a full update would empty the table, so nothing was changed."
+                )
+                if result.received
+                else _(
+                    "The file has no data rows: a full update would empty the table, so nothing was changed."
+                ),
+                result.row_errors,
+                rejected=result.rejected,
+                received=result.received,
+            )
         if mode == "full":
             cur.execute(sql.SQL("DROP TABLE {}").format(qualified(table_name)))
             cur.execute(
@@ -575,6 +633,7 @@ def _load_checked(
                 % {"n": result.rejected, **first},
                 result.row_errors,
                 rejected=result.rejected,
+                received=result.received,
             )
         if reject_path is not None:
             _write_rejects(cur, stage_ref, bad_table, staged, source.header, labels, reject_path)
@@ -624,9 +683,25 @@ def _write_rejects(cur, stage_ref, bad_table, staged, header, labels, path: Path
                     [
                         line,
                         "; ".join(reasons.get(c, c) for c in codes),
-                        *("" if v is None else v for v in values),
+                        *("" if v is None else csv_cell_safe(v) for v in values),
                     ]
                 )
+
+
+_FORMULA_START = ("=", "@", "\t", "\r")
+
+
+def csv_cell_safe(value: str) -> str:
+    """Text a spreadsheet opens as text: a value that Excel would run as a formula (starting
+    with =, @, a tab, or + / - not followed by a number) gets a leading apostrophe."""
+    if not value:
+        return value
+    first = value[0]
+    if first in _FORMULA_START:
+        return "'" + value
+    if first in "+-" and not _NUMBER_RE.match(value.strip()):
+        return "'" + value
+    return value
 
 
 def rows_to_csv(path: Path, header: list[str], rows) -> int:

@@ -556,6 +556,8 @@ class Objection(models.Model):
     # The rows as they were when the objection was filed and after the provider acted:
     # {"columns": [...], "before": [[...]], "after": [[...]]}.
     changed_rows = models.JSONField(_("changed rows"), default=dict, blank=True)
+    # The day (Asia/Shanghai) the overdue current step was last flagged: once a day at most.
+    overdue_flagged_on = models.DateField(_("flagged overdue on"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     created_at = models.DateTimeField(_("submitted"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

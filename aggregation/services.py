@@ -7,6 +7,7 @@ job `aggregation.run_batch`); a page follows them through `batch_progress`.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
 import logging
@@ -384,11 +385,15 @@ def _recipients_for_failure(channel: Channel):
     ).distinct()
 
 
-def _fail(batch_id, message: str, row_errors=None, rejected: int = 0) -> Batch:
+def _fail(
+    batch_id, message: str, row_errors=None, rejected: int = 0, received: int | None = None
+) -> Batch:
     with transaction.atomic():
         batch = (
             Batch.objects.select_for_update().select_related("channel__resource").get(pk=batch_id)
         )
+        if received is not None:
+            batch.rows_received = received
         batch.status = B.FAILED
         batch.error = message[:4000]
         batch.row_errors = (row_errors or [])[:1000]
@@ -405,6 +410,26 @@ def _fail(batch_id, message: str, row_errors=None, rejected: int = 0) -> Batch:
         )
     cache.delete(_progress_key(batch_id))
     return batch
+
+
+def _locate_pushed_rows(errors: list[dict], source) -> list[dict]:
+    """Name a pushed batch's bad rows by chunk and row within the chunk (the spool's row
+    numbers mean nothing to the sender). Other batches' errors are returned as they are."""
+    origins = getattr(source, "origins", None)
+    if not origins or not errors:
+        return errors
+    starts = [start for _number, start in origins]
+    located = []
+    for error in errors:
+        row = error.get("row")
+        if isinstance(row, int) and row >= 2:
+            index = row - 2  # the spool's header is row 1
+            at = bisect.bisect_right(starts, index) - 1
+            if at >= 0:
+                number, start = origins[at]
+                error = {**error, "chunk": number, "row": index - start + 1}
+        located.append(error)
+    return located
 
 
 def _resource_lock_key(resource_id: int) -> int:
@@ -426,7 +451,9 @@ def batch_run(*, batch_id) -> Batch:
         batch.started_at = timezone.now()
         batch.finished_at = None
         batch.attempts = F("attempts") + 1
-        batch.rows_received = batch.rows_inserted = batch.rows_updated = batch.rows_rejected = 0
+        if batch.channel.kind != ChannelKind.PUSH:  # a push batch counted its rows at commit
+            batch.rows_received = 0
+        batch.rows_inserted = batch.rows_updated = batch.rows_rejected = 0
         batch.row_errors = []
         batch.error = ""
         batch.save()
@@ -439,6 +466,7 @@ def batch_run(*, batch_id) -> Batch:
 
     progress(1)
     workdir = Path(tempfile.mkdtemp(prefix=f"batch-{batch.pk}-", dir=_work_root()))
+    source = None
     try:
         table = datastore_ensure(resource=channel.resource)
         if table.pending_changes:
@@ -474,7 +502,7 @@ def batch_run(*, batch_id) -> Batch:
             batch.rows_inserted = result.inserted
             batch.rows_updated = result.updated
             batch.rows_rejected = result.rejected
-            batch.row_errors = result.row_errors[:1000]
+            batch.row_errors = _locate_pushed_rows(result.row_errors[:1000], source)
             batch.watermark_before = channel.watermark
             batch.watermark_after = result.watermark
             batch.bytes_received = batch.bytes_received or source.size
@@ -494,7 +522,15 @@ def batch_run(*, batch_id) -> Batch:
         cache.delete(key)
         return batch
     except LoadRefused as exc:
-        return _fail(batch.pk, exc.message, exc.row_errors, exc.rejected)
+        errors = _locate_pushed_rows(exc.row_errors, source)
+        message = exc.message
+        if source is not None and source.origins and exc.rejected and errors:
+            first = errors[0]
+            message = _(
+                "%(n)d pushed rows are bad, for example chunk %(chunk)s, row %(row)s, %(column)s: "
+                "%(message)s. Nothing was loaded."
+            ) % {"n": exc.rejected, **first}
+        return _fail(batch.pk, message, errors, exc.rejected, exc.received)
     except channel_kinds.SourceUnavailable as exc:
         return _fail(batch.pk, str(exc))
     except Exception as exc:

@@ -538,20 +538,18 @@ def objections_flag_overdue(*, now: dt.datetime | None = None) -> int:
     """Daily: tell whoever holds an overdue objection (the bureau for deciding, consulting and
     closing, the provider's staff for carrying out) and the requester. Once a day per
     objection: a second run the same day sends nothing. Returns how many were flagged."""
-    from wuhan_pdr.kernel.models import Notification
-
     now = now or timezone.now()
-    day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    overdue = Objection.objects.filter(state__in=OPEN_STATES, step_deadline__lt=now).select_related(
-        "resource__published_version", "requester"
+    today = timezone.localdate(now)
+    overdue = (
+        Objection.objects.filter(state__in=OPEN_STATES, step_deadline__lt=now)
+        .exclude(overdue_flagged_on=today)
+        .select_related("resource__published_version", "requester")
     )
     flagged = 0
     for objection in overdue:
         url = _url(objection)
-        if Notification.objects.filter(
-            url=url, created_at__gte=day_start, title__endswith=_("overdue")
-        ).exists():
-            continue
+        # Marked without a history row: a reminder, not a change of the objection.
+        Objection.objects.filter(pk=objection.pk).update(overdue_flagged_on=today)
         title = f"{objection_title(objection)}: {_('overdue')}"
         body = _("The deadline of the step “%(state)s” was %(date)s.") % {
             "state": objection.get_state_display(),

@@ -284,3 +284,63 @@ def test_the_real_township_list_loads_with_its_exact_count(db):
         )
         count, areas = cur.fetchone()
     assert count == 41352 and areas > 2000
+
+
+def test_chinese_yes_no_values_load_as_booleans_on_both_paths(db):
+    items = [
+        {"name": "编号", "english_name": "code", "data_type": "C", "length": 20, "is_key": True},
+        {"name": "是否公开", "english_name": "public", "data_type": "L"},
+        {"name": "数量", "english_name": "qty", "data_type": "I"},
+    ]
+    setup = make_channel(items=items)
+    batch = upload(setup, "编号,是否公开,数量\nA1,是,1\nA2,否,2\nA3,true,3\nA4,,4\n")
+    assert batch.status == Batch.Status.SUCCEEDED, batch.error
+    assert [(r[0], r[1]) for r in rows(setup.resource)] == [
+        ("A1", True),
+        ("A2", False),
+        ("A3", True),
+        ("A4", None),
+    ]
+    # A bad number sends the file down the checked path, which reads 是/否 the same way.
+    setup = make_channel(items=items, allow_reject_file=True)
+    batch = upload(setup, "编号,是否公开,数量\nA1,是,x\nA2,否,2\nA3,也许,3\n")
+    assert batch.status == Batch.Status.SUCCEEDED, batch.error
+    assert [(r[0], r[1]) for r in rows(setup.resource)] == [("A2", False)]
+    assert {(e["row"], e["column"]) for e in batch.row_errors} == {(2, "数量"), (4, "是否公开")}
+
+
+def test_a_file_in_another_encoding_is_refused_with_what_to_do(people):
+    batch = upload(people, HEADER.encode("utf-8") + "A1,José Müller,30,,,\n".encode("latin-1"))
+    assert batch.status == Batch.Status.FAILED
+    latin_header = "código,nome\n".encode("latin-1") + b"\xe9\xe8\xff\xfe,x\n"
+    batch = upload(people, latin_header)
+    assert batch.status == Batch.Status.FAILED
+    assert batch.error == message(
+        "The file is neither UTF-8 nor GB18030: save it as UTF-8 (or GB18030) and upload it again."
+    )
+
+
+def test_a_full_update_never_empties_the_table(db):
+    setup = make_channel(allow_reject_file=True)
+    upload(setup, HEADER + "OLD1,旧,1,,,\nOLD2,旧,2,,,\n")
+    header_only = upload(setup, HEADER)
+    assert header_only.status == Batch.Status.FAILED
+    assert header_only.error == message(
+        "The file has no data rows: a full update would empty the table, so nothing was changed."
+    )
+    all_bad = upload(setup, HEADER + "X1,坏,abc,,,\n")
+    assert all_bad.status == Batch.Status.FAILED and all_bad.rows_received == 1
+    assert all_bad.rows_rejected == 1 and all_bad.row_errors[0]["row"] == 2
+    assert [r[0] for r in rows(setup.resource)] == ["OLD1", "OLD2"]
+
+
+def test_the_reject_file_keeps_formulas_as_text(db):
+    setup = make_channel(allow_reject_file=True)
+    batch = upload(
+        setup,
+        HEADER + '"=HYPERLINK(""http://x"")",坏,abc,,,\nA2,好,2,,,\n+cmd,坏,x,,,\n-5,坏,y,,,\n',
+    )
+    assert batch.status == Batch.Status.SUCCEEDED, batch.error
+    with batch.reject_file.open("rb") as f:
+        reject = list(csv.reader(f.read().decode("utf-8-sig").splitlines()))
+    assert [line[2] for line in reject[1:]] == ['\'=HYPERLINK("http://x")', "'+cmd", "-5"]

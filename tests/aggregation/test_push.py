@@ -573,3 +573,28 @@ def test_housekeeping_expires_uncommitted_batches_and_drops_old_chunks(db):
     assert not PushChunk.objects.filter(batch__in=[stale, done]).exists()
     fresh.refresh_from_db()
     assert fresh.status == Batch.Status.OPEN
+
+
+def test_a_failed_push_batch_names_chunk_and_row_and_keeps_its_count(db):
+    from aggregation.models import Batch
+    from aggregation.push import push_batch_commit, push_batch_open, push_chunk_put
+    from aggregation.services import batch_run
+    from tests.aggregation.factories import make_channel
+
+    setup = make_channel(kind="push")
+    channel = setup.channel
+    batch, _created = push_batch_open(channel=channel, batch_id="with-a-bad-row")
+    push_chunk_put(channel=channel, batch=batch, number=1, rows=[{"code": "A1", "age": 1}] * 1)
+    push_chunk_put(
+        channel=channel,
+        batch=batch,
+        number=2,
+        rows=[{"code": "B1", "age": 2}, {"code": "B2", "age": "老"}, {"code": "B3", "age": 3}],
+    )
+    batch, _queued = push_batch_commit(channel=channel, batch=batch, chunks=2)
+    batch = batch_run(batch_id=batch.pk)
+    assert batch.status == Batch.Status.FAILED
+    assert batch.rows_received == 4 and batch.rows_rejected == 1
+    error = batch.row_errors[0]
+    assert (error["chunk"], error["row"]) == (2, 2)
+    assert "2" in batch.error
