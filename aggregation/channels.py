@@ -143,7 +143,27 @@ def clean_config(kind: str, config: dict) -> dict:
         cleaned[name] = value
     if kind == ChannelKind.DB_EXTRACT and cleaned.get("table") and cleaned.get("query"):
         raise DomainError(_("Give a table or a query, not both."), field="query")
+    if kind == ChannelKind.DB_EXTRACT and _is_platform_database(cleaned):
+        raise DomainError(
+            _("A channel cannot read the platform's own database: give the agency's database."),
+            field="database",
+        )
     return cleaned
+
+
+def _is_platform_database(config: dict) -> bool:
+    """Whether an extraction would read the platform's own database (its users, sessions,
+    every agency's data). Allowed only where `AGGREGATION_EXTRACT_ALLOW_PLATFORM_DB` is on:
+    the demo reads a stand-in agency table there."""
+    from django.conf import settings
+
+    if getattr(settings, "AGGREGATION_EXTRACT_ALLOW_PLATFORM_DB", False):
+        return False
+    db = settings.DATABASES["default"]
+    if config.get("engine") != "postgresql" or config.get("database") != db.get("NAME"):
+        return False
+    local = {"127.0.0.1", "localhost", "::1", "", str(db.get("HOST") or "")}
+    return str(config.get("host") or "").strip().lower() in local
 
 
 def missing_settings(channel: Channel) -> list[str]:

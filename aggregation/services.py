@@ -630,6 +630,21 @@ def downtime_report_create(
 
 
 @transaction.atomic
+def downtime_report_end(*, report: DowntimeReport, acting_user: User) -> DowntimeReport:
+    """End a window that is under way now (the system is back earlier than reported): its end
+    becomes now, so the status page and the schedule see the system as available again."""
+    report = DowntimeReport.objects.select_for_update().get(pk=report.pk)
+    if not can_report_downtime(acting_user, report.information_system):
+        raise AccessDenied(_("Only the system's agency may end its downtime."))
+    now = timezone.now()
+    if report.cancelled_at is not None or not (report.starts_at <= now < report.ends_at):
+        raise DomainError(_("Only a window that is under way can be ended."))
+    report.ends_at = now
+    audited_save(report, acting_user=acting_user, reason=_("Ended: the system is back"))
+    return report
+
+
+@transaction.atomic
 def downtime_report_cancel(*, report: DowntimeReport, acting_user: User) -> DowntimeReport:
     report = DowntimeReport.objects.select_for_update().get(pk=report.pk)
     if not can_report_downtime(acting_user, report.information_system):

@@ -617,12 +617,21 @@ def downtime_detail(request, pk: int):
         report = access_downtime(user, pk)
         if not can_report_downtime(user, report.information_system):
             raise Http404
+        ending = request.POST.get("action") == "end"
         try:
-            services.downtime_report_cancel(report=report, acting_user=user)
+            if ending:
+                services.downtime_report_end(report=report, acting_user=user)
+            else:
+                services.downtime_report_cancel(report=report, acting_user=user)
         except DomainError as exc:
             error = str(exc.message)
         else:
-            messages.success(request, _("The report is cancelled."))
+            messages.success(
+                request,
+                _("The window is ended: the system is available again.")
+                if ending
+                else _("The report is cancelled."),
+            )
             return redirect("aggregation:downtime-detail", pk=report.pk)
     now = timezone.now()
     return render(

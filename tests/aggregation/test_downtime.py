@@ -171,3 +171,21 @@ def test_agency_cancels_a_window_and_others_get_404(agency, system):
         .context["page_obj"]
         .object_list
     )
+
+
+def test_agency_ends_an_outage_when_the_system_is_back(agency, system):
+    outage = report(agency, system, kind="outage", start=-dt.timedelta(hours=1), hours=5)
+    url = reverse("aggregation:downtime-detail", args=[outage.pk])
+    assert client(cf.make_agency().staff).post(url, {"action": "end"}).status_code == 404
+    c = client(agency.staff)
+    assert "end the window now" in c.get(url).text
+    assert c.post(url, {"action": "end"}).status_code == 302
+    outage.refresh_from_db()
+    assert outage.ends_at <= timezone.now() and outage.cancelled_at is None
+    assert outage.history.first().history_change_reason
+    # It is over: neither ended again nor offered.
+    again = c.post(url, {"action": "end"})
+    assert again.status_code == 200 and "end the window now" not in again.text
+    planned = report(agency, system)  # not yet under way: cannot be ended
+    with pytest.raises(services.DomainError):
+        services.downtime_report_end(report=planned, acting_user=agency.staff)

@@ -245,6 +245,12 @@ AGGREGATION_UPLOAD_MAX_BYTES = env.int("AGGREGATION_UPLOAD_MAX_BYTES", 1024 * 10
 # it would let a channel reach the platform's own services.
 AGGREGATION_PULL_ALLOW_LOOPBACK = env.bool("AGGREGATION_PULL_ALLOW_LOOPBACK", default=DEBUG)
 
+# Database extraction may read the platform's own database only where this is on (the demo's
+# stand-in agency table, development, tests); never on a server.
+AGGREGATION_EXTRACT_ALLOW_PLATFORM_DB = env.bool(
+    "AGGREGATION_EXTRACT_ALLOW_PLATFORM_DB", default=DEBUG
+)
+
 # Fernet keys (comma-separated; the first seals) for credentials stored in the database, such
 # as channel passwords (wuhan_pdr/kernel/sealing.py). Empty: derived from SECRET_KEY.
 FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", default="")

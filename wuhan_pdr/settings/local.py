@@ -4,3 +4,8 @@ from .base import *  # noqa: F403
 from .base import env
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-local-only-key-change-me-0123456789abcdef")
+
+# The demo's database-extraction channel reads a stand-in agency table in this database.
+AGGREGATION_EXTRACT_ALLOW_PLATFORM_DB = env.bool(
+    "AGGREGATION_EXTRACT_ALLOW_PLATFORM_DB", default=True
+)

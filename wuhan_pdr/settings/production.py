@@ -22,3 +22,6 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 X_FRAME_OPTIONS = "DENY"
+
+# Database extraction never reads the platform's own database on a server.
+AGGREGATION_EXTRACT_ALLOW_PLATFORM_DB = False

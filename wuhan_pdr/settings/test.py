@@ -32,3 +32,7 @@ CATALOG_FACET_CACHE_SECONDS = 0
 # WhiteNoise scans every static file each time a test client builds its handler (~170 ms);
 # tests do not serve static files through it (the live server serves its own).
 MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMiddleware"]  # noqa: F405
+
+# The demo seed (tested) reads a stand-in agency table in the test database; a test turns
+# this off to check the refusal.
+AGGREGATION_EXTRACT_ALLOW_PLATFORM_DB = True
