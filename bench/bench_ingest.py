@@ -88,8 +88,13 @@ def _channel(name: str, update_mode: str) -> Channel:
         channel = Channel.objects.filter(resource=version.resource).first()
         if channel is not None:
             return channel
+    from tests.accounts.factories import OrganizationFactory, UserFactory
     from tests.aggregation.factories import make_channel
+    from wuhan_pdr.accounts.models import Organization, User
 
+    # Factory sequences restart in each process: start past what the bench database holds.
+    OrganizationFactory.reset_sequence(Organization.objects.count() + 20_000)
+    UserFactory.reset_sequence(User.objects.count() + 20_000)
     with transaction.atomic():
         setup = make_channel(items=ITEMS, update_mode=update_mode, name=name)
         version = setup.resource.published_version

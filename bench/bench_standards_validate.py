@@ -74,8 +74,11 @@ def _setup() -> tuple[DataElement, DataElement, list[str]]:
             )
         return found
 
-    with_list = element("BENCH-AREA", format="n6", domain_kind="code_list", code_list=areas)
-    format_only = element("BENCH-N6", format="n6")
+    # Identifiers of this benchmark's own: another benchmark's element must never stand in.
+    with_list = element("BENCH-STD-AREA", format="n6", domain_kind="code_list", code_list=areas)
+    if with_list.code_list_id != areas.pk:
+        raise AssertionError("BENCH-STD-AREA is bound to another code list")
+    format_only = element("BENCH-STD-N6", format="n6")
     codes = list(areas.values.order_by("code").values_list("code", flat=True))
     return with_list, format_only, _values(codes)
 
