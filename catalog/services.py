@@ -12,7 +12,7 @@ from django.db.models import Max
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from security.models import Grade
 from wuhan_pdr.accounts.models import Organization, User
@@ -98,6 +98,11 @@ def _clean_items(items: Iterable[dict]) -> list[dict]:
     return out
 
 
+# The history reason of a newly filed entry, by the form or by a bulk filing (stored in
+# English, shown translated by includes/history_table.html).
+RESOURCE_FILED = gettext_noop("Entry filed")
+
+
 @transaction.atomic
 def resource_draft_create(
     *,
@@ -127,7 +132,7 @@ def resource_draft_create(
     for name in VERSION_FIELDS:
         if name in fields:
             setattr(version, name, fields[name])
-    audited_save(version, acting_user=acting_user, reason="created")
+    audited_save(version, acting_user=acting_user, reason=RESOURCE_FILED)
     version.themes.set(themes)
     version.related_resources.set(related)
     _write_items(version, _clean_items(items))
@@ -161,7 +166,7 @@ def resource_draft_update(
     for name in VERSION_FIELDS:
         if name in fields:
             setattr(version, name, fields[name])
-    audited_save(version, acting_user=acting_user, reason="edited")
+    audited_save(version, acting_user=acting_user, reason=gettext_noop("Draft edited"))
     if classification is not None and classification != version.resource.classification:
         if version.resource.published_version_id:
             raise DomainError(
@@ -350,7 +355,7 @@ def resource_revise(*, resource: Resource, acting_user: User) -> ResourceVersion
     for name in VERSION_FIELDS:
         setattr(draft, name, getattr(current, name))
     draft.change_note = ""
-    audited_save(draft, acting_user=acting_user, reason="revision started")
+    audited_save(draft, acting_user=acting_user, reason=gettext_noop("Revision started"))
     draft.themes.set(current.themes.all())
     draft.related_resources.set(current.related_resources.all())
     _write_items(
@@ -394,7 +399,7 @@ def feedback_create(
         requester=acting_user,
         step_deadline=_deadline("feedback_answer"),
     )
-    audited_save(feedback, acting_user=acting_user, reason="reported")
+    audited_save(feedback, acting_user=acting_user, reason=gettext_noop("Feedback reported"))
     recipients = [*_filers_of(provider), *_reviewers_for(provider)]
     notify(
         recipients=[u for u in recipients if u.pk != acting_user.pk],

@@ -12,7 +12,7 @@ the same rows with a few bulk inserts inside the caller's transaction:
   resources the form would set, created by the uploader; no workflow event (the service
   records none for a new draft) and no catalog entry (drafts have none);
 - each version gets the history row the service's `audited_save` writes ("+", the uploader,
-  reason "created"), with the themes and related resources it was created with;
+  reason "Entry filed", like the form), with the themes and related resources it was created with;
 - items get their positions in the order of their rows, as the formset's order does.
 """
 
@@ -25,7 +25,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from ..models import Classification, DataItem, Resource, ResourceVersion
-from ..services import VERSION_FIELDS
+from ..services import RESOURCE_FILED, VERSION_FIELDS
 from .checks import ParsedResource
 
 BATCH = 2000
@@ -68,7 +68,7 @@ def _history(versions: list[ResourceVersion], user, now, themes: list, related: 
         versions,
         batch_size=BATCH,
         default_user=user,
-        default_change_reason="created",
+        default_change_reason=RESOURCE_FILED,
         default_date=now,
     )
     record_of = {row.id: row for row in rows}

@@ -18,6 +18,7 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from wuhan_pdr.accounts.models import Organization, User
 from wuhan_pdr.accounts.roles import Role
@@ -260,7 +261,7 @@ def change_request_create(
         organization=organization,
         requested_by=acting_user,
     )
-    audited_save(request, acting_user=acting_user, reason="created")
+    audited_save(request, acting_user=acting_user, reason=gettext_noop("Request filed"))
     return request
 
 
@@ -298,7 +299,7 @@ def change_request_update(
     request.replacement = replacement
     request.proposal = clean_proposal(request.kind, proposal, element=element)
     request.reason = _clean_reason(reason)
-    audited_save(request, acting_user=acting_user, reason="edited")
+    audited_save(request, acting_user=acting_user, reason=gettext_noop("Request edited"))
     return request
 
 

@@ -8,6 +8,7 @@ import pytest
 from catalog import services
 from catalog.bulk.services import bulk_filing_process, bulk_filing_upload
 from catalog.models import CatalogEntry, ResourceVersion
+from catalog.services import RESOURCE_FILED
 from tests.catalog.bulk.conftest import upload
 from tests.catalog.bulk.workbooks import make
 from tests.catalog.factories import classification, grade
@@ -58,7 +59,7 @@ def test_imported_draft_is_like_a_form_draft(agency):
     assert not WorkflowEvent.objects.exists()
     record = bulk_version.history.get()
     assert record.history_type == "+" and record.history_user == agency.staff
-    assert record.history_change_reason == "created"
+    assert record.history_change_reason == RESOURCE_FILED  # as the form writes it
     assert services.violations_of(bulk_version, complete=True) == []
 
 
