@@ -98,3 +98,10 @@ def test_project_and_collection_forms_survive_naughty_strings(client, agency, na
     # Stored markup is shown escaped.
     html = client.get(reverse("filing:collection"), {"page": 1}).content.decode()
     assert "<script>alert(0)</script>" not in html
+
+
+def test_bulk_filing_list_search_survives_naughty_strings(client, agency, naughty):
+    client.force_login(agency.staff)
+    for s in naughty:
+        response = client.get("/catalog/bulk/", {"q": s})
+        assert response.status_code == 200, repr(s)
