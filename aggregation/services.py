@@ -562,6 +562,30 @@ def batch_retry(*, batch: Batch, acting_user: User) -> Batch:
     return _enqueue(batch, acting_user)
 
 
+def batch_files_purge(*, now: dt.datetime | None = None) -> int:
+    """Daily (beat): delete the stored upload and reject files of batches that ended more
+    than `AGGREGATION_KEEP_FILES_DAYS` ago (their rows are in the datastore; the batch
+    record with its counts and bad-row list stays). Returns how many batches lost files."""
+    now = now or timezone.now()
+    days = getattr(settings, "AGGREGATION_KEEP_FILES_DAYS", 90)
+    old = (
+        Batch.objects.filter(
+            status__in=[B.SUCCEEDED, B.FAILED, B.SKIPPED],
+            finished_at__lt=now - dt.timedelta(days=days),
+        )
+        .exclude(source_file="", reject_file="")
+        .only("pk", "source_file", "reject_file")
+    )
+    purged = 0
+    for batch in old.iterator(chunk_size=200):
+        for field in (batch.source_file, batch.reject_file):
+            if field:
+                field.delete(save=False)  # the file in storage; the name is cleared below
+        Batch.objects.filter(pk=batch.pk).update(source_file="", reject_file="")
+        purged += 1
+    return purged
+
+
 def schedule_due_channels(*, now: dt.datetime | None = None) -> int:
     """Start every scheduled channel whose time has come (beat, every minute). Returns the
     number of batches created (skipped ones included)."""

@@ -27,3 +27,10 @@ def push_housekeeping() -> str:
 
     expired, deleted = run()
     return f"{expired} expired, {deleted} chunks deleted"
+
+
+@shared_task(name="aggregation.batch_files_purge", ignore_result=True)
+def batch_files_purge() -> int:
+    from .services import batch_files_purge as run
+
+    return run()

@@ -344,3 +344,26 @@ def test_the_reject_file_keeps_formulas_as_text(db):
     with batch.reject_file.open("rb") as f:
         reject = list(csv.reader(f.read().decode("utf-8-sig").splitlines()))
     assert [line[2] for line in reject[1:]] == ['\'=HYPERLINK("http://x")', "'+cmd", "-5"]
+
+
+def test_files_of_old_batches_are_purged_and_the_records_kept(db):
+    import datetime as dt
+    import os
+
+    from django.utils import timezone
+
+    setup = make_channel(allow_reject_file=True)
+    old = upload(setup, HEADER + "A1,张三,abc,,,\nA2,李四,2,,,\n")
+    recent = upload(setup, HEADER + "B1,王五,3,,,\n")
+    paths = [old.source_file.path, old.reject_file.path]
+    assert all(os.path.exists(p) for p in paths)
+    Batch.objects.filter(pk=old.pk).update(finished_at=timezone.now() - dt.timedelta(days=91))
+
+    assert services.batch_files_purge() == 1
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert not old.source_file and not old.reject_file
+    assert not any(os.path.exists(p) for p in paths)
+    assert old.rows_inserted == 1 and old.row_errors  # the record and its counts stay
+    assert recent.source_file and os.path.exists(recent.source_file.path)
+    assert services.batch_files_purge() == 0

@@ -224,6 +224,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "aggregation.push_housekeeping",
         "schedule": crontab(hour=3, minute=45),
     },
+    "aggregation.batch_files_purge": {
+        "task": "aggregation.batch_files_purge",
+        "schedule": crontab(hour=4, minute=0),
+    },
     "aggregation.objections_flag_overdue": {
         "task": "aggregation.objections_flag_overdue",
         "schedule": crontab(hour=8, minute=30),
@@ -240,6 +244,8 @@ BACKGROUND_JOB_STALE_AFTER = timedelta(seconds=env.int("BACKGROUND_JOB_STALE_AFT
 
 # Aggregation: the largest file a file channel takes, and where loads spool their rows.
 AGGREGATION_UPLOAD_MAX_BYTES = env.int("AGGREGATION_UPLOAD_MAX_BYTES", 1024 * 1024 * 1024)
+# Uploaded files and reject files of finished batches are deleted after this many days.
+AGGREGATION_KEEP_FILES_DAYS = env.int("AGGREGATION_KEEP_FILES_DAYS", 90)
 
 # API pull may call loopback addresses only where this is on (development, tests): on a server
 # it would let a channel reach the platform's own services.
