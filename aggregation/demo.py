@@ -306,7 +306,7 @@ def _sample(column, i: int):
         return _id_number(i)
     if "行政区划代码" in column.item:
         # Wuhan's districts; two rows carry a code that does not exist, so that the demo's
-        # quality checks have one real finding to show (a consistency issue).
+        # quality checks have one real finding to show (a code-list, i.e. normativeness, issue).
         return "429999" if i in (7, 23) else WUHAN_DISTRICTS[i % len(WUHAN_DISTRICTS)]
     if column.key:
         return f"{column.name.upper()}{420100 + i:06d}"[: column.length or 30]
