@@ -15,7 +15,6 @@ Settings live in `Channel.config` (validated by `clean_config`); passwords and A
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -180,15 +179,6 @@ def missing_settings(channel: Channel) -> list[str]:
     if channel.kind == ChannelKind.PUSH and not channel.token_hash:
         missing.append(_("a push token"))
     return missing
-
-
-def is_private_address(host: str) -> bool:
-    """Whether a host is a literal loopback, private or link-local address (pull and
-    extraction reach agencies on the government network; see pull.py for the policy)."""
-    try:
-        return ipaddress.ip_address(host).is_private
-    except ValueError:
-        return False
 
 
 # --- Fetchers --------------------------------------------------------------------------------

@@ -19,7 +19,6 @@ import secrets
 from dataclasses import asdict, dataclass
 
 from django.db import connection, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg import sql
 
@@ -262,15 +261,3 @@ def table_exists(table_name: str) -> bool:
     with connection.cursor() as cur:
         cur.execute("SELECT to_regclass(%s) IS NOT NULL", [f'{SCHEMA}."{table_name}"'])
         return cur.fetchone()[0]
-
-
-def count_rows(table: DatastoreTable) -> int:
-    with connection.cursor() as cur:
-        cur.execute(sql.SQL("SELECT count(*) FROM {}").format(qualified(table.table_name)))
-        return cur.fetchone()[0]
-
-
-def touch_loaded(table: DatastoreTable, *, rows: int, batch) -> None:
-    DatastoreTable.objects.filter(pk=table.pk).update(
-        row_count=rows, last_loaded_at=timezone.now(), last_batch=batch
-    )

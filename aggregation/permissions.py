@@ -9,7 +9,7 @@ and forbidden alike.
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
 from wuhan_pdr.accounts.roles import Role, has_role
@@ -71,12 +71,6 @@ def access_batch(user, pk) -> Batch:
     if batch is None:
         raise Http404
     return batch
-
-
-def downtime_visible_q(user) -> Q:
-    """Everyone signed in sees downtime windows (the status page is for all data users);
-    only the system's agency and the bureau see who reported them."""
-    return Q()
 
 
 def can_report_downtime(user, information_system) -> bool:

@@ -14,7 +14,6 @@ import logging
 import secrets
 import shutil
 import tempfile
-import zipfile
 from pathlib import Path
 
 from django.conf import settings
@@ -34,6 +33,7 @@ from wuhan_pdr.kernel.history import audited_save
 from wuhan_pdr.kernel.jobs import job_enqueue
 from wuhan_pdr.kernel.notifications import notify
 from wuhan_pdr.kernel.sealing import seal
+from wuhan_pdr.kernel.uploads import WorkbookRefused, inspect_workbook
 
 from . import channels as channel_kinds
 from .datastore import datastore_ensure, published_columns, table_columns
@@ -277,23 +277,12 @@ def _check_upload(uploaded, name: str) -> None:
     head = uploaded.read(8192)
     uploaded.seek(0)
     if suffix == ".xlsx":
-        if not head.startswith(b"PK"):
-            raise DomainError(_("The file is not a readable Excel workbook (.xlsx)."), field="file")
         try:
-            with zipfile.ZipFile(uploaded) as archive:
-                inflated = sum(info.file_size for info in archive.infolist())
-        except (zipfile.BadZipFile, OSError, ValueError) as exc:
-            raise DomainError(
-                _("The file is not a readable Excel workbook (.xlsx)."), field="file"
-            ) from exc
-        finally:
-            uploaded.seek(0)
-        if inflated > MAX_XLSX_INFLATED or inflated > MAX_XLSX_RATIO * max(size, 1):
-            raise DomainError(
-                _("The workbook would inflate to %(mb)d MB: refused as unsafe.")
-                % {"mb": inflated // (1024 * 1024)},
-                field="file",
+            inspect_workbook(
+                uploaded, name=name, max_inflated=MAX_XLSX_INFLATED, max_ratio=MAX_XLSX_RATIO
             )
+        except WorkbookRefused as exc:
+            raise DomainError(exc.message, field="file") from exc
     elif b"\x00" in head:
         raise DomainError(_("The file is not a text CSV file."), field="file")
 

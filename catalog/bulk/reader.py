@@ -25,6 +25,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from wuhan_pdr.kernel.errors import DomainError
+from wuhan_pdr.kernel.uploads import WorkbookRefused, inspect_workbook
 
 from .columns import ITEMS_SHEET, RESOURCES_SHEET, SHEETS, Column, normalise_header
 
@@ -136,32 +137,15 @@ def inspect_file(path: str | Path, *, name: str = "") -> None:
             % {"name": name}
         )
     try:
-        with zipfile.ZipFile(path) as archive:
-            infos = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise BulkRefused(
-            _("%(name)s is not an Excel workbook (.xlsx): it may be damaged or renamed.")
-            % {"name": name}
-        ) from exc
-    if "xl/workbook.xml" not in {i.filename for i in infos}:
-        raise BulkRefused(
-            _("%(name)s is a ZIP archive but not an Excel workbook (.xlsx).") % {"name": name}
+        inspect_workbook(
+            path,
+            name=name,
+            max_inflated=max_uncompressed_bytes(),
+            max_ratio=max_ratio(),
+            max_member_ratio=max_ratio() * 10,
         )
-    inflated = sum(i.file_size for i in infos)
-    packed = sum(i.compress_size for i in infos)
-    worst = max((i.file_size / max(i.compress_size, 1) for i in infos), default=0)
-    if (
-        inflated > max_uncompressed_bytes()
-        or worst > max_ratio() * 10
-        or (inflated > max_ratio() * max(packed, 1))
-    ):
-        raise BulkRefused(
-            _(
-                "The workbook would expand to %(mb)d MB (%(ratio)d times its size): refused as a "
-                "possible ZIP bomb. Save it again from Excel, or split it."
-            )
-            % {"mb": _mb(inflated), "ratio": inflated // max(packed, 1)}
-        )
+    except WorkbookRefused as exc:
+        raise BulkRefused(exc.message) from exc
 
 
 _MERGE = re.compile(rb'<(?:[A-Za-z0-9_]+:)?mergeCell\b[^>]*?\bref="([A-Za-z0-9:$]+)"')

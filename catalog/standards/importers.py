@@ -42,6 +42,7 @@ from wuhan_pdr.accounts.roles import Role, has_role
 from wuhan_pdr.kernel.errors import AccessDenied, DomainError
 from wuhan_pdr.kernel.excel import stream_workbook
 from wuhan_pdr.kernel.history import audited_save
+from wuhan_pdr.kernel.uploads import WorkbookRefused, inspect_workbook
 
 from . import validation
 from .models import CodeList, CodeValue, DataElement
@@ -239,31 +240,17 @@ def _too_many_rows() -> str:
 
 
 def _check_zip(data: bytes, name: str) -> zipfile.ZipFile:
+    buffer = io.BytesIO(data)
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        infos = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise _refuse(
-            _("%(name)s is not an Excel workbook (.xlsx): it may be damaged or renamed.")
-            % {"name": name or _("The file")}
-        ) from exc
-    names = {i.filename for i in infos}
-    if "xl/workbook.xml" not in names:
-        raise _refuse(
-            _("%(name)s is a ZIP archive but not an Excel workbook (.xlsx).")
-            % {"name": name or _("The file")}
+        inspect_workbook(
+            buffer,
+            name=name,
+            max_inflated=MAX_UNCOMPRESSED_BYTES,
+            max_ratio=MAX_COMPRESSION_RATIO,
         )
-    inflated = sum(i.file_size for i in infos)
-    packed = sum(i.compress_size for i in infos)
-    if inflated > MAX_UNCOMPRESSED_BYTES or inflated > MAX_COMPRESSION_RATIO * max(packed, 1):
-        raise _refuse(
-            _(
-                "The workbook would expand to %(mb)d MB (%(ratio)d times its size): refused as a "
-                "possible ZIP bomb. Save it again from Excel, or split it."
-            )
-            % {"mb": inflated // (1024 * 1024), "ratio": inflated // max(packed, 1)}
-        )
-    return archive
+    except WorkbookRefused as exc:
+        raise _refuse(exc.message) from exc
+    return zipfile.ZipFile(buffer)
 
 
 def _merged_ranges(archive: zipfile.ZipFile, sheet_path: str) -> list[str]:
