@@ -211,3 +211,11 @@ def celery_app_on_spare_redis(spare_redis):
     """This process's Celery app (job_send, /healthz/) talks to the spare redis meanwhile."""
     with celery_app_on(spare_redis.url):
         yield spare_redis
+
+
+@pytest.fixture(scope="session")
+def naughty() -> list[str]:
+    """The Big List of Naughty Strings (tests/naughty.py)."""
+    from tests.naughty import naughty_strings
+
+    return naughty_strings()

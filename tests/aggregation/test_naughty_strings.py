@@ -6,8 +6,6 @@ with a message; pages showing stored text escape it."""
 from __future__ import annotations
 
 import datetime as dt
-import json
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -20,15 +18,6 @@ from tests.catalog import factories as cf
 from tests.catalog.filing.conftest import make_system
 
 pytestmark = pytest.mark.django_db
-
-BLNS = Path(__file__).resolve().parents[3] / "shared" / "data" / "naughty-strings" / "blns.json"
-
-
-@pytest.fixture(scope="module")
-def naughty() -> list[str]:
-    if not BLNS.is_file():
-        pytest.fail(f"the naughty-strings list is not there: {BLNS}")
-    return json.loads(BLNS.read_text(encoding="utf-8"))
 
 
 def test_list_searches_survive_naughty_strings(naughty):

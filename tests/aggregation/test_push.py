@@ -5,7 +5,6 @@ with a clear 4xx, never a 500."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -18,13 +17,13 @@ from aggregation.datastore import qualified
 from aggregation.models import Batch, ChannelKind, DatastoreTable, PushChunk
 from tests.aggregation.factories import make_channel
 from tests.messages import message, message_parts
+from tests.naughty import naughty_strings
 from tests.services import wait_for
 from wuhan_pdr.kernel.models import BackgroundJob
 
 pytestmark = pytest.mark.django_db
 
 BATCHES = "/api/v1/ingest/batches/"
-NAUGHTY = Path(__file__).resolve().parents[3] / "shared" / "data" / "naughty-strings" / "blns.json"
 
 
 def body(response) -> dict:
@@ -445,7 +444,7 @@ def test_naughty_strings_as_values_load_exactly_and_as_keys_never_break(db):
         {"name": "备注", "english_name": "note", "data_type": "C", "length": 1000},
     ]
     pusher = Pusher(make_channel(kind=ChannelKind.PUSH, items=items))
-    strings = json.loads(NAUGHTY.read_text(encoding="utf-8"))
+    strings = naughty_strings()
     batch_id = body(pusher.open("naughty"))["id"]
 
     rows = [{"code": f"N{i:04d}", "note": s} for i, s in enumerate(strings)]

@@ -5,9 +5,6 @@ queues that list what waits. Every report goes through the real form and service
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -19,6 +16,7 @@ from catalog import services
 from catalog.models import CatalogFeedback, ResourceVersion
 from catalog.permissions import access_feedback
 from tests.accounts.factories import OrganizationFactory, UserFactory
+from tests.naughty import naughty_strings
 from wuhan_pdr.accounts.models import Organization
 from wuhan_pdr.accounts.roles import Role
 from wuhan_pdr.kernel.errors import AccessDenied, DomainError, TransitionNotAllowed
@@ -30,19 +28,6 @@ from . import factories as f
 
 pytestmark = pytest.mark.django_db
 F = CatalogFeedback.State
-
-BLNS = (
-    Path(__file__).resolve().parents[2].parent / "shared" / "data" / "naughty-strings" / "blns.json"
-)
-
-
-def naughty_strings() -> list[str]:
-    """The Big List of Naughty Strings, as the shared data directory holds it."""
-    if not BLNS.is_file():
-        pytest.fail(f"The naughty strings list is missing: expected it at {BLNS}")
-    strings = json.loads(BLNS.read_text(encoding="utf-8"))
-    assert isinstance(strings, list) and len(strings) > 100, f"{BLNS} is not the list of strings"
-    return strings
 
 
 def client(user=None) -> Client:

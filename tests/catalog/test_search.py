@@ -4,9 +4,6 @@ input that must never break it."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -14,24 +11,11 @@ from django.test.utils import CaptureQueriesContext
 from catalog import services
 from catalog.models import ResourceVersion
 from catalog.selectors import CatalogQuery, catalog_search
+from tests.naughty import naughty_strings
 
 from . import factories as f
 
 pytestmark = pytest.mark.django_db
-
-NAUGHTY_STRINGS = (
-    Path(__file__).resolve().parents[2].parent / "shared" / "data" / "naughty-strings" / "blns.json"
-)
-
-
-def naughty_strings() -> list[str]:
-    """The Big List of Naughty Strings, shared beside the repository. Missing is a failure:
-    a suite that silently skips it proves nothing."""
-    if not NAUGHTY_STRINGS.is_file():
-        pytest.fail(f"The naughty-strings list is missing: expected it at {NAUGHTY_STRINGS}")
-    strings = json.loads(NAUGHTY_STRINGS.read_text(encoding="utf-8"))
-    assert len(strings) > 400, f"{NAUGHTY_STRINGS} looks truncated ({len(strings)} strings)"
-    return strings
 
 
 def names(q: str = "", **filters) -> list[str]:

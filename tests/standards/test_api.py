@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from catalog.models import DataElement
+from tests.naughty import naughty_strings
 
 from . import factories as f
 from .factories import _catalog_base_data, client  # noqa: F401 (autouse fixture)
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/standards/elements/"
-BLNS = (
-    Path(__file__).resolve().parents[2].parent / "shared" / "data" / "naughty-strings" / "blns.json"
-)
 
 
 @pytest.fixture
@@ -126,11 +123,7 @@ def test_schema_describes_the_endpoint():
 
 
 def test_naughty_searches_never_give_a_server_error(elements):
-    strings = (
-        json.loads(BLNS.read_text(encoding="utf-8"))
-        if BLNS.is_file()
-        else pytest.fail(f"missing {BLNS}")
-    )
+    strings = naughty_strings()
     c = client()
     c.raise_request_exception = False
     for s in [*strings, "\x00", "人\x00口", "%00", "a" * 5000]:

@@ -4,9 +4,6 @@ items keep theirs, providers are notified; every refusal changes nothing."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count
@@ -16,6 +13,7 @@ from catalog.models import DataElement, DataItem, ElementChangeRequest
 from catalog.standards import services
 from catalog.standards.queues import _to_fix, _to_review
 from tests.accounts.factories import OrganizationFactory, UserFactory
+from tests.naughty import naughty_strings
 from wuhan_pdr.accounts.models import Organization
 from wuhan_pdr.accounts.roles import Role
 from wuhan_pdr.kernel.errors import AccessDenied, DomainError, TransitionNotAllowed
@@ -28,9 +26,6 @@ from .factories import _catalog_base_data, client  # noqa: F401 (autouse fixture
 pytestmark = pytest.mark.django_db
 R = ElementChangeRequest.State
 E = DataElement.Status
-BLNS = (
-    Path(__file__).resolve().parents[2].parent / "shared" / "data" / "naughty-strings" / "blns.json"
-)
 
 
 # --- fixtures and helpers ---------------------------------------------------------------------
@@ -93,14 +88,6 @@ def refused(call, error=DomainError):
         call()
     assert snapshot() == before
     return info.value
-
-
-def naughty_strings() -> list[str]:
-    if not BLNS.is_file():
-        pytest.fail(f"The naughty strings list is missing: expected it at {BLNS}")
-    strings = json.loads(BLNS.read_text(encoding="utf-8"))
-    assert isinstance(strings, list) and len(strings) > 400
-    return strings
 
 
 # --- add ----------------------------------------------------------------------------------------

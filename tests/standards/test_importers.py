@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 import shutil
 import zipfile
-from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -31,6 +29,7 @@ from catalog.standards.importers import (
     read_table,
 )
 from catalog.standards.validation import validate_value
+from tests.naughty import naughty_strings
 from wuhan_pdr.accounts.demo import DISTRICTS
 from wuhan_pdr.kernel.errors import AccessDenied
 
@@ -38,9 +37,6 @@ from .conftest import DATA, admin_division_file, make_code_list, make_element
 
 pytestmark = pytest.mark.django_db
 
-BLNS = (
-    Path(__file__).resolve().parents[2].parent / "shared" / "data" / "naughty-strings" / "blns.json"
-)
 DAY = dt.date(2024, 1, 1)
 
 
@@ -585,9 +581,7 @@ def test_a_workbook_that_would_inflate_past_the_limit_is_refused(monkeypatch):
 
 
 def test_naughty_strings_are_stored_unchanged_or_refused_clearly(reviewer, code_list):
-    if not BLNS.is_file():
-        pytest.fail(f"{BLNS} is missing (shared/data/naughty-strings)", pytrace=False)
-    strings = [s for s in json.loads(BLNS.read_text(encoding="utf-8")) if s.strip()]
+    strings = [s for s in naughty_strings() if s.strip()]
     rows = [(f"N{i:04d}", s) for i, s in enumerate(strings)]
     try:
         code_list_import(

@@ -3,9 +3,6 @@ lists with values valid at a date, and the catalog pages that show items' elemen
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -13,15 +10,13 @@ from django.test.utils import CaptureQueriesContext
 from catalog import services as catalog_services
 from catalog.models import DataElement, DataItem
 from catalog.standards import services
+from tests.naughty import naughty_strings
 from wuhan_pdr.kernel.workdays import today
 
 from . import factories as f
 from .factories import _catalog_base_data, client, day  # noqa: F401 (autouse fixture)
 
 pytestmark = pytest.mark.django_db
-BLNS = (
-    Path(__file__).resolve().parents[2].parent / "shared" / "data" / "naughty-strings" / "blns.json"
-)
 
 
 @pytest.fixture
@@ -43,14 +38,6 @@ def listed(path: str = "/standards/", user=None, **params) -> list[str]:
     response = client(user).get(path, params)
     assert response.status_code == 200
     return [f"{e.identifier} v{e.version}" for e in response.context["page_obj"].object_list]
-
-
-def naughty_strings() -> list[str]:
-    if not BLNS.is_file():
-        pytest.fail(f"The naughty strings list is missing: expected it at {BLNS}")
-    strings = json.loads(BLNS.read_text(encoding="utf-8"))
-    assert isinstance(strings, list) and len(strings) > 400
-    return strings
 
 
 # --- element list -------------------------------------------------------------------------------

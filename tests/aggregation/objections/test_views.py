@@ -5,9 +5,6 @@ the description never give a 500."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -17,12 +14,12 @@ from aggregation.models import Objection, TimeLimit
 from aggregation.objections import services
 from tests.accounts.factories import UserFactory
 from tests.catalog import factories as cf
+from tests.naughty import naughty_strings
 from wuhan_pdr.accounts.roles import Role
 
 from .conftest import client, requester_user, submit, to_agreed, to_reported
 
 S = Objection.State
-NAUGHTY = Path(__file__).resolve().parents[4] / "shared" / "data" / "naughty-strings" / "blns.json"
 PDF = b"%PDF-1.4\n%%EOF\n"
 
 
@@ -128,7 +125,7 @@ def test_filing_needs_sign_in_and_a_published_resource(world):
 
 
 def test_naughty_descriptions_never_give_a_500(world):
-    strings = json.loads(NAUGHTY.read_text(encoding="utf-8"))
+    strings = naughty_strings()
     url = reverse("objections:create") + f"?resource={world.resource.pk}"
     c = client(world.requester)
     for s in strings:

@@ -4,24 +4,12 @@ message; pages that show stored strings escape them."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 from django.urls import reverse
 
 from catalog.filing.models import CollectionListEntry, InformationSystem, ITProject
 
 pytestmark = pytest.mark.django_db
-
-BLNS = Path(__file__).resolve().parents[4] / "shared" / "data" / "naughty-strings" / "blns.json"
-
-
-@pytest.fixture(scope="module")
-def naughty() -> list[str]:
-    if not BLNS.is_file():
-        pytest.fail(f"the naughty-strings list is not there: {BLNS}")
-    return json.loads(BLNS.read_text(encoding="utf-8"))
 
 
 def test_searches_survive_naughty_strings(client, agency, city, naughty):
