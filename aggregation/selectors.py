@@ -19,6 +19,7 @@ from psycopg import sql
 
 from catalog.filing.models import InformationSystem
 from catalog.models import DataItem, Resource, UpdateCycle
+from security.masking import mask_row
 from wuhan_pdr.accounts.models import Organization
 from wuhan_pdr.accounts.roles import Role, has_role
 from wuhan_pdr.kernel.errors import DomainError
@@ -199,13 +200,6 @@ def cursor_decode(token: str) -> list | None:
     return values
 
 
-def _masked(value) -> str:
-    text = str(value)
-    if len(text) <= 2:
-        return "*" * len(text)
-    return text[0] + "*" * min(len(text) - 2, 8) + text[-1]
-
-
 @dataclass
 class PreviewPage:
     columns: list[Column]
@@ -234,7 +228,7 @@ def preview_page(
     """
     columns = table_columns(table)
     keys = [c for c in columns if c.key]
-    masked = _masked_columns(table)
+    masked = masked_columns(table)
     select = sql.SQL(", ").join(sql.Identifier(c.name) for c in columns)
     if keys:
         order_cols = [sql.Identifier(c.name) for c in keys]
@@ -286,13 +280,9 @@ def preview_page(
         order_by=[c.name for c in keys] or ["ctid"],
         by_ctid=not keys,
     )
+    names = [c.name for c in columns]
     for row in fetched:
-        page.rows.append(
-            [
-                (_masked(v) if c.name in masked and v is not None else v)
-                for c, v in zip(columns, row, strict=False)
-            ]
-        )
+        page.rows.append(mask_row(names, row, masked))
     if fetched:
         first = [fetched[0][i] for i in key_index]
         last_ = [fetched[-1][i] for i in key_index]
@@ -313,7 +303,7 @@ def _savepoint():
     return transaction.atomic()
 
 
-def _masked_columns(table: DatastoreTable) -> set[str]:
+def masked_columns(table: DatastoreTable) -> set[str]:
     """Columns whose item carries a masking rule in the published version (shown as the first
     and last character)."""
     version_id = table.resource.published_version_id
