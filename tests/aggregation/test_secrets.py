@@ -24,4 +24,3 @@ def test_the_password_is_sealed_at_rest_and_opened_for_the_fetcher():
     assert not any(
         "Src-Db-P@ss" in str(getattr(h, "secret", "")) for h in setup.channel.history.all()
     )
-
