@@ -9,12 +9,14 @@ The fixtures in tests/conftest.py wrap these helpers:
   another process and sees only committed rows.
 - `celery_beat` (module scope): `celery -A wuhan_pdr beat` with the background-job sweep every
   two seconds.
-- `PostgresServer`: a PostgreSQL server of its own (initdb into a temporary directory, a free
-  port, 127.0.0.1 only, trust authentication, no fsync), for tests that need a database server
-  that is not the platform's (the extraction tests' agency source). Run as the `postgres` OS
-  user when the tests run as root (initdb refuses root).
 - `celery_app_on_spare_redis` (function scope): points this process's Celery app at the spare
   redis, so that `job_send` and `app.control` talk to the worker above, and restores it after.
+
+`PostgresServer` is a PostgreSQL server of the tests' own (initdb into a temporary directory, a
+free port, 127.0.0.1 only, trust authentication, no fsync), for tests that need a database
+server that is not the platform's: the extraction tests' agency source (`pg_server` in
+tests/aggregation/test_extract.py). As root it runs as the `postgres` OS user (initdb refuses
+root).
 
 Every wait is bounded; a process that does not come up fails the test with its log attached.
 """
