@@ -518,16 +518,17 @@ def test_a_source_that_hides_its_identity_is_refused(pg_server):
 
 @pytest.fixture
 def agency_dns(monkeypatch):
-    """DNS for `db.agency.test` (a name the system cannot resolve): 127.0.0.1, answered by
-    Python's resolver only, so a driver that looked the name up itself would fail. Records
-    the lookups."""
+    """A rebinding DNS for `db.agency.test`: 127.0.0.1 (where the source listens) the first
+    time, 127.0.0.2 (nobody) afterwards. Extraction must look the name up once, check that
+    answer, and have the driver connect to it, not look the name up again. Records the
+    lookups."""
     real = socket.getaddrinfo
     lookups: list[str] = []
 
     def lookup(host, *args, **kwargs):
         if host == "db.agency.test":
             lookups.append(host)
-            return real("127.0.0.1", *args, **kwargs)
+            return real("127.0.0.1" if len(lookups) == 1 else "127.0.0.2", *args, **kwargs)
         return real(host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", lookup)
