@@ -15,6 +15,7 @@ Settings live in `Channel.config` (validated by `clean_config`); passwords and A
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -76,7 +77,7 @@ SETTINGS: dict[str, dict[str, tuple]] = {
     },
     ChannelKind.DB_EXTRACT: {
         "engine": (gettext_lazy("Database kind (postgresql or mysql)"), True, "engine"),
-        "host": (gettext_lazy("Host"), True, "text"),
+        "host": (gettext_lazy("Host"), True, "host"),
         "port": (gettext_lazy("Port"), True, "int"),
         "database": (gettext_lazy("Database name"), True, "text"),
         "user": (gettext_lazy("User (read-only)"), True, "text"),
@@ -124,6 +125,8 @@ def clean_config(kind: str, config: dict) -> dict:
             parts = urlsplit(value)
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise DomainError(_("Give an http or https address."), field=name)
+        elif vkind == "host":
+            value = _clean_host(value, label, name)
         elif vkind == "engine":
             if value not in ("postgresql", "mysql"):
                 raise DomainError(_("The database kind is postgresql or mysql."), field=name)
@@ -142,27 +145,34 @@ def clean_config(kind: str, config: dict) -> dict:
         cleaned[name] = value
     if kind == ChannelKind.DB_EXTRACT and cleaned.get("table") and cleaned.get("query"):
         raise DomainError(_("Give a table or a query, not both."), field="query")
-    if kind == ChannelKind.DB_EXTRACT and _is_platform_database(cleaned):
-        raise DomainError(
-            _("A channel cannot read the platform's own database: give the agency's database."),
-            field="database",
-        )
     return cleaned
 
 
-def _is_platform_database(config: dict) -> bool:
-    """Whether an extraction would read the platform's own database (its users, sessions,
-    every agency's data). Allowed only where `AGGREGATION_EXTRACT_ALLOW_PLATFORM_DB` is on:
-    the demo reads a stand-in agency table there."""
-    from django.conf import settings
+HOST_NAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9][A-Za-z0-9-]{0,62}(\.[A-Za-z0-9-]{1,63})*\.?$")
 
-    if getattr(settings, "AGGREGATION_EXTRACT_ALLOW_PLATFORM_DB", False):
-        return False
-    db = settings.DATABASES["default"]
-    if config.get("engine") != "postgresql" or config.get("database") != db.get("NAME"):
-        return False
-    local = {"127.0.0.1", "localhost", "::1", "", str(db.get("HOST") or "")}
-    return str(config.get("host") or "").strip().lower() in local
+
+def _clean_host(value, label, name: str) -> str:
+    """One host name or IP address: no Unix socket path, host list or port, which would let
+    the driver connect somewhere the outbound address policy (wuhan_pdr/kernel/outbound.py)
+    never checked. Whether the platform may connect there is decided when it connects (the
+    name is resolved then, and the PostgreSQL server asked which it is: aggregation/extract.py)."""
+    text = str(value).strip()
+    try:
+        ipaddress.ip_address(text.strip("[]"))
+        return text.strip("[]")
+    except ValueError:
+        pass
+    try:
+        ascii_name = text.encode("idna").decode("ascii")
+    except UnicodeError:
+        ascii_name = ""
+    if not HOST_NAME.match(ascii_name):
+        raise DomainError(
+            _("%(field)s: give one host name or IP address (no socket path, list or port).")
+            % {"field": label},
+            field=name,
+        )
+    return text
 
 
 def missing_settings(channel: Channel) -> list[str]:

@@ -11,6 +11,18 @@ requirements say so); the session is read-only (PostgreSQL `default_transaction_
 and a `READ ONLY` transaction; MySQL/MariaDB `START TRANSACTION READ ONLY`), so even a query
 with a data-changing CTE is refused by the server; and the query text must be one SELECT.
 
+Where it connects (wuhan_pdr/kernel/outbound.py, decision 0010): the host is resolved once and
+every address checked by the outbound address policy (settings `AGGREGATION_EXTRACT_ALLOWED_NETWORKS`
+and `AGGREGATION_EXTRACT_ALLOW_LOOPBACK`); the driver then connects to those addresses only
+(libpq's `hostaddr`, PyMySQL's host), never to a lookup of its own. And since an address says
+little about what answers there (`0.0.0.0`, `::ffff:127.0.0.1`, a host name or another address
+of the same machine), a PostgreSQL source is asked which server it is
+(`pg_control_system().system_identifier`) before anything is read: a database on the server the
+platform itself runs on (its own database, and every other one there: tests, benchmarks,
+another deployment; a streaming replica shares the identifier too) is refused, unless
+`AGGREGATION_EXTRACT_ALLOW_PLATFORM_DB` is on (the demo's stand-in agency table; production
+forces it off).
+
 Rows are streamed with a server-side cursor (PostgreSQL) or an unbuffered cursor (PyMySQL's
 SSCursor), `FETCH_ROWS` at a time, straight into the spool: never all in memory.
 
@@ -23,16 +35,22 @@ unchanged row is neither inserted nor updated).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import ipaddress
 import json
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
 import psycopg
+from django.conf import settings
 from django.utils.translation import gettext as _
 from psycopg import sql
+
+from wuhan_pdr.kernel import outbound
 
 from .channels import DEFAULTS, SourceUnavailable, channel_secret
 from .datastore import published_columns
@@ -54,14 +72,64 @@ def _value(value):
     return value
 
 
+def platform_database_addresses() -> set:
+    """The addresses of the platform's own database server (loopback when it is reached
+    through a Unix socket)."""
+    host = str(settings.DATABASES["default"].get("HOST") or "")
+    if not host or host.startswith("/"):
+        return {ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")}
+    found = set()
+    with contextlib.suppress(OSError, UnicodeError, ValueError):
+        for info in socket.getaddrinfo(host.strip("[]"), None, type=socket.SOCK_STREAM):
+            found.add(ipaddress.ip_address(info[4][0].split("%")[0]))
+    return found
+
+
+def policy() -> outbound.Policy:
+    """Where database extraction may connect (settings `AGGREGATION_EXTRACT_ALLOWED_NETWORKS`
+    and `AGGREGATION_EXTRACT_ALLOW_LOOPBACK`; with `AGGREGATION_EXTRACT_ALLOW_PLATFORM_DB`,
+    also the platform's own database server)."""
+    also = platform_database_addresses() if _platform_db_allowed() else ()
+    return outbound.Policy.from_settings("AGGREGATION_EXTRACT", also_allow=also)
+
+
+def _platform_db_allowed() -> bool:
+    return bool(getattr(settings, "AGGREGATION_EXTRACT_ALLOW_PLATFORM_DB", False))
+
+
+def platform_system_identifier() -> int:
+    """The `system_identifier` of the PostgreSQL server the platform runs on."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT system_identifier FROM pg_catalog.pg_control_system()")
+        return int(cur.fetchone()[0])
+
+
 class _Source:
     """One engine's way to connect, quote and stream."""
+
+    default_port = 0
 
     def __init__(self, config: dict, password: str):
         self.config = config
         self.password = password
         self.timeout = max(1, int(config.get("timeout_seconds") or 60))
         self.where = f"{config.get('host')}:{config.get('port')}/{config.get('database')}"
+
+    @property
+    def port(self) -> int:
+        return int(self.config.get("port") or self.default_port)
+
+    def destination(self) -> outbound.Destination:
+        """The source's host resolved once and checked (the outbound address policy)."""
+        try:
+            return outbound.resolve(str(self.config.get("host") or ""), self.port, policy=policy())
+        except outbound.OutboundError as exc:
+            raise SourceUnavailable(
+                _("Cannot connect to the source database %(where)s: %(error)s")
+                % {"where": self.where, "error": exc}
+            ) from exc
 
     def connect_error(self, exc: Exception) -> SourceUnavailable:
         return SourceUnavailable(
@@ -83,6 +151,8 @@ class _Source:
 
 
 class _Postgres(_Source):
+    default_port = 5432
+
     def base(self) -> sql.Composable:
         if self.config.get("table"):
             parts = self.config["table"].split(".")
@@ -99,10 +169,15 @@ class _Postgres(_Source):
 
     @contextmanager
     def connection(self):
+        target = self.destination()
+        count = len(target.addresses)
         try:
             conn = psycopg.connect(
-                host=self.config.get("host"),
-                port=int(self.config.get("port") or 5432),
+                # libpq connects to the checked addresses (hostaddr) and keeps the host name
+                # for TLS and the password file: it never resolves the name itself.
+                host=",".join([target.host] * count),
+                hostaddr=target.hostaddr,
+                port=",".join([str(target.port)] * count),
                 dbname=self.config.get("database"),
                 user=self.config.get("user"),
                 password=self.password or None,
@@ -118,9 +193,37 @@ class _Postgres(_Source):
             raise self.connect_error(exc) from exc
         try:
             conn.read_only = True
+            self.refuse_platform_server(conn)
             yield conn
         finally:
             conn.close()
+
+    def refuse_platform_server(self, conn) -> None:
+        """Refuse a source on the PostgreSQL server the platform runs on, whatever address
+        reached it (decided by what answers, not by the host string)."""
+        if _platform_db_allowed():
+            return
+        try:
+            with conn.transaction(), conn.cursor() as cur:
+                cur.execute("SELECT system_identifier FROM pg_catalog.pg_control_system()")
+                identifier = int(cur.fetchone()[0])
+        except psycopg.Error as exc:
+            raise SourceUnavailable(
+                _(
+                    "The source database %(where)s does not say which PostgreSQL server it is "
+                    "(pg_control_system() refused: %(error)s); grant the extraction user EXECUTE "
+                    "on it, so that the platform can tell it is not its own server."
+                )
+                % {"where": self.where, "error": str(exc).strip()[:200]}
+            ) from exc
+        if identifier == platform_system_identifier():
+            raise SourceUnavailable(
+                _(
+                    "The source database %(where)s is on the PostgreSQL server the platform "
+                    "itself runs on; a channel reads the agency's database, never the platform's."
+                )
+                % {"where": self.where}
+            )
 
     def columns(self, conn, query) -> list[str]:
         try:
@@ -150,6 +253,8 @@ def _mysql_ident(name: str) -> str:
 
 
 class _MySQL(_Source):
+    default_port = 3306
+
     def base(self) -> str:
         if self.config.get("table"):
             names = self.config["table"].split(".")
@@ -166,22 +271,33 @@ class _MySQL(_Source):
     def connection(self):
         import pymysql
 
-        try:
-            conn = pymysql.connect(
-                host=self.config.get("host"),
-                port=int(self.config.get("port") or 3306),
-                user=self.config.get("user"),
-                password=self.password or "",
-                database=self.config.get("database"),
-                connect_timeout=min(self.timeout, 15),
-                read_timeout=self.timeout + 30,
-                write_timeout=self.timeout + 30,
-                charset="utf8mb4",
-                cursorclass=pymysql.cursors.SSCursor,
-                autocommit=True,
-            )
-        except pymysql.MySQLError as exc:
-            raise self.connect_error(exc) from exc
+        target = self.destination()
+        conn = error = None
+        for address in target.addresses:  # the checked addresses, in order: no lookup of its own
+            try:
+                conn = pymysql.connect(
+                    host=str(address),
+                    port=target.port,
+                    user=self.config.get("user"),
+                    password=self.password or "",
+                    database=self.config.get("database"),
+                    connect_timeout=min(self.timeout, 15),
+                    read_timeout=self.timeout + 30,
+                    write_timeout=self.timeout + 30,
+                    charset="utf8mb4",
+                    cursorclass=pymysql.cursors.SSCursor,
+                    autocommit=True,
+                )
+                break
+            except pymysql.OperationalError as exc:
+                error = exc
+                if not (exc.args and exc.args[0] == 2003):  # 2003: cannot connect; next address
+                    break
+            except pymysql.MySQLError as exc:
+                error = exc
+                break
+        if conn is None:
+            raise self.connect_error(error)
         try:
             with conn.cursor() as cur:
                 try:  # MariaDB: seconds; MySQL: milliseconds, SELECT only

@@ -14,21 +14,23 @@ again gives the same answer. Total pages and bytes are capped. After the retries
 raises `SourceUnavailable` with a message the agency can act on, and the batch fails with the
 previous data intact.
 
-Address policy: agency APIs live on the government network, so private addresses are
-legitimate targets, and the channel's address was reviewed at its security sign-off. Link-local
-(cloud metadata), multicast and unspecified addresses are always refused, loopback unless
-`AGGREGATION_PULL_ALLOW_LOOPBACK` is on (tests, development), and redirects are not followed
-(an answer may not send the platform elsewhere). Proxies from the environment are ignored.
+Where the platform may connect is decided by the one guarded client of the kernel
+(wuhan_pdr/kernel/outbound.py, decision 0010): the API's host is resolved once when the pull
+starts, every address it has is checked, and every page is fetched from a checked address
+(HTTPS still checks the certificate for the host name). Loopback, link-local, metadata and
+reserved addresses, IPv6 forms of them and the platform's own hosts are refused; private and
+CGNAT ranges only inside `AGGREGATION_PULL_ALLOWED_NETWORKS`; loopback and the platform's own
+machine only where `AGGREGATION_PULL_ALLOW_LOOPBACK` is on (tests, development; production
+forces it off). Redirects are not followed (an answer may not send the platform elsewhere) and
+proxies from the environment are ignored.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import ipaddress
 import json
 import math
-import socket
 import time
 import urllib.error
 import urllib.request
@@ -37,6 +39,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+
+from wuhan_pdr.kernel import outbound
 
 from .channels import DEFAULTS, SourceUnavailable, channel_secret
 from .datastore import published_columns
@@ -59,39 +63,23 @@ class _Transient(Exception):
         self.retry_after = retry_after
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None  # the 3xx is then raised as an HTTPError and refused below
+def policy() -> outbound.Policy:
+    """Where API pull may connect (settings `AGGREGATION_PULL_ALLOWED_NETWORKS` and
+    `AGGREGATION_PULL_ALLOW_LOOPBACK`)."""
+    return outbound.Policy.from_settings("AGGREGATION_PULL")
 
 
-_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
-
-
-def _allow_loopback() -> bool:
-    return bool(getattr(settings, "AGGREGATION_PULL_ALLOW_LOOPBACK", settings.DEBUG))
-
-
-def check_address(url: str) -> None:
-    """Refuse addresses the platform must never call (see the module's policy)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
+def destination(url: str, *, resolver=None) -> outbound.Destination:
+    """The API's host resolved once and checked against the policy, or SourceUnavailable."""
     try:
-        infos = socket.getaddrinfo(host, parts.port or None, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError) as exc:
+        return outbound.resolve_url(url, policy=policy(), resolver=resolver)
+    except outbound.Unresolvable as exc:
         raise SourceUnavailable(
             _("The API address %(host)s cannot be resolved: %(error)s")
-            % {"host": host, "error": exc}
+            % {"host": exc.host, "error": exc.error}
         ) from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
-        forbidden = address.is_link_local or address.is_multicast or address.is_unspecified
-        if address.is_loopback and not _allow_loopback():
-            forbidden = True
-        if forbidden:
-            raise SourceUnavailable(
-                _("The API address %(host)s (%(ip)s) is not one the platform may call.")
-                % {"host": host, "ip": address}
-            )
+    except outbound.OutboundError as exc:
+        raise SourceUnavailable(str(exc)) from exc
 
 
 def page_url(url: str, params: dict) -> str:
@@ -102,14 +90,15 @@ def page_url(url: str, params: dict) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-def _get(url: str, headers: dict, timeout: float, byte_budget: int) -> bytes:
-    """One GET; raises _Transient for what may pass, SourceUnavailable for what will not."""
+def _get(opener, url: str, headers: dict, timeout: float, byte_budget: int) -> bytes:
+    """One GET through the destination's `opener`; raises _Transient for what may pass,
+    SourceUnavailable for what will not."""
     if urlsplit(url).scheme not in ("http", "https"):
         raise SourceUnavailable(_("Give an http or https address."))
     request = urllib.request.Request(url, headers=headers, method="GET")  # noqa: S310 (checked)
     deadline = time.monotonic() + timeout
     try:
-        with _opener.open(request, timeout=timeout) as response:
+        with opener.open(request, timeout=timeout) as response:
             chunks, size = [], 0
             limit = min(MAX_PAGE_BYTES, byte_budget)
             while block := response.read(READ_BLOCK):
@@ -143,6 +132,8 @@ def _get(url: str, headers: dict, timeout: float, byte_budget: int) -> bytes:
             _("The API answered HTTP %(code)d %(reason)s.")
             % {"code": code, "reason": str(exc.reason)[:100]}
         ) from exc
+    except outbound.OutboundError as exc:
+        raise SourceUnavailable(str(exc)) from exc
     except TimeoutError as exc:
         raise _Transient(_("no answer within %(s)s s") % {"s": timeout}) from exc
     except urllib.error.URLError as exc:
@@ -155,12 +146,12 @@ def _get(url: str, headers: dict, timeout: float, byte_budget: int) -> bytes:
 
 
 def _get_with_retries(
-    url: str, headers: dict, *, timeout: float, retries: int, byte_budget: int, page: int
+    opener, url: str, headers: dict, *, timeout: float, retries: int, byte_budget: int, page: int
 ) -> bytes:
     attempt = 0
     while True:
         try:
-            return _get(url, headers, timeout, byte_budget)
+            return _get(opener, url, headers, timeout, byte_budget)
         except _Transient as exc:
             if attempt >= retries:
                 raise SourceUnavailable(
@@ -226,7 +217,8 @@ def fetch(batch: Batch, workdir: Path, *, progress=None) -> CsvSource:
     url = config.get("url") or ""
     if not url:
         raise SourceUnavailable(_("The channel has no API address."))
-    check_address(url)
+    # Resolved and checked once: every page goes to these addresses (no second lookup).
+    opener = destination(url).opener()
     page_param = config.get("page_param") or ""
     size_param = config.get("size_param") or ""
     page_size = int(config.get("page_size") or 0)
@@ -259,6 +251,7 @@ def fetch(batch: Batch, workdir: Path, *, progress=None) -> CsvSource:
             if page_param:
                 query[page_param] = current
             raw = _get_with_retries(
+                opener,
                 page_url(url, query),
                 headers,
                 timeout=timeout,

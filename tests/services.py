@@ -12,17 +12,26 @@ The fixtures in tests/conftest.py wrap these helpers:
 - `celery_app_on_spare_redis` (function scope): points this process's Celery app at the spare
   redis, so that `job_send` and `app.control` talk to the worker above, and restores it after.
 
+`PostgresServer` is a PostgreSQL server of the tests' own (initdb into a temporary directory, a
+free port, 127.0.0.1 only, trust authentication, no fsync), for tests that need a database
+server that is not the platform's: the extraction tests' agency source (`pg_server` in
+tests/aggregation/test_extract.py). As root it runs as the `postgres` OS user (initdb refuses
+root).
+
 Every wait is bounded; a process that does not come up fails the test with its log attached.
 """
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
+import pwd
 import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,6 +71,13 @@ def _die_with_parent() -> None:
         pass
 
 
+def _as_user(user: str | None) -> dict:
+    """Popen arguments that run the child as OS user `user` (its group, no others)."""
+    if not user:
+        return {}
+    return {"user": user, "group": pwd.getpwnam(user).pw_gid, "extra_groups": []}
+
+
 class _Process:
     """A subprocess in a session of its own, logging to a file, stopped by its id."""
 
@@ -70,17 +86,21 @@ class _Process:
         self.log_path = log_path
         self.proc: subprocess.Popen | None = None
 
-    def _spawn(self, args: list[str], *, env: dict | None = None) -> None:
+    def _spawn(
+        self, args: list[str], *, env: dict | None = None, user: str | None = None, cwd=REPO
+    ) -> None:
+        as_user = _as_user(user)
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
                 args,
-                cwd=REPO,
+                cwd=cwd,
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
                 preexec_fn=_die_with_parent,
+                **as_user,
             )
 
     @property
@@ -162,6 +182,140 @@ class RedisServer(_Process):
         super().stop(grace=grace)
         # The port is free again once nobody answers on it.
         wait_for(lambda: not self.ping(), timeout=grace, what="redis-server to stop")
+
+
+def postgres_bindir() -> Path:
+    """Where initdb and postgres are: `pg_config --bindir`, else the newest Debian version."""
+    found = shutil.which("pg_config")
+    if found:
+        with contextlib.suppress(subprocess.CalledProcessError, OSError):
+            bindir = Path(subprocess.check_output([found, "--bindir"], text=True).strip())
+            if (bindir / "initdb").exists():
+                return bindir
+    candidates = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+        key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0,
+    )
+    if not candidates:
+        raise RuntimeError("PostgreSQL's initdb is not installed (postgresql-15 or newer)")
+    return Path(candidates[-1]).parent
+
+
+class PostgresServer(_Process):
+    """A throw-away PostgreSQL server: `initdb` into a temporary directory, `postgres` on a
+    free port of 127.0.0.1 with trust authentication and no durability (fsync off): a server
+    that is not the platform's, as an agency's would be. As root, both run as the `postgres`
+    OS user, in a directory that user owns. `stop()` shuts it down fast and deletes the files."""
+
+    def __init__(self, log_dir: Path, port: int | None = None, *, name: str = "postgres"):
+        super().__init__(name, log_dir / f"{name}.log")
+        self.port = port or free_port()
+        self.bindir = postgres_bindir()
+        self.user = "postgres" if os.geteuid() == 0 else None
+        self.base: Path | None = None
+
+    def conninfo(self, dbname: str = "postgres") -> str:
+        return f"host=127.0.0.1 port={self.port} user=postgres dbname={dbname}"
+
+    def ready(self) -> bool:
+        import psycopg
+
+        try:
+            with psycopg.connect(self.conninfo(), connect_timeout=2):
+                return True
+        except psycopg.Error:
+            return False
+
+    def _run(self, args: list[str]) -> None:
+        kwargs = {}
+        if self.user:
+            kwargs = {
+                "user": self.user,
+                "group": pwd.getpwnam(self.user).pw_gid,
+                "extra_groups": [],
+            }
+        with open(self.log_path, "ab") as log:
+            subprocess.run(
+                args,
+                cwd=self.base,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                check=True,
+                timeout=120,
+                **kwargs,
+            )
+
+    def start(self, timeout: float = 60.0) -> PostgresServer:
+        self.base = Path(tempfile.mkdtemp(prefix="pdr-pg-"))
+        if self.user:
+            account = pwd.getpwnam(self.user)
+            os.chown(self.base, account.pw_uid, account.pw_gid)
+        data = self.base / "data"
+        try:
+            self._run(
+                [
+                    str(self.bindir / "initdb"),
+                    "-D",
+                    str(data),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--locale=C",
+                    "--no-sync",
+                ]
+            )
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+            shutil.rmtree(self.base, ignore_errors=True)
+            raise RuntimeError(f"initdb failed: {exc}\n{self.log_tail()}") from exc
+        self._spawn(
+            [
+                str(self.bindir / "postgres"),
+                "-D",
+                str(data),
+                "-p",
+                str(self.port),
+                "-k",
+                str(self.base),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "shared_buffers=16MB",
+                "-c",
+                "max_connections=30",
+            ],
+            user=self.user,
+            cwd=self.base,
+        )
+        try:
+            wait_for(self.ready, timeout=timeout, what=f"postgres on port {self.port}")
+        except TimeoutError as exc:
+            self.stop()
+            raise RuntimeError(f"{exc}\n{self.log_tail()}") from exc
+        return self
+
+    def stop(self, *, grace: float = 20.0) -> None:
+        """Fast shutdown (SIGINT: sessions are ended), then the files go."""
+        proc, self.proc = self.proc, None
+        if proc is not None and proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGINT)
+            try:
+                proc.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=5)
+        if self.base is not None:
+            shutil.rmtree(self.base, ignore_errors=True)
+            self.base = None
 
 
 def database_url(settings_dict: dict) -> str:

@@ -4,7 +4,9 @@ incremental runs, and a failed pull that leaves the loaded rows as they were."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,7 +21,7 @@ from aggregation.channels import SourceUnavailable
 from aggregation.datastore import qualified
 from aggregation.models import Batch, ChannelKind, DatastoreTable
 from tests.aggregation.factories import make_channel, security_admin
-from tests.messages import message, message_parts
+from tests.messages import message, message_parts, message_pattern
 from tests.services import free_port
 
 pytestmark = pytest.mark.django_db
@@ -32,10 +34,10 @@ class Agency:
     """An agency API: `respond(request_number, query) -> (status, body, headers)`; a body
     that is a float makes the server sleep that long first and answer 200 []."""
 
-    def __init__(self):
+    def __init__(self, bind: str = "127.0.0.1", port: int | None = None):
         self.requests: list[dict] = []
         self.respond = lambda n, q: (200, [], {})
-        self.port = free_port()
+        self.port = port or free_port()
         agency = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -43,7 +45,12 @@ class Agency:
                 parts = urlsplit(self.path)
                 query = {k: v[0] for k, v in parse_qs(parts.query).items()}
                 agency.requests.append(
-                    {"path": parts.path, "query": query, "auth": self.headers.get("Authorization")}
+                    {
+                        "path": parts.path,
+                        "query": query,
+                        "auth": self.headers.get("Authorization"),
+                        "host": self.headers.get("Host"),
+                    }
                 )
                 status, payload, headers = agency.respond(len(agency.requests), query)
                 if isinstance(payload, float):
@@ -64,7 +71,7 @@ class Agency:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server = ThreadingHTTPServer((bind, self.port), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -351,21 +358,134 @@ def test_incremental_pull_sends_the_watermark_and_merges(agency):
     assert full.mode == Batch.Mode.FULL and "since" not in agency.requests[0]["query"]
 
 
-def test_loopback_and_link_local_addresses_are_refused_by_policy(settings):
+REFUSED = "The address %(host)s (%(address)s) is %(reason)s; the platform does not connect there."
+
+
+ANY_ADDRESS = "0.0.0.0"  # noqa: S104 (an address the pull must refuse)
+
+
+def refused(host: str, address: str, reason: str, **params) -> str:
+    return message(REFUSED, host=host, address=address, reason=message(reason, **params))
+
+
+def test_ipv4_mapped_loopback_is_refused_and_nothing_is_loaded(agency, settings):
+    agency.respond = paged([person(i) for i in range(3)], 2)
+    setup = pull_channel(agency, url=f"http://[::ffff:127.0.0.1]:{agency.port}/api/people")
     settings.AGGREGATION_PULL_ALLOW_LOOPBACK = False
-    refused = "The API address %(host)s (%(ip)s) is not one the platform may call."
-    for url, host in (
-        ("http://127.0.0.1:9/x", "127.0.0.1"),
-        ("http://169.254.169.254/latest/meta-data", "169.254.169.254"),
-    ):
-        with pytest.raises(SourceUnavailable) as caught:
-            pull.check_address(url)
-        assert str(caught.value) == message(refused, host=host, ip=host)
-    settings.AGGREGATION_PULL_ALLOW_LOOPBACK = True
-    pull.check_address("http://127.0.0.1:9/x")
-    pull.check_address("http://10.1.2.3/x")
+
+    batch = run(setup)
+
+    assert batch.status == Batch.Status.FAILED
+    assert batch.error == refused(
+        "::ffff:127.0.0.1",
+        f"{ipaddress.ip_address('::ffff:127.0.0.1')} → 127.0.0.1",
+        "a loopback address",
+    ), batch.error
+    assert agency.requests == []
+    assert table(setup) == []
+
+
+@pytest.mark.parametrize(
+    ("url", "host", "address", "reason"),
+    [
+        (
+            "http://100.100.100.200/latest/meta-data",
+            "100.100.100.200",
+            "100.100.100.200",
+            "a cloud metadata address",
+        ),
+        (
+            "http://169.254.169.254/latest/meta-data",
+            "169.254.169.254",
+            "169.254.169.254",
+            "a cloud metadata address",
+        ),
+        (
+            "http://[fd00:ec2::254]/latest/meta-data",
+            "fd00:ec2::254",
+            "fd00:ec2::254",
+            "a cloud metadata address",
+        ),
+        ("http://0.0.0.0:9/x", ANY_ADDRESS, ANY_ADDRESS, "an unspecified address"),
+    ],
+)
+def test_metadata_and_unspecified_addresses_are_refused_even_with_loopback_on(
+    agency, url, host, address, reason
+):
+    setup = pull_channel(agency, url=url, timeout_seconds=1, max_retries=0)
+
+    batch = run(setup)
+
+    assert batch.status == Batch.Status.FAILED
+    assert batch.error == refused(host, address, reason), batch.error
+
+
+def test_a_name_that_resolves_to_loopback_is_refused_when_loopback_is_off(agency, settings):
+    setup = pull_channel(agency, url=f"http://localhost:{agency.port}/api/people")
+    settings.AGGREGATION_PULL_ALLOW_LOOPBACK = False
+
+    batch = run(setup)
+
+    assert batch.status == Batch.Status.FAILED
+    parts = message_parts(batch.error, REFUSED, host="localhost")
+    assert parts["reason"] == message("a loopback address"), batch.error
+    assert agency.requests == []
+
+
+def test_private_addresses_only_inside_the_allowed_networks(agency, settings):
+    setup = pull_channel(agency, url="http://10.255.255.1:9/api", timeout_seconds=1, max_retries=0)
+    settings.AGGREGATION_PULL_ALLOWED_NETWORKS = []
+
+    batch = run(setup)
+
+    assert batch.error == refused(
+        "10.255.255.1",
+        "10.255.255.1",
+        "a private address outside %(setting)s",
+        setting="AGGREGATION_PULL_ALLOWED_NETWORKS",
+    ), batch.error
+
+    # Listed: the policy lets it through and the pull really goes there (what answers, if
+    # anything, depends on the network this runs on; the policy's refusal is gone).
+    settings.AGGREGATION_PULL_ALLOWED_NETWORKS = ["10.255.255.0/24"]
+    batch = run(setup)
+    assert message_pattern(REFUSED).fullmatch(batch.error or "") is None, batch.error
+
+
+def test_dns_is_asked_once_and_every_page_comes_from_the_checked_address(agency, monkeypatch):
+    """DNS rebinding: the agency's name answers 127.0.0.1 when the pull starts and 127.0.0.2
+    (another server, same port) afterwards. The pull asks once and keeps to 127.0.0.1."""
+    decoy = Agency(bind="127.0.0.2", port=agency.port)
+    decoy.respond = lambda n, q: (200, {"data": {"items": [person(99, name="冒充")]}}, {})
+    agency.respond = paged([person(i) for i in range(5)], 2)
+    real_lookup = socket.getaddrinfo
+    lookups: list[str] = []
+
+    def rebinding_dns(host, *args, **kwargs):
+        if host != "api.agency.test":
+            return real_lookup(host, *args, **kwargs)
+        lookups.append(host)
+        answer = "127.0.0.1" if len(lookups) == 1 else "127.0.0.2"
+        return real_lookup(answer, *args, **kwargs)
+
+    try:
+        setup = pull_channel(agency, url=f"http://api.agency.test:{agency.port}/api/people")
+        monkeypatch.setattr(socket, "getaddrinfo", rebinding_dns)
+
+        batch = run(setup)
+    finally:
+        decoy.close()
+
+    assert batch.status == Batch.Status.SUCCEEDED, batch.error
+    assert lookups == ["api.agency.test"]
+    assert len(table(setup)) == 5 and "冒充" not in {row[1] for row in table(setup)}
+    assert decoy.requests == []
+    assert {r["host"] for r in agency.requests} == {f"api.agency.test:{agency.port}"}
+
+
+def test_an_unknown_host_is_named():
     with pytest.raises(SourceUnavailable) as caught:
-        pull.check_address("http://no-such-host.invalid/x")
+        pull.destination("http://no-such-host.invalid/x")
     unresolved = "The API address %(host)s cannot be resolved: %(error)s"
     message_parts(str(caught.value), unresolved, host="no-such-host.invalid")
 

@@ -24,26 +24,3 @@ def test_the_password_is_sealed_at_rest_and_opened_for_the_fetcher():
     assert not any(
         "Src-Db-P@ss" in str(getattr(h, "secret", "")) for h in setup.channel.history.all()
     )
-
-
-def test_extraction_from_the_platforms_own_database_is_refused_on_a_server(settings):
-    from aggregation.channels import clean_config
-    from wuhan_pdr.kernel.errors import DomainError
-
-    db = settings.DATABASES["default"]
-    own = {
-        "engine": "postgresql",
-        "host": "127.0.0.1",
-        "port": 5432,
-        "database": db["NAME"],
-        "user": "postgres",
-        "table": "accounts_user",
-    }
-    settings.AGGREGATION_EXTRACT_ALLOW_PLATFORM_DB = False
-    with pytest.raises(DomainError) as refused:
-        clean_config(ChannelKind.DB_EXTRACT, own)
-    assert refused.value.field == "database"
-    # Another database on the same server is the agency's: allowed.
-    assert clean_config(ChannelKind.DB_EXTRACT, {**own, "database": "agency_db"})["database"]
-    settings.AGGREGATION_EXTRACT_ALLOW_PLATFORM_DB = True  # the demo's stand-in table
-    assert clean_config(ChannelKind.DB_EXTRACT, own)["table"] == "accounts_user"

@@ -247,12 +247,19 @@ AGGREGATION_UPLOAD_MAX_BYTES = env.int("AGGREGATION_UPLOAD_MAX_BYTES", 1024 * 10
 # Uploaded files and reject files of finished batches are deleted after this many days.
 AGGREGATION_KEEP_FILES_DAYS = env.int("AGGREGATION_KEEP_FILES_DAYS", 90)
 
-# API pull may call loopback addresses only where this is on (development, tests): on a server
-# it would let a channel reach the platform's own services.
+# Outbound connections of API pull and database extraction (wuhan_pdr/kernel/outbound.py,
+# decision 0010). Private (RFC 1918, ULA) and CGNAT (100.64.0.0/10) addresses are reached only
+# inside these comma-separated CIDR lists (empty: none). Loopback and the platform's own
+# machine only where ALLOW_LOOPBACK is on (development, tests; production forces it off).
+AGGREGATION_PULL_ALLOWED_NETWORKS = env.list("AGGREGATION_PULL_ALLOWED_NETWORKS", default=[])
 AGGREGATION_PULL_ALLOW_LOOPBACK = env.bool("AGGREGATION_PULL_ALLOW_LOOPBACK", default=DEBUG)
+AGGREGATION_EXTRACT_ALLOWED_NETWORKS = env.list(
+    "AGGREGATION_EXTRACT_ALLOWED_NETWORKS", default=AGGREGATION_PULL_ALLOWED_NETWORKS
+)
+AGGREGATION_EXTRACT_ALLOW_LOOPBACK = env.bool("AGGREGATION_EXTRACT_ALLOW_LOOPBACK", default=DEBUG)
 
-# Database extraction may read the platform's own database only where this is on (the demo's
-# stand-in agency table, development, tests); never on a server.
+# Database extraction may read a database on the platform's own PostgreSQL server only where
+# this is on (the demo's stand-in agency table, development, tests); never on a server.
 AGGREGATION_EXTRACT_ALLOW_PLATFORM_DB = env.bool(
     "AGGREGATION_EXTRACT_ALLOW_PLATFORM_DB", default=DEBUG
 )

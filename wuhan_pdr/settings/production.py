@@ -23,5 +23,9 @@ CSRF_COOKIE_SECURE = True
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 X_FRAME_OPTIONS = "DENY"
 
-# Database extraction never reads the platform's own database on a server.
+# Outbound connections never reach the platform's own machine or database server on a server,
+# whatever the environment says (decision 0010); private networks only where listed in
+# AGGREGATION_PULL_ALLOWED_NETWORKS / AGGREGATION_EXTRACT_ALLOWED_NETWORKS.
+AGGREGATION_PULL_ALLOW_LOOPBACK = False
+AGGREGATION_EXTRACT_ALLOW_LOOPBACK = False
 AGGREGATION_EXTRACT_ALLOW_PLATFORM_DB = False
