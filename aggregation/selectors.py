@@ -240,9 +240,7 @@ def preview_page(
     can_filter = bool(keys) and keys[0].name not in masked
     if prefix and keys and not can_filter:
         raise PreviewRefused(
-            _(
-                "The key column %(column)s is masked: rows cannot be filtered by its value."
-            )
+            _("The key column %(column)s is masked: rows cannot be filtered by its value.")
             % {"column": keys[0].name},
             field="prefix",
         )
