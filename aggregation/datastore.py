@@ -249,6 +249,7 @@ def datastore_apply_pending(*, resource: Resource, confirm: bool) -> DatastoreTa
         table.columns = [c.as_dict() for c in wanted]
         table.pending_changes = []
         table.row_count = rows
+        table.generation += 1  # a new table: page cursors into the old one are stale
         table.save()
         return table
 

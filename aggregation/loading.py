@@ -38,10 +38,12 @@ from pathlib import Path
 
 import psycopg
 from django.db import DataError, IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 from psycopg import sql
 
 from .datastore import Column, primary_key_sql, qualified
+from .models import DatastoreTable
 
 BLOCK = 1 << 20  # bytes per COPY write
 MAX_ROW_ERRORS = 1000  # bad rows kept on the batch record (the reject file has them all)
@@ -431,6 +433,10 @@ def load_csv(
                 )
             result.inserted = result.received - result.rejected
             result.table_rows = result.inserted
+            # New rows in a new table: page cursors into the old one are stale.
+            DatastoreTable.objects.filter(table_name=table_name).update(
+                generation=F("generation") + 1
+            )
         else:
             _merge(cur, work_ref, table_name, columns, keys, flag, result, previous_rows)
         if flag and mode != "full" and previous_rows is not None:

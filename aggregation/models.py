@@ -227,13 +227,19 @@ class DatastoreTable(models.Model):
     # Destructive differences from the published items, waiting for a confirmed action.
     pending_changes = models.JSONField(default=list, blank=True)
     row_count = models.BigIntegerField(default=0)
+    # Bumped whenever the rows are replaced (a full load swaps in a new table, a confirmed
+    # rebuild): page cursors (kernel/cursors.py) made before are refused as stale. An
+    # incremental merge keeps it: rows keep their keys, so keyset pages stay sound.
+    generation = models.PositiveBigIntegerField(default=1)
     last_loaded_at = models.DateTimeField(null=True, blank=True)
     last_batch = models.ForeignKey(
         Batch, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(excluded_fields=["row_count", "last_loaded_at", "last_batch"])
+    history = HistoricalRecords(
+        excluded_fields=["row_count", "generation", "last_loaded_at", "last_batch"]
+    )
 
     class Meta:
         verbose_name = _("datastore table")

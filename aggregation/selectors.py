@@ -5,9 +5,7 @@ what the user may see (aggregation.permissions) and keeps a constant query count
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -22,6 +20,7 @@ from catalog.models import DataItem, Resource, UpdateCycle
 from security.masking import mask_row
 from wuhan_pdr.accounts.models import Organization
 from wuhan_pdr.accounts.roles import Role, has_role
+from wuhan_pdr.kernel.cursors import AFTER, BEFORE, CursorScope, cursor_issue, cursor_open
 from wuhan_pdr.kernel.errors import DomainError
 
 from .datastore import Column, columns_for, qualified, table_columns
@@ -182,22 +181,18 @@ def can_preview(user, resource: Resource) -> bool:
     return works_for(user, resource.provider_id) or sees_all_channels(user)
 
 
-def _cursor_encode(values: list) -> str:
-    raw = json.dumps([None if v is None else str(v) for v in values], ensure_ascii=False)
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+class PreviewRefused(DomainError):
+    """A preview parameter that is not accepted (a filter on a masked column)."""
 
 
-def cursor_decode(token: str) -> list | None:
-    """A page cursor from the URL, or None when it is not one of ours."""
-    if not token or len(token) > 2000:
-        return None
-    try:
-        values = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (ValueError, UnicodeDecodeError):
-        return None
-    if not isinstance(values, list) or not all(isinstance(v, str | None) for v in values):
-        return None
-    return values
+def preview_scope(table: DatastoreTable, user, ordering: list[str]) -> CursorScope:
+    """What a preview cursor is bound to: this table, its generation, its order, the user."""
+    return CursorScope(
+        table=f"datastore:{table.pk}",
+        generation=table.generation,
+        ordering=tuple(ordering),
+        holder=f"user:{user.pk}",
+    )
 
 
 @dataclass
@@ -209,46 +204,70 @@ class PreviewPage:
     prev_cursor: str = ""
     order_by: list[str] = field(default_factory=list)
     by_ctid: bool = False
+    # The "starts with" filter on the first key column; not offered when that column is
+    # masked (it would give the masked value away one character at a time).
+    can_filter: bool = False
 
 
 def preview_page(
     table: DatastoreTable,
     *,
-    after: list | None = None,
-    before: list | None = None,
+    user,
+    after: str = "",
+    before: str = "",
     prefix: str = "",
     limit: int = PREVIEW_PAGE,
 ) -> PreviewPage:
-    """One page of a datastore table in key order (keyset pagination: `after` / `before` are
-    the key values of the last / first row of the page the reader comes from).
+    """One page of a datastore table in key order, as `user` may see it (masked columns
+    through `security.masking.mask_row`).
+
+    Keyset pagination: `after` / `before` are sealed cursors (kernel/cursors.py) this
+    function issued to `user` for the last / first row of the page the reader comes from;
+    the key values never leave the server readable, and a reader cannot choose them. A
+    tampered, foreign, expired or stale cursor (the table was replaced since) raises a
+    `CursorRefused`.
 
     The order is the primary key. A table without key items is paged by `ctid` (the row's
-    physical position): stable between loads, which rewrite the table anyway. `prefix`
-    filters on the first key column's text (a table without key has no prefix filter).
+    physical position): stable between loads, which rewrite the table anyway (and bump its
+    generation; such a table takes only full loads, incremental ones need a key). `prefix`
+    filters on the first key column's text (a table without key has no prefix filter); on a
+    masked column it raises `PreviewRefused`.
     """
     columns = table_columns(table)
     keys = [c for c in columns if c.key]
     masked = masked_columns(table)
+    ordering = [c.name for c in keys] or ["ctid"]
+    can_filter = bool(keys) and keys[0].name not in masked
+    if prefix and keys and not can_filter:
+        raise PreviewRefused(
+            _("The key column %(column)s is masked: rows cannot be filtered by its value.")
+            % {"column": keys[0].name},
+            field="prefix",
+        )
+    scope = preview_scope(table, user, ordering)
+    cursor = None
+    backwards = False
+    if after:
+        cursor = cursor_open(after, scope=scope, direction=AFTER).values
+    elif before:
+        cursor = cursor_open(before, scope=scope, direction=BEFORE).values
+        backwards = True
     select = sql.SQL(", ").join(sql.Identifier(c.name) for c in columns)
     if keys:
         order_cols = [sql.Identifier(c.name) for c in keys]
         cursor_cast = [sql.SQL("%s::{}").format(sql.SQL(c.type)) for c in keys]
-        n_keys = len(keys)
     else:
         order_cols = [sql.SQL("ctid")]
         cursor_cast = [sql.SQL("%s::tid")]
         # Named apart: ORDER BY ctid would otherwise sort by this text column.
         select = sql.SQL("{}, ctid::text AS _row_position").format(select)
-        n_keys = 1
     where: list = []
     params: list = []
     if prefix and keys:
         escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         where.append(sql.SQL("{}::text LIKE %s").format(sql.Identifier(keys[0].name)))
         params.append(escaped + "%")
-    cursor = before if before is not None else after
-    backwards = before is not None
-    if cursor is not None and len(cursor) == n_keys:
+    if cursor is not None:
         left = sql.SQL("({})").format(sql.SQL(", ").join(order_cols))
         right = sql.SQL("({})").format(sql.SQL(", ").join(cursor_cast))
         where.append(sql.SQL("{} {} {}").format(left, sql.SQL("<" if backwards else ">"), right))
@@ -266,7 +285,7 @@ def preview_page(
             with _savepoint():
                 cur.execute(query, params)
                 fetched = cur.fetchall()
-        except Exception:  # a cursor value that does not cast to the key's type
+        except Exception:  # a stored value that does not cast back to the key's type
             fetched = []
     more = len(fetched) > limit
     fetched = fetched[:limit]
@@ -277,8 +296,9 @@ def preview_page(
         columns=columns,
         masked=masked,
         rows=[],
-        order_by=[c.name for c in keys] or ["ctid"],
+        order_by=ordering,
         by_ctid=not keys,
+        can_filter=can_filter,
     )
     names = [c.name for c in columns]
     for row in fetched:
@@ -289,11 +309,11 @@ def preview_page(
         has_prev = (cursor is not None and not backwards) or (backwards and more)
         has_next = (not backwards and more) or backwards
         if has_next:
-            page.next_cursor = _cursor_encode(last_)
+            page.next_cursor = cursor_issue(last_, scope=scope, direction=AFTER)
         if has_prev:
-            page.prev_cursor = _cursor_encode(first)
+            page.prev_cursor = cursor_issue(first, scope=scope, direction=BEFORE)
     elif backwards and cursor is not None:
-        page.next_cursor = _cursor_encode(cursor)
+        page.next_cursor = cursor_issue(cursor, scope=scope, direction=AFTER)
     return page
 
 

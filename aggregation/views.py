@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -488,12 +489,23 @@ def preview(request, resource_pk: int):
     table = selectors.datastore_table(resource)
     if table is None:
         raise Http404
-    after = selectors.cursor_decode(request.GET.get("after", ""))
-    before = selectors.cursor_decode(request.GET.get("before", ""))
+    table.resource = resource  # read once: the selector needs its published version
+    after = request.GET.get("after", "")
+    before = "" if after else request.GET.get("before", "")
     prefix = (request.GET.get("prefix") or "").strip()[:100].replace("\x00", "")
-    page = selectors.preview_page(
-        table, after=after, before=None if after else before, prefix=prefix
-    )
+    try:
+        page = selectors.preview_page(
+            table, user=request.user, after=after, before=before, prefix=prefix
+        )
+    except DomainError as exc:
+        # A refused cursor (tampered, another user's, expired, stale) or a filter on a
+        # masked column: say why and start again from the first page (with the filter kept
+        # when it was the cursor that was refused).
+        messages.error(request, str(exc.message))
+        first = request.path
+        if exc.field == "cursor" and prefix:
+            first += "?" + urlencode({"prefix": prefix})
+        return redirect(first)
     channel = selectors.channels_visible_for_resource(request.user, resource).first()
     return render(
         request,
