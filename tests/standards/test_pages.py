@@ -10,7 +10,10 @@ from django.test.utils import CaptureQueriesContext
 from catalog import services as catalog_services
 from catalog.models import DataElement, DataItem
 from catalog.standards import services
+from tests.accounts.factories import OrganizationFactory, UserFactory
 from tests.naughty import naughty_strings
+from wuhan_pdr.accounts.models import Organization
+from wuhan_pdr.accounts.roles import Role
 from wuhan_pdr.kernel.workdays import today
 
 from . import factories as f
@@ -226,6 +229,32 @@ def test_where_used_shows_published_items_to_all_and_own_drafts_to_the_agency(
     html = client().get("/standards/elements/DE01006/").content.decode()
     assert f'href="/catalog/resources/{published.resource_id}/"' in html
     assert own_draft.name not in html
+
+
+def test_where_used_names_entries_not_open_to_public_bodies_only(agency, other_agency, city):
+    element = f.make_element(agency, city.reviewer, identifier="DE01012", name="姓名")
+    f.make_published_using(element, agency, city.reviewer, name="开放的资源")
+    hidden = f.make_published_using(
+        element,
+        agency,
+        city.reviewer,
+        name="不予开放的资源",
+        open_type="none",
+        open_conditions="",
+        open_legal_basis="《个人信息保护法》。",
+    )
+    requester = UserFactory(
+        organization=OrganizationFactory(kind=Organization.Kind.USER_ORG), roles=[Role.REQUESTER]
+    )
+    url = "/standards/elements/DE01012/"
+    for user in (None, requester):
+        response = client(user).get(url)
+        assert {i.version.name for i in response.context["usage"]} == {"开放的资源"}
+        html = response.content.decode()
+        assert hidden.name not in html and hidden.resource.code not in html
+    for user in (other_agency.staff, city.reviewer):
+        used = {i.version.name for i in client(user).get(url).context["usage"]}
+        assert used == {"开放的资源", "不予开放的资源"}
 
 
 def test_element_page_offers_requests_to_agency_staff_only(agency, city, elements):
@@ -457,7 +486,9 @@ def _publish_users(
             for j in range(items_each)
         ]
         items[0]["is_key"] = True
-        f.cf.make_published(agencies[i % len(agencies)], reviewer, items=items, name=f"资源{i:02d}")
+        f.cf.make_published(
+            agencies[i % len(agencies)], reviewer, items=items, name=f"资源{i:02d}", **f.OPEN
+        )
 
 
 def test_element_list_and_page_queries_do_not_grow_with_rows(agency, city):
