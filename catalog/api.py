@@ -47,7 +47,9 @@ class CatalogEntrySerializer(serializers.ModelSerializer):
     ]
 )
 class CatalogResourceList(generics.ListAPIView):
-    """Published catalog resources matching a search, best match first."""
+    """Published catalog resources matching a search, best match first: the open catalog
+    for anonymous callers and outside users, the whole published catalog for people of
+    public bodies."""
 
     serializer_class = CatalogEntrySerializer
     permission_classes = [permissions.AllowAny]
@@ -55,4 +57,6 @@ class CatalogResourceList(generics.ListAPIView):
 
     def get_queryset(self):
         form = CatalogSearchForm(self.request.query_params or None)
-        return catalog_entries(form.to_query()).select_related("grade", "classification")
+        return catalog_entries(form.to_query(), viewer=self.request.user).select_related(
+            "grade", "classification"
+        )

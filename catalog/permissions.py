@@ -3,8 +3,14 @@
 Rights follow the organization: staff and data officers of the provider see and file its
 drafts; the district bureau's reviewers see what district agencies of their district
 submit; the city bureau's reviewers see what city agencies submit (and every district's
-published catalog). Everyone sees what is published. Objects come out of `access_version`,
-which answers 404 for missing and forbidden alike.
+published catalog). Objects come out of `access_version`, which answers 404 for missing and
+forbidden alike.
+
+Of what is published, the public sees the **open catalog** (domain.md, "Who uses it"): the
+entries open unconditionally or under conditions whose grade allows that opening. People of
+public bodies (the sharing catalog's users: agencies, utilities and the data bureaus, Art. 3,
+17) and the platform's officers see the whole published catalog. `catalog_visible_q` is the
+one rule; every page, export and API that lists or shows published entries applies it.
 """
 
 from __future__ import annotations
@@ -12,10 +18,11 @@ from __future__ import annotations
 from django.db.models import Q
 from django.http import Http404
 
+from security.models import Grade
 from wuhan_pdr.accounts.models import Organization
 from wuhan_pdr.accounts.roles import Role, has_role
 
-from .models import ResourceVersion
+from .models import OpenType, ResourceVersion
 
 FILER_ROLES = (Role.AGENCY_STAFF, Role.AGENCY_ADMIN)
 
@@ -74,9 +81,80 @@ def reviewable_providers_q(user, prefix: str = "resource__provider") -> Q:
     return q
 
 
+# --- who sees which published entries ------------------------------------------------------
+
+# Roles held by people of public bodies and by the platform's officers: they see the whole
+# published (sharing) catalog.
+GOVERNMENT_ROLES = (
+    Role.AGENCY_STAFF,
+    Role.AGENCY_ADMIN,
+    Role.DISTRICT_REVIEWER,
+    Role.CITY_REVIEWER,
+    Role.SECURITY_ADMIN,
+    Role.AUDITOR,
+    Role.SYSTEM_ADMIN,
+)
+# 公共管理和服务机构 (Art. 3) and the data bureaus: the parties of data sharing (Art. 17).
+PUBLIC_BODY_KINDS = (*Organization.AGENCY_KINDS, *Organization.BUREAU_KINDS)
+
+AUDIENCE_PUBLIC = "public"
+AUDIENCE_GOVERNMENT = "government"
+
+
+def catalog_audience(user) -> str:
+    """Which catalog `user` sees: "government" (the whole published catalog) for the
+    government roles and for data requesters of a public body; "public" (the open catalog)
+    for anonymous visitors and for outside users (requesters of companies, operators).
+    Grants to outside users come with the sharing chapter and will widen it per grant."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return AUDIENCE_PUBLIC
+    if has_role(user, *GOVERNMENT_ROLES):
+        return AUDIENCE_GOVERNMENT
+    if (
+        has_role(user, Role.REQUESTER)
+        and user.organization_id
+        and user.organization.kind in PUBLIC_BODY_KINDS
+    ):
+        return AUDIENCE_GOVERNMENT
+    return AUDIENCE_PUBLIC
+
+
+def _p(prefix: str, name: str) -> str:
+    return f"{prefix}__{name}" if prefix else name
+
+
+def open_catalog_q(prefix: str = "") -> Q:
+    """Rows (catalog entries or versions, or what leads to one through `prefix`) in the open
+    catalog: open unconditionally or under conditions, with a grade that allows that opening
+    (the security administrator's grade table, read as it is now)."""
+    unconditional = Grade.objects.filter(may_open_unconditionally=True).values("pk")
+    conditional = Grade.objects.filter(may_open_conditionally=True).values("pk")
+    return Q(
+        **{
+            _p(prefix, "open_type"): OpenType.UNCONDITIONAL,
+            _p(prefix, "grade_id__in"): unconditional,
+        }
+    ) | Q(
+        **{_p(prefix, "open_type"): OpenType.CONDITIONAL, _p(prefix, "grade_id__in"): conditional}
+    )
+
+
+def catalog_visible_q(user, prefix: str = "") -> Q:
+    """The published entries `user` may see, as a filter on `CatalogEntry` (or, through
+    `prefix`, on anything with `open_type` and `grade`: "resource__entry", "version")."""
+    if catalog_audience(user) == AUDIENCE_GOVERNMENT:
+        return Q()
+    return open_catalog_q(prefix)
+
+
 def versions_visible_q(user) -> Q:
-    """Versions `user` may read: published ones, its agency's own, and those it reviews."""
-    q = Q(state__in=[ResourceVersion.State.PUBLISHED, ResourceVersion.State.SUPERSEDED])
+    """Versions `user` may read: the published and superseded versions of the resources in
+    its catalog (for the public, only those versions that were themselves open), its
+    agency's own, and those it reviews."""
+    published = Q(state__in=[ResourceVersion.State.PUBLISHED, ResourceVersion.State.SUPERSEDED])
+    if catalog_audience(user) == AUDIENCE_PUBLIC:
+        published &= open_catalog_q() & open_catalog_q("resource__entry")
+    q = published
     if not user.is_authenticated:
         return q
     if user.organization_id and has_role(user, *FILER_ROLES):

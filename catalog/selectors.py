@@ -27,7 +27,12 @@ from .models import (
     ShareType,
     UpdateCycle,
 )
-from .permissions import reviewable_providers_q, versions_visible_q
+from .permissions import (
+    catalog_audience,
+    catalog_visible_q,
+    reviewable_providers_q,
+    versions_visible_q,
+)
 
 FACET_VALUES_SHOWN = 12
 FACETS = (
@@ -77,10 +82,12 @@ class CatalogResult:
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
 
 
-def catalog_entries(params: CatalogQuery) -> QuerySet[CatalogEntry]:
-    """Published entries matching the search and filters, best match first (newest first
-    when there is no search text)."""
-    qs = CatalogEntry.objects.all()
+def catalog_entries(params: CatalogQuery, *, viewer) -> QuerySet[CatalogEntry]:
+    """Published entries `viewer` may see (the open catalog for the public, see
+    permissions.catalog_visible_q) matching the search and filters, best match first (newest
+    first when there is no search text). Every list, count, export and API of the catalog
+    starts here."""
+    qs = CatalogEntry.objects.filter(catalog_visible_q(viewer))
     tsquery, unindexed = search.query(params.q)
     if tsquery:
         qs = qs.filter(RawSQL("search @@ %s::tsquery", [tsquery], output_field=BooleanField()))
@@ -148,9 +155,10 @@ def catalog_changed() -> None:
         cache.set(GENERATION_KEY, 1, timeout=None)
 
 
-def _cached_facet_counts(qs: QuerySet[CatalogEntry], params: CatalogQuery):
+def _cached_facet_counts(qs: QuerySet[CatalogEntry], params: CatalogQuery, audience: str):
     """Facet counts are the costly part of a broad search (the landing page counts every
-    published entry); they are cached per search until the catalog next changes."""
+    published entry); they are cached per search and audience (the public's counts must
+    not include what only government users see) until the catalog next changes."""
     seconds = settings.CATALOG_FACET_CACHE_SECONDS
     if not seconds:
         return _facet_counts(qs)
@@ -158,7 +166,7 @@ def _cached_facet_counts(qs: QuerySet[CatalogEntry], params: CatalogQuery):
     digest = hashlib.sha1(
         repr(sorted(asdict(params).items())).encode(), usedforsecurity=False
     ).hexdigest()
-    key = f"catalog:facets:{generation}:{digest}"
+    key = f"catalog:facets:{generation}:{audience}:{digest}"
     found = cache.get(key)
     if found is None:
         found = _facet_counts(qs)
@@ -166,11 +174,11 @@ def _cached_facet_counts(qs: QuerySet[CatalogEntry], params: CatalogQuery):
     return found
 
 
-def catalog_search(params: CatalogQuery, *, with_facets: bool = True) -> CatalogResult:
-    qs = catalog_entries(params)
+def catalog_search(params: CatalogQuery, *, viewer, with_facets: bool = True) -> CatalogResult:
+    qs = catalog_entries(params, viewer=viewer)
     if not with_facets:
         return CatalogResult(entries=qs, total=qs.count())
-    total, counts = _cached_facet_counts(qs, params)
+    total, counts = _cached_facet_counts(qs, params, catalog_audience(viewer))
     facets = _label_facets(counts, params)
     return CatalogResult(entries=qs, total=total, facets=facets)
 
@@ -241,10 +249,22 @@ def entry_page_rows(entries):
     return entries.select_related("grade", "classification")
 
 
-def resource_public(pk) -> Resource | None:
-    """A published resource with its published version, items and classification."""
+def resources_visible_to(viewer) -> QuerySet[Resource]:
+    """Published, unretired resources whose entry `viewer` may see."""
+    return Resource.objects.filter(
+        catalog_visible_q(viewer, prefix="entry"),
+        entry__isnull=False,
+        published_version__isnull=False,
+        retired_at__isnull=True,
+    )
+
+
+def resource_public(pk, *, viewer) -> Resource | None:
+    """A published resource `viewer` may see, with its published version, items and
+    classification, and those of its related resources that `viewer` may see too."""
     return (
-        Resource.objects.filter(pk=pk, published_version__isnull=False, retired_at__isnull=True)
+        resources_visible_to(viewer)
+        .filter(pk=pk)
         .select_related(
             "provider__division",
             "classification",
@@ -257,7 +277,10 @@ def resource_public(pk) -> Resource | None:
                 queryset=DataItem.objects.select_related("grade", "element"),
             ),
             "published_version__themes",
-            "published_version__related_resources__published_version",
+            Prefetch(
+                "published_version__related_resources",
+                queryset=resources_visible_to(viewer).select_related("published_version"),
+            ),
         )
         .first()
     )
@@ -300,7 +323,8 @@ def review_queue(user, *, state: str = "", q: str = "") -> QuerySet[ResourceVers
     return qs.order_by("step_deadline", "pk")
 
 
-def version_with_items(pk) -> ResourceVersion:
+def version_with_items(pk, *, viewer) -> ResourceVersion:
+    """A version with its items, themes and the related resources `viewer` may see."""
     return (
         ResourceVersion.objects.select_related(
             "resource__provider", "grade", "resource__classification"
@@ -308,7 +332,7 @@ def version_with_items(pk) -> ResourceVersion:
         .prefetch_related(
             Prefetch("items", queryset=DataItem.objects.select_related("grade", "element")),
             "themes",
-            "related_resources",
+            Prefetch("related_resources", queryset=resources_visible_to(viewer)),
         )
         .get(pk=pk)
     )
@@ -335,8 +359,9 @@ def feedback_list_for(user, *, q: str = "", state: str = ""):
     return qs.order_by("-created_at", "-pk")
 
 
-def release_overview():
-    """For each Wuhan district: its latest release, and the count of its published entries."""
+def release_overview(viewer):
+    """For each Wuhan district: its latest release, and the count of its published entries,
+    both counting only what `viewer` may see."""
     from .models import DistrictRelease
 
     districts = list(
@@ -351,7 +376,8 @@ def release_overview():
     }
     sizes = dict(
         DistrictRelease.versions.through.objects.filter(
-            districtrelease_id__in=[r.pk for r in latest.values()]
+            districtrelease_id__in=[r.pk for r in latest.values()],
+            resourceversion__in=versions_visible_to(viewer).values("pk"),
         )
         .values_list("districtrelease_id")
         .annotate(n=Count("pk"))
@@ -360,7 +386,8 @@ def release_overview():
     for r in latest.values():
         r.n = sizes.get(r.pk, 0)
     published = dict(
-        ResourceVersion.objects.filter(
+        versions_visible_to(viewer)
+        .filter(
             state=ResourceVersion.State.PUBLISHED,
             resource__provider__kind=Organization.Kind.DISTRICT_AGENCY,
         )
@@ -371,7 +398,8 @@ def release_overview():
     return [(d, latest.get(d.pk), published.get(d.pk, 0)) for d in districts]
 
 
-def release_detail(pk):
+def release_detail(pk, *, viewer):
+    """A release with the entries in it that `viewer` may see."""
     from .models import DistrictRelease
 
     return (
@@ -380,9 +408,9 @@ def release_detail(pk):
         .prefetch_related(
             Prefetch(
                 "versions",
-                queryset=ResourceVersion.objects.select_related(
-                    "resource__provider", "grade"
-                ).order_by("resource__code"),
+                queryset=versions_visible_to(viewer)
+                .select_related("resource__provider", "grade")
+                .order_by("resource__code"),
             )
         )
         .first()

@@ -35,7 +35,15 @@ from .forms import (
     TransitionForm,
 )
 from .models import DataItem, Resource, ResourceVersion
-from .permissions import FILER_ROLES, access_feedback, access_version, can_file_for, reviews_for
+from .permissions import (
+    AUDIENCE_PUBLIC,
+    FILER_ROLES,
+    access_feedback,
+    access_version,
+    can_file_for,
+    catalog_audience,
+    reviews_for,
+)
 from .workflows import catalog_workflow, feedback_workflow
 
 PAGE_SIZE = 20
@@ -55,7 +63,7 @@ def _querystring(request, **drop) -> str:
 def catalog_list(request):
     form = CatalogSearchForm(request.GET or None)
     params = form.to_query()
-    result = selectors.catalog_search(params)
+    result = selectors.catalog_search(params, viewer=request.user)
     paginator = KnownCountPaginator(
         selectors.entry_page_rows(result.entries), PAGE_SIZE, count=result.total
     )
@@ -84,13 +92,16 @@ def catalog_list(request):
             "facets": facets,
             "querystring": _querystring(request),
             "can_file": has_role(request.user, *FILER_ROLES),
+            "open_catalog_only": catalog_audience(request.user) == AUDIENCE_PUBLIC,
         },
     )
 
 
 def catalog_export(request):
     form = CatalogSearchForm(request.GET or None)
-    entries = selectors.catalog_entries(form.to_query()).select_related("grade", "classification")
+    entries = selectors.catalog_entries(form.to_query(), viewer=request.user).select_related(
+        "grade", "classification"
+    )
     header = [
         _("Resource code"),
         _("Resource name"),
@@ -136,7 +147,7 @@ def _items_detail_visible(user, version: ResourceVersion) -> bool:
 
 
 def resource_detail(request, pk: int):
-    resource = selectors.resource_public(pk)
+    resource = selectors.resource_public(pk, viewer=request.user)
     if resource is None:
         raise Http404
     version = resource.published_version
@@ -320,7 +331,7 @@ def version_edit(request, pk: int):
 
 def version_detail(request, pk: int):
     version = access_version(request.user, pk)
-    version = selectors.version_with_items(version.pk)
+    version = selectors.version_with_items(version.pk, viewer=request.user)
     previous = (
         ResourceVersion.objects.filter(resource=version.resource, number__lt=version.number)
         .order_by("-number")
@@ -472,7 +483,7 @@ def feedback_create(request):
     resource = None
     if request.GET.get("resource", "").isdigit() or request.POST.get("resource", "").isdigit():
         resource = selectors.resource_public(
-            request.GET.get("resource") or request.POST.get("resource")
+            request.GET.get("resource") or request.POST.get("resource"), viewer=request.user
         )
         if resource is None:
             raise Http404
@@ -587,7 +598,7 @@ def release_list(request):
                     },
                 )
                 return redirect("catalog:release", pk=release.pk)
-    rows = selectors.release_overview()
+    rows = selectors.release_overview(user)
     return render(
         request,
         "catalog/release_list.html",
@@ -602,7 +613,7 @@ def release_list(request):
 
 
 def release_detail(request, pk: int):
-    release = selectors.release_detail(pk)
+    release = selectors.release_detail(pk, viewer=request.user)
     if release is None:
         raise Http404
     return render(request, "catalog/release_detail.html", {"release": release})

@@ -12,7 +12,7 @@ from wuhan_pdr.accounts.roles import has_role
 
 from ..diff import Change
 from ..models import DataItem, ResourceVersion
-from ..permissions import FILER_ROLES
+from ..permissions import FILER_ROLES, catalog_visible_q
 from .models import CodeList, CodeValue, DataElement, ElementChangeRequest
 from .permissions import change_requests_visible_q
 from .services import ELEMENT_FIELDS, LIVE_VERSION_STATES
@@ -158,8 +158,11 @@ def proposal_rows(request: ElementChangeRequest) -> list[dict]:
 
 def element_usage(identifier: str, user) -> list[DataItem]:
     """Items bound to any version of `identifier` that `user` may see: those of published
-    entries, and those of the viewer's own agency's entries in the works."""
-    visible = Q(version__state=ResourceVersion.State.PUBLISHED)
+    entries in the viewer's catalog (the open catalog for the public), and those of the
+    viewer's own agency's entries in the works."""
+    visible = Q(version__state=ResourceVersion.State.PUBLISHED) & catalog_visible_q(
+        user, prefix="version"
+    )
     if (
         getattr(user, "is_authenticated", False)
         and user.organization_id

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -124,10 +124,8 @@ def code_list_list(request):
     )
 
 
-def code_list_detail(request, identifier: str):
-    if "\x00" in identifier:
-        raise Http404
-    code_list = get_object_or_404(CodeList.objects.select_related("owner"), identifier=identifier)
+def code_list_detail(request, pk: int):
+    code_list = get_object_or_404(CodeList.objects.select_related("owner"), pk=pk)
     form = CodeValueSearchForm(request.GET or None)
     q, at = form.query()
     qs = selectors.code_values_at(code_list, at=at, q=q)
@@ -479,16 +477,26 @@ def code_list_import(request):
                         "unchanged": summary.unchanged,
                     },
                 )
-                return redirect("standards:code_list", identifier=code_list.identifier)
+                return redirect("standards:code_list", pk=code_list.pk)
     return render(
         request, "catalog/standards/code_list_import.html", _import_context(form, row_errors)
     )
 
 
-def code_list_export(request, identifier: str):
+def code_list_by_identifier(request, identifier: str, export: bool = False):
+    """The earlier address of a code list, by its identifier: a permanent redirect to its
+    address by id, keeping the query (a date, a search)."""
     if "\x00" in identifier:
         raise Http404
     code_list = get_object_or_404(CodeList, identifier=identifier)
+    name = "standards:code_list_export" if export else "standards:code_list"
+    url = reverse(name, kwargs={"pk": code_list.pk})
+    query = request.GET.urlencode()
+    return HttpResponsePermanentRedirect(f"{url}?{query}" if query else url)
+
+
+def code_list_export(request, pk: int):
+    code_list = get_object_or_404(CodeList, pk=pk)
     at = None
     try:
         at = dt.date.fromisoformat(request.GET.get("at", "").strip())

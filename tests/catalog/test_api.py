@@ -1,4 +1,6 @@
-"""GET /api/v1/catalog/resources/: the public catalog search as JSON."""
+"""GET /api/v1/catalog/resources/: the public catalog search as JSON. Anonymous callers see
+the open catalog, so the entries here are open under conditions (who sees what:
+test_open_catalog.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from .test_search import naughty_strings
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/catalog/resources/"
+OPEN = {"open_type": "conditional", "open_conditions": "经审批后开放。", "open_legal_basis": ""}
 
 
 @pytest.fixture
@@ -21,9 +24,9 @@ def api():
 
 def test_search_returns_a_drf_page_of_published_resources(api, agency, city):
     version = f.make_published(
-        agency, city.reviewer, name="户籍人口基本信息", summary="用于政务服务。"
+        agency, city.reviewer, name="户籍人口基本信息", summary="用于政务服务。", **OPEN
     )
-    f.make_published(agency, city.reviewer, name="法人单位登记", summary="用于政务服务。")
+    f.make_published(agency, city.reviewer, name="法人单位登记", summary="用于政务服务。", **OPEN)
     response = api.get(URL, {"q": "人口", "page": 1})
     assert response.status_code == 200
     body = response.json()
@@ -44,7 +47,7 @@ def test_search_returns_a_drf_page_of_published_resources(api, agency, city):
     assert row["provider"] == agency.org.name
     assert (row["share_type"], row["open_type"], row["update_cycle"]) == (
         "conditional",
-        "none",
+        "conditional",
         "monthly",
     )
     assert dt.datetime.fromisoformat(row["published_at"]) == version.published_at
@@ -60,7 +63,7 @@ def test_drafts_are_not_listed(api, agency, city):
 
 
 def test_filters_narrow_the_list(api, agency, city):
-    f.make_published(agency, city.reviewer, name="户籍人口基本信息")
+    f.make_published(agency, city.reviewer, name="户籍人口基本信息", **OPEN)
     f.make_published(
         agency,
         city.reviewer,
@@ -68,6 +71,7 @@ def test_filters_narrow_the_list(api, agency, city):
         grade=f.grade("L1"),
         share_type="unconditional",
         share_conditions="",
+        **OPEN,
     )
     body = api.get(URL, {"q": "人口", "share_type": "unconditional"}).json()
     assert [r["name"] for r in body["results"]] == ["家庭户人口信息"]
@@ -75,8 +79,10 @@ def test_filters_narrow_the_list(api, agency, city):
 
 
 def test_an_invalid_filter_does_not_drop_the_search(api, agency, city):
-    f.make_published(agency, city.reviewer, name="户籍人口基本信息", summary="用于政务服务。")
-    f.make_published(agency, city.reviewer, name="法人单位登记", summary="用于政务服务。")
+    f.make_published(
+        agency, city.reviewer, name="户籍人口基本信息", summary="用于政务服务。", **OPEN
+    )
+    f.make_published(agency, city.reviewer, name="法人单位登记", summary="用于政务服务。", **OPEN)
     for bad in ({"provider": "999999999"}, {"grade": "abc"}, {"share_type": "everyone"}):
         body = api.get(URL, {"q": "户籍", **bad}).json()
         assert [r["name"] for r in body["results"]] == ["户籍人口基本信息"], bad
@@ -87,7 +93,7 @@ def test_anonymous_may_not_write(api):
 
 
 def test_naughty_strings_never_give_a_server_error(api, agency, city):
-    f.make_published(agency, city.reviewer, name="户籍人口基本信息")
+    f.make_published(agency, city.reviewer, name="户籍人口基本信息", **OPEN)
     failures = []
     for s in [*naughty_strings(), "\x00", "人口\x00", "%00", "'", "\\", "a" * 5000]:
         response = api.get(URL, {"q": s})

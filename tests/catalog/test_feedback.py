@@ -91,8 +91,16 @@ def other_requester(db):
 
 @pytest.fixture
 def published(agency, city) -> ResourceVersion:
-    """A city agency's published entry (reviewed by the city bureau)."""
-    return f.make_published(agency, city.reviewer, name="户籍人口基本信息")
+    """A city agency's published entry (reviewed by the city bureau), open under conditions
+    so that a requester of a company sees it."""
+    return f.make_published(
+        agency,
+        city.reviewer,
+        name="户籍人口基本信息",
+        open_type="conditional",
+        open_conditions="经审批后开放。",
+        open_legal_basis="",
+    )
 
 
 @pytest.fixture

@@ -11,13 +11,18 @@ from django.test import Client
 from catalog import services
 from catalog.models import ResourceVersion
 from catalog.permissions import access_version
-from tests.accounts.factories import UserFactory
+from tests.accounts.factories import OrganizationFactory, UserFactory
+from wuhan_pdr.accounts.models import Organization
 from wuhan_pdr.accounts.roles import Role
 
 from . import factories as f
 
 pytestmark = pytest.mark.django_db
 S = ResourceVersion.State
+
+
+def _company() -> Organization:
+    return OrganizationFactory(kind=Organization.Kind.USER_ORG)
 
 
 def sees(user, version) -> bool:
@@ -83,16 +88,53 @@ def test_district_reviewer_does_not_see_city_agency_submissions(agency, district
     assert not sees(district.reviewer, draft)
 
 
-def test_published_versions_are_visible_to_everyone(agency, other_agency, city, district, draft):
-    version = f.publish(draft, agency, city.reviewer)
+def test_published_open_versions_are_visible_to_everyone(agency, other_agency, city, district):
+    version = f.make_published(
+        agency,
+        city.reviewer,
+        open_type="conditional",
+        open_conditions="经审批后开放。",
+        open_legal_basis="",
+    )
     for user in (
         AnonymousUser(),
+        UserFactory(organization=_company(), roles=[Role.REQUESTER]),
         other_agency.staff,
         other_agency.admin,
         district.reviewer,
         city.reviewer,
     ):
         assert sees(user, version), user
+
+
+def test_published_versions_not_open_are_visible_to_public_bodies_only(
+    agency, other_agency, city, district, draft
+):
+    version = f.publish(draft, agency, city.reviewer)
+    assert version.open_type == "none"
+    for user in (
+        other_agency.staff,
+        other_agency.admin,
+        district.reviewer,
+        city.reviewer,
+        UserFactory(roles=[Role.REQUESTER]),  # of a city agency
+        UserFactory(organization=_company(), roles=[Role.SECURITY_ADMIN]),
+    ):
+        assert sees(user, version), user
+    for user in (
+        AnonymousUser(),
+        UserFactory(organization=_company(), roles=[Role.REQUESTER]),
+        UserFactory(organization=_company(), roles=[Role.OPERATOR]),
+        UserFactory(organization=_company(), roles=[]),
+    ):
+        assert not sees(user, version), user
+
+
+def test_inactive_government_user_sees_the_open_catalog_only(agency, city, draft):
+    version = f.publish(draft, agency, city.reviewer)
+    staff = f.make_agency().staff
+    staff.is_active = False
+    assert not sees(staff, version)
 
 
 def test_superseded_version_stays_visible_but_its_successor_draft_does_not(

@@ -11,15 +11,30 @@ from django.test.utils import CaptureQueriesContext
 from catalog import services
 from catalog.models import ResourceVersion
 from catalog.selectors import CatalogQuery, catalog_search
+from tests.accounts.factories import UserFactory
 from tests.naughty import naughty_strings
+from wuhan_pdr.accounts.models import User
+from wuhan_pdr.accounts.roles import Role
 
 from . import factories as f
 
 pytestmark = pytest.mark.django_db
 
 
+def officer() -> User:
+    """A viewer who sees the whole published catalog (an auditor): these tests are about
+    search; who sees which entries is tests/catalog/test_open_catalog.py's subject."""
+    return User.objects.filter(groups__name=Role.AUDITOR).first() or UserFactory(
+        roles=[Role.AUDITOR]
+    )
+
+
+def search(params: CatalogQuery, **kwargs):
+    return catalog_search(params, viewer=officer(), **kwargs)
+
+
 def names(q: str = "", **filters) -> list[str]:
-    return [e.name for e in catalog_search(CatalogQuery(q=q, **filters), with_facets=False).entries]
+    return [e.name for e in search(CatalogQuery(q=q, **filters), with_facets=False).entries]
 
 
 @pytest.fixture
@@ -169,7 +184,7 @@ def _counts(result, facet: str) -> dict[str, int]:
 def test_facets_count_per_value_follow_the_search_and_sum_to_the_total(
     agency, other_agency, district_agency, catalog
 ):
-    result = catalog_search(CatalogQuery())
+    result = search(CatalogQuery())
     assert result.total == 4 == len(result.entries)
     assert _counts(result, "provider") == {
         str(agency.org.pk): 2,
@@ -188,7 +203,7 @@ def test_facets_count_per_value_follow_the_search_and_sum_to_the_total(
     assert labels[str(agency.org.pk)] == agency.org.name
 
     # The facets follow the search.
-    result = catalog_search(CatalogQuery(q="人口"))
+    result = search(CatalogQuery(q="人口"))
     assert result.total == 3 == result.entries.count()
     assert sorted(e.name for e in result.entries) == [
         "家庭户人口信息",
@@ -200,13 +215,13 @@ def test_facets_count_per_value_follow_the_search_and_sum_to_the_total(
     assert _counts(result, "provider")[str(agency.org.pk)] == 2
 
     # No match: nothing counted.
-    result = catalog_search(CatalogQuery(q="不存在的资源"))
+    result = search(CatalogQuery(q="不存在的资源"))
     assert result.total == 0
     assert list(result.entries) == []
     assert all(values == [] for values in result.facets.values())
 
     # A selected filter is marked in its facet.
-    result = catalog_search(CatalogQuery(share_type="unconditional"))
+    result = search(CatalogQuery(share_type="unconditional"))
     assert [(v.value, v.selected) for v in result.facets["share_type"]] == [("unconditional", True)]
 
 
@@ -228,7 +243,7 @@ FILTERS = {
 def test_each_filter_narrows_the_results(agency, other_agency, catalog):
     for name, (make_params, expected) in FILTERS.items():
         params = CatalogQuery(**make_params({"agency": agency, "other_agency": other_agency}))
-        result = catalog_search(params)
+        result = search(params)
         assert sorted(e.name for e in result.entries) == sorted(
             catalog[k].name for k in expected
         ), name
@@ -242,22 +257,22 @@ def test_drafts_and_entries_under_review_are_never_in_public_results(agency, cit
     f.services.resource_transition(version=reviewed, action="review", acting_user=city.reviewer)
     assert ResourceVersion.objects.filter(name__contains="人口信息").count() == 3
     for q in ("", "人口", "人口信息", "草稿", "口"):
-        result = catalog_search(CatalogQuery(q=q))
+        result = search(CatalogQuery(q=q))
         assert (result.total, list(result.entries)) == (0, []), q
 
 
 def test_cached_facet_counts_are_refreshed_by_publication_and_retirement(city, publish, settings):
     settings.CATALOG_FACET_CACHE_SECONDS = 600
     publish("户籍人口基本信息")
-    assert catalog_search(CatalogQuery()).total == 1
+    assert search(CatalogQuery()).total == 1
     with CaptureQueriesContext(connection) as ctx:
-        assert catalog_search(CatalogQuery()).total == 1
+        assert search(CatalogQuery()).total == 1
     assert not any("GROUPING SETS" in q["sql"] for q in ctx.captured_queries), (
         "facets were counted again"
     )
 
     version = publish("法人单位登记")
-    result = catalog_search(CatalogQuery())
+    result = search(CatalogQuery())
     assert (result.total, result.entries.count()) == (2, 2)
 
     f.committed(
@@ -267,7 +282,7 @@ def test_cached_facet_counts_are_refreshed_by_publication_and_retirement(city, p
         acting_user=city.reviewer,
         comment="停止采集",
     )
-    result = catalog_search(CatalogQuery())
+    result = search(CatalogQuery())
     assert (result.total, [e.name for e in result.entries]) == (1, ["户籍人口基本信息"])
     assert sum(v.count for v in result.facets["provider"]) == 1
 
@@ -280,7 +295,7 @@ def test_naughty_strings_never_break_the_search(publish):
     failures = []
     for s in naughty_strings():
         try:
-            result = catalog_search(CatalogQuery(q=s))
+            result = search(CatalogQuery(q=s))
             rows = list(result.entries[:20])
             assert result.total == len(rows) or result.total > 20
         except Exception as exc:  # noqa: BLE001 - collect them all, report every one

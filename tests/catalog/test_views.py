@@ -14,6 +14,8 @@ from .test_permissions import filing_post
 
 pytestmark = pytest.mark.django_db
 S = ResourceVersion.State
+# Open under conditions: in the open catalog that anonymous visitors see.
+OPEN = {"open_type": "conditional", "open_conditions": "经审批后开放。", "open_legal_basis": ""}
 
 
 def client(user=None) -> Client:
@@ -29,8 +31,8 @@ def text(response) -> str:
 
 
 def test_public_catalog_lists_published_entries_only(agency, city):
-    f.make_published(agency, city.reviewer, name="户籍人口基本信息")
-    f.make_draft(agency, name="草稿里的资源")
+    f.make_published(agency, city.reviewer, name="户籍人口基本信息", **OPEN)
+    f.make_draft(agency, name="草稿里的资源", **OPEN)
     page = text(client().get("/catalog/"))
     assert "户籍人口基本信息" in page
     assert "草稿里的资源" not in page
@@ -40,7 +42,7 @@ def test_public_catalog_lists_published_entries_only(agency, city):
 
 
 def test_public_resource_page_shows_the_published_version(agency, city):
-    version = f.make_published(agency, city.reviewer, name="户籍人口基本信息")
+    version = f.make_published(agency, city.reviewer, name="户籍人口基本信息", **OPEN)
     page = text(client().get(f"/catalog/resources/{version.resource.pk}/"))
     assert "户籍人口基本信息" in page
     assert version.resource.code in page
@@ -59,7 +61,8 @@ def test_reviewer_sees_its_actions_on_an_approved_entry(agency, city, draft):
     assert {t.name for t in response.context["actions"]} == {"review", "review_return"}
 
 
-def test_workflow_comments_are_shown_to_insiders_only(agency, other_agency, city, draft):
+def test_workflow_comments_are_shown_to_insiders_only(agency, other_agency, city):
+    draft = f.make_draft(agency, **OPEN)
     services.resource_transition(version=draft, action="submit", acting_user=agency.staff)
     services.resource_transition(
         version=draft, action="agency_return", acting_user=agency.admin, comment="内部意见甲乙丙"
@@ -116,10 +119,8 @@ def test_review_list_shows_what_the_reviewer_reviews(agency, city, district_agen
     assert "区级待审资源" in district_page and "市级待审资源" not in district_page
 
 
-def test_version_list_hides_the_open_revision_from_other_agencies(
-    agency, other_agency, city, draft
-):
-    v1 = f.publish(draft, agency, city.reviewer)
+def test_version_list_hides_the_open_revision_from_other_agencies(agency, other_agency, city):
+    v1 = f.publish(f.make_draft(agency, **OPEN), agency, city.reviewer)
     v2 = services.resource_revise(resource=v1.resource, acting_user=agency.staff)
     url = f"/catalog/resources/{v1.resource.pk}/versions/"
     assert [v.pk for v in client(agency.staff).get(url).context["versions"]] == [v2.pk, v1.pk]

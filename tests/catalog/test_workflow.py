@@ -12,6 +12,8 @@ from django.contrib.contenttypes.models import ContentType
 from catalog import services
 from catalog.models import CatalogEntry, Resource, ResourceVersion
 from catalog.selectors import CatalogQuery, catalog_search, resource_public
+from tests.accounts.factories import UserFactory
+from wuhan_pdr.accounts.roles import Role
 from wuhan_pdr.kernel.errors import AccessDenied, DomainError, TransitionNotAllowed
 from wuhan_pdr.kernel.models import Notification, WorkflowEvent
 from wuhan_pdr.kernel.workdays import deadline_after
@@ -39,8 +41,14 @@ def inbox(user) -> list[Notification]:
     return list(Notification.objects.filter(recipient=user).order_by("pk"))
 
 
+def officer():
+    """A viewer of the whole published catalog (who sees what: test_open_catalog.py)."""
+    return UserFactory(roles=[Role.AUDITOR])
+
+
 def search_names(q: str) -> list[str]:
-    return [e.name for e in catalog_search(CatalogQuery(q=q), with_facets=False).entries]
+    result = catalog_search(CatalogQuery(q=q), viewer=officer(), with_facets=False)
+    return [e.name for e in result.entries]
 
 
 # --- the happy path -----------------------------------------------------------------------
@@ -360,7 +368,7 @@ def test_revising_a_published_resource_starts_v2_while_v1_stays_published(agency
     v1.refresh_from_db()
     assert v1.state == S.PUBLISHED
     assert search_names("户籍") == [v1.name]
-    assert resource_public(v1.resource.pk).published_version_id == v1.pk
+    assert resource_public(v1.resource.pk, viewer=officer()).published_version_id == v1.pk
 
 
 def test_publishing_v2_supersedes_v1_and_updates_the_entry(agency, city, draft):
@@ -429,7 +437,7 @@ def test_retiring_removes_the_entry_from_the_catalog(agency, city, draft):
     version = move(version, "retire", city.reviewer, comment="数据已停止采集")
     assert version.state == S.RETIRED
     assert not CatalogEntry.objects.filter(resource=version.resource).exists()
-    assert resource_public(version.resource.pk) is None
+    assert resource_public(version.resource.pk, viewer=officer()) is None
     assert search_names("户籍") == []
     version.resource.refresh_from_db()
     assert version.resource.retired_at is not None

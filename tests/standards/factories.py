@@ -153,11 +153,16 @@ def items_with(
     return items
 
 
+# Open under conditions: in the open catalog that anonymous visitors see.
+OPEN = {"open_type": "conditional", "open_conditions": "经审批后开放。", "open_legal_basis": ""}
+
+
 def make_published_using(
     element: DataElement, agency: Agency, reviewer: User, **fields
 ) -> ResourceVersion:
-    """A published catalog entry of `agency` with one item bound to `element`."""
-    return cf.make_published(agency, reviewer, items=items_with(element), **fields)
+    """A published catalog entry of `agency` with one item bound to `element`, open under
+    conditions unless `fields` say otherwise."""
+    return cf.make_published(agency, reviewer, items=items_with(element), **{**OPEN, **fields})
 
 
 def make_draft_using(element: DataElement, agency: Agency, **fields) -> ResourceVersion:

@@ -10,7 +10,10 @@ from django.test.utils import CaptureQueriesContext
 from catalog import services as catalog_services
 from catalog.models import DataElement, DataItem
 from catalog.standards import services
+from tests.accounts.factories import OrganizationFactory, UserFactory
 from tests.naughty import naughty_strings
+from wuhan_pdr.accounts.models import Organization
+from wuhan_pdr.accounts.roles import Role
 from wuhan_pdr.kernel.workdays import today
 
 from . import factories as f
@@ -182,7 +185,7 @@ def test_element_page_shows_definition_format_domain_versions_and_diff(agency, c
     )
     # A code-list domain links to the code list.
     html = client().get("/standards/elements/DE01004/").content.decode()
-    assert 'href="/standards/code-lists/GB/T%202261.1/"' in html
+    assert f'href="/standards/code-lists/{code_list.pk}/"' in html
     assert sex.code_list == code_list
 
 
@@ -226,6 +229,32 @@ def test_where_used_shows_published_items_to_all_and_own_drafts_to_the_agency(
     html = client().get("/standards/elements/DE01006/").content.decode()
     assert f'href="/catalog/resources/{published.resource_id}/"' in html
     assert own_draft.name not in html
+
+
+def test_where_used_names_entries_not_open_to_public_bodies_only(agency, other_agency, city):
+    element = f.make_element(agency, city.reviewer, identifier="DE01012", name="姓名")
+    f.make_published_using(element, agency, city.reviewer, name="开放的资源")
+    hidden = f.make_published_using(
+        element,
+        agency,
+        city.reviewer,
+        name="不予开放的资源",
+        open_type="none",
+        open_conditions="",
+        open_legal_basis="《个人信息保护法》。",
+    )
+    requester = UserFactory(
+        organization=OrganizationFactory(kind=Organization.Kind.USER_ORG), roles=[Role.REQUESTER]
+    )
+    url = "/standards/elements/DE01012/"
+    for user in (None, requester):
+        response = client(user).get(url)
+        assert {i.version.name for i in response.context["usage"]} == {"开放的资源"}
+        html = response.content.decode()
+        assert hidden.name not in html and hidden.resource.code not in html
+    for user in (other_agency.staff, city.reviewer):
+        used = {i.version.name for i in client(user).get(url).context["usage"]}
+        assert used == {"开放的资源", "不予开放的资源"}
 
 
 def test_element_page_offers_requests_to_agency_staff_only(agency, city, elements):
@@ -393,7 +422,7 @@ def test_code_lists_are_listed_and_searched(divisions):
 
 
 def test_code_list_values_valid_at_a_date(divisions):
-    url = "/standards/code-lists/GB/T 2260/"
+    url = f"/standards/code-lists/{divisions.pk}/"
 
     def values(**params) -> list[str]:
         response = client().get(url, params)
@@ -418,17 +447,23 @@ def test_code_list_values_valid_at_a_date(divisions):
 
 
 def test_code_list_values_are_paged(db):
-    f.make_code_list(
+    big = f.make_code_list(
         identifier="BIG", values=[(f"{i:03d}", f"值{i}", None, None) for i in range(60)]
     )
-    response = client().get("/standards/code-lists/BIG/", {"page": 2})
+    response = client().get(f"/standards/code-lists/{big.pk}/", {"page": 2})
     assert [v.code for v in response.context["page_obj"].object_list] == [
         f"{i:03d}" for i in range(50, 60)
     ]
 
 
-def test_unknown_code_list_is_404():
-    assert client().get("/standards/code-lists/NOPE/").status_code == 404
+def test_unknown_code_list_is_404(db):
+    for path in (
+        "/standards/code-lists/NOPE/",
+        "/standards/code-lists/999999999/",
+        "/standards/code-lists/999999999/export.xlsx",
+        "/standards/code-lists/%00/",
+    ):
+        assert client().get(path).status_code == 404, path
 
 
 # --- query counts -------------------------------------------------------------------------------
@@ -457,7 +492,9 @@ def _publish_users(
             for j in range(items_each)
         ]
         items[0]["is_key"] = True
-        f.cf.make_published(agencies[i % len(agencies)], reviewer, items=items, name=f"资源{i:02d}")
+        f.cf.make_published(
+            agencies[i % len(agencies)], reviewer, items=items, name=f"资源{i:02d}", **f.OPEN
+        )
 
 
 def test_element_list_and_page_queries_do_not_grow_with_rows(agency, city):
@@ -502,7 +539,11 @@ def test_naughty_searches_never_give_a_server_error(agency, city, divisions):
     c = client(agency.staff)
     c.raise_request_exception = False
     strings = [*naughty_strings(), "\x00", "人\x00口", "%00", "a" * 5000]
-    others = ["/standards/code-lists/", "/standards/code-lists/GB/T 2260/", "/standards/requests/"]
+    others = [
+        "/standards/code-lists/",
+        f"/standards/code-lists/{divisions.pk}/",
+        "/standards/requests/",
+    ]
     for i, s in enumerate(strings):
         for url in ["/standards/", *(others if i % 10 == 0 or i >= len(strings) - 4 else [])]:
             response = c.get(url, {"q": s, "at": s, "status": s, "include_superseded": s})
