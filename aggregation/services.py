@@ -241,6 +241,34 @@ def _check_can_load(channel: Channel) -> None:
         raise DomainError(_("The channel is not active."))
 
 
+RUN_KINDS = (ChannelKind.API_PULL, ChannelKind.DB_EXTRACT)
+BUSY = "busy"
+
+
+def _check_not_busy(channel: Channel, *, excluding=None) -> None:
+    """One run at a time per pull or extraction channel: refuse another while a batch of the
+    channel waits or loads. The caller holds the channel's row lock (SELECT ... FOR UPDATE),
+    so two requests at once are checked one after the other, and the second sees the first's
+    batch once the first commits."""
+    busy = Batch.objects.filter(channel=channel, status__in=[B.PENDING, B.RUNNING])
+    if excluding is not None:
+        busy = busy.exclude(pk=excluding.pk)
+    other = busy.order_by("created_at").only("pk", "status", "created_at").first()
+    if other is not None:
+        raise DomainError(
+            _(
+                "A run of this channel has not ended yet (batch %(batch)s, %(state)s, created "
+                "%(when)s): wait for it to end before starting another."
+            )
+            % {
+                "state": other.get_status_display(),
+                "batch": str(other.pk)[:8],
+                "when": timezone.localtime(other.created_at).strftime("%Y-%m-%d %H:%M:%S"),
+            },
+            code=BUSY,
+        )
+
+
 def _enqueue(batch: Batch, acting_user=None) -> Batch:
     job = job_enqueue(
         task_name="aggregation.run_batch",
@@ -329,9 +357,10 @@ def batch_start(
     channel = Channel.objects.select_for_update().select_related("resource").get(pk=channel.pk)
     if acting_user is not None and not can_work_channel(acting_user, channel):
         raise AccessDenied(_("Only the provider's staff may start a run."))
-    if channel.kind not in (ChannelKind.API_PULL, ChannelKind.DB_EXTRACT):
+    if channel.kind not in RUN_KINDS:
         raise DomainError(_("Runs of this channel start when data arrives."))
     _check_can_load(channel)
+    _check_not_busy(channel)
     now = timezone.now()
     batch = Batch(
         channel=channel, mode=batch_mode_for(channel.resource, mode), triggered_by=acting_user
@@ -538,6 +567,8 @@ def _work_root() -> str:
 @transaction.atomic
 def batch_retry(*, batch: Batch, acting_user: User) -> Batch:
     """Run a failed batch again from its source (a file channel keeps its file)."""
+    # The channel's row lock first (as batch_start takes it), then the batch's.
+    channel = Channel.objects.select_for_update().get(pk=batch.channel_id)
     batch = Batch.objects.select_for_update().select_related("channel__resource").get(pk=batch.pk)
     if not can_work_channel(acting_user, batch.channel):
         raise AccessDenied(_("Only the provider's staff may retry a batch."))
@@ -546,6 +577,8 @@ def batch_retry(*, batch: Batch, acting_user: User) -> Batch:
     if batch.channel.kind == ChannelKind.PUSH and not batch.chunks.exists():
         raise DomainError(_("The pushed rows of this batch are gone; push them again."))
     _check_can_load(batch.channel)
+    if channel.kind in RUN_KINDS:
+        _check_not_busy(channel, excluding=batch)
     batch.status = B.PENDING
     batch.save(update_fields=["status"])
     return _enqueue(batch, acting_user)
@@ -591,6 +624,12 @@ def schedule_due_channels(*, now: dt.datetime | None = None) -> int:
             started += 1
         except DomainError as exc:
             logger.warning("channel %s not started: %s", channel.pk, exc)
+            if exc.code == BUSY:
+                # The previous run is still waiting or loading: skip this turn, do not pile up.
+                channel = Channel.objects.select_related("resource").get(pk=channel.pk)
+                Channel.objects.filter(pk=channel.pk).update(
+                    next_run_at=next_run_after(channel, now)
+                )
     return started
 
 
