@@ -16,6 +16,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files import File
@@ -30,7 +31,13 @@ from wuhan_pdr.accounts.models import User
 from wuhan_pdr.accounts.roles import Role
 from wuhan_pdr.kernel.errors import AccessDenied, DomainError
 from wuhan_pdr.kernel.history import audited_save
-from wuhan_pdr.kernel.jobs import job_enqueue
+from wuhan_pdr.kernel.jobs import (
+    db_cancel_running_statement,
+    db_drop_connection_if_broken,
+    job_enqueue,
+    soft_time_limit_of,
+    statement_cancelled_on_time_limit,
+)
 from wuhan_pdr.kernel.notifications import notify
 from wuhan_pdr.kernel.sealing import seal
 from wuhan_pdr.kernel.uploads import WorkbookRefused, inspect_workbook
@@ -496,7 +503,7 @@ def batch_run(*, batch_id) -> Batch:
             )
         source = channel_kinds.fetch(batch, workdir, progress=progress)
         reject_path = workdir / "rejects.csv"
-        with transaction.atomic():
+        with transaction.atomic(), statement_cancelled_on_time_limit():
             with connection.cursor() as cur:
                 cur.execute(
                     "SELECT pg_advisory_xact_lock(%s)", [_resource_lock_key(channel.resource_id)]
@@ -551,11 +558,26 @@ def batch_run(*, batch_id) -> Batch:
         return _fail(batch.pk, message, errors, exc.rejected, exc.received)
     except channel_kinds.SourceUnavailable as exc:
         return _fail(batch.pk, str(exc))
+    except SoftTimeLimitExceeded:
+        # The load's transaction was rolled back: the table keeps its previous rows.
+        db_cancel_running_statement()
+        db_drop_connection_if_broken()
+        logger.error("batch %s stopped at its time limit", batch.pk)
+        return _fail(batch.pk, _load_time_limit_message())
     except Exception as exc:
         logger.exception("batch %s failed", batch.pk)
         return _fail(batch.pk, _("The load failed: %(error)s") % {"error": str(exc)[:500]})
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _load_time_limit_message() -> str:
+    minutes = round((soft_time_limit_of("aggregation.run_batch") or 0) / 60, 1)
+    return _(
+        "The load ran longer than its time limit of %(minutes)s minutes and was stopped; "
+        "the table keeps its previous data. Load a smaller batch, or ask the administrator "
+        "to raise AGGREGATION_LOAD_SOFT_TIME_LIMIT."
+    ) % {"minutes": minutes}
 
 
 def _work_root() -> str:
