@@ -126,6 +126,11 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 
+# How many reverse proxies in front of the platform append the client's address to
+# X-Forwarded-For (the HTTPS proxy: 1). 0: the connection's own address is the client's, and
+# the header is ignored. Throttling and django-axes both read it (kernel/throttling.client_ip).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
 # Login lockout (django-axes): five failures lock the account name for 30 minutes.
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=30)
@@ -133,6 +138,14 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
+# The client's address as throttling sees it (TRUSTED_PROXY_COUNT). The django-ipware
+# settings say the same, should axes ever be set to use ipware instead of the callable.
+AXES_CLIENT_IP_CALLABLE = "wuhan_pdr.kernel.throttling.client_ip"
+AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
+AXES_IPWARE_PROXY_ORDER = "right-most"
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if TRUSTED_PROXY_COUNT else ("REMOTE_ADDR",)
+)
 
 # django-guardian: no anonymous user row; 404 is decided by our access_* helpers.
 ANONYMOUS_USER_NAME = None
@@ -173,7 +186,20 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {"anon": "120/min", "user": "600/min"},
+    # Every API view is throttled (wuhan_pdr/kernel/throttling.py): anonymous callers per
+    # address, signed-in users per user, push channels per channel (the ingest views).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "wuhan_pdr.kernel.throttling.AnonRateThrottle",
+        "wuhan_pdr.kernel.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("API_THROTTLE_ANON", default="120/min"),
+        "user": env("API_THROTTLE_USER", default="600/min"),
+        "ingest": env("API_THROTTLE_INGEST", default="1200/min"),
+    },
+    "EXCEPTION_HANDLER": "wuhan_pdr.kernel.throttling.api_exception_handler",
+    # The same count of trusted proxies as TRUSTED_PROXY_COUNT (below).
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Wuhan Public Data Resource Platform API",
