@@ -35,6 +35,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from wuhan_pdr.kernel.errors import DomainError
+from wuhan_pdr.kernel.throttling import IngestRateThrottle
 
 from . import push
 from .models import Batch, Channel
@@ -342,7 +343,8 @@ def batch_data(batch: Batch) -> dict:
 class IngestView(APIView):
     authentication_classes = [ChannelTokenAuthentication]
     permission_classes = [ActiveChannel]
-    throttle_classes: list = []
+    # Per channel, at the `ingest` rate (a front-end machine sends many chunks).
+    throttle_classes = [IngestRateThrottle]
 
 
 # --- Views -----------------------------------------------------------------------------------

@@ -97,6 +97,35 @@ DEFAULTS = {
     },
     ChannelKind.DB_EXTRACT: {"timeout_seconds": 60},
 }
+# The range of each whole-number setting (inclusive), so that no channel can ask for a
+# million retries or a day-long timeout. The form and `clean_config` both use it.
+BOUNDS: dict[str, dict[str, tuple[int, int]]] = {
+    ChannelKind.API_PULL: {
+        "page_size": (1, 10_000),
+        "first_page": (0, 1),
+        "timeout_seconds": (1, 300),
+        "max_retries": (0, 10),
+    },
+    ChannelKind.DB_EXTRACT: {
+        "port": (1, 65535),
+        # The statement timeout of one extraction query: a large table may take a while,
+        # within the load's own time limit (settings.CELERY_LONG_TASK_TIME_LIMITS).
+        "timeout_seconds": (1, 3600),
+    },
+}
+
+
+def setting_bounds(kind: str, name: str) -> tuple[int, int]:
+    """The (lowest, highest) value a whole-number setting takes."""
+    return BOUNDS.get(kind, {}).get(name, (0, 1_000_000))
+
+
+def bounds_message(label, low: int, high: int) -> str:
+    return _("%(field)s must be a whole number from %(low)d to %(high)d.") % {
+        "field": label,
+        "low": low,
+        "high": high,
+    }
 
 
 def clean_config(kind: str, config: dict) -> dict:
@@ -112,14 +141,15 @@ def clean_config(kind: str, config: dict) -> dict:
         if value in (None, ""):
             continue
         if vkind == "int":
+            low, high = setting_bounds(kind, name)
             try:
-                value = int(value)
+                if isinstance(value, bool):
+                    raise TypeError(value)
+                value = value if isinstance(value, int) else int(str(value).strip())
             except (TypeError, ValueError):
-                raise DomainError(
-                    _("%(field)s must be a whole number.") % {"field": label}, field=name
-                ) from None
-            if not 0 <= value <= 1_000_000:
-                raise DomainError(_("%(field)s is out of range.") % {"field": label}, field=name)
+                raise DomainError(bounds_message(label, low, high), field=name) from None
+            if not low <= value <= high:
+                raise DomainError(bounds_message(label, low, high), field=name)
         elif vkind == "url":
             value = str(value).strip()
             parts = urlsplit(value)

@@ -186,15 +186,6 @@ def mapping_text(mapping: dict) -> str:
     return "\n".join(f"{k} = {v}" for k, v in (mapping or {}).items())
 
 
-# Whole-number settings with narrower bounds than the services' 0..1,000,000.
-INT_BOUNDS = {
-    "port": (1, 65535),
-    "timeout_seconds": (1, 3600),
-    "page_size": (1, 100_000),
-    "max_retries": (0, 10),
-}
-
-
 class ChannelForm(forms.Form):
     """Create (kind chosen here) or edit (kind fixed) a channel. Each kind's settings come
     from channels.SETTINGS: one field per setting, named `cfg_<kind>__<setting>`."""
@@ -273,9 +264,19 @@ class ChannelForm(forms.Form):
             for name, (label, required, vkind) in spec.items():
                 fname = setting_field_name(kind, name)
                 if vkind == "int":
-                    low, high = INT_BOUNDS.get(name, (0, 1_000_000))
+                    # The service's bounds (channels.BOUNDS), with one message for both ends.
+                    low, high = channel_kinds.setting_bounds(kind, name)
+                    out_of_range = channel_kinds.bounds_message(label, low, high)
                     field = forms.IntegerField(
-                        label=label, required=False, min_value=low, max_value=high
+                        label=label,
+                        required=False,
+                        min_value=low,
+                        max_value=high,
+                        error_messages={
+                            "invalid": out_of_range,
+                            "min_value": out_of_range,
+                            "max_value": out_of_range,
+                        },
                     )
                 elif vkind == "engine":
                     field = forms.ChoiceField(

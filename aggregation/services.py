@@ -16,6 +16,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files import File
@@ -30,7 +31,13 @@ from wuhan_pdr.accounts.models import User
 from wuhan_pdr.accounts.roles import Role
 from wuhan_pdr.kernel.errors import AccessDenied, DomainError
 from wuhan_pdr.kernel.history import audited_save
-from wuhan_pdr.kernel.jobs import job_enqueue
+from wuhan_pdr.kernel.jobs import (
+    db_cancel_running_statement,
+    db_drop_connection_if_broken,
+    job_enqueue,
+    soft_time_limit_of,
+    statement_cancelled_on_time_limit,
+)
 from wuhan_pdr.kernel.notifications import notify
 from wuhan_pdr.kernel.sealing import seal
 from wuhan_pdr.kernel.uploads import WorkbookRefused, inspect_workbook
@@ -241,6 +248,34 @@ def _check_can_load(channel: Channel) -> None:
         raise DomainError(_("The channel is not active."))
 
 
+RUN_KINDS = (ChannelKind.API_PULL, ChannelKind.DB_EXTRACT)
+BUSY = "busy"
+
+
+def _check_not_busy(channel: Channel, *, excluding=None) -> None:
+    """One run at a time per pull or extraction channel: refuse another while a batch of the
+    channel waits or loads. The caller holds the channel's row lock (SELECT ... FOR UPDATE),
+    so two requests at once are checked one after the other, and the second sees the first's
+    batch once the first commits."""
+    busy = Batch.objects.filter(channel=channel, status__in=[B.PENDING, B.RUNNING])
+    if excluding is not None:
+        busy = busy.exclude(pk=excluding.pk)
+    other = busy.order_by("created_at").only("pk", "status", "created_at").first()
+    if other is not None:
+        raise DomainError(
+            _(
+                "A run of this channel has not ended yet (batch %(batch)s, %(state)s, created "
+                "%(when)s): wait for it to end before starting another."
+            )
+            % {
+                "state": other.get_status_display(),
+                "batch": str(other.pk)[:8],
+                "when": timezone.localtime(other.created_at).strftime("%Y-%m-%d %H:%M:%S"),
+            },
+            code=BUSY,
+        )
+
+
 def _enqueue(batch: Batch, acting_user=None) -> Batch:
     job = job_enqueue(
         task_name="aggregation.run_batch",
@@ -329,9 +364,10 @@ def batch_start(
     channel = Channel.objects.select_for_update().select_related("resource").get(pk=channel.pk)
     if acting_user is not None and not can_work_channel(acting_user, channel):
         raise AccessDenied(_("Only the provider's staff may start a run."))
-    if channel.kind not in (ChannelKind.API_PULL, ChannelKind.DB_EXTRACT):
+    if channel.kind not in RUN_KINDS:
         raise DomainError(_("Runs of this channel start when data arrives."))
     _check_can_load(channel)
+    _check_not_busy(channel)
     now = timezone.now()
     batch = Batch(
         channel=channel, mode=batch_mode_for(channel.resource, mode), triggered_by=acting_user
@@ -467,7 +503,7 @@ def batch_run(*, batch_id) -> Batch:
             )
         source = channel_kinds.fetch(batch, workdir, progress=progress)
         reject_path = workdir / "rejects.csv"
-        with transaction.atomic():
+        with transaction.atomic(), statement_cancelled_on_time_limit():
             with connection.cursor() as cur:
                 cur.execute(
                     "SELECT pg_advisory_xact_lock(%s)", [_resource_lock_key(channel.resource_id)]
@@ -522,11 +558,26 @@ def batch_run(*, batch_id) -> Batch:
         return _fail(batch.pk, message, errors, exc.rejected, exc.received)
     except channel_kinds.SourceUnavailable as exc:
         return _fail(batch.pk, str(exc))
+    except SoftTimeLimitExceeded:
+        # The load's transaction was rolled back: the table keeps its previous rows.
+        db_cancel_running_statement()
+        db_drop_connection_if_broken()
+        logger.error("batch %s stopped at its time limit", batch.pk)
+        return _fail(batch.pk, _load_time_limit_message())
     except Exception as exc:
         logger.exception("batch %s failed", batch.pk)
         return _fail(batch.pk, _("The load failed: %(error)s") % {"error": str(exc)[:500]})
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _load_time_limit_message() -> str:
+    minutes = round((soft_time_limit_of("aggregation.run_batch") or 0) / 60, 1)
+    return _(
+        "The load ran longer than its time limit of %(minutes)s minutes and was stopped; "
+        "the table keeps its previous data. Load a smaller batch, or ask the administrator "
+        "to raise AGGREGATION_LOAD_SOFT_TIME_LIMIT."
+    ) % {"minutes": minutes}
 
 
 def _work_root() -> str:
@@ -538,6 +589,8 @@ def _work_root() -> str:
 @transaction.atomic
 def batch_retry(*, batch: Batch, acting_user: User) -> Batch:
     """Run a failed batch again from its source (a file channel keeps its file)."""
+    # The channel's row lock first (as batch_start takes it), then the batch's.
+    channel = Channel.objects.select_for_update().get(pk=batch.channel_id)
     batch = Batch.objects.select_for_update().select_related("channel__resource").get(pk=batch.pk)
     if not can_work_channel(acting_user, batch.channel):
         raise AccessDenied(_("Only the provider's staff may retry a batch."))
@@ -546,6 +599,8 @@ def batch_retry(*, batch: Batch, acting_user: User) -> Batch:
     if batch.channel.kind == ChannelKind.PUSH and not batch.chunks.exists():
         raise DomainError(_("The pushed rows of this batch are gone; push them again."))
     _check_can_load(batch.channel)
+    if channel.kind in RUN_KINDS:
+        _check_not_busy(channel, excluding=batch)
     batch.status = B.PENDING
     batch.save(update_fields=["status"])
     return _enqueue(batch, acting_user)
@@ -591,6 +646,12 @@ def schedule_due_channels(*, now: dt.datetime | None = None) -> int:
             started += 1
         except DomainError as exc:
             logger.warning("channel %s not started: %s", channel.pk, exc)
+            if exc.code == BUSY:
+                # The previous run is still waiting or loading: skip this turn, do not pile up.
+                channel = Channel.objects.select_related("resource").get(pk=channel.pk)
+                Channel.objects.filter(pk=channel.pk).update(
+                    next_run_at=next_run_after(channel, now)
+                )
     return started
 
 

@@ -16,6 +16,7 @@ from django.test import Client
 
 from tests.accounts.factories import OrganizationFactory, UserFactory
 from tests.services import (
+    ALL_QUEUES,
     CeleryBeat,
     CeleryWorker,
     RedisServer,
@@ -185,10 +186,10 @@ def services_env(spare_redis, django_db_setup, django_db_blocker):
 
 @pytest.fixture(scope="session")
 def celery_worker(services_env, services_log_dir):
-    """A real Celery worker (solo pool) on the spare redis and the pytest test database,
+    """A real Celery worker (solo pool, both queues) on the spare redis and the pytest test database,
     started once and stopped at the end of the session. It sees committed rows only, so
     tests that give it work use `@pytest.mark.django_db(transaction=True)`."""
-    worker = CeleryWorker(services_log_dir, services_env).start()
+    worker = CeleryWorker(services_log_dir, services_env, queues=ALL_QUEUES).start()
     try:
         yield worker
     finally:

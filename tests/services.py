@@ -346,10 +346,30 @@ def celery_env(*, redis_url: str, database: str, extra: dict | None = None) -> d
     return env
 
 
+# Every queue of the platform (settings.CELERY_QUEUE_NAMES): a test worker takes both, so a
+# test needs one worker, unless it gives `queues` to start one per queue.
+ALL_QUEUES = ("default", "long")
+
+
 class CeleryWorker(_Process):
-    def __init__(self, log_dir: Path, env: dict):
-        super().__init__("celery-worker", log_dir / "celery-worker.log")
+    """A worker on `queues` (all by default). The solo pool runs in the worker process itself;
+    time limits need the prefork pool (`pool="prefork"`)."""
+
+    def __init__(
+        self,
+        log_dir: Path,
+        env: dict,
+        *,
+        queues: tuple[str, ...] = ALL_QUEUES,
+        pool: str = "solo",
+        concurrency: int = 1,
+        name: str = "celery-worker",
+    ):
+        super().__init__(name, log_dir / f"{name}.log")
         self.env = env
+        self.queues = queues
+        self.pool = pool
+        self.concurrency = concurrency
         self.hostname = f"pytest-{os.getpid()}-{free_port()}@%h"
 
     def start(self, timeout: float = 60.0) -> CeleryWorker:
@@ -360,15 +380,17 @@ class CeleryWorker(_Process):
                 "-A",
                 "wuhan_pdr",
                 "worker",
+                "-Q",
+                ",".join(self.queues),
                 "-P",
-                "solo",
+                self.pool,
                 "-c",
-                "1",
+                str(self.concurrency),
                 "--without-mingle",
                 "--without-gossip",
                 "--without-heartbeat",
                 "-l",
-                "info",
+                os.environ.get("TEST_CELERY_LOG_LEVEL", "info"),
                 "-n",
                 self.hostname,
             ],

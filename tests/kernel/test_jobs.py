@@ -212,7 +212,7 @@ def test_send_hands_the_job_to_the_broker_and_notes_when(tmp_path):
         with celery_app_on(broker.url):
             assert job_send(job_id=job.pk) is True
         client = redis.Redis.from_url(broker.url)
-        messages = client.lrange("celery", 0, -1)
+        messages = client.lrange("default", 0, -1)  # the queue `default`
         client.close()
     finally:
         broker.stop()

@@ -1,4 +1,4 @@
-"""Checks behind /healthz/: the database, Redis and at least one Celery worker answer."""
+"""Checks behind /healthz/: the database, Redis and a Celery worker for every queue answer."""
 
 from __future__ import annotations
 
@@ -25,11 +25,17 @@ def check_redis() -> str:
 
 
 def check_celery() -> str:
+    """At least one worker answers, and every queue (settings.CELERY_QUEUE_NAMES) has a worker
+    consuming it: a portal whose `long` worker is down would queue loads forever."""
     from wuhan_pdr.celery import app
 
-    replies = app.control.ping(timeout=1.0)
+    replies = app.control.inspect(timeout=1.0).active_queues() or {}
     if not replies:
         raise RuntimeError("no worker answered")
+    consumed = {queue["name"] for queues in replies.values() for queue in queues or ()}
+    missing = [name for name in settings.CELERY_QUEUE_NAMES if name not in consumed]
+    if missing:
+        raise RuntimeError(f"no worker consumes the queue(s): {', '.join(missing)}")
     return "ok"
 
 

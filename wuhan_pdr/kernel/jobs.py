@@ -6,14 +6,23 @@ pending and the beat task `kernel.sweep_background_jobs` sends it again. The wor
 job under a PostgreSQL advisory lock, so two deliveries of one job never run at once, and
 marks it done, so a late duplicate does nothing. Job functions must still be idempotent: a
 worker killed halfway leaves the job to be run again from the start.
+
+Every task has a soft and a hard time limit (settings: CELERY_TASK_SOFT_TIME_LIMIT, and
+CELERY_LONG_TASK_SOFT_TIME_LIMITS for the long ones, which run on their own queue). A job
+that reaches its soft limit is marked failed at once, with the reason, and not retried: it
+would only time out again. A statement it was running is cancelled, so PostgreSQL rolls its
+transaction back (services that must record a failure of their own, such as a batch load,
+catch `SoftTimeLimitExceeded` themselves and call `db_cancel_running_statement` first).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
@@ -84,6 +93,51 @@ def _lock_key(job_id) -> int:
     return int(str(job_id).replace("-", "")[:15], 16)
 
 
+def db_cancel_running_statement() -> None:
+    """After an interruption raised in the middle of a query (a soft time limit): ask
+    PostgreSQL to cancel the statement still running on this process's connection. The
+    connection then fails its ROLLBACK and Django drops it; PostgreSQL rolls the transaction
+    back, and the next query opens a new connection."""
+    raw = connection.connection
+    if raw is None:
+        return
+    try:
+        from psycopg.pq import TransactionStatus
+
+        if raw.pgconn.transaction_status == TransactionStatus.ACTIVE:
+            raw.cancel_safe(timeout=5)
+    except Exception as exc:  # the connection may be broken already: nothing to cancel
+        logger.warning("could not cancel the running statement: %s", exc)
+
+
+def db_drop_connection_if_broken() -> None:
+    """Close this process's connection if it no longer answers (after an interruption), so
+    that the next query opens a new one."""
+    if connection.connection is not None and not connection.is_usable():
+        connection.close()
+
+
+@contextlib.contextmanager
+def statement_cancelled_on_time_limit():
+    """Inside `transaction.atomic()`: when the soft time limit interrupts the block in the
+    middle of a query, cancel that query before the block rolls back (see above)."""
+    try:
+        yield
+    except SoftTimeLimitExceeded:
+        db_cancel_running_statement()
+        raise
+
+
+def time_limit_message(soft_limit: int | None) -> str:
+    from django.utils.translation import gettext as _
+
+    if soft_limit:
+        return _(
+            "The job ran longer than its time limit of %(minutes)s minutes and was stopped."
+        ) % {"minutes": round(soft_limit / 60, 1)}
+    return _("The job ran longer than its time limit and was stopped.")
+
+
 def job_progress(job: BackgroundJob, percent: int) -> None:
     """Report progress (0-100) of a running job; visible at once to pages that poll it."""
     percent = max(0, min(100, int(percent)))
@@ -111,6 +165,16 @@ def job_run(*, job_id: str) -> str:
         )
         try:
             fn(job, **job.kwargs)
+        except SoftTimeLimitExceeded:
+            db_cancel_running_statement()
+            db_drop_connection_if_broken()
+            BackgroundJob.objects.filter(pk=job.pk).update(
+                state=BackgroundJob.State.FAILED,
+                last_error=time_limit_message(soft_time_limit_of(job.task_name)),
+                finished_at=timezone.now(),
+            )
+            logger.error("background job %s (%s) reached its time limit", job.pk, job.task_name)
+            return "timed out"
         except Exception as exc:
             job.refresh_from_db(fields=["attempts"])
             final = job.attempts >= settings.BACKGROUND_JOB_MAX_ATTEMPTS
@@ -126,8 +190,19 @@ def job_run(*, job_id: str) -> str:
         )
         return "done"
     finally:
-        with connection.cursor() as cur:
-            cur.execute("SELECT pg_advisory_unlock(%s)", [key])
+        try:
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_advisory_unlock(%s)", [key])
+        except Exception as exc:  # a dropped connection released its locks already
+            logger.warning("advisory lock of job %s not released: %s", job_id, exc)
+
+
+def soft_time_limit_of(task_name: str) -> int | None:
+    """The soft time limit (seconds) a task runs under, as the worker applies it."""
+    from wuhan_pdr.celery import app
+
+    task = app.tasks.get(task_name)
+    return getattr(task, "soft_time_limit", None) or app.conf.task_soft_time_limit
 
 
 def jobs_due_for_resend(*, now=None):

@@ -7,6 +7,7 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -125,6 +126,11 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 
+# How many reverse proxies in front of the platform append the client's address to
+# X-Forwarded-For (the HTTPS proxy: 1). 0: the connection's own address is the client's, and
+# the header is ignored. Throttling and django-axes both read it (kernel/throttling.client_ip).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
 # Login lockout (django-axes): five failures lock the account name for 30 minutes.
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=30)
@@ -132,6 +138,14 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
+# The client's address as throttling sees it (TRUSTED_PROXY_COUNT). The django-ipware
+# settings say the same, should axes ever be set to use ipware instead of the callable.
+AXES_CLIENT_IP_CALLABLE = "wuhan_pdr.kernel.throttling.client_ip"
+AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
+AXES_IPWARE_PROXY_ORDER = "right-most"
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if TRUSTED_PROXY_COUNT else ("REMOTE_ADDR",)
+)
 
 # django-guardian: no anonymous user row; 404 is decided by our access_* helpers.
 ANONYMOUS_USER_NAME = None
@@ -172,7 +186,20 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {"anon": "120/min", "user": "600/min"},
+    # Every API view is throttled (wuhan_pdr/kernel/throttling.py): anonymous callers per
+    # address, signed-in users per user, push channels per channel (the ingest views).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "wuhan_pdr.kernel.throttling.AnonRateThrottle",
+        "wuhan_pdr.kernel.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("API_THROTTLE_ANON", default="120/min"),
+        "user": env("API_THROTTLE_USER", default="600/min"),
+        "ingest": env("API_THROTTLE_INGEST", default="1200/min"),
+    },
+    "EXCEPTION_HANDLER": "wuhan_pdr.kernel.throttling.api_exception_handler",
+    # The same count of trusted proxies as TRUSTED_PROXY_COUNT (below).
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Wuhan Public Data Resource Platform API",
@@ -187,13 +214,46 @@ SPECTACULAR_SETTINGS = {
 
 # Celery: tasks are acknowledged after they finish and requeued when a worker dies, so a
 # killed worker loses nothing; Redis redelivers unacknowledged tasks after the visibility
-# timeout, which is set to outlast the longest task we run.
+# timeout, which is set to outlast the longest task we run (its hard time limit).
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+
+# Two queues, each with its own worker (Procfile, docker-compose.yml): `long` for the work
+# that may take minutes to hours (loads of batches, quality runs, bulk filing checks and
+# imports), `default` for everything else: the outbox sweep, notifications, session ends,
+# schedules and housekeeping, which must never wait behind a load. Jobs are routed by task
+# name, so the outbox sweep sends a job again to the queue it belongs to.
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_LONG_QUEUE = "long"
+CELERY_QUEUE_NAMES = (CELERY_TASK_DEFAULT_QUEUE, CELERY_LONG_QUEUE)
+CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in CELERY_QUEUE_NAMES]
+# Every task has a soft time limit (the task is told, ends cleanly and records why) and a
+# hard one (the worker process is killed) a little later. Short tasks share the default
+# limits; each long task has its own soft limit (seconds).
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", 5 * 60)
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
+CELERY_HARD_TIME_LIMIT_GRACE = env.int("CELERY_HARD_TIME_LIMIT_GRACE", 5 * 60)
+CELERY_LONG_TASK_SOFT_TIME_LIMITS = {
+    "aggregation.run_batch": env.int("AGGREGATION_LOAD_SOFT_TIME_LIMIT", 90 * 60),
+    "aggregation.quality_run": env.int("QUALITY_RUN_SOFT_TIME_LIMIT", 60 * 60),
+    "catalog.bulk_filing_process": env.int("BULK_FILING_SOFT_TIME_LIMIT", 30 * 60),
+}
+CELERY_TASK_ROUTES = {
+    name: {"queue": CELERY_LONG_QUEUE} for name in CELERY_LONG_TASK_SOFT_TIME_LIMITS
+}
+CELERY_TASK_ANNOTATIONS = {
+    name: {"soft_time_limit": soft, "time_limit": soft + CELERY_HARD_TIME_LIMIT_GRACE}
+    for name, soft in CELERY_LONG_TASK_SOFT_TIME_LIMITS.items()
+}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": max(
+        2 * 60 * 60,
+        max(CELERY_LONG_TASK_SOFT_TIME_LIMITS.values()) + CELERY_HARD_TIME_LIMIT_GRACE + 10 * 60,
+    )
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
@@ -240,7 +300,12 @@ BACKGROUND_JOB_RESEND_AFTER = timedelta(seconds=env.int("BACKGROUND_JOB_RESEND_A
 BACKGROUND_JOB_MAX_ATTEMPTS = 10
 # A job still marked running this long after it started lost its worker (killed): the sweep
 # sends it again, and the advisory lock keeps it from running twice if the worker is alive.
-BACKGROUND_JOB_STALE_AFTER = timedelta(seconds=env.int("BACKGROUND_JOB_STALE_AFTER", 2 * 60 * 60))
+# Never before the longest task's hard time limit (the visibility timeout outlasts it).
+BACKGROUND_JOB_STALE_AFTER = timedelta(
+    seconds=env.int(
+        "BACKGROUND_JOB_STALE_AFTER", CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    )
+)
 
 # Aggregation: the largest file a file channel takes, and where loads spool their rows.
 AGGREGATION_UPLOAD_MAX_BYTES = env.int("AGGREGATION_UPLOAD_MAX_BYTES", 1024 * 1024 * 1024)

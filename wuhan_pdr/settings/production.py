@@ -1,7 +1,7 @@
 """Production settings: secrets and hosts must come from the environment; HTTPS only."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import REST_FRAMEWORK, env
 
 SECRET_KEY = env("DJANGO_SECRET_KEY")  # no default: refuse to start without one
 # Stored credentials (channel passwords) are sealed with this key, never with one derived
@@ -29,3 +29,12 @@ X_FRAME_OPTIONS = "DENY"
 AGGREGATION_PULL_ALLOW_LOOPBACK = False
 AGGREGATION_EXTRACT_ALLOW_LOOPBACK = False
 AGGREGATION_EXTRACT_ALLOW_PLATFORM_DB = False
+
+# Behind the HTTPS proxy (see SECURE_PROXY_SSL_HEADER): the client is the address it appends to
+# X-Forwarded-For. Throttling (DRF) and django-axes read the same count.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
+REST_FRAMEWORK = {**REST_FRAMEWORK, "NUM_PROXIES": TRUSTED_PROXY_COUNT}
+AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if TRUSTED_PROXY_COUNT else ("REMOTE_ADDR",)
+)

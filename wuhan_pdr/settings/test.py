@@ -36,3 +36,10 @@ MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMid
 # The demo seed (tested) reads a stand-in agency table in the test database; a test turns
 # this off to check the refusal.
 AGGREGATION_EXTRACT_ALLOW_PLATFORM_DB = True
+
+# API throttling is on; the suite's many requests from one address must not meet the
+# production rates (tests/api/test_throttling.py sets low ones to see a 429).
+REST_FRAMEWORK = {  # noqa: F405
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_THROTTLE_RATES": {"anon": "100000/min", "user": "100000/min", "ingest": "100000/min"},
+}
