@@ -6,10 +6,13 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from security.masking import mask_row, mask_value
 from wuhan_pdr.kernel.workflow import events_described
 
-from ..models import Objection
-from .permissions import is_bureau, is_provider_worker, objections_visible_q
+from ..datastore import table_columns
+from ..models import DatastoreTable, Objection
+from ..selectors import masked_columns
+from .permissions import is_bureau, is_provider_worker, objections_visible_q, row_rights
 from .workflows import OPEN_STATES, objection_workflow
 
 SCOPES = ("mine", "bureau", "provider")
@@ -82,34 +85,89 @@ def objection_history(objection: Objection):
     return objection.history.select_related("history_user").order_by("-history_date")[:30]
 
 
-def changed_rows_table(objection: Objection) -> dict | None:
+def _table(objection: Objection) -> DatastoreTable:
+    """The resource's table (an unsaved one when it has none: the masking reads the
+    published items only)."""
+    table = DatastoreTable.objects.filter(resource=objection.resource).first()
+    return table if table is not None else DatastoreTable(resource=objection.resource)
+
+
+def _key_names(objection: Objection, table: DatastoreTable) -> list[str] | None:
+    data = objection.changed_rows or {}
+    if data.get("columns") and data.get("key_positions"):
+        return [data["columns"][i] for i in data["key_positions"]]
+    if table.pk is not None:
+        return [c.name for c in table_columns(table) if c.key]
+    return None
+
+
+def row_keys_shown(objection: Objection, user) -> list[str]:
+    """The keys of the rows objected to as `user` may see them: a key column that is masked
+    is masked here too, for everyone (the preview's rule). Keys whose columns are no longer
+    known are masked whole."""
+    if not objection.row_keys:
+        return []
+    table = _table(objection)
+    masked = masked_columns(table)
+    names = _key_names(objection, table)
+    shown = []
+    for key in objection.row_keys:
+        if names is None or len(names) != len(key):
+            shown.append(", ".join(mask_value(v) for v in key))
+        else:
+            shown.append(", ".join(mask_row(names, key, masked)))
+    return shown
+
+
+def changed_rows_table(objection: Objection, user) -> dict | None:
     """The objected rows before (at filing) and after (at the provider's report), paired by
-    key, with the cells that changed marked; None when the objection names no rows."""
+    key, with the cells that changed marked; None when the objection names no rows or
+    `user` may not see the resource's rows.
+
+    Of each row `user` sees the columns `row_rights` allows (the provider and the overseers:
+    all), with the masked columns masked by the one masking function."""
     data = objection.changed_rows or {}
     if not objection.row_keys or not data.get("columns"):
         return None
+    table = _table(objection)
+    rights = row_rights(user, objection.resource, table=table if table.pk else None)
+    if not rights.sees_rows:
+        return None
+    names = data["columns"]
+    labels = data.get("labels") or names
+    shown = [i for i, n in enumerate(names) if rights.columns is None or n in rights.columns]
+    masked = masked_columns(table)
     positions = data.get("key_positions") or []
     before = {tuple(r[i] for i in positions): r for r in data.get("before") or []}
     after = {tuple(r[i] for i in positions): r for r in data.get("after") or []}
     reported = bool(data.get("after_at"))
+    keys = row_keys_shown(objection, user)
     rows = []
-    for key in objection.row_keys:
+    for key, key_text in zip(objection.row_keys, keys, strict=True):
         b, a = before.get(tuple(key)), after.get(tuple(key))
+        b_shown = mask_row(names, b, masked) if b else None
+        a_shown = mask_row(names, a, masked) if a else None
         cells = []
-        for i, _name in enumerate(data["columns"]):
+        for i in shown:
             old = b[i] if b else None
             new = a[i] if a else None
-            cells.append({"before": old, "after": new, "changed": reported and old != new})
+            cells.append(
+                {
+                    "before": b_shown[i] if b_shown else None,
+                    "after": a_shown[i] if a_shown else None,
+                    "changed": reported and old != new,
+                }
+            )
         rows.append(
             {
-                "key": ", ".join(key),
+                "key": key_text,
                 "cells": cells,
                 "deleted": reported and b is not None and a is None,
                 "added": reported and b is None and a is not None,
             }
         )
     return {
-        "columns": data.get("labels") or data["columns"],
+        "columns": [labels[i] for i in shown],
         "rows": rows,
         "reported": reported,
         "before_at": data.get("before_at"),

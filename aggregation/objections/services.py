@@ -5,7 +5,10 @@ days (`limits.working_days_for`, changeable by the bureau) and notifies the requ
 provider's staff are notified when the objection reaches them.
 
 The rows objected to are read from the resource's datastore table by key when the objection
-is filed, and again when the provider reports, so the page can show them before and after.
+is filed, and again when the provider reports, so the page can show them before and after
+(each reader sees of them what `permissions.row_rights` allows, masked by
+`security.masking`: `selectors.changed_rows_table`). Only who may see a resource's rows may
+name them; filing is limited per user and hour (`throttle.py`).
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ from wuhan_pdr.kernel.workdays import deadline_after
 from ..datastore import qualified, table_columns, table_exists
 from ..limits import working_days_for
 from ..models import DatastoreTable, Objection, TimeLimit
-from .permissions import PROVIDER_ROLES, can_file, can_set_limits
+from .permissions import PROVIDER_ROLES, RowRights, can_file, can_set_limits, row_rights
+from .throttle import give_back_filing_slot, take_filing_slot
 from .workflows import OPEN_STATES, objection_workflow
 
 S = Objection.State
@@ -213,11 +217,24 @@ def rows_by_key(table: DatastoreTable, keys: list[list[str]]) -> dict:
     }
 
 
-def row_keys_check(resource: Resource, text: str) -> tuple[list[list[str]], dict]:
+def row_keys_check(
+    resource: Resource, text: str, rights: RowRights
+) -> tuple[list[list[str]], dict]:
     """The parsed keys and the rows they name now, or DomainError (field `rows`) naming the
-    first keys that are not in the resource's data."""
+    first keys that are not in the resource's data.
+
+    Only who may see the rows (`rights.may_name_rows`) gets that far; anyone else is refused
+    before any key is looked up, with the same answer whatever the keys."""
     if not (text or "").strip():
         return [], {}
+    if not rights.may_name_rows:
+        raise DomainError(
+            _(
+                "Rows can be named only by those who may see this resource's rows: leave the "
+                "rows empty to object to the resource as a whole, and describe the problem."
+            ),
+            field="rows",
+        )
     table = _table_for(resource)
     if table is None:
         raise DomainError(
@@ -311,17 +328,32 @@ def objection_submit(
     acting_user: User,
 ) -> Objection:
     """File an objection to a published resource, or to some of its rows (one key per line),
-    with optional evidence. The bureau has `objection_decide` working days to decide."""
+    with optional evidence. The bureau has `objection_decide` working days to decide.
+
+    The user must be one who may object to the resource (`row_rights`), and name rows only
+    when it may see them; each user files at most `OBJECTION_FILINGS_PER_HOUR` an hour."""
     if not can_file(acting_user):
         raise AccessDenied(_("Sign in to raise an objection."))
     if resource.published_version_id is None or resource.retired_at is not None:
         raise DomainError(_("Only a published resource can be objected to."))
+    rights = row_rights(acting_user, resource)
+    if not rights.may_object:
+        raise AccessDenied(_("You may not object to this resource."))
     if kind not in Objection.Kind.values:
         raise DomainError(_("Choose what is wrong."), field="kind")
     description = _clean_text(description, field="description")
     ext = evidence_check(evidence) if evidence else None
+    slot = take_filing_slot(acting_user)
+    try:
+        return _file(resource, kind, description, rows, evidence, ext, rights, acting_user)
+    except Exception:
+        give_back_filing_slot(slot)
+        raise
+
+
+def _file(resource, kind, description, rows, evidence, ext, rights, acting_user) -> Objection:
     with transaction.atomic():
-        keys, snapshot = row_keys_check(resource, rows)
+        keys, snapshot = row_keys_check(resource, rows, rights)
         objection = Objection(
             resource=resource,
             requester=acting_user,
@@ -354,7 +386,7 @@ def objection_submit(
             % {"date": timezone.localtime(objection.step_deadline).date().isoformat()},
             bureau=True,
         )
-    return objection
+        return objection
 
 
 def objection_decide(

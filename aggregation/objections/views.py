@@ -38,6 +38,7 @@ from .permissions import (
     is_bureau,
     is_provider_of,
     is_provider_worker,
+    row_rights,
     sees_requester_contact,
 )
 from .workflows import OPEN_STATES
@@ -67,10 +68,17 @@ def objection_create(request):
     if not can_file(request.user):
         raise Http404
     resource = _published_resource(request)
+    rights = row_rights(request.user, resource)
+    if not rights.may_object:
+        raise Http404
     form = ObjectionForm(request.POST or None, request.FILES or None)
-    key_items = services.row_key_items(resource)
+    key_items = services.row_key_items(resource) if rights.may_name_rows else []
     rows = form.fields["rows"]
-    if key_items:
+    if not rights.may_name_rows:
+        # Rows are named only by who may see them: the field is not offered, and keys sent
+        # anyway are not read (the same answer whether they exist or not).
+        del form.fields["rows"]
+    elif key_items:
         rows.help_text = _(
             "One key per line: %(key)s (values separated by commas, in this order); at most "
             "%(n)d rows. Leave empty to object to the resource as a whole."
@@ -87,7 +95,7 @@ def objection_create(request):
                 resource=resource,
                 kind=data["kind"],
                 description=data["description"],
-                rows=data["rows"],
+                rows=data.get("rows", ""),
                 evidence=data.get("evidence"),
                 acting_user=request.user,
             )
@@ -105,6 +113,7 @@ def objection_create(request):
             "form": form,
             "resource": resource,
             "version": resource.published_version,
+            "names_rows": rights.may_name_rows,
             # a good file is not kept when another field is wrong: say so
             "evidence_lost": bool(
                 request.method == "POST"
@@ -184,7 +193,8 @@ def _detail(request, objection: Objection, **forms):
         "title": services.objection_title(objection),
         "events": selectors.objection_events(objection),
         "history": selectors.objection_history(objection),
-        "rows_table": selectors.changed_rows_table(objection),
+        "rows_table": selectors.changed_rows_table(objection, request.user),
+        "row_keys": selectors.row_keys_shown(objection, request.user),
         "sees_contact": sees_requester_contact(request.user, objection),
         "overdue": bool(
             objection.state in OPEN_STATES

@@ -12,6 +12,10 @@ rules:
 
 Table-level rules (freshness, reachability, success rate) read the batch history and the
 downtime reports: failures inside a reported planned window do not count against stability.
+
+A reference rule whose referenced resource the provider may not see is evaluated for the
+bureau (its result is stored) but marked `restricted`: it does not count in the scores, which
+the provider sees, and opens no issue (permissions.provider_sees_reference).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from psycopg import sql
 
 from ..datastore import Column, qualified, table_columns
 from ..models import Batch, Channel, DatastoreTable, DowntimeReport, QualityRule
+from .permissions import provider_sees_reference
 from .rules import GROUP_KINDS, MAX_AGE, ROW_KINDS, K, RowCheck, row_check
 
 SAMPLE_SIZE = 5
@@ -42,6 +47,7 @@ class Finding:
     detail: str = ""
     passed: bool | None = None
     score: Decimal | None = None
+    restricted: bool = False
 
     def finish(self) -> Finding:
         if self.score is None:
@@ -268,11 +274,13 @@ def evaluate(resource, rules: list[QualityRule], *, now=None) -> Evaluation:
     ]
     for f in findings:
         f.finish()
+        f.restricted = not provider_sees_reference(f.rule)
     order = {r.pk: i for i, r in enumerate(rules)}
     findings.sort(key=lambda f: order.get(f.rule.pk, 0))
     by_dim: dict[str, list[Decimal]] = {}
     for f in findings:
-        if f.rows_checked:  # a rule that checked nothing does not score
+        # a rule that checked nothing does not score, nor one the provider may not see
+        if f.rows_checked and not f.restricted:
             by_dim.setdefault(f.rule.dimension, []).append(f.score)
     scores = {d: float(_mean(v)) for d, v in by_dim.items()}
     overall = _mean([Decimal(str(v)) for v in scores.values()]) if scores else None

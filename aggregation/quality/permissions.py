@@ -4,6 +4,12 @@ The provider's staff and data officers see their own resources' quality and answ
 issues; city reviewers (the bureau) see everything, manage custom rules and close, reopen or
 escalate issues; security administrators and auditors may look. Nobody else sees quality
 records. `access_*` answers 404 for missing and forbidden alike.
+
+A reference rule (consistency: the values of a column must exist in another resource's key)
+tells whether chosen values exist in that other resource. Its counts and sample keys are
+shown only to who may see the referenced resource's keys (`sees_reference`, by the same rule
+as objections: `objections.permissions.row_rights`); the engine leaves such a rule out of
+the scores and the issue list when the provider itself may not see them.
 """
 
 from __future__ import annotations
@@ -14,7 +20,8 @@ from django.http import Http404
 from catalog.models import Resource
 from wuhan_pdr.accounts.roles import Role, has_role
 
-from ..models import QualityIssue
+from ..models import QualityIssue, QualityRule
+from ..objections.permissions import row_rights
 from ..permissions import works_for
 
 BUREAU_ROLES = (Role.CITY_REVIEWER,)
@@ -94,3 +101,51 @@ def access_issue(user, pk) -> QualityIssue:
     if issue is None:
         raise Http404
     return issue
+
+
+# --- reference rules ---------------------------------------------------------------------------
+
+
+def referenced_resource(rule: QualityRule) -> Resource | None:
+    if rule.kind != QualityRule.Kind.REFERENCE:
+        return None
+    pk = (rule.params or {}).get("resource")
+    if not isinstance(pk, int):
+        return None
+    return Resource.objects.select_related("published_version__grade").filter(pk=pk).first()
+
+
+def _sees_keys(user, resource: Resource | None, *, organization=None) -> bool:
+    if resource is None:  # gone: only the overseers see what is left of the check
+        return organization is None and sees_all_quality(user)
+    return row_rights(user, resource, organization=organization).may_name_rows
+
+
+def sees_reference(user, rule: QualityRule) -> bool:
+    """Whether `user` may see the counts and sample keys of `rule` (True for every rule
+    that is not a reference rule)."""
+    if rule.kind != QualityRule.Kind.REFERENCE:
+        return True
+    return _sees_keys(user, referenced_resource(rule))
+
+
+def provider_sees_reference(rule: QualityRule) -> bool:
+    """Whether the staff of the rule's resource's provider may see what the rule tells."""
+    if rule.kind != QualityRule.Kind.REFERENCE:
+        return True
+    return _sees_keys(None, referenced_resource(rule), organization=rule.resource.provider)
+
+
+def withheld_rules(user, rules) -> set[int]:
+    """The pks of the reference rules among `rules` whose results `user` may not see."""
+    out: set[int] = set()
+    seen: dict = {}
+    for rule in rules:
+        if rule.kind != QualityRule.Kind.REFERENCE:
+            continue
+        ref = (rule.params or {}).get("resource")
+        if ref not in seen:
+            seen[ref] = sees_reference(user, rule)
+        if not seen[ref]:
+            out.add(rule.pk)
+    return out

@@ -319,7 +319,8 @@ def _update_issues(run: QualityRun, findings: list[engine.Finding]) -> None:
     opened: list[QualityIssue] = []
     for f in findings:
         issue = live.get(f.rule.pk)
-        if f.rows_checked == 0:
+        if f.rows_checked == 0 or f.restricted:
+            # restricted: a reference the provider may not see; the bureau reads its result
             continue
         if not f.passed:
             if issue is None:

@@ -30,7 +30,9 @@ from .permissions import (
     can_run,
     is_bureau,
     sees_all_quality,
+    sees_reference,
     uses_quality,
+    withheld_rules,
 )
 from .rules import rule_description
 from .selectors import DIMENSIONS
@@ -63,8 +65,10 @@ def _resource_context(request, resource, builder=None):
             columns=services.rule_columns(resource), initial={"kind": "custom", "join": "and"}
         )
     columns = {c.name: c for c in services.rule_columns(resource)} if rules else {}
+    withheld = withheld_rules(request.user, rules)
     for rule in rules:
         rule.checks = rule_description(rule, columns)
+        rule.withheld = rule.pk in withheld
     return {
         "resource": resource,
         "version": resource.published_version,
@@ -234,7 +238,9 @@ def issue_list(request):
     qs = selectors.issue_list(user, **form.filters())
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
+    withheld = withheld_rules(user, [i.rule for i in page.object_list if i.rule_id])
     for issue in page.object_list:
+        issue.withheld = issue.rule_id in withheld
         issue.is_overdue = bool(
             issue.deadline
             and issue.deadline < now
@@ -273,6 +279,8 @@ def issue_detail(request, pk, answer_form=None, decision_form=None, status=200):
             "events": events_described(issue, issue_workflow),
             "history": issue.history.select_related("history_user").order_by("-history_date")[:50],
             "results": results,
+            # a reference rule's counts and samples: only for who may see the referenced data
+            "withheld": bool(issue.rule_id and not sees_reference(request.user, issue.rule)),
             "is_overdue": bool(
                 issue.deadline
                 and issue.deadline < timezone.now()

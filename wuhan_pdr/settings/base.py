@@ -349,6 +349,9 @@ CATALOG_STEP_DEADLINES = {
 # Facet counts of catalog searches are cached until the catalog changes (0 turns it off).
 CATALOG_FACET_CACHE_SECONDS = env.int("CATALOG_FACET_CACHE_SECONDS", 600)
 
+# Objections (Art. 10): how many one user may file in each hour (counted in Redis).
+OBJECTION_FILINGS_PER_HOUR = env.int("OBJECTION_FILINGS_PER_HOUR", 10)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -16,7 +16,8 @@ from aggregation.datastore import qualified
 from aggregation.models import Batch, DatastoreTable, QualityResult, QualityRun
 from aggregation.quality import services as quality
 from catalog.models import CodeList, CodeValue, DataElement
-from tests.aggregation.factories import Setup, make_channel
+from tests.aggregation.factories import Setup, make_channel, security_admin
+from tests.catalog import factories as cf
 
 _serial = itertools.count(1)
 
@@ -83,3 +84,31 @@ def result(run: QualityRun, kind: str, column: str = "") -> QualityResult:
 
 def setup_with(items: list[dict], **kwargs) -> Setup:
     return make_channel(items=items, **kwargs)
+
+
+# Catalog fields of a referenced resource: who may see its keys decides who sees the result
+# of a reference rule (test_reference_rights.py).
+SHARED_ONLY = {"grade": "L2", "share_type": "conditional", "open_type": "none"}
+SHARED_OPEN_L1 = {
+    "grade": "L1",
+    "share_type": "unconditional",
+    "open_type": "unconditional",
+    "open_legal_basis": "",
+}
+
+
+def published_channel(agency, items, fields) -> Setup:
+    fields = {**fields, "grade": cf.grade(fields["grade"])}
+    version = cf.make_published(agency, cf.make_city_bureau().reviewer, items=items, **fields)
+    resource = version.resource
+    resource.refresh_from_db()
+    channel = services.channel_create(
+        resource=resource,
+        kind="file",
+        name="参照测试通道",
+        access_requirements="政务外网",
+        acting_user=agency.staff,
+    )
+    services.channel_sign_off(channel=channel, note="已检查", acting_user=security_admin())
+    channel = services.channel_activate(channel=channel, acting_user=agency.staff)
+    return Setup(agency=agency, resource=resource, channel=channel)

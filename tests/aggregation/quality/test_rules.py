@@ -15,11 +15,21 @@ from aggregation.models import Batch, DowntimeReport, QualityRule
 from aggregation.quality import services as quality
 from aggregation.quality.rules import format_check
 from tests.aggregation.factories import make_channel
+from tests.catalog import factories as cf
 from tests.catalog.factories import make_city_bureau
 from tests.catalog.filing.conftest import make_system
 from wuhan_pdr.kernel.errors import DomainError
 
-from .factories import code_list, element, execute, load, result, run_now
+from .factories import (
+    SHARED_OPEN_L1,
+    code_list,
+    element,
+    execute,
+    load,
+    published_channel,
+    result,
+    run_now,
+)
 
 K = QualityRule.Kind
 
@@ -31,8 +41,12 @@ def area_element(db):
 
 @pytest.fixture
 def areas(area_element):
-    """The referenced resource: two districts, keyed by a code bound to the area element."""
-    setup = make_channel(
+    """The referenced resource: two districts, keyed by a code bound to the area element,
+    shared and open unconditionally (so the provider of `people` may see its keys and the
+    reference rule's result: test_reference_rights.py has the other case)."""
+    setup = published_channel(
+        cf.make_agency(),
+        fields=SHARED_OPEN_L1,
         items=[
             {
                 "name": "区划代码",
@@ -43,7 +57,7 @@ def areas(area_element):
                 "element": area_element,
             },
             {"name": "名称", "english_name": "name", "data_type": "C", "length": 50},
-        ]
+        ],
     )
     load(setup, "区划代码,名称\n420102,江岸区\n420103,江汉区\n")
     return setup
