@@ -49,41 +49,25 @@ FULL_NAME = "归集基准测试(全量)"
 INCR_NAME = "归集基准测试(增量)"
 
 CHILD = r"""
-import json, os, resource, sys, time
+import json, sys, time
 sys.path.insert(0, {root!r})
+sys.path.insert(0, {bench!r})
 import django
 django.setup()
-
-def rss_mb():
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
+from rss import PeakRSS
 
 from aggregation.services import batch_run
 # What a running worker has loaded already, so that the growth measured is the load's own.
-import threading
 import aggregation.channels, aggregation.quality.services, openpyxl  # noqa: E401,F401
 from aggregation.datastore import datastore_ensure
 from aggregation.models import Batch
 datastore_ensure(resource=Batch.objects.get(pk={batch_id!r}).channel.resource)
-before = rss_mb()
-# The load's own peak: resident memory sampled every 5 ms while it runs.
-samples = [before]
-done = threading.Event()
-def sample():
-    while not done.is_set():
-        samples.append(rss_mb())
-        done.wait(0.005)
-sampler = threading.Thread(target=sample, daemon=True)
-sampler.start()
+# The load's own peak: resident memory sampled every 5 ms while it runs (bench/rss.py).
 t = time.perf_counter()
-batch = batch_run(batch_id={batch_id!r})
+with PeakRSS() as rss:
+    batch = batch_run(batch_id={batch_id!r})
 seconds = time.perf_counter() - t
-done.set()
-sampler.join()
-peak = max(samples)
-print(json.dumps({{"seconds": seconds, "peak_growth_mb": peak - before, "status": batch.status,
+print(json.dumps({{"seconds": seconds, "peak_growth_mb": rss.growth, "status": batch.status,
                   "error": batch.error, "inserted": batch.rows_inserted,
                   "updated": batch.rows_updated}}))
 """
@@ -128,7 +112,7 @@ def _batch(channel: Channel, path: Path, mode: str | None = None) -> Batch:
 
 def _run_in_worker_process(batch: Batch) -> dict:
     env = dict(os.environ)
-    code = CHILD.format(root=str(ROOT), batch_id=str(batch.pk))
+    code = CHILD.format(root=str(ROOT), bench=str(ROOT / "bench"), batch_id=str(batch.pk))
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )

@@ -6,7 +6,7 @@ random order) are validated through `validate_values`:
 
 - against the format `n6` alone (an element with no value domain), and
 - against the area code list (an element of format n6 whose value domain is the list,
-  imported from shared/data/admin-divisions/areas.csv into the benchmark database with the
+  imported from tests/data/admin-divisions/areas.csv into the benchmark database with the
   platform's importer),
 
 beside a plain Python loop of set membership over the same values in the same run
@@ -32,16 +32,17 @@ from catalog.standards.importers import code_list_import
 from wuhan_pdr.accounts.models import User
 from wuhan_pdr.accounts.roles import Role
 
-AREAS = Path(__file__).resolve().parents[2] / "shared" / "data" / "admin-divisions" / "areas.csv"
+# The repository's copy (tests/data/README.md): nothing here reads beside the repository.
+AREAS = Path(__file__).resolve().parents[1] / "tests" / "data" / "admin-divisions" / "areas.csv"
 N = 1_000_000
 ROUNDS = 7
 AT = dt.date(2024, 1, 1)
-EFFECTIVE = dt.date(2022, 10, 31)  # the date of the shared snapshot
+EFFECTIVE = dt.date(2022, 10, 31)  # the date of the 2022-10 snapshot
 
 
 def _setup() -> tuple[DataElement, DataElement, list[str]]:
     if not AREAS.is_file():
-        raise FileNotFoundError(f"{AREAS} is missing (shared/data/admin-divisions)")
+        raise FileNotFoundError(f"{AREAS} is missing (see tests/data/README.md)")
     user, _ = User.objects.get_or_create(
         username="bench_standards", defaults={"full_name": "基准测试", "is_active": True}
     )

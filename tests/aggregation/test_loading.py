@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -16,9 +15,9 @@ from aggregation import services
 from aggregation.datastore import qualified
 from aggregation.models import Batch, DatastoreTable
 from tests.aggregation.factories import make_channel
+from tests.data import data_file, data_files
 from tests.messages import message
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 HEADER = "编号,姓名,年龄,出生日期,金额,更新时间\n"
 
 
@@ -211,16 +210,17 @@ def test_rows_with_too_many_columns_name_the_row(people):
 SPECTRUM_ERRATA = {"location_coordinates": {"Contact Phone Number": "2095257564"}}
 
 
-def spectrum_cases():
-    return sorted(p.stem for p in (SHARED / "csv-spectrum" / "csvs").glob("*.csv"))
+def spectrum_cases() -> list[str]:
+    """The suite's cases; fails the collection when there are none (never an empty set)."""
+    return [p.stem for p in data_files("csv-spectrum", "csvs/*.csv")]
 
 
 @pytest.mark.parametrize("name", spectrum_cases())
 def test_csv_spectrum_conformance(db, name):
     """Each file of the suite loads to exactly the records of its JSON (an empty field is
     stored as NULL, read back as "")."""
-    path = SHARED / "csv-spectrum" / "csvs" / f"{name}.csv"
-    expected = json.loads((SHARED / "csv-spectrum" / "json" / f"{name}.json").read_text())
+    path = data_file("csv-spectrum", "csvs", f"{name}.csv")
+    expected = json.loads(data_file("csv-spectrum", "json", f"{name}.json").read_text())
     if isinstance(expected, dict):  # one file of the suite gives its single record bare
         expected = [expected]
     expected = [{**record, **SPECTRUM_ERRATA.get(name, {})} for record in expected]
@@ -261,7 +261,7 @@ def test_crlf_files_keep_line_breaks_inside_quoted_values(db):
 
 def test_the_real_township_list_loads_with_its_exact_count(db):
     """streets.csv: 41,352 townships through the file channel."""
-    path = SHARED / "admin-divisions" / "streets.csv"
+    path = data_file("admin-divisions", "streets.csv")
     items = [
         {"name": "code", "english_name": "code", "data_type": "C", "length": 12, "is_key": True},
         {"name": "name", "english_name": "name", "data_type": "C", "length": 100},

@@ -24,6 +24,7 @@ from tests.aggregation.factories import security_admin
 from tests.aggregation.quality.factories import execute
 from tests.catalog.conftest import ensure_catalog_base_data
 from tests.catalog.factories import Agency, make_published
+from tests.data import data_file
 from tests.services import wait_for
 from wuhan_pdr.accounts.models import User
 
@@ -31,7 +32,6 @@ from .conftest import login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.services]
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "admin-divisions"
 BROKEN = ("420102002", "420102003", "420102004")
 
 
@@ -146,8 +146,8 @@ def test_a_township_fault_is_found_answered_verified_and_closed(
             {"name": "cityCode", "english_name": "city_code", "data_type": "C", "length": 4},
         ],
     )
-    _load(areas_channel, DATA / "areas.csv", staff)
-    first = _load(streets_channel, DATA / "streets.csv", staff)
+    _load(areas_channel, data_file("admin-divisions", "areas.csv"), staff)
+    first = _load(streets_channel, data_file("admin-divisions", "streets.csv"), staff)
     assert first.rows_inserted == 41352
     # The worker checks the data after each batch; the real data is clean.
     wait_for(
@@ -192,7 +192,7 @@ def test_a_township_fault_is_found_answered_verified_and_closed(
     assert issue.state == "answered" and issue.answer == "fixed"
 
     # The provider loads the corrected file; the run the batch triggers verifies the fix.
-    _load(streets_channel, DATA / "streets.csv", staff)
+    _load(streets_channel, data_file("admin-divisions", "streets.csv"), staff)
     wait_for(lambda: _runs_settled(streets), timeout=120, what="batch-triggered run")
     issue.refresh_from_db()
     assert (issue.state, issue.rows_failed) == ("verified", 0), celery_worker.log_tail()

@@ -10,25 +10,18 @@ from pathlib import Path
 import pytest
 
 from tests.accounts.factories import OrganizationFactory, UserFactory
+from tests.data import data_file
 from wuhan_pdr.accounts.models import Organization
 from wuhan_pdr.accounts.roles import Role
 
 DATA = Path(__file__).resolve().parent / "data"
-ADMIN_DIVISIONS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "admin-divisions"
 
 _serial = itertools.count(1)
 
 
 def admin_division_file(name: str) -> Path:
-    """A file of the shared administrative-division data; fails clearly when it is absent."""
-    path = ADMIN_DIVISIONS / name
-    if not path.is_file():
-        pytest.fail(
-            f"{path} is missing: the tests import the real GB/T 2260 files of "
-            "shared/data/admin-divisions/ (see shared/data/README.md)",
-            pytrace=False,
-        )
-    return path
+    """A real GB/T 2260 file of tests/data/admin-divisions/; fails clearly when it is absent."""
+    return data_file("admin-divisions", name)
 
 
 @pytest.fixture(autouse=True)
