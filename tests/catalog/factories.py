@@ -97,7 +97,8 @@ def valid_fields(**overrides) -> dict:
 
 
 def valid_items() -> list[dict]:
-    """Three items: a key, a plain text column and a timestamp that can serve as update flag."""
+    """Three items: a key, a plain text column and a timestamp marked as the update flag (the
+    entry is updated monthly, and data updated periodically carries one: Art. 16)."""
     return [
         {
             "name": "公民身份号码",
@@ -107,7 +108,12 @@ def valid_items() -> list[dict]:
             "is_key": True,
         },
         {"name": "姓名", "english_name": "full_name", "data_type": "C", "length": 50},
-        {"name": "更新时间", "english_name": "updated_at", "data_type": "T"},
+        {
+            "name": "更新时间",
+            "english_name": "updated_at",
+            "data_type": "T",
+            "is_update_flag": True,
+        },
     ]
 
 
