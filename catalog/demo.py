@@ -556,4 +556,109 @@ def seed_catalog(context: dict) -> None:
 
 register_seeder(Seeder(name="catalog", order=20, run=seed_catalog))
 
+
+# --- catalog feedback (Art. 14): one report in each state of its workflow ---------------------
+# fmt: off
+# (provider, resource name or None for an omission, kind, description by demo_requester,
+#  moves: (action, who, comment) with who one of "provider", "bureau", "revise"). "revise"
+# starts a new version of the resource (adding an item) that the adjustment then links.
+FEEDBACK = [
+    ("民政", "婚姻登记信息", "outdated",
+     "目录写明“婚姻登记信息”按日更新,但共享平台上的数据最近一次更新已是上个月。",
+     []),
+    ("民政", "最低生活保障对象信息", "error",
+     "信息项“月保障金额”没有注明计量单位,调用方无法判断是元还是分。",
+     [("propose_adjustment", "provider", "同意在“月保障金额”的说明中注明单位为元,下一版目录一并修订。")]),
+    ("民政", "收养登记信息", "error",
+     "该资源为不予共享,但我单位办理收养相关政务服务需要核验,建议改为有条件共享。",
+     [("propose_no_change", "provider",
+       "收养信息依据《中华人民共和国民法典》第一千一百一十条应当保密,维持不予共享;核验需求可通过个案协查办理。")]),
+    ("民政", "社会组织登记信息", "outdated",
+     "社会组织登记信息缺少注销日期,已注销的组织与正常存续的组织无法区分。",
+     [("propose_no_change", "provider", "组织是否存续可通过年检结论判断,目录无需调整。"),
+      ("send_back", "bureau",
+       "年检结论不能反映注销状态。请提出增加“注销日期”或“登记状态”信息项的调整方案。")]),
+    ("民政", "地名信息", "error",
+     "地名信息缺少地名的批准日期,无法判断标准名称的启用时间。",
+     [("propose_adjustment", "provider", "增加信息项“批准日期”(日期型),在下次修订目录时发布。"),
+      ("agree_adjustment", "bureau", "同意该调整方案,请在期限内完成目录修订。")]),
+    ("民政", "慈善组织认定信息", "outdated",
+     "慈善组织认定信息没有公开募捐资格证书的有效期,已过期的资格仍显示为有效。",
+     [("propose_adjustment", "provider", "增加信息项“资格有效期至”,并按季度核实。"),
+      ("agree_adjustment", "bureau", "同意。"),
+      ("revise", "provider", ("增加公开募捐资格有效期。", "zgyxqz:资格有效期至:D")),
+      ("adjust", "provider", "已在新版本中增加“资格有效期至”,提交审核后发布。")]),
+    ("民政", "殡葬服务机构信息", "data_quality",
+     "目录中殡仪馆的收费标准与各馆现场公示的价格不一致。",
+     [("propose_no_change", "provider",
+       "目录中的收费标准取自价格主管部门的核定文件;各馆现场公示的是减免后的惠民价格,二者并不矛盾。"),
+      ("agree_no_change", "bureau", "经核对核定文件,同意目录不作调整。")]),
+    ("民政", None, "omission",
+     "希望民政局提供全市居民婚姻状况的批量查询接口,供我公司商业征信使用。",
+     [("reject", "bureau",
+       "该诉求不属于目录内容的遗漏、过时或错误;如需使用数据,请通过共享或授权运营渠道申请。")]),
+    ("江岸民政", "江岸区社区居委会信息", "outdated",
+     "江岸区部分社区已经合并,目录中的社区名单仍是调整前的。",
+     [("propose_adjustment", "provider", "按区政府最新批复调整社区名单,并在信息项中补充撤并说明。")]),
+]
+# fmt: on
+
+
+def seed_feedback(context: dict) -> None:
+    """One catalog feedback report of demo_requester in each state of the Art. 14 workflow,
+    moved by the provider's filer and the responsible bureau's reviewer. Idempotent: a report
+    with the same description by demo_requester is left alone."""
+    from .models import CatalogFeedback, Resource
+    from .services import feedback_create, feedback_transition
+
+    requester = User.objects.filter(username="demo_requester").first()
+    if requester is None:
+        return
+    actors = _Actors(context)
+    done = set(
+        CatalogFeedback.objects.filter(requester=requester).values_list("description", flat=True)
+    )
+    for key, name, kind, description, moves in FEEDBACK:
+        if description in done:
+            continue
+        provider = actors.orgs[AGENCIES[key][0]]
+        resource = None
+        if name is not None:
+            resource = Resource.objects.filter(
+                provider=provider, published_version__name=name, retired_at__isnull=True
+            ).first()
+            if resource is None:
+                continue
+        feedback = feedback_create(
+            acting_user=requester,
+            kind=kind,
+            description=description,
+            resource=resource,
+            provider=provider,
+        )
+        version = None
+        for action, who, comment in moves:
+            if action == "revise":
+                version = resource_revise(resource=resource, acting_user=actors.filer(key))
+                note, item = comment
+                items = [{k: getattr(i, k) for k in ITEM_FIELDS} for i in version.items.all()]
+                version = resource_draft_update(
+                    version=version,
+                    acting_user=actors.filer(key),
+                    fields={"change_note": note},
+                    items=[*items, *parse_items(item)],
+                )
+                continue
+            user = actors.filer(key) if who == "provider" else actors.reviewer(provider)
+            feedback = feedback_transition(
+                feedback=feedback,
+                action=action,
+                acting_user=user,
+                comment=comment,
+                version=version if action == "adjust" else None,
+            )
+
+
+register_seeder(Seeder(name="catalog_feedback", order=25, run=seed_feedback))
+
 from .standards import demo as _standards_demo  # noqa: E402, F401 (registers the standards seeders)
