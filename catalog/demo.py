@@ -12,11 +12,17 @@ Agencies without demo users get a filer `demo_staff_<slug>` and a data officer
 Idempotent: a resource whose name its provider already has (in any version) is left alone,
 so a second run changes nothing and stray entries of the same name are tolerated.
 
+Catalog feedback (Art. 14, seeder `catalog_feedback`): one report of demo_requester in each
+state of its workflow (waiting for a proposal, adjustment or no adjustment proposed, sent back,
+agreed, adjusted, closed with no adjustment, rejected), and a 江岸区 proposal for
+demo_district_reviewer to agree on.
+
 Resources are rows `(agency, name, summary, classification, system, policy, items[, extra])`:
 - classification: "101" or "101,211" (the code, then extra theme codes);
 - policy: "grade share open cycle mode format", e.g. "L3 C N d I db" where share and open are
   U(nconditional) / C(onditional) / N(one), the cycle is rt/d/w/m/q/y/ir, the mode
-  I(ncremental) / F(ull) and the format db/api/xls/file/img/stream/json;
+  I(ncremental) / F(ull) and the format db/api/xls/file/img/stream/json; a periodic cycle
+  (d to y) needs an item with the update flag U (Art. 16);
 - items: space-separated `column:名称:TYPE[length][:flags[:masking rule]]`, flags K (key),
   U (update flag), R (required); `@name` expands a common item from COMMON_ITEMS;
 - extra: flow (see FLOWS), comment, share_basis, open_basis, share_conditions,
