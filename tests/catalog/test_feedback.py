@@ -751,8 +751,11 @@ def test_detail_page_is_404_for_those_who_may_not_see_it(
             with pytest.raises(Http404):
                 access_feedback(user, fb.pk)
             # Nor can they act on it through the page.
-            response = as_user(user).post(detail_url(fb), {"action": "reject", "comment": "看不见"})
-            assert response.status_code == 404
+            for action in ("reject", "propose_adjustment", "agree_no_change", "send_back"):
+                response = as_user(user).post(
+                    detail_url(fb), {"action": action, "comment": "看不见"}
+                )
+                assert response.status_code == 404
     assert as_user(requester).get("/catalog/feedback/999999999/").status_code == 404
     assert client().get(detail_url(feedback)).status_code == 302  # to the login page
     for fb in (feedback, district_feedback):
@@ -911,6 +914,12 @@ def test_answered_reports_go_back_to_the_provider_with_a_note_on_their_timeline(
         state=F.ANSWERED, answer="已收到,将核实。"
     )
     untouched = report(requester, feedback.resource, kind="error")
+    # The platform's own moves are never a user's, even from the state they start from.
+    for action in ("procedure_changed", "answer"):
+        with pytest.raises(TransitionNotAllowed):
+            move(feedback, action, city.reviewer, comment="手工迁移")
+        assert post(agency.staff, feedback, action, "手工迁移").status_code == 200
+    assert events(feedback) == []
     migration.answered_back_to_the_provider(apps, None)
     feedback.refresh_from_db()
     assert (feedback.state, feedback.answer, feedback.step_deadline) == (
