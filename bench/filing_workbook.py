@@ -49,7 +49,7 @@ def generate(path: Path, *, n: int = 5000, items_each: int = 10, seed: int = 5) 
         res.append([row[c.key] for c in RESOURCE_COLUMNS])
         for j in range(1, items_each + 1):
             dtype, length = TYPES[j % len(TYPES)]
-            if incremental and j == 3:
+            if j == 3:  # the update flag every periodic resource carries (Art. 16)
                 dtype, length = "T", None
             item = {
                 "resource_key": key,
@@ -58,7 +58,7 @@ def generate(path: Path, *, n: int = 5000, items_each: int = 10, seed: int = 5) 
                 "data_type": dtype,
                 "length": length,
                 "is_key": "是" if j == 1 else "否",
-                "is_update_flag": "是" if incremental and j == 3 else "否",
+                "is_update_flag": "是" if j == 3 else "否",
                 "nullable": "否" if j == 1 else "是",
                 "grade": None,
                 "masking_rule": None,

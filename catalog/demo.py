@@ -12,11 +12,17 @@ Agencies without demo users get a filer `demo_staff_<slug>` and a data officer
 Idempotent: a resource whose name its provider already has (in any version) is left alone,
 so a second run changes nothing and stray entries of the same name are tolerated.
 
+Catalog feedback (Art. 14, seeder `catalog_feedback`): one report of demo_requester in each
+state of its workflow (waiting for a proposal, adjustment or no adjustment proposed, sent back,
+agreed, adjusted, closed with no adjustment, rejected), and a 江岸区 proposal for
+demo_district_reviewer to agree on.
+
 Resources are rows `(agency, name, summary, classification, system, policy, items[, extra])`:
 - classification: "101" or "101,211" (the code, then extra theme codes);
 - policy: "grade share open cycle mode format", e.g. "L3 C N d I db" where share and open are
   U(nconditional) / C(onditional) / N(one), the cycle is rt/d/w/m/q/y/ir, the mode
-  I(ncremental) / F(ull) and the format db/api/xls/file/img/stream/json;
+  I(ncremental) / F(ull) and the format db/api/xls/file/img/stream/json; a periodic cycle
+  (d to y) needs an item with the update flag U (Art. 16);
 - items: space-separated `column:名称:TYPE[length][:flags[:masking rule]]`, flags K (key),
   U (update flag), R (required); `@name` expands a common item from COMMON_ITEMS;
 - extra: flow (see FLOWS), comment, share_basis, open_basis, share_conditions,
@@ -162,7 +168,7 @@ RESOURCES = [
     ("民政", "最低生活保障对象信息", "全市城乡最低生活保障家庭及成员的保障类别、保障金额和审批信息。", "203", "湖北省社会救助信息系统", "L3 C N m I db",
      "jtbh:家庭编号:C30:K @sfz @xm bzlb:保障类别:C2 bzrs:保障人数:I yfje:月保障金额:N12 spsj:审批日期:D @qh @gxsj"),
     ("民政", "社会组织登记信息", "在本市登记的社会团体、民办非企业单位和基金会的登记事项与年检结果。", "102", "社会组织管理信息系统", "L1 U U m F db",
-     "tyshxydm:统一社会信用代码:C18:K zzmc:社会组织名称:C200:R zzlx:组织类型:C2 fddbr:法定代表人:C50 zczj:注册资金:N16 djrq:成立登记日期:D ywzgdw:业务主管单位:C100 njjg:年检结论:C10"),
+     "tyshxydm:统一社会信用代码:C18:K zzmc:社会组织名称:C200:R zzlx:组织类型:C2 fddbr:法定代表人:C50 zczj:注册资金:N16 djrq:成立登记日期:D ywzgdw:业务主管单位:C100 njjg:年检结论:C10 @gxsj"),
     ("民政", "收养登记信息", "本市办理的收养登记、解除收养关系登记信息。", "101", "收养登记管理信息系统", "L4 N N ir I db",
      "djbh:登记编号:C30:K syrsfhm:收养人公民身份号码:C18:R:保留前6位和后4位 syrxm:收养人姓名:C50::保留姓氏 bsyrxm:被收养人姓名:C50::保留姓氏 djlx:登记类型:C2 djrq:登记日期:D @gxsj",
      {"share_basis": "《中华人民共和国民法典》第一千一百一十条", "open_basis": "《中华人民共和国民法典》第一千一百一十条;《中华人民共和国个人信息保护法》第十三条"}),
@@ -170,10 +176,10 @@ RESOURCES = [
      "dmdm:地名代码:C20:K bzmc:标准名称:C100:R lmzmpx:罗马字母拼写:C200 dmlb:地名类别:C4 @qh jd:中心点经度:F wd:中心点纬度:F mmly:命名由来:M",
      {"op": True}),
     ("民政", "养老机构信息", "全市备案养老机构的名称、地址、床位数和服务对象信息。", "211", "养老服务信息平台", "L1 U U m F db",
-     "@xydm jgmc:机构名称:C200:R @dz @qh cws:床位总数:I sfdx:收住对象:C100 @dh badjrq:备案日期:D jgbh:机构编号:C30:K",
+     "@xydm jgmc:机构名称:C200:R @dz @qh cws:床位总数:I sfdx:收住对象:C100 @dh badjrq:备案日期:D jgbh:机构编号:C30:K @gxsj",
      {"flow": "revising", "change": ("新增护理型床位数,按季度核实床位数据。", "hlxcws:护理型床位数:I")}),
     ("民政", "殡葬服务机构信息", "全市殡仪馆、公墓等殡葬服务机构的名称、地址和服务项目信息。", "211", "殡葬管理服务信息系统", "L1 U U y F xls",
-     "jgbh:机构编号:C30:K jgmc:机构名称:C200:R jglx:机构类型:C2 @dz fwxm:服务项目:C500 sfbz:收费标准:M",
+     "jgbh:机构编号:C30:K jgmc:机构名称:C200:R jglx:机构类型:C2 @dz fwxm:服务项目:C500 sfbz:收费标准:M @gxsj",
      {"flow": "republished", "change": ("新增服务电话,便于群众查询办事。", "fwdh:服务电话:C20")}),
     ("民政", "老年人高龄津贴发放信息", "全市80周岁以上老年人高龄津贴的发放对象、标准和发放月份。", "203", "养老服务信息平台", "L3 C N m I db",
      "ffbh:发放编号:C30:K @sfz @xm nl:年龄:I ffbz:发放标准:N10 ffyf:发放月份:C6 @gxsj",
@@ -185,9 +191,9 @@ RESOURCES = [
      "jzbh:救助编号:C30:K @sfz @xm jzlx:救助类型:C2 jzje:救助金额:N12 sprq:审批日期:D @gxsj",
      {"flow": "review_returned", "comment": "共享条件请写明可调用的部门范围和使用场景;“救助类型”请引用民政救助类型代码表。"}),
     ("民政", "慈善组织认定信息", "经民政部门认定或登记的慈善组织及其公开募捐资格信息。", "102", "社会组织管理信息系统", "L1 U U m F db",
-     "tyshxydm:统一社会信用代码:C18:K zzmc:慈善组织名称:C200:R rdrq:认定日期:D gkmjzg:公开募捐资格:L zsbh:资格证书编号:C30"),
+     "tyshxydm:统一社会信用代码:C18:K zzmc:慈善组织名称:C200:R rdrq:认定日期:D gkmjzg:公开募捐资格:L zsbh:资格证书编号:C30 @gxsj"),
     ("民政", "社区养老服务设施信息", "全市社区养老服务中心、老年人日间照料中心的位置、规模和运营机构信息。", "211", "养老服务信息平台", "L1 U U q F db",
-     "ssbh:设施编号:C30:K ssmc:设施名称:C200:R @dz @qh jzmj:建筑面积:N10 yyjg:运营机构:C200 @dh",
+     "ssbh:设施编号:C30:K ssmc:设施名称:C200:R @dz @qh jzmj:建筑面积:N10 yyjg:运营机构:C200 @dh @gxsj",
      {"flow": "agency_approved"}),
     ("民政", "婚姻登记机关信息", "全市各婚姻登记处的名称、地址、办公时间和预约电话。", "211", "婚姻登记管理信息系统", "L1 U U ir F xls",
      "jgbm:机关编码:C20:K jgmc:机关名称:C100:R @dz bgsj:办公时间:C100 yydh:预约电话:C20",
@@ -204,7 +210,7 @@ RESOURCES = [
     ("人社", "养老保险待遇领取信息", "企业职工基本养老保险待遇领取人员的待遇类别、月待遇金额和发放状态。", "203", "武汉市社会保险信息系统", "L3 C N m I db",
      "grbh:个人编号:C20:K @sfz @xm dylb:待遇类别:C2 ydyje:月待遇金额:N12 ksffrq:开始发放日期:D ffzt:发放状态:C2 @gxsj"),
     ("人社", "人力资源服务机构信息", "取得人力资源服务许可或备案的经营性人力资源服务机构信息。", "102", "人力资源市场管理系统", "L1 U U m F db",
-     "xkzbh:许可证编号:C30:K @xydm jgmc:机构名称:C200:R @dz fwfw:服务范围:C500 yxqz:有效期至:D"),
+     "xkzbh:许可证编号:C30:K @xydm jgmc:机构名称:C200:R @dz fwfw:服务范围:C500 yxqz:有效期至:D @gxsj"),
     ("人社", "职业技能等级证书信息", "本市评价机构颁发的职业技能等级证书的职业、等级和发证日期。", "105", "职业技能鉴定管理系统", "L2 U C ir I db",
      "zsbh:证书编号:C30:K @xm @sfz zymc:职业名称:C100 jb:等级:C2 fzrq:发证日期:D pjjg:评价机构:C200 @gxsj"),
     # 武汉市市场监督管理局
@@ -221,7 +227,7 @@ RESOURCES = [
      "xkzh:许可证号:C30:K @xydm qymc:企业名称:C200:R jydz:经营地址:C200 jyfw:经营范围:C500 zlfzr:质量负责人:C50 yxqz:有效期至:D @gxsj"),
     # 武汉市卫生健康委员会
     ("卫健", "医疗机构执业登记信息", "全市医疗机构的名称、类别、诊疗科目、床位数和执业许可证信息。", "202", "医疗机构电子化注册管理系统", "L1 U U m F db",
-     "djh:登记号:C30:K jgmc:机构名称:C200:R jglb:机构类别:C10 jyxz:经营性质:C2 zlkm:诊疗科目:C500 cws:核定床位数:I @dz yxqz:许可证有效期至:D"),
+     "djh:登记号:C30:K jgmc:机构名称:C200:R jglb:机构类别:C10 jyxz:经营性质:C2 zlkm:诊疗科目:C500 cws:核定床位数:I @dz yxqz:许可证有效期至:D @gxsj"),
     ("卫健", "出生医学证明信息", "本市助产机构签发的出生医学证明信息,用于新生儿落户和社保参保“一件事”办理。", "105", "出生医学证明管理系统", "L4 C N d I api",
      "zmbh:出生医学证明编号:C20:K xsexm:新生儿姓名:C50::保留姓氏 xb:性别:C1 csrq:出生时间:T mqsfhm:母亲公民身份号码:C18:R:保留前6位和后4位 fqsfhm:父亲公民身份号码:C18::保留前6位和后4位 qfjg:签发机构:C200 qfrq:签发日期:D @gxsj"),
     ("卫健", "医师执业注册信息", "在本市执业注册的医师的执业类别、执业范围和执业机构。", "202", "医师电子化注册系统", "L2 U C m I db",
@@ -231,17 +237,17 @@ RESOURCES = [
      {"share_basis": "《中华人民共和国精神卫生法》第四条", "open_basis": "《中华人民共和国精神卫生法》第四条;《中华人民共和国个人信息保护法》第二十八条"}),
     # 武汉市教育局
     ("教育", "中小学校基本信息", "全市公办和民办中小学校的名称、学段、办学性质、地址和招生范围。", "204", "教育管理信息系统", "L1 U U y F db",
-     "xxbsm:学校标识码:C10:K xxmc:学校名称:C200:R xd:学段:C2 bxxz:办学性质:C2 @dz @qh zsfw:招生范围:M @dh",
+     "xxbsm:学校标识码:C10:K xxmc:学校名称:C200:R xd:学段:C2 bxxz:办学性质:C2 @dz @qh zsfw:招生范围:M @dh @gxsj",
      {"op": True}),
     ("教育", "学生学籍信息", "全市中小学生的学籍号、在读学校、年级和学籍状态信息。", "101,204", "全国中小学生学籍信息管理系统", "L3 C N q I db",
      "xjh:学籍号:C19:K @sfz @xm jdxx:就读学校:C200 nj:年级:C2 xjzt:学籍状态:C2 @gxsj"),
     ("教育", "民办教育机构办学许可信息", "本市审批的民办学校和培训机构的办学许可证号、办学内容与有效期。", "204", "民办教育管理系统", "L1 U U q F db",
-     "xkzh:办学许可证号:C30:K jgmc:机构名称:C200:R @xydm bxnr:办学内容:C500 bxdz:办学地址:C200 yxqz:有效期至:D"),
+     "xkzh:办学许可证号:C30:K jgmc:机构名称:C200:R @xydm bxnr:办学内容:C500 bxdz:办学地址:C200 yxqz:有效期至:D @gxsj"),
     ("教育", "教师资格证书信息", "本市认定的教师资格证书的资格种类、任教学科和认定日期。", "105", "教师资格管理信息系统", "L2 C C ir I db",
      "zsbh:证书编号:C20:K @xm @sfz zgzl:资格种类:C20 rjxk:任教学科:C50 rdrq:认定日期:D @gxsj"),
     # 武汉市交通运输局
     ("交通", "公交线路站点信息", "全市常规公交线路的走向、站点名称、站点坐标和首末班时间。", "205", "公共交通运营监管平台", "L1 U U m F json",
-     "xlbm:线路编码:C20:K xlmc:线路名称:C50:R zdxh:站点序号:I:K zdmc:站点名称:C100 jd:经度:F wd:纬度:F smbsj:首末班时间:C20",
+     "xlbm:线路编码:C20:K xlmc:线路名称:C50:R zdxh:站点序号:I:K zdmc:站点名称:C100 jd:经度:F wd:纬度:F smbsj:首末班时间:C20 @gxsj",
      {"op": True}),
     ("交通", "道路运输经营许可信息", "道路旅客运输、货物运输经营业户的许可证号、经营范围和有效期。", "102,205", "道路运政管理信息系统", "L1 U U d I db",
      "xkzh:道路运输经营许可证号:C30:K yhmc:业户名称:C200:R @xydm jyfw:经营范围:C200 fzrq:发证日期:D yxqz:有效期至:D @gxsj"),
@@ -277,7 +283,7 @@ RESOURCES = [
      {"op": True}),
     # 武汉市医疗保障局
     ("医保", "医保定点医药机构信息", "全市基本医疗保险定点医疗机构和定点零售药店的名称、地址和类别。", "202", "医疗保障信息平台", "L1 U U m F db",
-     "jgbm:定点机构编码:C20:K jgmc:机构名称:C200:R jglx:机构类型:C2 @dz @qh xydj:协议等级:C2 @dh"),
+     "jgbm:定点机构编码:C20:K jgmc:机构名称:C200:R jglx:机构类型:C2 @dz @qh xydj:协议等级:C2 @dh @gxsj"),
     ("医保", "基本医疗保险参保信息", "职工和城乡居民基本医疗保险参保人员的险种、参保状态和参保单位。", "202,203", "医疗保障信息平台", "L3 C N d I db",
      "grbh:个人编号:C20:K @sfz @xm xz:险种类型:C3 cbzt:参保状态:C2 cbdw:参保单位:C200 cbrq:参保日期:D @gxsj"),
     ("医保", "医疗救助对象信息", "享受医疗救助的困难群众的救助类别、资助参保和救助金额信息。", "203", "医疗保障信息平台", "L3 C N m I db",
@@ -286,7 +292,7 @@ RESOURCES = [
      "rdbh:认定编号:C30:K @sfz @xm bzmc:病种名称:C100 rdrq:认定日期:D yxqz:有效期至:D @gxsj"),
     # 武汉市水务局
     ("水务", "河湖名录信息", "全市河流和湖泊的名称、所在区、面积长度及河湖长信息。", "206", "河湖长制管理信息系统", "L1 U U y F xls",
-     "hhbm:河湖编码:C20:K hhmc:河湖名称:C100:R hhlx:类型:C2 @qh cdmj:长度或面积:N12 hhz:河湖长:C50"),
+     "hhbm:河湖编码:C20:K hhmc:河湖名称:C100:R hhlx:类型:C2 @qh cdmj:长度或面积:N12 hhz:河湖长:C50 @gxsj"),
     ("水务", "取水许可信息", "取水许可证的取水单位、水源类型、取水地点和年许可取水量。", "206", "取水许可管理系统", "L1 U U m I db",
      "xkzbh:许可证编号:C30:K qsqr:取水权人:C200:R sylx:水源类型:C2 qsdd:取水地点:C200 nqsl:年许可取水量(万立方米):N12 yxqz:有效期至:D @gxsj"),
     ("水务", "排水户许可信息", "城镇污水排入排水管网许可证的排水户名称、排水类别和许可期限。", "207", "城市排水管理信息系统", "L1 U U m I db",
@@ -306,16 +312,16 @@ RESOURCES = [
     ("文旅", "旅行社经营许可信息", "本市旅行社的许可证号、经营范围和质量保证金信息。", "212", "全国旅游监管服务平台", "L1 U U m I db",
      "xkzh:旅行社业务经营许可证号:C30:K lxsmc:旅行社名称:C200:R @xydm jyfw:经营范围:C200 @dz @gxsj"),
     ("文旅", "公共图书馆信息", "全市公共图书馆及分馆的地址、开放时间和馆藏规模。", "204,212", "公共文化服务平台", "L1 U U y F xls",
-     "tsgbm:图书馆编码:C20:K tsgmc:图书馆名称:C200:R @dz kfsj:开放时间:C200 gcl:馆藏量(万册):N10"),
+     "tsgbm:图书馆编码:C20:K tsgmc:图书馆名称:C200:R @dz kfsj:开放时间:C200 gcl:馆藏量(万册):N10 @gxsj"),
     # 武汉市应急管理局
     ("应急", "安全生产许可证信息", "非煤矿山、危险化学品生产等企业安全生产许可证的许可范围和有效期。", "209", "安全生产许可管理系统", "L1 U U w I db",
      "xkzbh:许可证编号:C30:K qymc:企业名称:C200:R @xydm xkfw:许可范围:C500 yxqz:有效期至:D @gxsj"),
     ("应急", "危险化学品经营许可证信息", "危险化学品经营企业的许可证号、经营方式和许可品种。", "209", "危险化学品安全监管信息系统", "L2 U C w I db",
      "xkzbh:许可证编号:C30:K qymc:企业名称:C200:R @xydm jyfs:经营方式:C20 xkfw:许可范围:M ccdz:储存地址:C200 @gxsj"),
     ("应急", "应急避难场所信息", "全市应急避难场所的位置、类型、面积和可容纳人数。", "209", "应急资源管理系统", "L1 U U y F json",
-     "csbm:场所编码:C20:K csmc:场所名称:C200:R cslx:场所类型:C2 @dz mj:有效面积(平方米):N12 rnrs:可容纳人数:I jd:经度:F wd:纬度:F"),
+     "csbm:场所编码:C20:K csmc:场所名称:C200:R cslx:场所类型:C2 @dz mj:有效面积(平方米):N12 rnrs:可容纳人数:I jd:经度:F wd:纬度:F @gxsj"),
     ("应急", "应急救援物资储备信息", "市级应急救援物资储备库的位置、物资品类和储备数量。", "209", "应急资源管理系统", "L3 C N m F db",
-     "ckbm:储备库编码:C20:K ckmc:储备库名称:C200 wzpl:物资品类:C100 cbsl:储备数量:I jldw:计量单位:C10",
+     "ckbm:储备库编码:C20:K ckmc:储备库名称:C200 wzpl:物资品类:C100 cbsl:储备数量:I jldw:计量单位:C10 @gxsj",
      {"open_basis": SECURITY_BASIS}),
     # 武汉市城市管理执法委员会
     ("城管", "户外广告设置许可信息", "户外广告设施的设置单位、位置、规格和许可期限。", "207", "城市管理综合执法平台", "L1 U U m I db",
@@ -326,10 +332,10 @@ RESOURCES = [
     ("财政", "政府采购合同信息", "本市政府采购项目的合同编号、采购人、供应商和合同金额。", "210", "政府采购管理交易系统", "L1 U U d I db",
      "htbh:合同编号:C50:K xmmc:项目名称:C200:R cgr:采购人:C200 gys:供应商:C200 htje:合同金额(元):N16 qdrq:签订日期:D @gxsj"),
     ("财政", "行政事业性收费项目信息", "本市执行的行政事业性收费项目、收费标准和政策依据。", "210", "非税收入管理系统", "L1 U U y F xls",
-     "xmbm:项目编码:C20:K xmmc:收费项目名称:C200:R zsdw:执收单位:C200 sfbz:收费标准:C500 zcyj:政策依据:M"),
+     "xmbm:项目编码:C20:K xmmc:收费项目名称:C200:R zsdw:执收单位:C200 sfbz:收费标准:C500 zcyj:政策依据:M @gxsj"),
     # 江岸区
     ("江岸民政", "江岸区社区居委会信息", "江岸区各社区居民委员会的名称、所属街道、办公地址和联系电话。", "211", "江岸区基层治理信息平台", "L1 U U q F xls",
-     "sqbm:社区编码:C12:K sqmc:社区名称:C100:R ssjd:所属街道:C50 @dz @dh"),
+     "sqbm:社区编码:C12:K sqmc:社区名称:C100:R ssjd:所属街道:C50 @dz @dh @gxsj"),
     ("江岸民政", "江岸区居家养老服务对象信息", "江岸区享受政府购买居家养老服务的老年人及服务项目信息。", "211,203", "江岸区智慧养老服务平台", "L3 C N m I db",
      "dxbh:服务对象编号:C30:K @sfz @xm fwxm:服务项目:C200 fwjg:服务机构:C200 @gxsj"),
     ("江岸民政", "江岸区临时救助发放信息", "江岸区各街道审批发放的临时救助对象、救助金额和发放日期。", "203", "湖北省社会救助信息系统", "L3 C N m I db",
@@ -555,5 +561,110 @@ def seed_catalog(context: dict) -> None:
 
 
 register_seeder(Seeder(name="catalog", order=20, run=seed_catalog))
+
+
+# --- catalog feedback (Art. 14): one report in each state of its workflow ---------------------
+# fmt: off
+# (provider, resource name or None for an omission, kind, description by demo_requester,
+#  moves: (action, who, comment) with who one of "provider", "bureau", "revise"). "revise"
+# starts a new version of the resource (adding an item) that the adjustment then links.
+FEEDBACK = [
+    ("民政", "婚姻登记信息", "outdated",
+     "目录写明“婚姻登记信息”按日更新,但共享平台上的数据最近一次更新已是上个月。",
+     []),
+    ("民政", "最低生活保障对象信息", "error",
+     "信息项“月保障金额”没有注明计量单位,调用方无法判断是元还是分。",
+     [("propose_adjustment", "provider", "同意在“月保障金额”的说明中注明单位为元,下一版目录一并修订。")]),
+    ("民政", "收养登记信息", "error",
+     "该资源为不予共享,但我单位办理收养相关政务服务需要核验,建议改为有条件共享。",
+     [("propose_no_change", "provider",
+       "收养信息依据《中华人民共和国民法典》第一千一百一十条应当保密,维持不予共享;核验需求可通过个案协查办理。")]),
+    ("民政", "社会组织登记信息", "outdated",
+     "社会组织登记信息缺少注销日期,已注销的组织与正常存续的组织无法区分。",
+     [("propose_no_change", "provider", "组织是否存续可通过年检结论判断,目录无需调整。"),
+      ("send_back", "bureau",
+       "年检结论不能反映注销状态。请提出增加“注销日期”或“登记状态”信息项的调整方案。")]),
+    ("民政", "地名信息", "error",
+     "地名信息缺少地名的批准日期,无法判断标准名称的启用时间。",
+     [("propose_adjustment", "provider", "增加信息项“批准日期”(日期型),在下次修订目录时发布。"),
+      ("agree_adjustment", "bureau", "同意该调整方案,请在期限内完成目录修订。")]),
+    ("民政", "慈善组织认定信息", "outdated",
+     "慈善组织认定信息没有公开募捐资格证书的有效期,已过期的资格仍显示为有效。",
+     [("propose_adjustment", "provider", "增加信息项“资格有效期至”,并按季度核实。"),
+      ("agree_adjustment", "bureau", "同意。"),
+      ("revise", "provider", ("增加公开募捐资格有效期。", "zgyxqz:资格有效期至:D")),
+      ("adjust", "provider", "已在新版本中增加“资格有效期至”,提交审核后发布。")]),
+    ("民政", "殡葬服务机构信息", "data_quality",
+     "目录中殡仪馆的收费标准与各馆现场公示的价格不一致。",
+     [("propose_no_change", "provider",
+       "目录中的收费标准取自价格主管部门的核定文件;各馆现场公示的是减免后的惠民价格,二者并不矛盾。"),
+      ("agree_no_change", "bureau", "经核对核定文件,同意目录不作调整。")]),
+    ("民政", None, "omission",
+     "希望民政局提供全市居民婚姻状况的批量查询接口,供我公司商业征信使用。",
+     [("reject", "bureau",
+       "该诉求不属于目录内容的遗漏、过时或错误;如需使用数据,请通过共享或授权运营渠道申请。")]),
+    ("江岸民政", "江岸区社区居委会信息", "outdated",
+     "江岸区部分社区已经合并,目录中的社区名单仍是调整前的。",
+     [("propose_adjustment", "provider", "按区政府最新批复调整社区名单,并在信息项中补充撤并说明。")]),
+]
+# fmt: on
+
+
+def seed_feedback(context: dict) -> None:
+    """One catalog feedback report of demo_requester in each state of the Art. 14 workflow,
+    moved by the provider's filer and the responsible bureau's reviewer. Idempotent: a report
+    with the same description by demo_requester is left alone."""
+    from .models import CatalogFeedback, Resource
+    from .services import feedback_create, feedback_transition
+
+    requester = User.objects.filter(username="demo_requester").first()
+    if requester is None:
+        return
+    actors = _Actors(context)
+    done = set(
+        CatalogFeedback.objects.filter(requester=requester).values_list("description", flat=True)
+    )
+    for key, name, kind, description, moves in FEEDBACK:
+        if description in done:
+            continue
+        provider = actors.orgs[AGENCIES[key][0]]
+        resource = None
+        if name is not None:
+            resource = Resource.objects.filter(
+                provider=provider, published_version__name=name, retired_at__isnull=True
+            ).first()
+            if resource is None:
+                continue
+        feedback = feedback_create(
+            acting_user=requester,
+            kind=kind,
+            description=description,
+            resource=resource,
+            provider=provider,
+        )
+        version = None
+        for action, who, comment in moves:
+            if action == "revise":
+                version = resource_revise(resource=resource, acting_user=actors.filer(key))
+                note, item = comment
+                items = [{k: getattr(i, k) for k in ITEM_FIELDS} for i in version.items.all()]
+                version = resource_draft_update(
+                    version=version,
+                    acting_user=actors.filer(key),
+                    fields={"change_note": note},
+                    items=[*items, *parse_items(item)],
+                )
+                continue
+            user = actors.filer(key) if who == "provider" else actors.reviewer(provider)
+            feedback = feedback_transition(
+                feedback=feedback,
+                action=action,
+                acting_user=user,
+                comment=comment,
+                version=version if action == "adjust" else None,
+            )
+
+
+register_seeder(Seeder(name="catalog_feedback", order=25, run=seed_feedback))
 
 from .standards import demo as _standards_demo  # noqa: E402, F401 (registers the standards seeders)

@@ -295,7 +295,9 @@ class FeedbackFilterForm(forms.Form):
         from .models import CatalogFeedback
 
         super().__init__(*args, **kwargs)
-        self.fields["state"].choices = [("", _("All states"))] + CatalogFeedback.State.choices
+        self.fields["state"].choices = [("", _("All states"))] + [
+            c for c in CatalogFeedback.State.choices if c[0] != CatalogFeedback.State.ANSWERED
+        ]
 
 
 class ReleaseForm(forms.Form):

@@ -347,8 +347,11 @@ class CatalogEntry(models.Model):
 
 class CatalogFeedback(models.Model):
     """A data requester's report that the catalog misses, outdates or gets wrong something
-    (Art. 14). It reaches the bureau and the provider; the provider answers and adjusts the
-    resource, or the bureau rejects the report with reasons."""
+    (Art. 14). The catalog is adjusted after the bureau and the provider agree: the provider
+    proposes how it will adjust the entry, or that no adjustment is needed; the responsible
+    bureau (district or city, as for filing review) agrees or sends the proposal back with a
+    comment; only an agreed adjustment is then made, linking the new version. The bureau may
+    also reject the report with reasons."""
 
     class Kind(models.TextChoices):
         OMISSION = "omission", _("Omission: a resource is missing")
@@ -359,12 +362,28 @@ class CatalogFeedback(models.Model):
         OTHER = "other", _("Other")
 
     class State(models.TextChoices):
-        OPEN = "open", _("Waiting for the provider")
-        ANSWERED = "answered", _("Answered by the provider")
+        OPEN = "open", _("Waiting for the provider's proposal")
+        ADJUSTMENT_PROPOSED = (
+            "adjustment_proposed",
+            _("Adjustment proposed: waiting for the bureau"),
+        )
+        NO_CHANGE_PROPOSED = (
+            "no_change_proposed",
+            _("No adjustment proposed: waiting for the bureau"),
+        )
+        RETURNED = "returned", _("Proposal sent back to the provider")
+        AGREED = "agreed", _("Adjustment agreed: waiting for the provider")
         ADJUSTED = "adjusted", _("Adjusted")
+        NO_CHANGE = "no_change", _("Closed: no adjustment needed")
         REJECTED = "rejected", _("Rejected by the bureau")
+        # Before the bureau's agreement was required (migration 0009 moved these rows to
+        # RETURNED); kept so that the recorded moves of that time still read well.
+        ANSWERED = "answered", _("Answered by the provider")
 
-    CLOSED_STATES = (State.ADJUSTED, State.REJECTED)
+    CLOSED_STATES = (State.ADJUSTED, State.NO_CHANGE, State.REJECTED)
+    PROPOSAL_STATES = (State.ADJUSTMENT_PROPOSED, State.NO_CHANGE_PROPOSED)
+    # Whose move it is: the provider's (propose, adjust) or the bureau's (agree, send back).
+    PROVIDER_STATES = (State.OPEN, State.RETURNED, State.AGREED)
 
     provider = models.ForeignKey(
         Organization, verbose_name=_("provider"), on_delete=models.PROTECT, related_name="+"
@@ -385,8 +404,9 @@ class CatalogFeedback(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.OPEN)
-    answer = models.TextField(_("provider's answer"), blank=True, max_length=4000)
+    state = models.CharField(_("state"), max_length=24, choices=State.choices, default=State.OPEN)
+    answer = models.TextField(_("provider's proposal"), blank=True, max_length=4000)
+    bureau_comment = models.TextField(_("bureau's comment"), blank=True, max_length=4000)
     rejection_reason = models.TextField(_("reasons for rejection"), blank=True, max_length=4000)
     adjusted_version = models.ForeignKey(
         ResourceVersion,
@@ -412,6 +432,16 @@ class CatalogFeedback(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.state in self.CLOSED_STATES
+
+    @property
+    def proposes_adjustment(self) -> bool | None:
+        """What the provider's current (or agreed) proposal is: adjust (True), leave the
+        entry as it is (False), or nothing proposed yet (None)."""
+        if self.state in (self.State.ADJUSTMENT_PROPOSED, self.State.AGREED, self.State.ADJUSTED):
+            return True
+        if self.state in (self.State.NO_CHANGE_PROPOSED, self.State.NO_CHANGE):
+            return False
+        return None
 
 
 class DistrictRelease(models.Model):

@@ -70,17 +70,30 @@ def _feedback_items(qs) -> list[WorkItem]:
 
 
 def _feedback_to_answer(user):
+    """Reports waiting for the provider's proposal (new, or sent back by the bureau)."""
     return _feedback_items(
         CatalogFeedback.objects.filter(
-            provider_id=user.organization_id, state=CatalogFeedback.State.OPEN
+            provider_id=user.organization_id,
+            state__in=[CatalogFeedback.State.OPEN, CatalogFeedback.State.RETURNED],
+        )
+    )
+
+
+def _feedback_to_adjust(user):
+    """Adjustments the bureau agreed to, waiting for the provider to make them."""
+    return _feedback_items(
+        CatalogFeedback.objects.filter(
+            provider_id=user.organization_id, state=CatalogFeedback.State.AGREED
         )
     )
 
 
 def _feedback_to_decide(user):
+    """Proposals waiting for the responsible bureau's agreement."""
     return _feedback_items(
         CatalogFeedback.objects.filter(
-            reviewable_providers_q(user, prefix="provider"), state=CatalogFeedback.State.ANSWERED
+            reviewable_providers_q(user, prefix="provider"),
+            state__in=CatalogFeedback.PROPOSAL_STATES,
         )
     )
 
@@ -108,7 +121,7 @@ def register() -> None:
     register_queue(
         QueueSource(
             "feedback_to_answer",
-            _("Catalog feedback to answer"),
+            _("Catalog feedback waiting for your proposal"),
             frozenset({Role.AGENCY_STAFF, Role.AGENCY_ADMIN}),
             _feedback_to_answer,
             order=13,
@@ -116,8 +129,17 @@ def register() -> None:
     )
     register_queue(
         QueueSource(
+            "feedback_to_adjust",
+            _("Agreed catalog adjustments to make"),
+            frozenset({Role.AGENCY_STAFF, Role.AGENCY_ADMIN}),
+            _feedback_to_adjust,
+            order=13,
+        )
+    )
+    register_queue(
+        QueueSource(
             "feedback_to_decide",
-            _("Answered catalog feedback to decide on"),
+            _("Catalog feedback proposals to agree on"),
             frozenset({Role.CITY_REVIEWER, Role.DISTRICT_REVIEWER}),
             _feedback_to_decide,
             order=14,

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from security.models import Grade
 
-from .models import DataItem, OpenType, ShareType, UpdateMode
+from .models import DataItem, OpenType, ShareType, UpdateCycle, UpdateMode
 
 COLUMN_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 LENGTH_REQUIRED = {DataItem.DataType.C, DataItem.DataType.N, DataItem.DataType.Y}
@@ -24,6 +24,17 @@ UPDATE_FLAG_TYPES = {
     DataItem.DataType.N,
     DataItem.DataType.I,
 }
+# Art. 16: data updated periodically must carry an update flag. Real-time and irregular
+# updates are not periodic; the regulation asks nothing of them.
+PERIODIC_CYCLES = frozenset(
+    {
+        UpdateCycle.DAILY,
+        UpdateCycle.WEEKLY,
+        UpdateCycle.MONTHLY,
+        UpdateCycle.QUARTERLY,
+        UpdateCycle.YEARLY,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -160,9 +171,25 @@ def check_resource(
                 )
             )
 
+    flags = [i for i, it in enumerate(items) if it.get("is_update_flag")]
+    cycle = data.get("update_cycle")
+    # An entry without items is told to add items first (on submission, below).
+    periodic_unflagged = cycle in PERIODIC_CYCLES and bool(items) and not flags
+    if periodic_unflagged:
+        v.append(
+            Violation(
+                "update_cycle",
+                _(
+                    "Data updated periodically (%(cycle)s) must carry an update flag (Art. 16):"
+                    " mark a date, time or number item as “update flag”, or add one, such as"
+                    " an update time of type T."
+                )
+                % {"cycle": UpdateCycle(cycle).label},
+            )
+        )
     if data.get("update_mode") == UpdateMode.INCREMENTAL:
-        flags = [i for i, it in enumerate(items) if it.get("is_update_flag")]
-        if len(flags) != 1:
+        # No flag at all on a periodic entry is already reported above, by its cycle.
+        if len(flags) != 1 and not periodic_unflagged:
             v.append(
                 Violation(
                     "update_mode",

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_noop, ngettext
 from security.models import Grade
 from wuhan_pdr.accounts.models import Organization, User
 from wuhan_pdr.accounts.roles import Role
-from wuhan_pdr.kernel.errors import AccessDenied, DomainError
+from wuhan_pdr.kernel.errors import AccessDenied, DomainError, TransitionNotAllowed
 from wuhan_pdr.kernel.history import audited_save
 from wuhan_pdr.kernel.notifications import notify
 from wuhan_pdr.kernel.workdays import deadline_after
@@ -422,6 +422,59 @@ def _feedback_url(feedback: CatalogFeedback) -> str:
     return reverse("catalog:feedback", kwargs={"pk": feedback.pk})
 
 
+# What each move of a feedback report does: the deadline of the next step (a key of
+# CATALOG_STEP_DEADLINES, None when the report is closed), the notice's title, and who is
+# told: "provider" (its filers), "bureau" (the responsible reviewers), "requester".
+FEEDBACK_STEPS = {
+    "propose_adjustment": (
+        "feedback_agree",
+        gettext_noop("Catalog feedback: the provider proposes an adjustment"),
+        ("bureau",),
+    ),
+    "propose_no_change": (
+        "feedback_agree",
+        gettext_noop("Catalog feedback: the provider proposes no adjustment"),
+        ("bureau",),
+    ),
+    "send_back": (
+        "feedback_answer",
+        gettext_noop("Catalog feedback: the bureau sent your proposal back"),
+        ("provider",),
+    ),
+    "agree_adjustment": (
+        "feedback_adjust",
+        gettext_noop("Catalog feedback: the bureau agreed to the adjustment"),
+        ("provider", "requester"),
+    ),
+    "agree_no_change": (
+        None,
+        gettext_noop("Catalog feedback closed: the entry needs no adjustment"),
+        ("provider", "requester"),
+    ),
+    "adjust": (
+        None,
+        gettext_noop("The catalog was adjusted after your feedback"),
+        ("requester", "bureau"),
+    ),
+    "reject": (
+        None,
+        gettext_noop("Your catalog feedback was rejected"),
+        ("requester", "provider"),
+    ),
+}
+
+
+def _check_adjusting_version(feedback: CatalogFeedback, version: ResourceVersion | None) -> None:
+    if version is None:
+        raise DomainError(_("Choose the version that adjusts the entry."), field="version")
+    if version.resource.provider_id != feedback.provider_id or (
+        feedback.resource_id and version.resource_id != feedback.resource_id
+    ):
+        raise DomainError(_("That version belongs to another resource."), field="version")
+    if version.created_at < feedback.created_at:
+        raise DomainError(_("Link a version made after the feedback was sent."), field="version")
+
+
 @transaction.atomic
 def feedback_transition(
     *,
@@ -431,45 +484,47 @@ def feedback_transition(
     comment: str = "",
     version: ResourceVersion | None = None,
 ) -> CatalogFeedback:
-    """Answer, adjust (linking the new version) or reject a feedback report."""
+    """Move a feedback report along its workflow (Art. 14): the provider proposes an
+    adjustment or none, the responsible bureau agrees or sends the proposal back, the
+    provider makes an agreed adjustment (linking the new version); the bureau may reject the
+    report. Each move sets the next deadline, records who did what, and tells whoever acts
+    next, and the requester of the outcome."""
     feedback = (
         CatalogFeedback.objects.select_for_update()
         .select_related("provider", "requester")
         .get(pk=feedback.pk)
     )
+    transition = feedback_workflow.get(action)
+    if transition.internal:  # moves the platform made (migrations), never a user's
+        raise TransitionNotAllowed(
+            _("You are not allowed to “%(action)s” this record.") % {"action": transition.label}
+        )
     feedback_workflow.check(feedback, action, acting_user=acting_user, comment=comment)
-    if action == "answer":
-        feedback.answer = comment.strip()
-        feedback.step_deadline = _deadline("feedback_adjust")
-        title = _("Your catalog feedback was answered")
-        recipients = [feedback.requester, *_reviewers_for(feedback.provider)]
+    text = comment.strip()
+    if action in ("propose_adjustment", "propose_no_change"):
+        feedback.answer = text
+        feedback.bureau_comment = ""
+    elif action in ("send_back", "agree_adjustment", "agree_no_change"):
+        feedback.bureau_comment = text
     elif action == "adjust":
-        if version is None:
-            raise DomainError(_("Choose the version that adjusts the entry."), field="version")
-        if version.resource.provider_id != feedback.provider_id or (
-            feedback.resource_id and version.resource_id != feedback.resource_id
-        ):
-            raise DomainError(_("That version belongs to another resource."), field="version")
-        if version.created_at < feedback.created_at:
-            raise DomainError(
-                _("Link a version made after the feedback was sent."), field="version"
-            )
+        _check_adjusting_version(feedback, version)
         feedback.adjusted_version = version
-        if comment.strip():
-            feedback.answer = comment.strip()
-        feedback.step_deadline = None
-        title = _("The catalog was adjusted after your feedback")
-        recipients = [feedback.requester, *_reviewers_for(feedback.provider)]
-    else:  # reject
-        feedback.rejection_reason = comment.strip()
-        feedback.step_deadline = None
-        title = _("Your catalog feedback was rejected")
-        recipients = [feedback.requester, *_filers_of(feedback.provider)]
+    elif action == "reject":
+        feedback.rejection_reason = text
+    step, title, told = FEEDBACK_STEPS[action]
+    feedback.step_deadline = _deadline(step) if step else None
     feedback_workflow.apply(feedback, action, acting_user=acting_user, comment=comment)
+    recipients: list[User] = []
+    if "requester" in told:
+        recipients.append(feedback.requester)
+    if "provider" in told:
+        recipients += list(_filers_of(feedback.provider))
+    if "bureau" in told:
+        recipients += list(_reviewers_for(feedback.provider))
     notify(
-        recipients=[u for u in recipients if u.pk != acting_user.pk],
-        title=title,
-        body=comment[:500],
+        recipients=list({u.pk: u for u in recipients if u.pk != acting_user.pk}.values()),
+        title=_(title),
+        body=text[:500],
         url=_feedback_url(feedback),
     )
     return feedback

@@ -529,12 +529,14 @@ def _adjust_versions(feedback):
 @login_required
 def feedback_detail(request, pk: int):
     feedback = access_feedback(request.user, pk)
-    versions = _adjust_versions(feedback)
-    form = FeedbackActionForm(request.POST or None, versions=versions)
+    actions = feedback_workflow.available_to(feedback, request.user)
+    names = {t.name for t in actions}
+    versions = _adjust_versions(feedback) if "adjust" in names else ResourceVersion.objects.none()
+    form = FeedbackActionForm(request.POST or None, versions=_adjust_versions(feedback))
     if request.method == "POST":
         if form.is_valid():
             try:
-                services.feedback_transition(
+                feedback = services.feedback_transition(
                     feedback=feedback,
                     action=form.cleaned_data["action"],
                     acting_user=request.user,
@@ -544,7 +546,11 @@ def feedback_detail(request, pk: int):
             except DomainError as exc:
                 messages.error(request, str(exc))
             else:
-                messages.success(request, _("Saved."))
+                messages.success(
+                    request,
+                    _("Done: the feedback is now “%(state)s”.")
+                    % {"state": feedback.get_state_display()},
+                )
                 return redirect("catalog:feedback", pk=feedback.pk)
         else:
             messages.error(request, _("The action could not be read. Please try again."))
@@ -553,7 +559,8 @@ def feedback_detail(request, pk: int):
         "catalog/feedback_detail.html",
         {
             "feedback": feedback,
-            "actions": feedback_workflow.available_to(feedback, request.user),
+            "actions": actions,
+            "provider_acts": bool(names & {"propose_adjustment", "propose_no_change", "adjust"}),
             "events": events_described(feedback, feedback_workflow),
             "form": form,
             "versions": versions,

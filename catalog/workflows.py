@@ -80,33 +80,83 @@ catalog_workflow = Workflow(
 
 
 # --- catalog feedback (Art. 14) -------------------------------------------------------------
+# The catalog is adjusted after the bureau and the provider agree: the provider proposes
+# (an adjustment, or that none is needed), the responsible bureau agrees or sends the
+# proposal back with a comment, and only an agreed adjustment is made. The bureau may reject
+# an unfounded report at any step before agreement.
 
 F = CatalogFeedback.State
+PROPOSING = frozenset({F.OPEN, F.RETURNED})
+PROPOSED = frozenset({F.ADJUSTMENT_PROPOSED, F.NO_CHANGE_PROPOSED})
 
 feedback_workflow = Workflow(
     transitions=[
         Transition(
-            "answer",
-            frozenset({F.OPEN}),
-            F.ANSWERED,
-            _("Answer"),
+            "propose_adjustment",
+            PROPOSING,
+            F.ADJUSTMENT_PROPOSED,
+            _("Propose an adjustment"),
             feedback_responder,
             comment_required=True,
         ),
         Transition(
+            "propose_no_change",
+            PROPOSING,
+            F.NO_CHANGE_PROPOSED,
+            _("Propose no adjustment"),
+            feedback_responder,
+            comment_required=True,
+        ),
+        Transition(
+            "agree_adjustment",
+            frozenset({F.ADJUSTMENT_PROPOSED}),
+            F.AGREED,
+            _("Agree to the adjustment"),
+            feedback_reviewer,
+        ),
+        Transition(
+            "agree_no_change",
+            frozenset({F.NO_CHANGE_PROPOSED}),
+            F.NO_CHANGE,
+            _("Agree: no adjustment needed"),
+            feedback_reviewer,
+        ),
+        Transition(
+            "send_back",
+            PROPOSED,
+            F.RETURNED,
+            _("Send the proposal back"),
+            feedback_reviewer,
+            comment_required=True,
+        ),
+        Transition(
             "adjust",
-            frozenset({F.OPEN, F.ANSWERED}),
+            frozenset({F.AGREED}),
             F.ADJUSTED,
             _("Adjusted: link the new version"),
             feedback_responder,
         ),
         Transition(
             "reject",
-            frozenset({F.OPEN, F.ANSWERED}),
+            PROPOSING | PROPOSED,
             F.REJECTED,
             _("Reject with reasons"),
             feedback_reviewer,
             comment_required=True,
+        ),
+        # The provider's answer of the earlier procedure: never taken any more (no state
+        # leads to it), declared so that the moves recorded then keep their label.
+        Transition(
+            "answer", frozenset(), F.ANSWERED, _("Answer"), feedback_responder, internal=True
+        ),
+        # The move migration 0009 recorded for each answered report: back to the provider,
+        # whose answer becomes a proposal for the bureau to agree on.
+        Transition(
+            "procedure_changed",
+            frozenset({F.ANSWERED}),
+            F.RETURNED,
+            _("Sent back: the bureau now agrees before the catalog is adjusted"),
+            internal=True,
         ),
     ]
 )

@@ -97,7 +97,8 @@ def valid_fields(**overrides) -> dict:
 
 
 def valid_items() -> list[dict]:
-    """Three items: a key, a plain text column and a timestamp that can serve as update flag."""
+    """Three items: a key, a plain text column and a timestamp marked as the update flag (the
+    entry is updated monthly, and data updated periodically carries one: Art. 16)."""
     return [
         {
             "name": "公民身份号码",
@@ -107,7 +108,12 @@ def valid_items() -> list[dict]:
             "is_key": True,
         },
         {"name": "姓名", "english_name": "full_name", "data_type": "C", "length": 50},
-        {"name": "更新时间", "english_name": "updated_at", "data_type": "T"},
+        {
+            "name": "更新时间",
+            "english_name": "updated_at",
+            "data_type": "T",
+            "is_update_flag": True,
+        },
     ]
 
 
@@ -119,7 +125,14 @@ def make_draft(
     items: list[dict] | None = None,
     **field_overrides,
 ) -> ResourceVersion:
-    """A complete draft filed through `services.resource_draft_create` by the agency's staff."""
+    """A complete draft filed through `services.resource_draft_create` by the agency's staff.
+
+    Given items none of which is an update flag, and no update cycle, the entry is updated
+    irregularly: only periodically updated data must carry an update flag (Art. 16), so that
+    a test about something else may file any columns. Name a periodic cycle to test the rule."""
+    unflagged = bool(items) and not any(item.get("is_update_flag") for item in items)
+    if unflagged and "update_cycle" not in field_overrides:
+        field_overrides["update_cycle"] = "irregular"
     return services.resource_draft_create(
         acting_user=by or agency.staff,
         provider=agency.org,

@@ -1,7 +1,10 @@
 """Catalog feedback (Art. 14): a requester reports an omission, an outdated entry or an error;
-the provider answers or adjusts the entry (linking the new version), or the responsible bureau
-rejects the report with reasons. Who may do what, who sees what, who is told, and the work
-queues that list what waits. Every report goes through the real form and services."""
+the catalog is adjusted after the bureau and the provider agree. The provider proposes an
+adjustment (or that none is needed), the responsible bureau (district or city) agrees or sends
+the proposal back with a comment, the provider makes an agreed adjustment (linking the new
+version); the bureau may reject the report with reasons. Who may do what, who sees what, who
+is told, the deadlines and the work queues that list what waits. Every report goes through
+the real form and services."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from django.test import Client
 from catalog import services
 from catalog.models import CatalogFeedback, ResourceVersion
 from catalog.permissions import access_feedback
+from catalog.workflows import feedback_workflow
 from tests.accounts.factories import OrganizationFactory, UserFactory
 from tests.naughty import naughty_strings
 from wuhan_pdr.accounts.models import Organization
@@ -267,80 +271,242 @@ def test_a_description_over_4000_characters_is_refused(requester, published):
     assert not CatalogFeedback.objects.exists()
 
 
-# --- the provider answers ---------------------------------------------------------------------
+# --- the provider proposes ----------------------------------------------------------------------
 
 
-def test_provider_answers_through_the_page_and_the_requester_is_notified(
-    requester, agency, city, feedback
+def post(user, feedback, action, comment="", version=None):
+    data = {"action": action, "comment": comment}
+    if version is not None:
+        data["version"] = version.pk
+    return client(user).post(detail_url(feedback), data)
+
+
+def agreed(feedback, agency, reviewer, proposal="将在新版本中更正。"):
+    """The provider proposes an adjustment and the bureau agrees to it."""
+    move(feedback, "propose_adjustment", agency.staff, comment=proposal)
+    return move(feedback, "agree_adjustment", reviewer)
+
+
+def test_provider_proposes_an_adjustment_through_the_page_and_the_bureau_is_told(
+    requester, agency, city, district, feedback
 ):
     Notification.objects.all().delete()
-    response = client(agency.staff).post(
-        detail_url(feedback), {"action": "answer", "comment": "  已核实,下月更新。  "}
-    )
+    response = post(agency.staff, feedback, "propose_adjustment", "  已核实,下月更新。  ")
     assert response.status_code == 302
     feedback.refresh_from_db()
-    assert feedback.state == F.ANSWERED
+    assert feedback.state == F.ADJUSTMENT_PROPOSED
     assert feedback.answer == "已核实,下月更新。"
+    assert feedback.proposes_adjustment is True
     assert feedback.step_deadline == deadline_after(
-        settings.CATALOG_STEP_DEADLINES["feedback_adjust"]
+        settings.CATALOG_STEP_DEADLINES["feedback_agree"]
     )
-    [notice] = inbox(requester)
+    [notice] = inbox(city.reviewer)
     assert (notice.url, notice.body) == (detail_url(feedback), "已核实,下月更新。")
-    assert len(inbox(city.reviewer)) == 1
-    assert inbox(agency.staff) == []  # not told of its own move
+    for user in (agency.staff, agency.admin, district.reviewer, requester):
+        assert inbox(user) == []  # the requester hears of the outcome
     assert events(feedback) == [
-        ("answer", F.OPEN, F.ANSWERED, agency.staff.pk, "已核实,下月更新。")
+        ("propose_adjustment", F.OPEN, F.ADJUSTMENT_PROPOSED, agency.staff.pk, "已核实,下月更新。")
     ]
-    assert "已核实,下月更新。" in client(requester).get(detail_url(feedback)).content.decode()
+    # The requester follows the proposal on the page.
+    page = client(requester).get(detail_url(feedback)).content.decode()
+    assert "已核实,下月更新。" in page
 
 
-def test_an_answer_needs_a_comment(requester, agency, feedback):
+def test_provider_proposes_no_adjustment_through_the_page(requester, agency, city, feedback):
+    Notification.objects.all().delete()
+    response = post(agency.admin, feedback, "propose_no_change", "该资源按月更新,数据无误。")
+    assert response.status_code == 302
+    feedback.refresh_from_db()
+    assert (feedback.state, feedback.answer) == (F.NO_CHANGE_PROPOSED, "该资源按月更新,数据无误。")
+    assert feedback.proposes_adjustment is False
+    assert [n.url for n in inbox(city.reviewer)] == [detail_url(feedback)]
+    assert inbox(requester) == []
+
+
+@pytest.mark.parametrize("action", ["propose_adjustment", "propose_no_change"])
+def test_a_proposal_needs_a_comment(requester, agency, city, feedback, action):
+    Notification.objects.all().delete()
     with pytest.raises(DomainError) as exc:
-        move(feedback, "answer", agency.staff, comment="  ")
+        move(feedback, action, agency.staff, comment="  ")
     assert exc.value.field == "comment"
-    response = client(agency.admin).post(detail_url(feedback), {"action": "answer", "comment": ""})
+    response = post(agency.admin, feedback, action, "")
     assert response.status_code == 200
     assert [str(m) for m in response.context["messages"]]
     feedback.refresh_from_db()
     assert feedback.state == F.OPEN
     assert events(feedback) == []
+    assert inbox(city.reviewer) == []
+
+
+def test_the_provider_cannot_adjust_before_the_bureau_agrees(
+    requester, agency, city, published, feedback
+):
+    """Art. 14: the catalog is adjusted after the bureau and the provider agree."""
+    revision = services.resource_revise(resource=published.resource, acting_user=agency.staff)
+    with pytest.raises(TransitionNotAllowed):
+        move(feedback, "adjust", agency.staff, comment="直接改了", version=revision)
+    response = post(agency.staff, feedback, "adjust", "直接改了", version=revision)
+    assert response.status_code == 200
+    move(feedback, "propose_adjustment", agency.staff, comment="拟在新版本中更正。")
+    with pytest.raises(TransitionNotAllowed):
+        move(feedback, "adjust", agency.admin, version=revision)
+    response = post(agency.admin, feedback, "adjust", version=revision)
+    assert response.status_code == 200
+    feedback.refresh_from_db()
+    assert (feedback.state, feedback.adjusted_version) == (F.ADJUSTMENT_PROPOSED, None)
+    assert [e[0] for e in events(feedback)] == ["propose_adjustment"]
+
+
+# --- the bureau agrees or sends the proposal back ------------------------------------------------
+
+
+def test_bureau_agrees_to_the_adjustment_through_the_page(requester, agency, city, feedback):
+    move(feedback, "propose_adjustment", agency.staff, comment="拟补充更新时间说明。")
+    Notification.objects.all().delete()
+    response = post(city.reviewer, feedback, "agree_adjustment", " 同意,请按期修订。 ")
+    assert response.status_code == 302
+    feedback.refresh_from_db()
+    assert feedback.state == F.AGREED
+    assert feedback.bureau_comment == "同意,请按期修订。"
+    assert feedback.answer == "拟补充更新时间说明。"
+    assert feedback.step_deadline == deadline_after(
+        settings.CATALOG_STEP_DEADLINES["feedback_adjust"]
+    )
+    for user in (agency.staff, agency.admin, requester):
+        assert [n.url for n in inbox(user)] == [detail_url(feedback)]
+    assert inbox(city.reviewer) == []
+    assert events(feedback)[-1] == (
+        "agree_adjustment",
+        F.ADJUSTMENT_PROPOSED,
+        F.AGREED,
+        city.reviewer.pk,
+        "同意,请按期修订。",
+    )
+
+
+def test_an_agreement_needs_no_comment(agency, city, feedback):
+    fb = agreed(feedback, agency, city.reviewer)
+    assert fb.state == F.AGREED and fb.bureau_comment == ""
+
+
+def test_district_bureau_agrees_that_no_adjustment_is_needed_and_the_requester_sees_it(
+    requester, district_agency, district, city, district_feedback
+):
+    move(district_feedback, "propose_no_change", district_agency.staff, comment="经核实条目无误。")
+    Notification.objects.all().delete()
+    response = post(district.reviewer, district_feedback, "agree_no_change", "同意不作调整。")
+    assert response.status_code == 302
+    district_feedback.refresh_from_db()
+    assert district_feedback.state == F.NO_CHANGE
+    assert district_feedback.is_closed and district_feedback.step_deadline is None
+    for user in (requester, district_agency.staff, district_agency.admin):
+        assert [n.url for n in inbox(user)] == [detail_url(district_feedback)]
+    assert inbox(city.reviewer) == []
+    page = client(requester).get(detail_url(district_feedback))
+    html = page.content.decode()
+    assert page.context["actions"] == []
+    assert "经核实条目无误。" in html and "同意不作调整。" in html
+    assert 'class="alert alert-success feedback-outcome"' in html
+
+
+def test_bureau_sends_a_proposal_back_and_the_provider_proposes_again(
+    requester, agency, city, feedback
+):
+    move(feedback, "propose_no_change", agency.staff, comment="无需调整。")
+    Notification.objects.all().delete()
+    # A comment is required to send back.
+    response = post(city.reviewer, feedback, "send_back", "  ")
+    assert response.status_code == 200
+    feedback.refresh_from_db()
+    assert feedback.state == F.NO_CHANGE_PROPOSED
+    assert inbox(agency.staff) == []
+
+    response = post(city.reviewer, feedback, "send_back", "请说明数据为何半年未更新。")
+    assert response.status_code == 302
+    feedback.refresh_from_db()
+    assert (feedback.state, feedback.bureau_comment) == (F.RETURNED, "请说明数据为何半年未更新。")
+    assert feedback.step_deadline == deadline_after(
+        settings.CATALOG_STEP_DEADLINES["feedback_answer"]
+    )
+    for user in (agency.staff, agency.admin):
+        [notice] = inbox(user)
+        assert (notice.url, notice.body) == (detail_url(feedback), "请说明数据为何半年未更新。")
     assert inbox(requester) == []
 
+    # Back with the provider: it proposes again (an adjustment, this time).
+    page = client(agency.staff).get(detail_url(feedback))
+    assert {t.name for t in page.context["actions"]} == {"propose_adjustment", "propose_no_change"}
+    response = post(agency.staff, feedback, "propose_adjustment", "将恢复每月更新并修订目录。")
+    assert response.status_code == 302
+    feedback.refresh_from_db()
+    assert feedback.state == F.ADJUSTMENT_PROPOSED
+    assert (feedback.answer, feedback.bureau_comment) == ("将恢复每月更新并修订目录。", "")
+    assert [e[:3] for e in events(feedback)] == [
+        ("propose_no_change", F.OPEN, F.NO_CHANGE_PROPOSED),
+        ("send_back", F.NO_CHANGE_PROPOSED, F.RETURNED),
+        ("propose_adjustment", F.RETURNED, F.ADJUSTMENT_PROPOSED),
+    ]
 
-# --- the provider adjusts the entry -------------------------------------------------------------
+
+def test_the_bureau_agrees_to_what_was_proposed_only(agency, city, feedback, district_feedback):
+    move(feedback, "propose_adjustment", agency.staff, comment="拟修订。")
+    with pytest.raises(TransitionNotAllowed):
+        move(feedback, "agree_no_change", city.reviewer)
+    other = report(feedback.requester, feedback.resource, kind="error")
+    move(other, "propose_no_change", agency.staff, comment="无需修订。")
+    with pytest.raises(TransitionNotAllowed):
+        move(other, "agree_adjustment", city.reviewer)
+    # Nothing to agree on before a proposal.
+    with pytest.raises(TransitionNotAllowed):
+        move(report(feedback.requester, feedback.resource), "agree_adjustment", city.reviewer)
+    page = client(city.reviewer).get(detail_url(feedback))
+    assert {t.name for t in page.context["actions"]} == {"agree_adjustment", "send_back", "reject"}
+    page = client(city.reviewer).get(detail_url(other))
+    assert {t.name for t in page.context["actions"]} == {"agree_no_change", "send_back", "reject"}
+
+
+# --- the provider adjusts the entry after the agreement ------------------------------------------
 
 
 def test_provider_adjusts_by_linking_a_revision_made_after_the_feedback(
     requester, agency, city, published, feedback
 ):
-    move(feedback, "answer", agency.staff, comment="将在新版本中更正。")
+    agreed(feedback, agency, city.reviewer)
     revision = services.resource_revise(resource=published.resource, acting_user=agency.staff)
     page = client(agency.admin).get(detail_url(feedback))
     assert list(page.context["versions"]) == [revision]
     assert {t.name for t in page.context["actions"]} == {"adjust"}
     Notification.objects.all().delete()
 
-    response = client(agency.admin).post(
-        detail_url(feedback), {"action": "adjust", "version": revision.pk, "comment": ""}
-    )
+    response = post(agency.admin, feedback, "adjust", "", version=revision)
     assert response.status_code == 302
     feedback.refresh_from_db()
     assert (feedback.state, feedback.adjusted_version) == (F.ADJUSTED, revision)
-    assert feedback.answer == "将在新版本中更正。"  # an empty comment keeps the answer
+    assert feedback.answer == "将在新版本中更正。"  # the agreed proposal stays
     assert feedback.step_deadline is None
     assert feedback.is_closed
     assert [n.url for n in inbox(requester)] == [detail_url(feedback)]
     assert len(inbox(city.reviewer)) == 1
     assert events(feedback) == [
-        ("answer", F.OPEN, F.ANSWERED, agency.staff.pk, "将在新版本中更正。"),
-        ("adjust", F.ANSWERED, F.ADJUSTED, agency.admin.pk, ""),
+        (
+            "propose_adjustment",
+            F.OPEN,
+            F.ADJUSTMENT_PROPOSED,
+            agency.staff.pk,
+            "将在新版本中更正。",
+        ),
+        ("agree_adjustment", F.ADJUSTMENT_PROPOSED, F.AGREED, city.reviewer.pk, ""),
+        ("adjust", F.AGREED, F.ADJUSTED, agency.admin.pk, ""),
     ]
-    assert f"v{revision.number}" in client(requester).get(detail_url(feedback)).content.decode()
+    html = client(requester).get(detail_url(feedback)).content.decode()
+    assert f"v{revision.number}" in html
+    assert 'class="alert alert-success feedback-outcome"' in html
 
 
 def test_adjusting_refuses_old_versions_and_versions_of_other_resources(
     requester, agency, other_agency, city, published, feedback
 ):
+    agreed(feedback, agency, city.reviewer)
     # The version published before the report was sent.
     with pytest.raises(DomainError) as exc:
         move(feedback, "adjust", agency.staff, version=published)
@@ -364,14 +530,13 @@ def test_adjusting_refuses_old_versions_and_versions_of_other_resources(
     assert exc.value.field == "version"
 
     # Through the page: versions that do not qualify are not accepted either.
+    Notification.objects.all().delete()
     for version in (published, sibling_revision, foreign):
-        response = client(agency.staff).post(
-            detail_url(feedback), {"action": "adjust", "version": version.pk}
-        )
+        response = post(agency.staff, feedback, "adjust", version=version)
         assert response.status_code == 200
     feedback.refresh_from_db()
-    assert (feedback.state, feedback.adjusted_version) == (F.OPEN, None)
-    assert events(feedback) == []
+    assert (feedback.state, feedback.adjusted_version) == (F.AGREED, None)
+    assert [e[0] for e in events(feedback)] == ["propose_adjustment", "agree_adjustment"]
     assert inbox(requester) == []
 
 
@@ -382,10 +547,15 @@ def test_an_omission_is_adjusted_by_the_entry_filed_after_it(requester, agency, 
         description="缺少食品经营许可信息。",
         provider=agency.org,
     )
+    agreed(fb, agency, city.reviewer, proposal="将编目食品经营许可信息。")
     new_entry = f.make_draft(agency, name="食品经营许可信息", classification_code="201")
     fb = move(fb, "adjust", agency.staff, comment="已编目。", version=new_entry)
-    assert (fb.state, fb.adjusted_version, fb.answer) == (F.ADJUSTED, new_entry, "已编目。")
-    assert events(fb) == [("adjust", F.OPEN, F.ADJUSTED, agency.staff.pk, "已编目。")]
+    assert (fb.state, fb.adjusted_version, fb.answer) == (
+        F.ADJUSTED,
+        new_entry,
+        "将编目食品经营许可信息。",
+    )
+    assert events(fb)[-1] == ("adjust", F.AGREED, F.ADJUSTED, agency.staff.pk, "已编目。")
 
 
 # --- the bureau rejects ------------------------------------------------------------------------
@@ -393,9 +563,7 @@ def test_an_omission_is_adjusted_by_the_entry_filed_after_it(requester, agency, 
 
 def test_responsible_reviewer_rejects_with_reasons(requester, agency, city, feedback):
     Notification.objects.all().delete()
-    response = client(city.reviewer).post(
-        detail_url(feedback), {"action": "reject", "comment": "该资源按月更新,未发现过期。"}
-    )
+    response = post(city.reviewer, feedback, "reject", "该资源按月更新,未发现过期。")
     assert response.status_code == 302
     feedback.refresh_from_db()
     assert feedback.state == F.REJECTED
@@ -407,18 +575,29 @@ def test_responsible_reviewer_rejects_with_reasons(requester, agency, city, feed
     assert events(feedback) == [
         ("reject", F.OPEN, F.REJECTED, city.reviewer.pk, "该资源按月更新,未发现过期。")
     ]
+    html = client(requester).get(detail_url(feedback)).content.decode()
+    assert 'class="alert alert-error feedback-outcome"' in html
 
 
-def test_an_answered_feedback_may_still_be_rejected(
-    requester, district_agency, district, district_feedback
+@pytest.mark.parametrize("proposal", ["propose_adjustment", "propose_no_change"])
+def test_a_proposal_may_still_be_rejected_but_not_an_agreed_adjustment(
+    requester, district_agency, district, district_feedback, proposal
 ):
-    move(district_feedback, "answer", district_agency.admin, comment="数据无误。")
-    fb = move(district_feedback, "reject", district.reviewer, comment="经核查,条目正确。")
+    move(district_feedback, proposal, district_agency.admin, comment="数据无误。")
+    fb = move(district_feedback, "reject", district.reviewer, comment="经核查,属重复反馈。")
     assert fb.state == F.REJECTED
     assert [e[:3] for e in events(fb)] == [
-        ("answer", F.OPEN, F.ANSWERED),
-        ("reject", F.ANSWERED, F.REJECTED),
+        (proposal, F.OPEN, fb_state(proposal)),
+        ("reject", fb_state(proposal), F.REJECTED),
     ]
+    other = report(requester, district_feedback.resource)
+    agreed(other, district_agency, district.reviewer)
+    with pytest.raises(TransitionNotAllowed):
+        move(other, "reject", district.reviewer, comment="已同意的不能再驳回")
+
+
+def fb_state(proposal: str) -> str:
+    return F.ADJUSTMENT_PROPOSED if proposal == "propose_adjustment" else F.NO_CHANGE_PROPOSED
 
 
 def test_a_rejection_needs_reasons(city, feedback):
@@ -445,29 +624,53 @@ def test_wrong_roles_are_refused(
     district_feedback,
 ):
     revision = services.resource_revise(resource=published.resource, acting_user=agency.staff)
+    proposed = report(requester, published.resource, kind="error")
+    move(proposed, "propose_adjustment", agency.staff, comment="拟修订。")
+    district_proposed = report(requester, district_feedback.resource, kind="other")
+    move(district_proposed, "propose_no_change", district_agency.staff, comment="无需修订。")
+    agreed_fb = report(requester, published.resource, kind="mismatch")
+    agreed(agreed_fb, agency, city.reviewer)
     refusals = [
-        (feedback, "answer", requester, "我来回答"),
-        (feedback, "adjust", requester, ""),
-        (feedback, "reject", requester, "我不要了"),
-        (feedback, "answer", other_agency.staff, "别的部门"),
-        (feedback, "answer", city.reviewer, "审核人员"),
-        (feedback, "reject", agency.staff, "提供方不能驳回"),
-        (feedback, "reject", agency.admin, "提供方不能驳回"),
-        (feedback, "reject", district.reviewer, "区级不管市级"),
-        (district_feedback, "reject", other_district.reviewer, "别的区"),
-        (district_feedback, "reject", city.reviewer, "市级不管区级"),
-        (district_feedback, "answer", agency.staff, "别的部门"),
-        (feedback, "approve_everything", city.reviewer, "没有这个动作"),
+        # Only the provider proposes: not the requester, another agency, nor a bureau.
+        (feedback, "propose_adjustment", requester),
+        (feedback, "propose_no_change", requester),
+        (feedback, "propose_adjustment", other_agency.staff),
+        (feedback, "propose_no_change", other_agency.admin),
+        (feedback, "propose_adjustment", city.reviewer),
+        (district_feedback, "propose_adjustment", agency.staff),
+        (district_feedback, "propose_no_change", district.reviewer),
+        # Only the responsible bureau agrees, sends back or rejects.
+        (proposed, "agree_adjustment", requester),
+        (proposed, "agree_adjustment", agency.staff),
+        (proposed, "agree_adjustment", agency.admin),
+        (proposed, "send_back", agency.admin),
+        (proposed, "agree_adjustment", district.reviewer),
+        (proposed, "send_back", other_agency.admin),
+        (district_proposed, "agree_no_change", city.reviewer),
+        (district_proposed, "agree_no_change", other_district.reviewer),
+        (district_proposed, "send_back", other_district.reviewer),
+        (district_proposed, "agree_no_change", district_agency.admin),
+        (feedback, "reject", requester),
+        (feedback, "reject", agency.staff),
+        (feedback, "reject", agency.admin),
+        (feedback, "reject", district.reviewer),
+        (district_feedback, "reject", other_district.reviewer),
+        (district_feedback, "reject", city.reviewer),
+        # Only the provider adjusts, once agreed.
+        (agreed_fb, "adjust", requester),
+        (agreed_fb, "adjust", city.reviewer),
+        (agreed_fb, "adjust", other_agency.staff),
+        # The earlier procedure's answer, and actions that do not exist.
+        (feedback, "answer", agency.staff),
+        (feedback, "procedure_changed", city.reviewer),
+        (feedback, "approve_everything", city.reviewer),
     ]
-    for fb, action, user, comment in refusals:
+    before = {fb.pk: (fb.state, len(events(fb))) for fb in CatalogFeedback.objects.all()}
+    for fb, action, user in refusals:
         with pytest.raises(TransitionNotAllowed):
-            move(
-                fb, action, user, comment=comment, version=revision if action == "adjust" else None
-            )
-    for fb in (feedback, district_feedback):
-        fb.refresh_from_db()
-        assert fb.state == F.OPEN
-        assert events(fb) == []
+            move(fb, action, user, comment="试一试", version=revision)
+    after = {fb.pk: (fb.state, len(events(fb))) for fb in CatalogFeedback.objects.all()}
+    assert after == before
 
 
 def test_the_page_offers_each_role_its_own_actions(requester, agency, city, feedback):
@@ -475,28 +678,46 @@ def test_the_page_offers_each_role_its_own_actions(requester, agency, city, feed
         return {t.name for t in client(user).get(detail_url(feedback)).context["actions"]}
 
     assert actions(requester) == set()
-    assert actions(agency.staff) == {"answer", "adjust"}
+    assert actions(agency.staff) == {"propose_adjustment", "propose_no_change"}
     assert actions(city.reviewer) == {"reject"}
     # A requester posting an action the page does not offer changes nothing.
-    response = client(requester).post(
-        detail_url(feedback), {"action": "answer", "comment": "自问自答"}
-    )
-    assert response.status_code == 200
-    response = client(agency.staff).post(
-        detail_url(feedback), {"action": "reject", "comment": "驳回"}
-    )
-    assert response.status_code == 200
+    assert post(requester, feedback, "propose_adjustment", "自问自答").status_code == 200
+    assert post(agency.staff, feedback, "reject", "驳回").status_code == 200
+    assert post(agency.staff, feedback, "agree_adjustment", "自己同意").status_code == 200
     feedback.refresh_from_db()
     assert feedback.state == F.OPEN
+
+    move(feedback, "propose_adjustment", agency.staff, comment="拟修订。")
+    assert actions(requester) == set()
+    assert actions(agency.staff) == set()  # it waits for the bureau
+    assert actions(city.reviewer) == {"agree_adjustment", "send_back", "reject"}
+    assert post(agency.admin, feedback, "agree_adjustment").status_code == 200
+    feedback.refresh_from_db()
+    assert feedback.state == F.ADJUSTMENT_PROPOSED
+
+    move(feedback, "agree_adjustment", city.reviewer)
+    assert actions(agency.staff) == {"adjust"}
+    assert actions(city.reviewer) == set()
+    assert actions(requester) == set()
 
 
 def test_closed_feedback_cannot_move_again(requester, agency, city, feedback):
     move(feedback, "reject", city.reviewer, comment="重复反馈。")
-    for action, user in (("answer", agency.staff), ("reject", city.reviewer)):
+    for action, user in (
+        ("propose_adjustment", agency.staff),
+        ("reject", city.reviewer),
+        ("agree_no_change", city.reviewer),
+    ):
         with pytest.raises(TransitionNotAllowed):
             move(feedback, action, user, comment="再来一次")
     assert client(agency.staff).get(detail_url(feedback)).context["actions"] == []
     assert len(events(feedback)) == 1
+    done = report(requester, feedback.resource)
+    move(done, "propose_no_change", agency.staff, comment="无需调整。")
+    move(done, "agree_no_change", city.reviewer)
+    for action, user in (("propose_adjustment", agency.staff), ("send_back", city.reviewer)):
+        with pytest.raises(TransitionNotAllowed):
+            move(done, action, user, comment="再来一次")
 
 
 # --- who sees what ------------------------------------------------------------------------------
@@ -538,8 +759,11 @@ def test_detail_page_is_404_for_those_who_may_not_see_it(
             with pytest.raises(Http404):
                 access_feedback(user, fb.pk)
             # Nor can they act on it through the page.
-            response = as_user(user).post(detail_url(fb), {"action": "reject", "comment": "看不见"})
-            assert response.status_code == 404
+            for action in ("reject", "propose_adjustment", "agree_no_change", "send_back"):
+                response = as_user(user).post(
+                    detail_url(fb), {"action": action, "comment": "看不见"}
+                )
+                assert response.status_code == 404
     assert as_user(requester).get("/catalog/feedback/999999999/").status_code == 404
     assert client().get(detail_url(feedback)).status_code == 302  # to the login page
     for fb in (feedback, district_feedback):
@@ -586,27 +810,49 @@ def test_the_list_shows_only_what_the_viewer_may_see(
     for user, feedback_set in expected.items():
         assert listed(user) == {fb.pk for fb in feedback_set}, user.username
     assert listed(city.reviewer, state="open", q="缺少") == {omission.pk}
-    move(mine, "answer", agency.staff, comment="已答复")
-    assert listed(agency.staff, state="answered") == {mine.pk}
+    move(mine, "propose_adjustment", agency.staff, comment="拟修订")
+    assert listed(agency.staff, state="adjustment_proposed") == {mine.pk}
+    assert listed(requester, state="adjustment_proposed") == {mine.pk}
+    form = client(requester).get("/catalog/feedback/").context["form"]
+    states = [value for value, _label in form.fields["state"].choices]
+    assert "answered" not in states and "agreed" in states and "no_change" in states
 
 
 # --- workflow events and work queues ------------------------------------------------------------
 
 
-def test_every_move_writes_a_workflow_event(requester, agency, city, published, feedback):
-    move(feedback, "answer", agency.staff, comment="已收到")
+def test_every_move_writes_a_workflow_event_shown_on_the_timeline(
+    requester, agency, city, published, feedback
+):
+    move(feedback, "propose_no_change", agency.staff, comment="已收到,无需调整")
+    move(feedback, "send_back", city.reviewer, comment="请再核实")
+    move(feedback, "propose_adjustment", agency.admin, comment="拟更正")
+    move(feedback, "agree_adjustment", city.reviewer, comment="同意")
     revision = services.resource_revise(resource=published.resource, acting_user=agency.staff)
     move(feedback, "adjust", agency.admin, comment="已更正", version=revision)
     other = report(requester, published.resource, kind="data_quality")
     move(other, "reject", city.reviewer, comment="不属实")
     assert events(feedback) == [
-        ("answer", F.OPEN, F.ANSWERED, agency.staff.pk, "已收到"),
-        ("adjust", F.ANSWERED, F.ADJUSTED, agency.admin.pk, "已更正"),
+        ("propose_no_change", F.OPEN, F.NO_CHANGE_PROPOSED, agency.staff.pk, "已收到,无需调整"),
+        ("send_back", F.NO_CHANGE_PROPOSED, F.RETURNED, city.reviewer.pk, "请再核实"),
+        ("propose_adjustment", F.RETURNED, F.ADJUSTMENT_PROPOSED, agency.admin.pk, "拟更正"),
+        ("agree_adjustment", F.ADJUSTMENT_PROPOSED, F.AGREED, city.reviewer.pk, "同意"),
+        ("adjust", F.AGREED, F.ADJUSTED, agency.admin.pk, "已更正"),
     ]
     assert events(other) == [("reject", F.OPEN, F.REJECTED, city.reviewer.pk, "不属实")]
-    # The detail page shows the moves to those who see the report.
+    # The detail page shows the moves, with their labels, to those who see the report.
     page = client(requester).get(detail_url(feedback))
-    assert [e.transition for e in page.context["events"]] == ["answer", "adjust"]
+    timeline = page.context["events"]
+    assert [e.transition for e in timeline] == [
+        "propose_no_change",
+        "send_back",
+        "propose_adjustment",
+        "agree_adjustment",
+        "adjust",
+    ]
+    html = page.content.decode()
+    for e in timeline:
+        assert str(e.label) in html and e.comment in html
 
 
 def _queue(user, key) -> list[str]:
@@ -616,7 +862,7 @@ def _queue(user, key) -> list[str]:
     return [item.url for item in sources.get(key, [])]
 
 
-def test_work_queues_list_open_feedback_for_the_provider_and_answered_for_the_reviewer(
+def test_work_queues_list_feedback_for_whoever_acts_next(
     requester, agency, other_agency, city, district, district_agency, feedback, district_feedback
 ):
     url = detail_url(feedback)
@@ -624,10 +870,10 @@ def test_work_queues_list_open_feedback_for_the_provider_and_answered_for_the_re
     assert _queue(agency.admin, "feedback_to_answer") == [url]
     assert _queue(other_agency.staff, "feedback_to_answer") == []
     assert _queue(district_agency.staff, "feedback_to_answer") == [detail_url(district_feedback)]
-    assert _queue(city.reviewer, "feedback_to_decide") == []  # nothing answered yet
+    assert _queue(city.reviewer, "feedback_to_decide") == []  # nothing proposed yet
     assert _queue(requester, "feedback_to_answer") == []
 
-    move(feedback, "answer", agency.staff, comment="已核实")
+    move(feedback, "propose_adjustment", agency.staff, comment="已核实")
     assert _queue(agency.staff, "feedback_to_answer") == []
     assert _queue(city.reviewer, "feedback_to_decide") == [url]
     assert _queue(district.reviewer, "feedback_to_decide") == []  # not its provider
@@ -641,8 +887,77 @@ def test_work_queues_list_open_feedback_for_the_provider_and_answered_for_the_re
     assert work.deadline == CatalogFeedback.objects.get(pk=feedback.pk).step_deadline
     assert not work.overdue
 
-    move(feedback, "reject", city.reviewer, comment="不予采纳")
+    # Sent back: with the provider again.
+    move(feedback, "send_back", city.reviewer, comment="请补充")
     assert _queue(city.reviewer, "feedback_to_decide") == []
+    assert _queue(agency.staff, "feedback_to_answer") == [url]
+
+    # Agreed: the provider has an adjustment to make.
+    move(feedback, "propose_adjustment", agency.staff, comment="补充后拟修订")
+    move(feedback, "agree_adjustment", city.reviewer)
+    assert _queue(agency.staff, "feedback_to_answer") == []
+    assert _queue(agency.admin, "feedback_to_adjust") == [url]
+    assert _queue(other_agency.admin, "feedback_to_adjust") == []
+    assert _queue(city.reviewer, "feedback_to_decide") == []
+
+    # A district agency's proposal waits for its district bureau only.
+    move(district_feedback, "propose_no_change", district_agency.staff, comment="无需调整")
+    assert _queue(district.reviewer, "feedback_to_decide") == [detail_url(district_feedback)]
+    assert _queue(city.reviewer, "feedback_to_decide") == []
+
+
+# --- moving reports of the earlier procedure (migration 0009) ------------------------------------
+
+
+def test_answered_reports_go_back_to_the_provider_with_a_note_on_their_timeline(
+    requester, agency, city, feedback
+):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("catalog.migrations.0009_feedback_agreement_by_the_bureau")
+    deadline = feedback.step_deadline
+    CatalogFeedback.objects.filter(pk=feedback.pk).update(
+        state=F.ANSWERED, answer="已收到,将核实。"
+    )
+    untouched = report(requester, feedback.resource, kind="error")
+    # The platform's own moves are never a user's, even from the state they start from.
+    for action in ("procedure_changed", "answer"):
+        with pytest.raises(TransitionNotAllowed):
+            move(feedback, action, city.reviewer, comment="手工迁移")
+        assert post(agency.staff, feedback, action, "手工迁移").status_code == 200
+    assert events(feedback) == []
+    migration.answered_back_to_the_provider(apps, None)
+    feedback.refresh_from_db()
+    assert (feedback.state, feedback.answer, feedback.step_deadline) == (
+        F.RETURNED,
+        "已收到,将核实。",
+        deadline,
+    )
+    [(transition, from_state, to_state, actor, comment)] = events(feedback)
+    assert (transition, from_state, to_state, actor) == (
+        "procedure_changed",
+        F.ANSWERED,
+        F.RETURNED,
+        None,
+    )
+    assert "Art. 14" in comment
+    untouched.refresh_from_db()
+    assert untouched.state == F.OPEN and events(untouched) == []
+    # The provider then proposes as for any report sent back.
+    page = client(agency.staff).get(detail_url(feedback))
+    assert {t.name for t in page.context["actions"]} == {"propose_adjustment", "propose_no_change"}
+    labels = [str(e.label) for e in page.context["events"]]
+    assert labels == [str(feedback_workflow.get("procedure_changed").label)]
+    assert set(_queue(agency.staff, "feedback_to_answer")) == {
+        detail_url(untouched),
+        detail_url(feedback),
+    }
+    # And the move back for a reversed migration.
+    migration.returned_back_to_answered(apps, None)
+    feedback.refresh_from_db()
+    assert feedback.state == F.ANSWERED and events(feedback) == []
 
 
 # --- naughty strings ----------------------------------------------------------------------------

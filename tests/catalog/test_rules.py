@@ -95,11 +95,12 @@ CASES = [
         {"grade": "L2", "share_type": "unconditional", "share_conditions": ""},
     ),
     Case(
+        # Real-time data need no update flag (Art. 16), but incremental loading does.
         "incremental_update_without_update_flag",
-        {"update_mode": "incremental"},
-        f.valid_items(),
+        {"update_mode": "incremental", "update_cycle": "realtime"},
+        _items({}, {}, {"is_update_flag": False}),
         ("update_mode", None),
-        {"update_mode": "incremental"},
+        {"update_mode": "incremental", "update_cycle": "realtime"},
         INCREMENTAL_OK,
     ),
     Case(
@@ -131,10 +132,22 @@ CASES = [
         {"update_mode": "incremental"},
         INCREMENTAL_OK,
     ),
+    *(
+        Case(
+            f"{cycle}_update_without_update_flag",
+            {"update_cycle": cycle, "update_mode": mode},
+            _items({}, {}, {"is_update_flag": False}),
+            ("update_cycle", None),
+            {"update_cycle": cycle, "update_mode": mode},
+            f.valid_items(),
+        )
+        for cycle in ("daily", "weekly", "monthly", "quarterly", "yearly")
+        for mode in ("full", "incremental")
+    ),
     Case(
         "update_flag_of_type_c",
         {},
-        _items({}, {"is_update_flag": True}),
+        _items({}, {"is_update_flag": True}, {"is_update_flag": False}),
         ("is_update_flag", 1),
         {},
         _items({}, {}, {"is_update_flag": True}),
@@ -143,13 +156,13 @@ CASES = [
         "item_names_equal_ignoring_case",
         {},
         [
-            {"name": "Name", "english_name": "a", "data_type": "T"},
+            {"name": "Name", "english_name": "a", "data_type": "T", "is_update_flag": True},
             {"name": " name ", "english_name": "b", "data_type": "T"},
         ],
         ("name", 1),
         {},
         [
-            {"name": "Name", "english_name": "a", "data_type": "T"},
+            {"name": "Name", "english_name": "a", "data_type": "T", "is_update_flag": True},
             {"name": "Name2", "english_name": "b", "data_type": "T"},
         ],
     ),
@@ -298,7 +311,7 @@ def test_violation_names_every_broken_row(agency):
         items=[
             {"name": "甲", "english_name": "a", "data_type": "C"},
             {"name": "乙", "english_name": "b", "data_type": "N"},
-            {"name": "丙", "english_name": "c", "data_type": "T"},
+            {"name": "丙", "english_name": "c", "data_type": "T", "is_update_flag": True},
         ],
     )
     with pytest.raises(services.RulesBroken) as exc:

@@ -43,6 +43,7 @@ def _fill(template: bytes, *, broken: bool) -> bytes:
             NAMES[0],
             classification="207 城乡建设",
             share_conditions="" if broken else "用于城市管理",
+            update_cycle="不定期",  # no update flag: not periodic (Art. 16)
         ),
         resource_row(
             "R2",
@@ -67,6 +68,7 @@ def _fill(template: bytes, *, broken: bool) -> bytes:
             "Bad Column" if broken else "updated_at",
             data_type="T 日期时间型",
             length=None,
+            is_update_flag="是",  # R2 is updated monthly (Art. 16)
         ),
     ]
     for sheet, rows in ((RESOURCES_SHEET, resources), (ITEMS_SHEET, items)):

@@ -58,6 +58,7 @@ def test_file_review_return_fix_publish_and_find(page, seeded, shot):
         if length:
             page.fill(f"#id_items-{i}-length", length)
     page.check("#id_items-0-is_key")
+    page.check("#id_items-4-is_update_flag")  # updated daily: 监测时间 is the update flag (Art. 16)
     shot(page, "01-filing-form")
     page.locator("button[name=submit_after_save]").click()
     page.wait_for_load_state("domcontentloaded")

@@ -361,6 +361,7 @@ CATALOG_STEP_DEADLINES = {
     "publish": env.int("CATALOG_DAYS_PUBLISH", 5),
     "fix": env.int("CATALOG_DAYS_FIX", 10),
     "feedback_answer": env.int("CATALOG_DAYS_FEEDBACK_ANSWER", 5),
+    "feedback_agree": env.int("CATALOG_DAYS_FEEDBACK_AGREE", 5),
     "feedback_adjust": env.int("CATALOG_DAYS_FEEDBACK_ADJUST", 10),
 }
 

@@ -99,12 +99,22 @@ def plain_workbook(resources: list[list], items: list[list], *, write_only: bool
 
 
 def valid_rows(n_resources: int = 2, items_each: int = 3) -> tuple[list[list], list[list]]:
+    """Resources updated monthly whose last item, a time, is the update flag (Art. 16)."""
     resources, items = [], []
     for i in range(1, n_resources + 1):
         key = f"R{i}"
         resources.append(resource_row(key, f"批量资源{i}"))
         for j in range(1, items_each + 1):
-            items.append(item_row(key, f"信息项{j}", f"col_{j}", is_key="是" if j == 1 else "否"))
+            if j == items_each:
+                items.append(
+                    item_row(
+                        key, "更新时间", f"col_{j}", data_type="T", length=None, is_update_flag="是"
+                    )
+                )
+            else:
+                items.append(
+                    item_row(key, f"信息项{j}", f"col_{j}", is_key="是" if j == 1 else "否")
+                )
     return resources, items
 
 
@@ -168,6 +178,16 @@ def with_rule_errors() -> bytes:
     resources[0][RES_HEADERS.index("共享条件")] = ""  # conditional share without conditions
     resources[1][RES_HEADERS.index("安全级别*")] = "L9"  # no such grade
     items[1][ITEM_HEADERS.index("英文列名")] = "Bad Name"
+    return plain_workbook(resources, items)
+
+
+def with_periodic_without_update_flag() -> bytes:
+    """The second resource is updated monthly but no item of it is the update flag."""
+    resources, items = valid_rows()
+    flag = ITEM_HEADERS.index("更新标识")
+    for row in items:
+        if row[0] == "R2":
+            row[flag] = "否"
     return plain_workbook(resources, items)
 
 
@@ -236,6 +256,7 @@ EXAMPLES = {
     "fail_merged_cells.xlsx": with_merged_cells,
     "fail_date_as_number.xlsx": with_date_as_number,
     "fail_rule_errors.xlsx": with_rule_errors,
+    "fail_periodic_without_update_flag.xlsx": with_periodic_without_update_flag,
     "fail_wrong_sheets.xlsx": with_wrong_sheets,
     "fail_not_a_workbook.xlsx": not_a_workbook,
     "fail_xls_renamed.xlsx": xls_file,
