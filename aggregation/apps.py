@@ -13,6 +13,7 @@ class AggregationConfig(AppConfig):
         from .checks import resource_has_working_channel
         from .objections import demo as _objections_demo  # noqa: F401  (registers its seeder)
         from .objections import tasks as _objections_tasks  # noqa: F401
+        from .objections.actions import register as register_objection_action
         from .objections.queues import register as register_objections
         from .quality import demo as _quality_demo  # noqa: F401  (registers its seeder)
         from .quality import tasks as _quality_tasks  # noqa: F401
@@ -23,3 +24,4 @@ class AggregationConfig(AppConfig):
         register_objections()
         register_quality()
         register_acceptance_check(resource_has_working_channel)
+        register_objection_action()

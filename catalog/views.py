@@ -22,6 +22,7 @@ from wuhan_pdr.kernel.pagination import KnownCountPaginator
 from wuhan_pdr.kernel.workflow import events_described
 
 from . import selectors, services
+from .actions import resource_actions_for
 from .diff import version_diff
 from .forms import (
     CatalogSearchForm,
@@ -161,6 +162,7 @@ def resource_detail(request, pk: int):
             "items": list(version.items.all()),
             "items_visible": _items_detail_visible(request.user, version),
             "can_revise": viewer_files,
+            "actions": resource_actions_for(request.user, resource),
         },
     )
 

@@ -144,3 +144,10 @@ def test_no_script_writes_a_style_attribute_or_inline_markup_with_one():
             if pattern.search(text):
                 found.append(f"{path.name}: {what}")
     assert not found, found
+
+
+def test_the_api_answers_a_browser_with_json_not_a_page_with_inline_styles(db, client):
+    # DRF's browsable API would answer text/html with style attributes the policy forbids.
+    response = client.get("/api/v1/catalog/resources/", HTTP_ACCEPT="text/html,*/*;q=0.8")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")

@@ -204,6 +204,9 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON only: DRF's browsable API styles its pages inline, which the Content-Security-Policy
+    # forbids; people read the API at /api/docs/ (Swagger UI, served from our own files).
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # Every API view is throttled (wuhan_pdr/kernel/throttling.py): anonymous callers per
     # address, signed-in users per user, push channels per channel (the ingest views).
     "DEFAULT_THROTTLE_CLASSES": [
