@@ -65,7 +65,9 @@ def queued(server: RedisServer, queue: str) -> list[str]:
     """Names of the tasks waiting in `queue` (kombu's Redis transport keeps a list per queue)."""
     client = redis.Redis.from_url(server.url)
     try:
-        return [json.loads(raw)["headers"]["task"] for raw in client.lrange(broker_key(queue), 0, -1)]
+        return [
+            json.loads(raw)["headers"]["task"] for raw in client.lrange(broker_key(queue), 0, -1)
+        ]
     finally:
         client.close()
 
