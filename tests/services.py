@@ -327,9 +327,29 @@ def database_url(settings_dict: dict) -> str:
     return f"postgres://{auth}{host}:{port}/{quote(settings_dict['NAME'], safe='')}"
 
 
-def celery_env(*, redis_url: str, database: str, extra: dict | None = None) -> dict:
-    """The environment of a worker or beat that shares the test run's database and redis."""
+_THIS_DEPLOYMENT = object()
+
+
+def celery_env(
+    *,
+    redis_url: str,
+    database: str,
+    extra: dict | None = None,
+    deployment_name: str | None | object = _THIS_DEPLOYMENT,
+) -> dict:
+    """The environment of a worker or beat that shares the test run's database and redis.
+
+    It belongs to the test run's deployment (settings.DEPLOYMENT_NAME: the prefix of its Redis
+    keys) unless `deployment_name` names another; None leaves it to the default of the
+    settings (the name of `database`), as for a deployment that does not set it."""
     env = dict(os.environ)
+    env.pop("DEPLOYMENT_NAME", None)
+    if deployment_name is _THIS_DEPLOYMENT:
+        from django.conf import settings
+
+        deployment_name = settings.DEPLOYMENT_NAME
+    if deployment_name is not None:
+        env["DEPLOYMENT_NAME"] = deployment_name
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "wuhan_pdr.settings.test",
@@ -444,6 +464,14 @@ class CeleryBeat(_Process):
             self.stop()
             raise RuntimeError(f"{exc}\n{self.log_tail()}") from exc
         return self
+
+
+def broker_key(name: str) -> str:
+    """The Redis key of queue `name` (or another broker key) for the test run's deployment:
+    kombu prefixes every key with settings.REDIS_KEY_PREFIX (global_keyprefix)."""
+    from django.conf import settings
+
+    return settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("global_keyprefix", "") + name
 
 
 @contextlib.contextmanager

@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.test import override_settings
 from django.utils import timezone
 
-from tests.services import RedisServer, celery_app_on, free_port
+from tests.services import RedisServer, broker_key, celery_app_on, free_port
 from wuhan_pdr.accounts.models import User
 from wuhan_pdr.kernel.jobs import (
     _lock_key,
@@ -212,7 +212,7 @@ def test_send_hands_the_job_to_the_broker_and_notes_when(tmp_path):
         with celery_app_on(broker.url):
             assert job_send(job_id=job.pk) is True
         client = redis.Redis.from_url(broker.url)
-        messages = client.lrange("default", 0, -1)  # the queue `default`
+        messages = client.lrange(broker_key("default"), 0, -1)  # the queue `default`
         client.close()
     finally:
         broker.stop()

@@ -26,6 +26,7 @@ from tests.aggregation.factories import make_channel
 from tests.services import (
     CeleryWorker,
     RedisServer,
+    broker_key,
     celery_app_on,
     celery_env,
     database_url,
@@ -64,7 +65,9 @@ def queued(server: RedisServer, queue: str) -> list[str]:
     """Names of the tasks waiting in `queue` (kombu's Redis transport keeps a list per queue)."""
     client = redis.Redis.from_url(server.url)
     try:
-        return [json.loads(raw)["headers"]["task"] for raw in client.lrange(queue, 0, -1)]
+        return [
+            json.loads(raw)["headers"]["task"] for raw in client.lrange(broker_key(queue), 0, -1)
+        ]
     finally:
         client.close()
 

@@ -26,7 +26,12 @@ def check_redis() -> str:
 
 def check_celery() -> str:
     """At least one worker answers, and every queue (settings.CELERY_QUEUE_NAMES) has a worker
-    consuming it: a portal whose `long` worker is down would queue loads forever."""
+    consuming it: a portal whose `long` worker is down would queue loads forever.
+
+    Only this deployment's workers are counted: the control command travels on the broker's
+    fanout channel under this deployment's key prefix (settings.REDIS_KEY_PREFIX, kombu's
+    global_keyprefix), which a worker of another deployment on the same Redis never hears
+    (tests/kernel/test_deployments.py)."""
     from wuhan_pdr.celery import app
 
     replies = app.control.inspect(timeout=1.0).active_queues() or {}

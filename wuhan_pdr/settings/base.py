@@ -1,11 +1,13 @@
 """Settings shared by every environment. Everything that differs between machines comes from
 the environment (see README.md, "Configuration")."""
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from kombu import Queue
 
@@ -107,12 +109,31 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# One name per deployment (portal, workers and beat sharing one database), given to every key
+# it keeps in Redis: two portals on one Redis (another port and database, `make run
+# PORT=8047`) neither take each other's jobs nor read each other's cache, and each one's
+# /healthz/ hears only its own workers. Defaults to the database name, so that two portals
+# with two databases are kept apart without setting anything; every process of a deployment
+# must see the same name.
+DEPLOYMENT_NAME = env("DEPLOYMENT_NAME", default=DATABASES["default"]["NAME"]) or ""
+if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}", DEPLOYMENT_NAME):
+    raise ImproperlyConfigured(
+        f"DEPLOYMENT_NAME {DEPLOYMENT_NAME!r}: 1-63 letters, digits, '_', '.' or '-', "
+        "starting with a letter or digit (it defaults to the database name: set it if the "
+        "database name is not such a name)"
+    )
+# Every Redis key of this deployment starts with this: the broker's queues, unacknowledged
+# messages and control (pidbox) channels (kombu's global_keyprefix), and the cache.
+REDIS_KEY_PREFIX = f"{DEPLOYMENT_NAME}:"
+
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
-        "KEY_PREFIX": "pdr",
+        # Keys are "<deployment>:cache:<version>:<key>": API throttling and the objection
+        # rate limit count in this cache too.
+        "KEY_PREFIX": f"{REDIS_KEY_PREFIX}cache",
     }
 }
 
@@ -138,6 +159,11 @@ LOGOUT_REDIRECT_URL = "kernel:home"
 
 # Sessions end after 30 idle minutes: every request pushes the expiry forward.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions live in the database; their cookie (and the CSRF cookie) carry the deployment's
+# name, because a browser sends a host's cookies to every port of it: signing in to a second
+# portal on the same host must not sign the user out of the first.
+SESSION_COOKIE_NAME = f"sessionid_{DEPLOYMENT_NAME}"
+CSRF_COOKIE_NAME = f"csrftoken_{DEPLOYMENT_NAME}"
 SESSION_COOKIE_AGE = 30 * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -273,12 +299,17 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": max(
         2 * 60 * 60,
         max(CELERY_LONG_TASK_SOFT_TIME_LIMITS.values()) + CELERY_HARD_TIME_LIMIT_GRACE + 10 * 60,
-    )
+    ),
+    # Queues, bindings, unacknowledged messages and the fanout channels of control commands
+    # (`inspect ping`, /healthz/) and events all carry the deployment's prefix: a worker of
+    # another deployment on the same Redis neither takes our jobs nor answers our pings.
+    "global_keyprefix": REDIS_KEY_PREFIX,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
+# One schedule file per deployment: two portals run from one checkout do not share it.
+CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / f"celerybeat-schedule-{DEPLOYMENT_NAME}")
 # The one beat schedule of the platform; chapter apps add their periodic jobs here.
 CELERY_BEAT_SCHEDULE = {
     "kernel.sweep_background_jobs": {
