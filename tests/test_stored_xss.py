@@ -21,12 +21,9 @@ from aggregation.objections import services as objections
 from aggregation.quality import services as quality
 from catalog import services as catalog
 from catalog.models import DataItem
-from tests.accounts.factories import OrganizationFactory, UserFactory
 from tests.aggregation.factories import items_people, make_channel
 from tests.catalog import factories as cf
 from tests.catalog.conftest import ensure_catalog_base_data
-from wuhan_pdr.accounts.models import Organization
-from wuhan_pdr.accounts.roles import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -95,9 +92,6 @@ def test_item_names_typed_by_staff_are_escaped_on_every_page_that_shows_them(wor
     resource, staff = setup.resource, setup.agency.staff
     version = resource.published_version
     reviewer = cf.make_city_bureau().reviewer
-    requester = UserFactory(
-        organization=OrganizationFactory(kind=Organization.Kind.USER_ORG), roles=[Role.REQUESTER]
-    )
     assert DataItem.objects.filter(version=version, name=KEY_ITEM, is_key=True).exists()
 
     staff_pages = {
@@ -141,15 +135,16 @@ def test_item_names_typed_by_staff_are_escaped_on_every_page_that_shows_them(wor
     quality.quality_rules_sync(resource=resource)
     shows_escaped(client(reviewer).get(reverse("quality:resource", args=[resource.pk])), KEY_ITEM)
 
-    # The objection form lists the key items in the help text of its rows field.
-    form = client(requester).get(reverse("objections:create") + f"?resource={resource.pk}")
+    # The objection form lists the key items in the help text of its rows field (shown to who
+    # may name rows: here the provider, the resource being neither open nor shared freely).
+    form = client(staff).get(reverse("objections:create") + f"?resource={resource.pk}")
     shows_escaped(form, KEY_ITEM)
     objection = objections.objection_submit(
         resource=resource,
         kind="error",
         description=DESCRIPTION,
         rows="A0001",
-        acting_user=requester,
+        acting_user=staff,
     )
     shows_escaped(
         client(reviewer).get(reverse("objections:detail", args=[objection.pk])), DESCRIPTION

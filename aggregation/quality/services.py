@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import connection, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -22,7 +23,12 @@ from wuhan_pdr.accounts.models import User
 from wuhan_pdr.accounts.roles import Role
 from wuhan_pdr.kernel.errors import AccessDenied, DomainError
 from wuhan_pdr.kernel.history import audited_save
-from wuhan_pdr.kernel.jobs import job_enqueue
+from wuhan_pdr.kernel.jobs import (
+    job_enqueue,
+    soft_time_limit_of,
+    statement_cancelled_on_time_limit,
+    time_limit_message,
+)
 from wuhan_pdr.kernel.notifications import notify
 from wuhan_pdr.kernel.workdays import deadline_after
 
@@ -254,7 +260,7 @@ def quality_run_execute(*, run_id: int) -> QualityRun:
         run.started_at = timezone.now()
         run.save(update_fields=["status", "started_at"])
     try:
-        with transaction.atomic():
+        with transaction.atomic(), statement_cancelled_on_time_limit():
             _lock_resource(run.resource_id)
             enabled = quality_rules_sync(resource=run.resource)
             now = timezone.now()
@@ -287,9 +293,14 @@ def quality_run_execute(*, run_id: int) -> QualityRun:
         return run
     except Exception as exc:
         logger.exception("quality run %s failed", run_id)
+        error = (
+            time_limit_message(soft_time_limit_of("aggregation.quality_run"))
+            if isinstance(exc, SoftTimeLimitExceeded)
+            else str(exc)
+        )
         QualityRun.objects.filter(pk=run_id).update(
             status=QualityRun.Status.FAILED,
-            error=str(exc)[:2000],
+            error=error[:2000],
             finished_at=timezone.now(),
         )
         run.refresh_from_db()

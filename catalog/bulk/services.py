@@ -16,6 +16,7 @@ import tempfile
 import uuid
 from collections.abc import Callable
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
@@ -26,7 +27,7 @@ from django.utils.translation import ngettext
 
 from wuhan_pdr.kernel.errors import AccessDenied
 from wuhan_pdr.kernel.history import audited_save
-from wuhan_pdr.kernel.jobs import job_enqueue, job_progress
+from wuhan_pdr.kernel.jobs import job_enqueue, job_progress, soft_time_limit_of, time_limit_message
 from wuhan_pdr.kernel.models import BackgroundJob
 from wuhan_pdr.kernel.notifications import notify
 
@@ -174,10 +175,16 @@ def bulk_filing_process(*, filing_id: int, job: BackgroundJob | None = None) -> 
                     filing,
                     reason=_("Processing failed"),
                     state=S.FAILED,
-                    failure=_(
-                        "The workbook could not be processed (%(error)s). Nothing was imported."
-                    )
-                    % {"error": type(exc).__name__},
+                    failure=(
+                        time_limit_message(soft_time_limit_of("catalog.bulk_filing_process"))
+                        + " "
+                        + _("Nothing was imported.")
+                        if isinstance(exc, SoftTimeLimitExceeded)
+                        else _(
+                            "The workbook could not be processed (%(error)s). Nothing was imported."
+                        )
+                        % {"error": type(exc).__name__}
+                    ),
                 )
             return "failed"
 
