@@ -113,3 +113,17 @@ def test_public_home_page_leads_into_the_catalog_and_its_search(page, seeded, ch
     page.wait_for_load_state("domcontentloaded")
     assert "classification=" in page.url
     expect(page.locator(".result-list li").first).to_be_visible()
+
+
+def test_a_refused_save_shows_one_banner_and_focuses_the_first_error(page, seeded, chinese, shot):
+    password = seeded
+    login(page, "demo_agency_staff", password)
+    page.set_viewport_size({"width": 360, "height": 800})
+    page.goto(page.base_url + "/catalog/new/")
+    page.locator("button[name=save]").click()
+    page.wait_for_load_state("domcontentloaded")
+    expect(page.locator(".alert-error")).to_have_count(1)
+    focused = page.evaluate("document.activeElement && document.activeElement.id")
+    first_invalid = page.evaluate("document.querySelector('main form [aria-invalid=\"true\"]').id")
+    assert focused == first_invalid == "id_name"
+    shot(page, "01-refused-save-360")
