@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wuhan_pdr.accounts.roles import Role, has_role
 from wuhan_pdr.kernel.navigation import NavItem, everyone, register_nav, signed_in
+from wuhan_pdr.kernel.showcase import HomeSection, register_home_section
 from wuhan_pdr.kernel.workqueue import QueueSource, WorkItem, register_queue
 
 from .models import CatalogFeedback, ResourceVersion
@@ -13,6 +14,8 @@ from .permissions import FILER_ROLES, reviewable_providers_q
 
 S = ResourceVersion.State
 QUEUE_LENGTH = 10
+HOME_NEWEST = 5
+HOME_CLASSIFICATIONS = 8
 
 
 def _items(qs) -> list[WorkItem]:
@@ -106,7 +109,23 @@ def _reviews(user) -> bool:
     return has_role(user, Role.CITY_REVIEWER, Role.DISTRICT_REVIEWER)
 
 
+def _home_catalog(request) -> dict:
+    """The public home page's way into the catalog: its search, the classifications that
+    hold the most entries the visitor may see, and the newest of them."""
+    from .selectors import CatalogQuery, catalog_search
+
+    result = catalog_search(CatalogQuery(), viewer=request.user)
+    return {
+        "total": result.total,
+        "classifications": result.facets.get("classification", [])[:HOME_CLASSIFICATIONS],
+        "newest": list(result.entries.select_related("classification")[:HOME_NEWEST]),
+    }
+
+
 def register() -> None:
+    register_home_section(
+        HomeSection("catalog", "catalog/_home_catalog.html", _home_catalog, order=10)
+    )
     register_nav(NavItem("catalog", _("Catalog"), "catalog:list", everyone, order=10))
     register_nav(NavItem("catalog_mine", _("My resources"), "catalog:mine", _files, order=20))
     register_nav(

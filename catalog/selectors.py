@@ -11,10 +11,14 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import BooleanField, Count, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from security.models import Grade
 from wuhan_pdr.accounts.models import Division, Organization
+from wuhan_pdr.accounts.roles import Role
+from wuhan_pdr.kernel.workdays import SHANGHAI, working_days_between
 
 from . import search
 from .models import (
@@ -335,6 +339,92 @@ def version_with_items(pk, *, viewer) -> ResourceVersion:
             Prefetch("related_resources", queryset=resources_visible_to(viewer)),
         )
         .get(pk=pk)
+    )
+
+
+# --- who acts next --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """Who acts next on an object in a workflow, what they do and by when: shown in the status
+    area of its page and at the end of its timeline (templates/includes/next_step.html)."""
+
+    organization: str
+    role: str
+    action: str
+    deadline: object = None  # an aware datetime, or None when the step has no time limit
+    days_left: int | None = None
+    overdue: bool = False
+
+
+def step_timing(deadline) -> tuple[int | None, bool]:
+    """Working days left until `deadline` (Shanghai dates) and whether it has passed."""
+    if deadline is None:
+        return None, False
+    now = timezone.now()
+    today = now.astimezone(SHANGHAI).date()
+    return working_days_between(today, deadline.astimezone(SHANGHAI).date()), deadline < now
+
+
+def responsible_bureau(provider: Organization) -> Organization | None:
+    """The data bureau that reviews and publishes `provider`'s catalog (Art. 13): the
+    district bureau of a district agency's district, the city bureau for everyone else (the
+    rule of permissions.reviews_for)."""
+    if provider.kind == Organization.Kind.DISTRICT_AGENCY:
+        return (
+            Organization.objects.filter(
+                kind=Organization.Kind.DISTRICT_BUREAU,
+                division_id=provider.division_id,
+                is_active=True,
+            )
+            .order_by("pk")
+            .first()
+        )
+    return (
+        Organization.objects.filter(kind=Organization.Kind.CITY_BUREAU, is_active=True)
+        .order_by("pk")
+        .first()
+    )
+
+
+def next_actor(version: ResourceVersion) -> NextStep | None:
+    """Who acts next on a catalog entry in the filing workflow and by when (the deadline the
+    workflow computed for the step); None once it is published, superseded or retired."""
+    S = ResourceVersion.State
+    provider = version.resource.provider
+    if version.state in (S.DRAFT, S.RETURNED, S.SUBMITTED):
+        organization = provider
+        if version.state == S.SUBMITTED:
+            role, action = Role.AGENCY_ADMIN.label, _("approve it or return it for changes")
+        elif version.state == S.RETURNED:
+            role, action = Role.AGENCY_STAFF.label, _("correct it and submit it again")
+        else:
+            role, action = Role.AGENCY_STAFF.label, _("complete it and submit it")
+    elif version.state in (S.AGENCY_APPROVED, S.REVIEWED):
+        organization = responsible_bureau(provider)
+        district = provider.kind == Organization.Kind.DISTRICT_AGENCY
+        role = (Role.DISTRICT_REVIEWER if district else Role.CITY_REVIEWER).label
+        if version.state == S.AGENCY_APPROVED:
+            action = _("review it")
+        elif district:
+            action = _("publish it, alone or with the district's catalog release")
+        else:
+            action = _("publish it")
+    else:
+        return None
+    if organization is None:
+        name = _("the responsible data bureau (none is registered yet)")
+    else:
+        name = organization.name
+    days_left, overdue = step_timing(version.step_deadline)
+    return NextStep(
+        organization=name,
+        role=role,
+        action=action,
+        deadline=version.step_deadline,
+        days_left=days_left,
+        overdue=overdue,
     )
 
 

@@ -219,7 +219,7 @@ def _save(request, *, version: ResourceVersion | None):
     form = ResourceVersionForm(request.POST, instance=version)
     formset = DataItemFormSet(request.POST, prefix="items")
     if not (form.is_valid() and formset.is_valid()):
-        messages.error(request, _("Please correct the fields marked below. Nothing was saved."))
+        # The form's own banner says so (one banner, not a message on top of it).
         return None, form, formset
     d = form.cleaned_data
     fields = {k: v for k, v in d.items() if k not in ("classification", "themes", "related_codes")}
@@ -369,6 +369,7 @@ def version_detail(request, pk: int):
             "previous": previous,
             "changes": changes,
             "transition_form": TransitionForm(),
+            "next_step": selectors.next_actor(version),
         },
     )
 

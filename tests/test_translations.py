@@ -311,7 +311,7 @@ def compiled_catalog(tmp_path, settings):
     return locale
 
 
-def test_home_page_is_chinese_whatever_the_browser_asks_for(client, compiled_catalog):
+def test_home_page_is_chinese_whatever_the_browser_asks_for(client, compiled_catalog, db):
     response = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
     assert response.status_code == 200
     html = response.content.decode()
@@ -324,7 +324,7 @@ def test_home_page_is_chinese_whatever_the_browser_asks_for(client, compiled_cat
     assert "Log in" not in html and "Organization directory" not in html
 
 
-def test_language_switch_to_english_shows_the_english_page(client, compiled_catalog):
+def test_language_switch_to_english_shows_the_english_page(client, compiled_catalog, db):
     response = client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     assert response.status_code == 302
     html = client.get("/").content.decode()

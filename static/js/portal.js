@@ -47,3 +47,27 @@
     if (e.key === "Escape") groups.forEach(function (d) { d.open = false; });
   });
 })();
+
+// After a refused save (a form shown again with its errors), bring the first field in error
+// into view and give it focus, so that the reader lands where the correction is due.
+(function () {
+  var form = Array.prototype.find.call(document.querySelectorAll("main form"), function (f) {
+    return f.querySelector('[aria-invalid="true"], .has-error, .field-errors, .alert-error');
+  });
+  if (!form) return;
+  var target = form.querySelector(
+    '[aria-invalid="true"]:not([type=hidden]), .has-error input:not([type=hidden]), ' +
+    ".has-error select, .has-error textarea"
+  );
+  if (!target) {
+    target = form.querySelector(".field-errors, .alert-error");
+    if (!target) return;
+    target.setAttribute("tabindex", "-1");
+  }
+  // A field inside a folded section (details) is unfolded first.
+  for (var el = target.parentElement; el; el = el.parentElement) {
+    if (el.tagName === "DETAILS" && !el.open) el.open = true;
+  }
+  target.focus({ preventScroll: true });
+  target.scrollIntoView({ block: "center" });
+})();

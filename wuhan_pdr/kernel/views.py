@@ -17,6 +17,7 @@ from .notifications import (
     notification_mark_read,
     notifications_mark_all_read,
 )
+from .showcase import home_sections
 from .workdays import years_needing_entries
 from .workqueue import queues_for
 
@@ -24,7 +25,7 @@ from .workqueue import queues_for
 def home(request):
     """The public landing page, or the signed-in user's work queue for each of its roles."""
     if not request.user.is_authenticated:
-        return render(request, "kernel/home_public.html")
+        return render(request, "kernel/home_public.html", {"sections": home_sections(request)})
     roles = user_roles(request.user)
     role_labels = [Role(r).label for r in Role.values if r in roles]
     context = {
