@@ -26,8 +26,7 @@ from typing import Protocol
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from wuhan_pdr.kernel.errors import AccessDenied, DomainError
