@@ -229,12 +229,15 @@ def impact_count_view(change_request: ElementChangeRequest, user) -> ImpactCount
     counter = stored_data_counter()
     rows = []
     for count in ElementImpactCount.objects.filter(change_request=change_request).select_related(
-        "resource"
+        "resource__published_version"
     ):
         visible = counter is not None and counter.may_see_samples(user, count.resource)
         rows.append(
             {
                 "resource": count.resource,
+                "resource_name": count.resource.published_version.name
+                if count.resource.published_version_id
+                else count.resource.code,
                 "item_name": count.item_name,
                 "column": count.column,
                 "stored": count.stored,
