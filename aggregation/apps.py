@@ -8,9 +8,11 @@ class AggregationConfig(AppConfig):
 
     def ready(self) -> None:
         from catalog.filing.services import register_acceptance_check
+        from catalog.standards.impact import register_stored_data_counter
 
         from . import tasks  # noqa: F401  (durable tasks register themselves)
         from .checks import resource_has_working_channel
+        from .impact import counter as stored_data_counter
         from .objections import demo as _objections_demo  # noqa: F401  (registers its seeder)
         from .objections import tasks as _objections_tasks  # noqa: F401
         from .objections.actions import register as register_objection_action
@@ -25,3 +27,4 @@ class AggregationConfig(AppConfig):
         register_quality()
         register_acceptance_check(resource_has_working_channel)
         register_objection_action()
+        register_stored_data_counter(stored_data_counter)

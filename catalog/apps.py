@@ -13,6 +13,7 @@ class CatalogConfig(AppConfig):
         from .filing import demo as _filing_demo  # noqa: F401 (registers the filing seeder)
         from .filing.queues import register as register_filing
         from .queues import register
+        from .standards import tasks as _standards_tasks  # noqa: F401  (its durable task)
         from .standards.queues import register as register_standards
 
         register()

@@ -486,7 +486,13 @@ from .filing.models import (  # noqa: E402
     ITProject,
     ProjectDataEntry,
 )
-from .standards.models import CodeList, CodeValue, DataElement, ElementChangeRequest  # noqa: E402
+from .standards.models import (  # noqa: E402
+    CodeList,
+    CodeValue,
+    DataElement,
+    ElementChangeRequest,
+    ElementImpactCount,
+)
 
 __all__ = [
     "BulkFiling",
@@ -505,6 +511,7 @@ __all__ = [
     "DataItem",
     "DistrictRelease",
     "ElementChangeRequest",
+    "ElementImpactCount",
     "OpenType",
     "Resource",
     "ResourceFormat",

@@ -221,9 +221,20 @@ class ElementChangeRequest(models.Model):
         related_name="+",
     )
     step_deadline = models.DateTimeField(_("deadline of the current step"), null=True, blank=True)
+    # The latest count of stored values that would fail the proposal (a background job; see
+    # catalog/standards/impact.py). Its results are the ElementImpactCount rows.
+    impact_job = models.ForeignKey(
+        "kernel.BackgroundJob",
+        verbose_name=_("stored-data count job"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    impact_counted_at = models.DateTimeField(_("stored data counted at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["impact_job", "impact_counted_at"])
 
     class Meta:
         verbose_name = _("element change request")
@@ -232,3 +243,40 @@ class ElementChangeRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
+
+
+class ElementImpactCount(models.Model):
+    """How many stored values of one datastore column (an item bound to the element, in the
+    published version of its resource) would fail a change request's proposed format or
+    value domain, as counted at `counted_at`. Written by the count job, all rows of a
+    request at once; `samples` are already masked where the column is masked."""
+
+    change_request = models.ForeignKey(
+        ElementChangeRequest, on_delete=models.CASCADE, related_name="impact_counts"
+    )
+    resource = models.ForeignKey(
+        "catalog.Resource", verbose_name=_("resource"), on_delete=models.CASCADE, related_name="+"
+    )
+    item = models.ForeignKey(
+        "catalog.DataItem",
+        verbose_name=_("item"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    item_name = models.CharField(_("item"), max_length=200)
+    column = models.CharField(_("column"), max_length=63, blank=True)
+    stored = models.BooleanField(_("has stored data"), default=False)
+    checked = models.BigIntegerField(_("non-empty values"), default=0)
+    failing = models.BigIntegerField(_("failing values"), default=0)
+    samples = models.JSONField(_("samples"), default=list, blank=True)
+    counted_at = models.DateTimeField(_("counted at"))
+
+    class Meta:
+        verbose_name = _("stored-data impact count")
+        verbose_name_plural = _("stored-data impact counts")
+        ordering = ["change_request", "resource_id", "column"]
+
+    def __str__(self) -> str:
+        return f"#{self.change_request_id} {self.column}: {self.failing}"

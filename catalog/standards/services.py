@@ -28,6 +28,7 @@ from wuhan_pdr.kernel.notifications import notify
 from wuhan_pdr.kernel.workdays import deadline_after, today
 
 from ..models import DataItem, ResourceVersion
+from .impact import counts_apply, impact_count_enqueue
 from .models import CodeList, DataElement, ElementChangeRequest
 from .permissions import can_edit_change_request, can_request_for
 from .validation import format_is_valid
@@ -38,6 +39,9 @@ K = ElementChangeRequest.Kind
 E = DataElement.Status
 
 CURRENT_STATUSES = (E.CANDIDATE, E.STANDARD)
+# The history reason of an element version an approved change request published (an English
+# constant, shown translated by the history table; the request is named on the element page).
+ELEMENT_PUBLISHED = gettext_noop("Published by an approved change request")
 # Resource versions whose items count as "using" an element: everything but history.
 LIVE_VERSION_STATES = tuple(
     s
@@ -320,7 +324,7 @@ def items_using(identifier: str):
 def element_impact(identifier: str | None) -> dict:
     """What a change to `identifier` touches: every item bound to any of its versions, with
     its resource. Stored values that would fail the proposed format or value domain are
-    counted once aggregation stores data (`stored_values` stays None until then)."""
+    counted by a background job (impact.py), kept in ElementImpactCount."""
     items = list(items_using(identifier)) if identifier else []
     rows = [
         {
@@ -345,8 +349,6 @@ def element_impact(identifier: str | None) -> dict:
         "items": rows,
         "resource_count": len({r["resource_id"] for r in rows}),
         "provider_count": len({r["provider_id"] for r in rows}),
-        # Filled by the aggregation chapter: how many stored values would fail.
-        "stored_values": None,
     }
 
 
@@ -416,6 +418,8 @@ def change_request_transition(
         request.impact = element_impact(request.element.identifier if request.element_id else None)
         request.step_deadline = deadline_after(_days("STANDARDS_REVIEW_DAYS", 10))
         change_request_workflow.apply(request, action, acting_user=acting_user, comment=comment)
+        if counts_apply(request):
+            impact_count_enqueue(change_request=request, acting_user=acting_user)
         notify(
             recipients=[u for u in _city_reviewers() if u.pk != acting_user.pk],
             title=_("Data element request to review: %(title)s") % {"title": title},
@@ -485,7 +489,7 @@ def _publish(request: ElementChangeRequest, *, acting_user: User) -> DataElement
             approved_at=today(),
         )
         _fill(new, request.proposal)
-        audited_save(new, acting_user=acting_user, reason=f"change request #{request.pk}")
+        audited_save(new, acting_user=acting_user, reason=ELEMENT_PUBLISHED)
         return new
     # Retire.
     if request.replacement_id is None:
@@ -549,7 +553,7 @@ def _add(request: ElementChangeRequest, *, acting_user: User) -> DataElement:
         approved_at=today(),
     )
     _fill(element, request.proposal)
-    audited_save(element, acting_user=acting_user, reason=f"change request #{request.pk}")
+    audited_save(element, acting_user=acting_user, reason=ELEMENT_PUBLISHED)
     return element
 
 

@@ -33,4 +33,10 @@ urlpatterns = [
     path("requests/<int:pk>/", views.request_detail, name="request"),
     path("requests/<int:pk>/edit/", views.request_edit, name="request_edit"),
     path("requests/<int:pk>/action/", views.request_action, name="request_action"),
+    path("requests/<int:pk>/recount/", views.request_recount, name="request_recount"),
+    path(
+        "requests/<int:pk>/impact-status/",
+        views.request_impact_status,
+        name="request_impact_status",
+    ),
 ]

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpResponsePermanentRedirect
+from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -36,6 +36,7 @@ from .forms import (
     TransitionForm,
     proposal_initial,
 )
+from .impact import impact_count_view, impact_recount
 from .models import CodeList, DataElement, ElementChangeRequest
 from .permissions import (
     access_change_request,
@@ -343,6 +344,7 @@ def request_detail(request, pk: int):
             "impact": impact,
             "impact_rows": _impact_rows(impact),
             "live_impact": live_impact,
+            "stored": impact_count_view(change_request, request.user),
             "actions": actions,
             "can_edit": can_edit_change_request(request.user, change_request),
             "events": events_described(change_request, change_request_workflow),
@@ -352,6 +354,28 @@ def request_detail(request, pk: int):
             "transition_form": TransitionForm(),
         },
     )
+
+
+@login_required
+@require_POST
+def request_recount(request, pk: int):
+    """A reviewer counts the stored data again (a background job; the page polls)."""
+    change_request = access_change_request(request.user, pk)
+    try:
+        impact_recount(change_request=change_request, acting_user=request.user)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Counting the stored data again; this page updates itself."))
+    return redirect(reverse("standards:request", kwargs={"pk": change_request.pk}) + "#impact")
+
+
+@login_required
+def request_impact_status(request, pk: int):
+    """Whether the stored-data count of a request is still running (polled by the page)."""
+    change_request = access_change_request(request.user, pk)
+    stored = impact_count_view(change_request, request.user)
+    return JsonResponse({"done": not stored.counting, "state": stored.state})
 
 
 @login_required

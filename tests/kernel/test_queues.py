@@ -38,7 +38,12 @@ from wuhan_pdr.celery import app
 from wuhan_pdr.kernel.jobs import durable_task, job_run, job_send, jobs_sweep, time_limit_message
 from wuhan_pdr.kernel.models import BackgroundJob
 
-LONG = ("aggregation.run_batch", "aggregation.quality_run", "catalog.bulk_filing_process")
+LONG = (
+    "aggregation.run_batch",
+    "aggregation.quality_run",
+    "catalog.bulk_filing_process",
+    "catalog.standards_impact_count",
+)
 SHORT = (
     "accounts.end_user_sessions",
     "kernel.sweep_background_jobs",

@@ -287,6 +287,7 @@ CELERY_LONG_TASK_SOFT_TIME_LIMITS = {
     "aggregation.run_batch": env.int("AGGREGATION_LOAD_SOFT_TIME_LIMIT", 90 * 60),
     "aggregation.quality_run": env.int("QUALITY_RUN_SOFT_TIME_LIMIT", 60 * 60),
     "catalog.bulk_filing_process": env.int("BULK_FILING_SOFT_TIME_LIMIT", 30 * 60),
+    "catalog.standards_impact_count": env.int("STANDARDS_IMPACT_SOFT_TIME_LIMIT", 30 * 60),
 }
 CELERY_TASK_ROUTES = {
     name: {"queue": CELERY_LONG_QUEUE} for name in CELERY_LONG_TASK_SOFT_TIME_LIMITS

@@ -1,0 +1,161 @@
+"""The stored values a proposed data element would reject (catalog/standards/impact.py asks).
+
+For every item bound to the element in the published version of its resource, the column of
+the resource's datastore table is counted set-based:
+
+- a code-list value domain: one SQL statement compares the column with the values the
+  proposed element accepts (the codes valid today that also pass its format and checksum);
+- any other format, pattern or checksum: PostgreSQL groups the column into its distinct
+  values, and a server-side cursor streams only those, with their row counts, through the
+  catalog's compiled validator in chunks (exact: the very checks a value meets anywhere else).
+
+Samples are the most frequent failing values, masked as the data preview masks the column.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import translation
+from psycopg import sql
+
+from catalog.models import DataItem
+from catalog.standards.impact import SAMPLES, ColumnCount
+from catalog.standards.validation import compile_validator
+from security.masking import mask_value
+
+from .datastore import columns_for, qualified
+from .models import DatastoreTable
+from .selectors import can_preview, masked_columns
+
+CHUNK = 20_000  # distinct values fetched and validated at a time
+_names = itertools.count(1)
+
+
+def _text(column: str, data_type: str) -> sql.Composable:
+    """The column as the text a value of it is written as (timestamps with the ISO "T")."""
+    ident = sql.Identifier(column)
+    if data_type == "T":
+        return sql.SQL("to_char({}, 'YYYY-MM-DD\"T\"HH24:MI:SS')").format(ident)
+    return sql.SQL("{}::text").format(ident)
+
+
+def _count_codes(cur, table: str, value: sql.Composable, accepted: list[str]):
+    """(non-empty values, failing values, [(value, rows)] most frequent failing first)."""
+    source = sql.SQL("SELECT {} AS v FROM {}").format(value, qualified(table))
+    cur.execute(
+        sql.SQL(
+            "SELECT count(*) FILTER (WHERE v <> ''),"
+            " count(*) FILTER (WHERE v <> '' AND NOT v = ANY(%s::text[]))"
+            " FROM ({}) s WHERE v IS NOT NULL"
+        ).format(source),
+        [accepted],
+    )
+    checked, failing = cur.fetchone()
+    samples = []
+    if failing:
+        cur.execute(
+            sql.SQL(
+                "SELECT v, count(*) FROM ({}) s WHERE v IS NOT NULL AND v <> ''"
+                " AND NOT v = ANY(%s::text[]) GROUP BY v ORDER BY count(*) DESC, v LIMIT %s"
+            ).format(source),
+            [accepted, SAMPLES],
+        )
+        samples = cur.fetchall()
+    return checked, failing, samples
+
+
+def _count_streamed(table: str, value: sql.Composable, validator):
+    """The same, by streaming the column's distinct values through `validator`."""
+    checked = failing = 0
+    worst: list[tuple[int, str]] = []  # a min-heap of (rows, value), SAMPLES long
+    query = sql.SQL(
+        "SELECT v, count(*) FROM (SELECT {} AS v FROM {}) s"
+        " WHERE v IS NOT NULL AND v <> '' GROUP BY v"
+    ).format(value, qualified(table))
+    with transaction.atomic():  # a named (server-side) cursor lives in a transaction
+        raw = connection.connection
+        with raw.cursor(name=f"impact_{next(_names)}") as cur:
+            cur.itersize = CHUNK
+            cur.execute(query)
+            while True:
+                chunk = cur.fetchmany(CHUNK)
+                if not chunk:
+                    break
+                values = [v for v, _ in chunk]
+                checked += sum(n for _, n in chunk)
+                for index, _message in validator.bulk(values):
+                    rows = chunk[index][1]
+                    failing += rows
+                    entry = (rows, values[index])
+                    if len(worst) < SAMPLES:
+                        heapq.heappush(worst, entry)
+                    elif entry > worst[0]:
+                        heapq.heapreplace(worst, entry)
+    samples = [(v, n) for n, v in sorted(worst, key=lambda e: (-e[0], e[1]))]
+    return checked, failing, samples
+
+
+def _sample(validator, value: str, rows: int, *, masked: bool) -> dict:
+    """A failing value as it may be shown, and why it fails in each language of the portal
+    (a message that quotes the value quotes it masked too)."""
+    shown = mask_value(value) if masked else value[:200]
+    messages = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            message = validator(value) or ""
+        if masked:  # the code-list message quotes the value: quote it masked
+            message = message.replace(f"“{value[:50]}”", f"“{shown}”")
+        messages[code] = message[:300]
+    return {"value": shown, "count": rows, "messages": messages}
+
+
+class DatastoreCounter:
+    """The counter the catalog's change requests use (registered in AggregationConfig)."""
+
+    def count(self, element, items: list[DataItem]) -> list[ColumnCount]:
+        validator = compile_validator(element)
+        out: list[ColumnCount] = []
+        by_version: dict[int, list[DataItem]] = {}
+        for item in items:
+            by_version.setdefault(item.version_id, []).append(item)
+        for version_id, bound in by_version.items():
+            resource = bound[0].version.resource
+            all_items = sorted(
+                DataItem.objects.filter(version_id=version_id), key=lambda i: i.position
+            )
+            names = {i.pk: c.name for i, c in zip(all_items, columns_for(all_items), strict=True)}
+            table = DatastoreTable.objects.filter(resource=resource).first()
+            present = {d["name"] for d in table.columns} if table else set()
+            masked = masked_columns(table) if table else set()
+            for item in bound:
+                column = names.get(item.pk, "")
+                result = ColumnCount(
+                    resource_id=resource.pk, item_id=item.pk, item_name=item.name, column=column
+                )
+                out.append(result)
+                if table is None or column not in present:
+                    continue
+                result.stored = True
+                value = _text(column, item.data_type)
+                if validator.accepted is not None:
+                    with transaction.atomic(), connection.cursor() as cur:
+                        checked, failing, samples = _count_codes(
+                            cur, table.table_name, value, sorted(validator.accepted - {""})
+                        )
+                else:
+                    checked, failing, samples = _count_streamed(table.table_name, value, validator)
+                result.checked, result.failing = checked, failing
+                result.samples = [
+                    _sample(validator, v, n, masked=column in masked) for v, n in samples
+                ]
+        return out
+
+    def may_see_samples(self, user, resource) -> bool:
+        return bool(getattr(user, "is_authenticated", False)) and can_preview(user, resource)
+
+
+counter = DatastoreCounter()
