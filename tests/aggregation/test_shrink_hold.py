@@ -42,9 +42,7 @@ def upload(setup, content: str) -> Batch:
 def table_rows(resource) -> list[tuple]:
     table = DatastoreTable.objects.get(resource=resource)
     with connection.cursor() as cur:
-        cur.execute(
-            sql.SQL("SELECT * FROM {} ORDER BY code").format(qualified(table.table_name))
-        )
+        cur.execute(sql.SQL("SELECT * FROM {} ORDER BY code").format(qualified(table.table_name)))
         return cur.fetchall()
 
 
@@ -225,6 +223,4 @@ def test_the_batch_page_shows_the_hold_and_its_buttons_and_confirm_works(loaded)
     other = make_channel().agency.staff
     stranger = Client()
     stranger.force_login(other)
-    assert (
-        stranger.post(reverse("aggregation:batch-discard", args=[held.pk])).status_code == 404
-    )
+    assert stranger.post(reverse("aggregation:batch-discard", args=[held.pk])).status_code == 404
