@@ -67,6 +67,26 @@ class LoadRefused(Exception):
         self.received = received
 
 
+class ShrinkHeld(Exception):
+    """A full load would remove more of the table than the caller allows: nothing was
+    changed (the caller's transaction rolls back the shadow table)."""
+
+    def __init__(self, *, rows_before: int, rows_after: int, received: int, rejected: int):
+        super().__init__(f"{rows_before} -> {rows_after}")
+        self.rows_before = rows_before
+        self.rows_after = rows_after
+        self.received = received
+        self.rejected = rejected
+
+
+def shrink_exceeds(rows_before: int, rows_after: int, *, ratio: float, min_rows: int) -> bool:
+    """Whether replacing `rows_before` rows by `rows_after` loses more than `ratio` of them
+    (tables of fewer than `min_rows` rows are never held)."""
+    if rows_before < max(min_rows, 1) or rows_after >= rows_before:
+        return False
+    return (rows_before - rows_after) > ratio * rows_before
+
+
 @dataclass
 class CsvSource:
     path: Path
@@ -89,6 +109,7 @@ class LoadResult:
     reject_csv: Path | None = None
     watermark: str = ""
     table_rows: int = 0
+    rows_before: int | None = None  # full loads: the rows the table held before
 
 
 def detect_encoding(head: bytes) -> tuple[str, bool]:
@@ -324,11 +345,16 @@ def load_csv(
     progress: ProgressFn | None = None,
     previous_rows: int | None = None,
     previous_watermark: str = "",
+    shrink_hold: tuple[float, int] | None = None,
 ) -> LoadResult:
     """Load `source` into the table `table_name` (full: replace; incremental: merge).
     Must run inside a transaction (the caller's), which it leaves to commit or roll back.
     An incremental load that is told the table's row count and watermark (both kept under
-    the caller's lock) does not scan the live table for them."""
+    the caller's lock) does not scan the live table for them.
+
+    A full load counts the live table before the swap (`rows_before`). With `shrink_hold`
+    = (ratio, min_rows) it raises `ShrinkHeld` instead of swapping when the new table would
+    lose more than `ratio` of the rows of a table of at least `min_rows` rows."""
     if not connection.in_atomic_block:
         raise RuntimeError("load_csv must run inside transaction.atomic()")
     targets = map_header(source.header, columns, mapping)
@@ -419,6 +445,18 @@ def load_csv(
                 received=result.received,
             )
         if mode == "full":
+            cur.execute(sql.SQL("SELECT count(*) FROM {}").format(qualified(table_name)))
+            result.rows_before = cur.fetchone()[0]
+            incoming = result.received - result.rejected
+            if shrink_hold is not None and shrink_exceeds(
+                result.rows_before, incoming, ratio=shrink_hold[0], min_rows=shrink_hold[1]
+            ):
+                raise ShrinkHeld(
+                    rows_before=result.rows_before,
+                    rows_after=incoming,
+                    received=result.received,
+                    rejected=result.rejected,
+                )
             cur.execute(sql.SQL("DROP TABLE {}").format(qualified(table_name)))
             cur.execute(
                 sql.SQL("ALTER TABLE {} RENAME TO {}").format(work_ref, sql.Identifier(table_name))
@@ -792,11 +830,13 @@ __all__ = [
     "CsvSource",
     "LoadRefused",
     "LoadResult",
+    "ShrinkHeld",
     "detect_encoding",
     "file_is_text_csv",
     "load_csv",
     "map_header",
     "open_csv",
     "rows_to_csv",
+    "shrink_exceeds",
     "xlsx_to_csv",
 ]

@@ -133,6 +133,11 @@ class Batch(models.Model):
         SUCCEEDED = "succeeded", _("Succeeded")
         FAILED = "failed", _("Failed")
         SKIPPED = "skipped", _("Skipped (planned downtime)")
+        # A full load that would remove more of the table than AGGREGATION_SHRINK_HOLD_RATIO:
+        # nothing was changed; the provider confirms (the batch loads again from its kept
+        # source) or discards it.
+        HELD = "held", _("Awaiting confirmation")
+        DISCARDED = "discarded", _("Discarded")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="batches")
@@ -156,6 +161,26 @@ class Batch(models.Model):
     watermark_before = models.CharField(max_length=100, blank=True)
     watermark_after = models.CharField(max_length=100, blank=True)
     progress = models.PositiveSmallIntegerField(_("progress"), default=0)
+    # Full loads: the rows the table held before (set when the batch loads or is held).
+    rows_before = models.BigIntegerField(_("rows before"), null=True, blank=True)
+    # A held batch: the rows it would leave, and the provider's decision.
+    rows_after = models.BigIntegerField(_("rows after"), null=True, blank=True)
+    hold_decision = models.CharField(
+        max_length=16,
+        blank=True,
+        choices=[("confirmed", _("Confirmed")), ("discarded", _("Discarded"))],
+    )
+    hold_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    hold_decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    # A waiting batch whose job was sent again by hand (once per waiting period).
+    resent_at = models.DateTimeField(_("sent again"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     job = models.ForeignKey(
         "kernel.BackgroundJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

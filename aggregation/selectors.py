@@ -92,7 +92,7 @@ def systems_of(organization_id) -> QuerySet[InformationSystem]:
 
 
 def channel_batches(channel: Channel) -> QuerySet[Batch]:
-    return channel.batches.select_related("triggered_by").order_by("-created_at")
+    return channel.batches.select_related("triggered_by", "job").order_by("-created_at")
 
 
 @dataclass

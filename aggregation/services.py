@@ -35,6 +35,7 @@ from wuhan_pdr.kernel.jobs import (
     db_cancel_running_statement,
     db_drop_connection_if_broken,
     job_enqueue,
+    job_send,
     soft_time_limit_of,
     statement_cancelled_on_time_limit,
 )
@@ -44,7 +45,7 @@ from wuhan_pdr.kernel.uploads import WorkbookRefused, inspect_workbook
 
 from . import channels as channel_kinds
 from .datastore import datastore_ensure, published_columns, table_columns
-from .loading import LoadRefused, load_csv
+from .loading import LoadRefused, ShrinkHeld, load_csv
 from .models import Batch, Channel, ChannelKind, DatastoreTable, DowntimeReport, Schedule
 from .permissions import can_report_downtime, can_sign_off, can_work_channel, works_for
 from .schedules import in_planned_window, next_run_after
@@ -395,7 +396,7 @@ def _progress_key(batch_id) -> str:
 
 def batch_progress(batch: Batch) -> int:
     """Progress (0-100) of a batch: live from the worker while it loads."""
-    if batch.status in (B.SUCCEEDED, B.FAILED, B.SKIPPED):
+    if batch.status in (B.SUCCEEDED, B.FAILED, B.SKIPPED, B.HELD, B.DISCARDED):
         return 100
     if batch.status != B.RUNNING:
         return 0
@@ -501,7 +502,11 @@ def batch_run(*, batch_id) -> Batch:
                     "table before data can be loaded."
                 )
             )
-        source = channel_kinds.fetch(batch, workdir, progress=progress)
+        if batch.hold_decision == CONFIRMED and channel.kind in RUN_KINDS and batch.source_file:
+            # A confirmed pull or extraction loads the rows that were shown, kept at the hold.
+            source = channel_kinds.fetch_file(batch, workdir, progress=progress)
+        else:
+            source = channel_kinds.fetch(batch, workdir, progress=progress)
         reject_path = workdir / "rejects.csv"
         with transaction.atomic(), statement_cancelled_on_time_limit():
             with connection.cursor() as cur:
@@ -520,6 +525,7 @@ def batch_run(*, batch_id) -> Batch:
                 progress=progress,
                 previous_rows=table.row_count if table.last_loaded_at else None,
                 previous_watermark=channel.watermark,
+                shrink_hold=_shrink_hold_for(batch),
             )
             now = timezone.now()
             batch.status = B.SUCCEEDED
@@ -531,6 +537,9 @@ def batch_run(*, batch_id) -> Batch:
             batch.watermark_before = channel.watermark
             batch.watermark_after = result.watermark
             batch.bytes_received = batch.bytes_received or source.size
+            batch.rows_before = result.rows_before
+            if result.rows_before is not None:
+                batch.rows_after = result.table_rows
             batch.finished_at = now
             if result.reject_csv is not None:
                 with result.reject_csv.open("rb") as f:
@@ -546,6 +555,8 @@ def batch_run(*, batch_id) -> Batch:
             quality_run_after_batch(batch=batch)
         cache.delete(key)
         return batch
+    except ShrinkHeld as exc:
+        return _hold(batch.pk, exc, source)
     except LoadRefused as exc:
         errors = _locate_pushed_rows(exc.row_errors, source)
         message = exc.message
@@ -569,6 +580,252 @@ def batch_run(*, batch_id) -> Batch:
         return _fail(batch.pk, _("The load failed: %(error)s") % {"error": str(exc)[:500]})
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+# --- Full loads that would shrink a table ------------------------------------------------------
+
+CONFIRMED = "confirmed"
+DISCARDED = "discarded"
+
+
+def shrink_hold_settings() -> tuple[float, int]:
+    """(ratio, min_rows): a full load that would remove more than `ratio` of the rows of a
+    table of at least `min_rows` rows waits for the provider's confirmation."""
+    ratio = float(getattr(settings, "AGGREGATION_SHRINK_HOLD_RATIO", 0.5))
+    min_rows = int(getattr(settings, "AGGREGATION_SHRINK_HOLD_MIN_ROWS", 10))
+    return ratio, min_rows
+
+
+def _shrink_hold_for(batch: Batch):
+    """What `load_csv` is told to hold: None for incremental loads or when the ratio is 1 or
+    more (never held). A confirmed batch is held again only if the table now holds more rows
+    than the provider was shown when confirming (more would be lost than was agreed)."""
+    ratio, min_rows = shrink_hold_settings()
+    if batch.mode != Batch.Mode.FULL or ratio >= 1:
+        return None
+    if batch.hold_decision == CONFIRMED and batch.rows_before is not None:
+        return (ratio, max(min_rows, batch.rows_before + 1))
+    return (ratio, min_rows)
+
+
+def _hold(batch_id, exc: ShrinkHeld, source) -> Batch:
+    """Record a full load that would shrink the table past the threshold. Nothing of the
+    table changed. A run started by a person (an upload, a push, a run by hand) waits for
+    the provider's confirmation, its source kept; a scheduled run is refused. Either way
+    the provider is told."""
+    with transaction.atomic():
+        batch = (
+            Batch.objects.select_for_update().select_related("channel__resource").get(pk=batch_id)
+        )
+        channel = batch.channel
+        ratio, _min_rows = shrink_hold_settings()
+        counts = {
+            "before": exc.rows_before,
+            "after": exc.rows_after,
+            "lost": exc.rows_before - exc.rows_after,
+            "pct": round(ratio * 100),
+        }
+        batch.rows_received = exc.received
+        batch.rows_rejected = exc.rejected
+        batch.rows_inserted = batch.rows_updated = 0
+        batch.rows_before = exc.rows_before
+        batch.rows_after = exc.rows_after
+        batch.finished_at = timezone.now()
+        scheduled = channel.kind in RUN_KINDS and batch.triggered_by_id is None
+        if scheduled:
+            batch.status = B.FAILED
+            batch.error = (
+                _(
+                    "Refused: this full load would replace the %(before)d rows of the table "
+                    "with %(after)d rows, removing %(lost)d (more than %(pct)d%%). A "
+                    "scheduled run does not do that on its own, so nothing was changed. If "
+                    "the source really holds fewer rows now, run the channel by hand and "
+                    "confirm the load."
+                )
+                % counts
+            )
+            title = _("A scheduled load into %(resource)s was refused: the table would shrink")
+        else:
+            if channel.kind in RUN_KINDS and source is not None and not batch.source_file:
+                # Keep the fetched rows: a confirmation loads exactly what was shown.
+                with Path(source.path).open("rb") as f:
+                    batch.source_file.save(
+                        f"{channel.pk}-held-{secrets.token_hex(4)}.csv", File(f), save=False
+                    )
+            batch.status = B.HELD
+            batch.error = ""
+            title = _("A load into %(resource)s awaits your confirmation: the table would shrink")
+        batch.save()
+        notify(
+            recipients=_recipients_for_failure(channel),
+            title=title % {"resource": channel.resource.code},
+            body=(
+                _(
+                    "The full load would replace the %(before)d rows of the table with "
+                    "%(after)d rows (%(lost)d fewer). The table keeps its rows until the "
+                    "load is confirmed."
+                )
+                % counts
+            ),
+            url=reverse("aggregation:batch-detail", args=[batch.pk]),
+        )
+    cache.delete(_progress_key(batch_id))
+    return batch
+
+
+def _lock_held(batch: Batch, acting_user: User) -> tuple[Channel, Batch]:
+    channel = (
+        Channel.objects.select_for_update().select_related("resource").get(pk=batch.channel_id)
+    )
+    batch = Batch.objects.select_for_update().select_related("channel__resource").get(pk=batch.pk)
+    if not can_work_channel(acting_user, batch.channel):
+        raise AccessDenied(_("Only the provider's staff may decide on a held batch."))
+    return channel, batch
+
+
+@transaction.atomic
+def batch_hold_confirm(*, batch: Batch, acting_user: User) -> Batch:
+    """Confirm a held full load: it loads again from its kept source and replaces the table.
+    A second confirmation does nothing new."""
+    channel, batch = _lock_held(batch, acting_user)
+    if batch.status != B.HELD:
+        if batch.hold_decision == CONFIRMED:
+            return batch
+        raise DomainError(_("Only a batch awaiting confirmation can be confirmed."))
+    _check_can_load(channel)
+    later = Batch.objects.filter(
+        channel__resource_id=channel.resource_id,
+        status=B.SUCCEEDED,
+        finished_at__gt=batch.finished_at,
+    ).exists()
+    if later:
+        raise DomainError(
+            _(
+                "Another batch has been loaded into the table since this one was held: its "
+                "rows are out of date. Discard it, and load the data again if needed."
+            )
+        )
+    if channel.kind in RUN_KINDS:
+        _check_not_busy(channel, excluding=batch)
+    batch.status = B.PENDING
+    batch.hold_decision = CONFIRMED
+    batch.hold_decided_by = acting_user
+    batch.hold_decided_at = timezone.now()
+    batch.finished_at = None
+    batch.save(
+        update_fields=[
+            "status",
+            "hold_decision",
+            "hold_decided_by",
+            "hold_decided_at",
+            "finished_at",
+        ]
+    )
+    audited_save(
+        channel,
+        acting_user=acting_user,
+        reason=f"held batch confirmed: {str(batch.pk)[:8]}",
+        validate=False,
+    )
+    return _enqueue(batch, acting_user)
+
+
+@transaction.atomic
+def batch_hold_discard(*, batch: Batch, acting_user: User) -> Batch:
+    """Discard a held full load: the table keeps its rows. A second discard does nothing."""
+    channel, batch = _lock_held(batch, acting_user)
+    if batch.status != B.HELD:
+        if batch.hold_decision == DISCARDED:
+            return batch
+        raise DomainError(_("Only a batch awaiting confirmation can be discarded."))
+    batch.status = B.DISCARDED
+    batch.hold_decision = DISCARDED
+    batch.hold_decided_by = acting_user
+    batch.hold_decided_at = timezone.now()
+    batch.save(update_fields=["status", "hold_decision", "hold_decided_by", "hold_decided_at"])
+    audited_save(
+        channel,
+        acting_user=acting_user,
+        reason=f"held batch discarded: {str(batch.pk)[:8]}",
+        validate=False,
+    )
+    return batch
+
+
+# --- Batches whose job was lost ------------------------------------------------------------
+
+
+def batch_waiting_info(batch: Batch, *, now: dt.datetime | None = None) -> dict | None:
+    """For a waiting batch: how long it has waited, when the outbox sweep sends its job
+    again, and whether the provider may send it again by hand. None for other batches."""
+    if batch.status != B.PENDING:
+        return None
+    now = now or timezone.now()
+    resend_after = settings.BACKGROUND_JOB_RESEND_AFTER
+    sweep = settings.CELERY_BEAT_SCHEDULE.get("kernel.sweep_background_jobs", {}).get(
+        "schedule", dt.timedelta(minutes=1)
+    )
+    sweep = sweep if isinstance(sweep, dt.timedelta) else dt.timedelta(minutes=1)
+    job = batch.job
+    queued_at = job.created_at if job is not None else batch.created_at
+    since = max(queued_at, batch.resent_at or queued_at)
+    if job is not None and job.state == job.State.PENDING:
+        last = job.last_sent_at or job.created_at
+        next_send = max(last + resend_after, now) + sweep
+    else:
+        next_send = None  # no job to sweep (lost, or ended without running the batch)
+    retry_after = batch_retry_waiting_after()
+    return {
+        "since": since,
+        "queued_at": queued_at,
+        "waited": now - queued_at,
+        "next_send": next_send,
+        "job_state": job.state if job is not None else "",
+        "may_resend": now - since >= retry_after,
+        "resend_at": since + retry_after,
+        "resent_at": batch.resent_at,
+    }
+
+
+def batch_retry_waiting_after() -> dt.timedelta:
+    value = getattr(settings, "AGGREGATION_BATCH_RESEND_AFTER", dt.timedelta(minutes=15))
+    return value if isinstance(value, dt.timedelta) else dt.timedelta(seconds=int(value))
+
+
+@transaction.atomic
+def batch_resend(*, batch: Batch, acting_user: User) -> Batch:
+    """Send a batch that has waited past `AGGREGATION_BATCH_RESEND_AFTER` to the workers again
+    (its job lost: a broker restarted, a queue emptied). Its job is sent again, or a new one
+    is queued when the old one ended or is gone. De-duplicated: a second request before the
+    next waiting period is over does nothing new."""
+    channel = Channel.objects.select_for_update().get(pk=batch.channel_id)
+    batch = (
+        Batch.objects.select_for_update(of=("self",))
+        .select_related("channel", "job")
+        .get(pk=batch.pk)
+    )
+    if not can_work_channel(acting_user, batch.channel):
+        raise AccessDenied(_("Only the provider's staff may send a batch again."))
+    if batch.status != B.PENDING:
+        if batch.resent_at is not None:
+            return batch  # it has started since (a second click)
+        raise DomainError(_("Only a waiting batch can be sent again."))
+    info = batch_waiting_info(batch)
+    if not info["may_resend"]:
+        if batch.resent_at is not None:
+            return batch  # sent again a moment ago (a second click)
+        raise DomainError(
+            _("The batch can be sent again from %(when)s.")
+            % {"when": timezone.localtime(info["resend_at"]).strftime("%Y-%m-%d %H:%M")}
+        )
+    _check_can_load(channel)
+    batch.resent_at = timezone.now()
+    batch.save(update_fields=["resent_at"])
+    job = batch.job
+    if job is None or job.state in (job.State.DONE, job.State.FAILED):
+        return _enqueue(batch, acting_user)
+    transaction.on_commit(lambda: job_send(job_id=job.pk))
+    return batch
 
 
 def _load_time_limit_message() -> str:
@@ -602,7 +859,13 @@ def batch_retry(*, batch: Batch, acting_user: User) -> Batch:
     if channel.kind in RUN_KINDS:
         _check_not_busy(channel, excluding=batch)
     batch.status = B.PENDING
-    batch.save(update_fields=["status"])
+    fields = ["status"]
+    if batch.triggered_by_id is None and channel.kind in RUN_KINDS:
+        # A person runs it now: a full load that would shrink the table waits for their
+        # confirmation instead of being refused as a scheduled one is.
+        batch.triggered_by = acting_user
+        fields.append("triggered_by")
+    batch.save(update_fields=fields)
     return _enqueue(batch, acting_user)
 
 
@@ -614,7 +877,7 @@ def batch_files_purge(*, now: dt.datetime | None = None) -> int:
     days = getattr(settings, "AGGREGATION_KEEP_FILES_DAYS", 90)
     old = (
         Batch.objects.filter(
-            status__in=[B.SUCCEEDED, B.FAILED, B.SKIPPED],
+            status__in=[B.SUCCEEDED, B.FAILED, B.SKIPPED, B.DISCARDED],
             finished_at__lt=now - dt.timedelta(days=days),
         )
         .exclude(source_file="", reject_file="")

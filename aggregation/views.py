@@ -287,6 +287,10 @@ def _render_channel(request, channel: Channel, forms: dict, *, action_error="", 
     )
     table = selectors.datastore_table(channel.resource)
     worker = can_work_channel(user, channel)
+    now = timezone.now()
+    for b in batches.object_list:
+        b.waiting = services.batch_waiting_info(b, now=now)
+    ratio, min_rows = services.shrink_hold_settings()
     from . import channels as channel_kinds
     from .schedules import effective_schedule
 
@@ -327,6 +331,8 @@ def _render_channel(request, channel: Channel, forms: dict, *, action_error="", 
             "history": _history(
                 channel.history.select_related("history_user").order_by("-history_date")[:20]
             ),
+            "hold_ratio_pct": round(ratio * 100),
+            "hold_min_rows": min_rows,
             "is_file": channel.kind == ChannelKind.FILE,
             "is_push": channel.kind == ChannelKind.PUSH,
             "is_scheduled": channel.kind in (ChannelKind.API_PULL, ChannelKind.DB_EXTRACT),
@@ -360,6 +366,10 @@ HISTORY_REASONS = {
     "report": gettext_lazy("Report filed"),
     "cancel": gettext_lazy("Cancelled"),
 }
+HISTORY_PREFIXES = {
+    "held batch confirmed:": gettext_lazy("Shrinking full load confirmed: batch %(batch)s"),
+    "held batch discarded:": gettext_lazy("Shrinking full load discarded: batch %(batch)s"),
+}
 
 
 def _history(records) -> list:
@@ -369,6 +379,11 @@ def _history(records) -> list:
         reason = record.history_change_reason or ""
         if reason in HISTORY_REASONS:
             record.history_change_reason = str(HISTORY_REASONS[reason])
+        elif any(reason.startswith(p) for p in HISTORY_PREFIXES):
+            prefix = next(p for p in HISTORY_PREFIXES if reason.startswith(p))
+            record.history_change_reason = str(HISTORY_PREFIXES[prefix]) % {
+                "batch": reason.removeprefix(prefix).strip()
+            }
         elif reason.startswith("suspend:"):
             why = reason.removeprefix("suspend:").strip()
             record.history_change_reason = (
@@ -415,6 +430,8 @@ def batch_detail(request, pk):
     batch = access_batch(request.user, pk)
     channel = batch.channel
     errors = Paginator(batch.row_errors or [], ERROR_PAGE_SIZE).get_page(request.GET.get("page"))
+    worker = can_work_channel(request.user, channel)
+    table = selectors.datastore_table(channel.resource)
     return render(
         request,
         "aggregation/batch_detail.html",
@@ -425,7 +442,12 @@ def batch_detail(request, pk):
             "page_obj": errors,
             "active": batch.status in ACTIVE_BATCH,
             "progress": services.batch_progress(batch),
-            "can_retry": batch.status == B.FAILED and can_work_channel(request.user, channel),
+            "can_retry": batch.status == B.FAILED and worker,
+            "worker": worker,
+            "waiting": services.batch_waiting_info(batch),
+            "hold_lost": (batch.rows_before or 0) - (batch.rows_after or 0),
+            "hold_ratio_pct": round(services.shrink_hold_settings()[0] * 100),
+            "table_rows": table.row_count if table is not None else None,
             "can_preview": selectors.can_preview(request.user, channel.resource)
             and batch.status == B.SUCCEEDED,
         },
@@ -472,6 +494,55 @@ def batch_retry(request, pk):
     else:
         messages.success(request, _("The batch runs again."))
     return redirect("aggregation:batch-detail", pk=batch.pk)
+
+
+def _batch_decision(request, pk, service, done_message: str):
+    batch = access_batch(request.user, pk)
+    if not can_work_channel(request.user, batch.channel):
+        raise Http404
+    try:
+        service(batch=batch, acting_user=request.user)
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, done_message)
+    return redirect("aggregation:batch-detail", pk=batch.pk)
+
+
+@login_required
+@require_POST
+def batch_confirm(request, pk):
+    """Confirm a held full load (it replaces the table)."""
+    return _batch_decision(
+        request,
+        pk,
+        services.batch_hold_confirm,
+        _("Confirmed: the batch loads again and replaces the table."),
+    )
+
+
+@login_required
+@require_POST
+def batch_discard(request, pk):
+    """Discard a held full load (the table keeps its rows)."""
+    return _batch_decision(
+        request,
+        pk,
+        services.batch_hold_discard,
+        _("Discarded: the table keeps its rows."),
+    )
+
+
+@login_required
+@require_POST
+def batch_resend(request, pk):
+    """Send a batch that waits too long to the workers again."""
+    return _batch_decision(
+        request,
+        pk,
+        services.batch_resend,
+        _("The batch was sent to the workers again."),
+    )
 
 
 # --- data preview ---------------------------------------------------------------------------

@@ -364,6 +364,16 @@ BACKGROUND_JOB_STALE_AFTER = timedelta(
 AGGREGATION_UPLOAD_MAX_BYTES = env.int("AGGREGATION_UPLOAD_MAX_BYTES", 1024 * 1024 * 1024)
 # Uploaded files and reject files of finished batches are deleted after this many days.
 AGGREGATION_KEEP_FILES_DAYS = env.int("AGGREGATION_KEEP_FILES_DAYS", 90)
+# A full load that would remove more than this share of a table's rows (tables of at least
+# AGGREGATION_SHRINK_HOLD_MIN_ROWS rows) is held for the provider's confirmation; a
+# scheduled pull or extraction is refused instead. 1 or more: never held.
+AGGREGATION_SHRINK_HOLD_RATIO = env.float("AGGREGATION_SHRINK_HOLD_RATIO", 0.5)
+AGGREGATION_SHRINK_HOLD_MIN_ROWS = env.int("AGGREGATION_SHRINK_HOLD_MIN_ROWS", 10)
+# A batch still waiting for a worker this long after it was queued may be sent again by the
+# provider (its job lost); the outbox sweep also sends it again by itself.
+AGGREGATION_BATCH_RESEND_AFTER = timedelta(
+    seconds=env.int("AGGREGATION_BATCH_RESEND_AFTER", 15 * 60)
+)
 
 # Outbound connections of API pull and database extraction (wuhan_pdr/kernel/outbound.py,
 # decision 0010). Private (RFC 1918, ULA) and CGNAT (100.64.0.0/10) addresses are reached only
