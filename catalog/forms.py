@@ -172,6 +172,8 @@ class DataItemForm(forms.ModelForm):
             "masking_rule",
             "description",
         ]
+        # The description wraps in a small text area instead of being clipped in a line.
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, element_choices: list[tuple] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
