@@ -56,14 +56,16 @@ def test_items_table_fits_at_1280(page, seeded, shot):
         assert box["x"] >= 0 and box["x"] + box["width"] <= width, f"header {name!r} cut off"
     remove = page.locator("#items-body tr").first.locator("td.cell-delete input[type=checkbox]")
     box = _box(remove)
-    assert 0 <= box["x"] and box["x"] + box["width"] <= width
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width
     overflow = page.evaluate(
         "(() => { const w = document.querySelector('#items-table').parentElement;"
         " return w.scrollWidth - w.clientWidth; })()"
     )
     assert overflow <= 0, f"the item table overflows its container by {overflow}px"
     # The description wraps in a text area instead of clipping.
-    expect(page.locator("#items-body tr").first.locator("td.cell-description textarea")).to_be_visible()
+    expect(
+        page.locator("#items-body tr").first.locator("td.cell-description textarea")
+    ).to_be_visible()
 
     page.locator("#add-item").click()
     assert page.locator("#items-body tr.item-row").count() == 4
@@ -114,10 +116,16 @@ def test_catalog_filters_fold_at_360(page, seeded, shot):
     assert top <= 700, f"the first result starts {top}px down"
     scroll = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert scroll[0] <= scroll[1]
-    shot(page, "catalog-360-folded")
+    folder = shot(page, "catalog-360-folded").parent
+    page.screenshot(path=str(folder / "catalog-360-first-screen.png"))
     page.locator("details.facets-toggle > summary").click()
     expect(page.locator(".facet").first).to_be_visible()
-    shot(page, "catalog-360-unfolded")
+    page.screenshot(path=str(folder / "catalog-360-unfolded-first-screen.png"))
+    # A chosen filter stays in sight on the folded summary.
+    page.goto(page.base_url + "/catalog/?update_cycle=weekly")
+    assert page.locator("details.facets-toggle").evaluate("d => d.open") is False
+    expect(page.locator("details.facets-toggle > summary .facet-chosen")).to_have_text("每周")
+    page.screenshot(path=str(folder / "catalog-360-filtered-first-screen.png"))
 
 
 def test_catalog_filters_shown_at_1280(page, seeded, shot):
@@ -128,4 +136,5 @@ def test_catalog_filters_shown_at_1280(page, seeded, shot):
     expect(page.locator("details.facets-toggle > summary")).to_be_hidden()
     top = page.evaluate("document.querySelector('.result').getBoundingClientRect().top")
     assert top <= 700
-    shot(page, "catalog-1280")
+    folder = shot(page, "catalog-1280").parent
+    page.screenshot(path=str(folder / "catalog-1280-first-screen.png"))
