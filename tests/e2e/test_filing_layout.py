@@ -13,6 +13,8 @@ import os
 
 import pytest
 from django.core.management import call_command
+from django.utils import translation
+from django.utils.translation import gettext
 from playwright.sync_api import expect
 
 from tests.catalog import factories as cf
@@ -22,6 +24,11 @@ from wuhan_pdr.accounts.models import User
 from .conftest import login
 
 pytestmark = [pytest.mark.e2e]
+
+
+def _portal(msgid: str) -> str:
+    with translation.override("zh-hans"):  # the portal's language (no language cookie)
+        return gettext(msgid)
 
 
 def _edit_page(page, seeded):
@@ -90,7 +97,7 @@ def test_items_are_cards_at_360(page, seeded, shot):
         assert box["x"] >= 0 and box["x"] + box["width"] <= 360, f"type of item {i + 1} cut off"
         # Each field of the card says what it is.
         expect(row.locator("td.cell-data_type .cell-label")).to_be_visible()
-        expect(row.locator("td.cell-data_type .cell-label")).to_contain_text("数据类型")
+        expect(row.locator("td.cell-data_type .cell-label")).to_contain_text(_portal("data type"))
         remove = row.locator("td.cell-delete input[type=checkbox]")
         box = _box(remove)
         assert box["x"] >= 0 and box["x"] + box["width"] <= 360
@@ -124,7 +131,9 @@ def test_catalog_filters_fold_at_360(page, seeded, shot):
     # A chosen filter stays in sight on the folded summary.
     page.goto(page.base_url + "/catalog/?update_cycle=weekly")
     assert page.locator("details.facets-toggle").evaluate("d => d.open") is False
-    expect(page.locator("details.facets-toggle > summary .facet-chosen")).to_have_text("每周")
+    expect(page.locator("details.facets-toggle > summary .facet-chosen")).to_have_text(
+        _portal("Weekly")
+    )
     page.screenshot(path=str(folder / "catalog-360-filtered-first-screen.png"))
 
 
