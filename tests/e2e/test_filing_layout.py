@@ -91,7 +91,9 @@ def test_items_are_cards_at_360(page, seeded, shot):
     for i in range(rows.count()):
         row = rows.nth(i)
         data_type = row.locator("td.cell-data_type select")
-        data_type.scroll_into_view_if_needed()
+        # Scroll the page down to the item, never sideways (scroll_into_view would also
+        # scroll the table's own wrapper to the right).
+        row.evaluate("r => window.scrollTo(0, r.getBoundingClientRect().top + window.scrollY)")
         expect(data_type).to_be_visible()
         box = _box(data_type)
         assert box["x"] >= 0 and box["x"] + box["width"] <= 360, f"type of item {i + 1} cut off"
