@@ -69,11 +69,35 @@ class CatalogSearchForm(forms.Form):
         )
 
 
+class _ClassificationTreeIterator(forms.models.ModelChoiceIterator):
+    """The classification choices grouped under their tree (基础类, 主题类), so the select
+    shows which tree each code belongs to."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        groups: dict[str, list] = {}
+        for node in self.queryset.select_related("parent"):
+            groups.setdefault(node.parent.name, []).append(self.choice(node))
+        yield from groups.items()
+
+
+class ClassificationTreeField(forms.ModelChoiceField):
+    iterator = _ClassificationTreeIterator
+
+
 class ResourceVersionForm(forms.ModelForm):
-    classification = forms.ModelChoiceField(
-        label=_("Classification"),
+    # Two fields that both offer the theme codes 201-212, for two purposes (decision 0012):
+    # the classification places the resource once and makes its code; the themes are optional
+    # further tags of this version.
+    classification = ClassificationTreeField(
+        label=_("Resource classification"),
         queryset=Classification.objects.filter(parent__isnull=False).order_by("code"),
-        help_text=_("The resource code starts with this classification's code."),
+        help_text=_(
+            "Exactly one: where the resource sits in the catalog, in the base tree "
+            "(101-105, e.g. 人口) or the theme tree (201-212). The resource code is made from "
+            "it (e.g. 101/000001), so it cannot change once the resource is published."
+        ),
     )
     related_codes = forms.CharField(
         label=_("Related resources"),
@@ -118,6 +142,12 @@ class ResourceVersionForm(forms.ModelForm):
             tree=Classification.Tree.THEME, parent__isnull=False
         )
         self.fields["themes"].required = False
+        self.fields["themes"].help_text = _(
+            "Optional, several allowed: further themes the resource also serves, besides its "
+            "resource classification, shown as tags on its entry. They come from the same "
+            "theme tree (201-212) but do not change the resource code, and may be revised "
+            "with each version."
+        )
 
     def clean_related_codes(self):
         raw = self.cleaned_data.get("related_codes") or ""
@@ -172,6 +202,8 @@ class DataItemForm(forms.ModelForm):
             "masking_rule",
             "description",
         ]
+        # The description wraps in a small text area instead of being clipped in a line.
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, element_choices: list[tuple] | None = None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,7 +1,19 @@
-/* The filing form: add and remove data-item rows without reloading. Progressive: without
-   this script the existing rows still save. */
+/* The catalog's pages. Progressive: without this script the filing form's existing rows still
+   save and the search filters stay unfolded. */
 (function () {
   "use strict";
+
+  /* Search filters: folded on small screens (the first result is then on the first screen),
+     always unfolded on wide screens, where the summary that folds them is hidden. */
+  var facets = document.querySelector("details.facets-toggle");
+  if (facets && window.matchMedia) {
+    var small = window.matchMedia("(max-width: 800px)");
+    var fit = function () { facets.open = !small.matches; };
+    fit();
+    if (small.addEventListener) small.addEventListener("change", fit);
+  }
+
+  /* The filing form: add and remove data-item rows without reloading. */
   var body = document.getElementById("items-body");
   var template = document.getElementById("item-row-template");
   var add = document.getElementById("add-item");
@@ -23,6 +35,4 @@
       box.closest("tr").classList.toggle("removed", box.checked);
     }
   });
-  var facets = document.querySelector(".facets-toggle");
-  if (facets && window.matchMedia("(max-width: 800px)").matches) facets.open = false;
 })();
