@@ -10,11 +10,10 @@ import pytest
 
 from catalog import services
 from catalog.models import CatalogFeedback
-from tests.e2e.conftest import browser, login, logout, page, seeded, shot  # noqa: F401
+from tests.catalog import factories as f
+from tests.e2e.conftest import login, logout
 from tests.test_translations import compiled_catalog  # noqa: F401 (the pages in Chinese)
 from wuhan_pdr.accounts.models import User
-
-from . import factories as f
 
 pytestmark = pytest.mark.django_db(transaction=True)
 F = CatalogFeedback.State
@@ -39,7 +38,15 @@ def test_feedback_moves_to_agreement_in_the_browser(page, seeded, shot, compiled
     staff, admin = users["demo_agency_staff"], users["demo_agency_admin"]
     reviewer = users["demo_city_reviewer"]
     agency = f.Agency(org=staff.organization, staff=staff, admin=admin)
-    published = f.make_published(agency, reviewer, name="婚姻登记机关信息")
+    # Open under conditions: in the open catalog, so a company's requester sees it.
+    published = f.make_published(
+        agency,
+        reviewer,
+        name="婚姻登记机关信息",
+        open_type="conditional",
+        open_conditions="经审批后开放。",
+        open_legal_basis="",
+    )
 
     def as_user(username: str, url: str) -> None:
         login(page, username, password)
