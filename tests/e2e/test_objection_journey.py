@@ -108,9 +108,12 @@ def test_objection_from_requester_to_closure(page, seeded, shot, tmp_path, setti
         uploaded=SimpleUploadedFile("地名信息.csv", _corrected_csv(), content_type="text/csv"),
         acting_user=staff,
     )
-    agg.batch_run(batch_id=batch.pk)
+    batch = agg.batch_run(batch_id=batch.pk)
+    assert batch.status == "succeeded", batch.status
     login(page, "demo_agency_staff", password)
-    _open_from_home(page, f"#{objection.pk} ")
+    # Straight to the objection (the home page now also lists other links with "#N").
+    page.goto(page.base_url + f"/objections/{objection.pk}/")
+    page.wait_for_load_state("domcontentloaded")
     expect(page.locator("main")).to_contain_text("刘洋")
     expect(page.locator("main")).not_to_contain_text("demo_requester")
     page.fill("#id_report", "已按会商结论更正命名由来,并于今日重新上传全量数据。")
