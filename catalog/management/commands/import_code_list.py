@@ -1,6 +1,6 @@
 """Import an official code list (CSV or XLSX) into a code list, as the city data bureau.
 
-    manage.py import_code_list GB/T2260-AREAS ../shared/data/admin-divisions/areas.csv \\
+    manage.py import_code_list GB/T2260-AREAS tests/data/admin-divisions/areas.csv \\
         --name 县级行政区划代码 --effective-date 2022-10-31 --user demo_city_reviewer \\
         --parent-column cityCode
 
