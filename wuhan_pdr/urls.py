@@ -27,6 +27,7 @@ urlpatterns = [
     path("objections/", include("aggregation.objections.urls")),
     path("quality/", include("aggregation.quality.urls")),
     path("filing/", include("catalog.filing.urls")),
+    path("security/", include("security.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
