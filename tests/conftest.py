@@ -68,12 +68,27 @@ def reset_sequences() -> None:
             cursor.execute(sql)
 
 
+def ensure_db_roles() -> None:
+    """The least-privilege roles of the test database (`test_<db>_web`, ...), with their
+    grants on the tables migrate has just made. The suite itself keeps connecting as the
+    superuser; tests take a role with `security.dbroles.acting_as`, and the real Celery
+    worker (tests/services.py) connects as the worker role."""
+    from django.db import connection, transaction
+
+    from security.dbroles import roles_ensure
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('pdr.db_roles'))")
+        roles_ensure(cursor, database=connection.settings_dict["NAME"])
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     from django.db import connection
 
     with django_db_blocker.unblock():
         ensure_base_data()
+        ensure_db_roles()
         _BASE_DATA["snapshot"] = connection.creation.serialize_db_to_string()
         reset_sequences()  # an interrupted run may have left them behind the restored rows
 
