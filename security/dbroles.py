@@ -218,6 +218,38 @@ def _adopt_objects(cur, *, schema: str, owner: str, table_owner: str, keep: set[
     return adopted
 
 
+def roles_create(cursor, *, database: str, passwords: dict[str, str] | None = None) -> list[str]:
+    """Create or update the five roles of `database` and their memberships: the server-wide
+    half of `roles_ensure`, which needs no connection to `database` itself (the test setup
+    runs it before the test database is made, so that migrations may name the zone roles).
+    Returns the names of the roles it created."""
+    passwords = passwords or {}
+    names = {kind: role_name(kind, database=database) for kind in KINDS}
+    owner, web, worker = names[OWNER], names[WEB], names[WORKER]
+    x = sql.SQL
+    created = []
+    for kind, name in names.items():
+        if _ensure_role(
+            cursor,
+            name,
+            login=kind in PROCESS_KINDS,
+            # The worker must SET ROLE to a zone role to touch zone data.
+            inherit=kind != WORKER,
+            password=passwords.get(kind),
+        ):
+            created.append(name)
+    # The worker may become a zone role (SET ROLE); the owner too, so that migrations can
+    # create the zones' schemas and objects in their name. The web may not.
+    for zone in (names[k] for k in ZONE_KINDS):
+        cursor.execute(x("GRANT {} TO {}").format(_ident(zone), _ident(worker)))
+        cursor.execute(x("GRANT {} TO {}").format(_ident(zone), _ident(owner)))
+        cursor.execute(x("REVOKE {} FROM {}").format(_ident(zone), _ident(web)))
+    # So that a connection as the owner (seed_demo, a shell) can create and replace the
+    # datastore's tables in the worker's name: the worker owns them all.
+    cursor.execute(x("GRANT {} TO {}").format(_ident(worker), _ident(owner)))
+    return created
+
+
 def roles_ensure(cursor, *, database: str, passwords: dict[str, str] | None = None) -> dict:
     """Create or bring up to date the roles of `database` and their rights, over `cursor`, a
     connection to `database` as an administrator (a superuser, or a role with CREATEROLE
@@ -225,33 +257,12 @@ def roles_ensure(cursor, *, database: str, passwords: dict[str, str] | None = No
 
     `passwords` maps a kind (owner, web, worker) to the password to set; kinds not named
     keep theirs (trust authentication needs none)."""
-    passwords = passwords or {}
     names = {kind: role_name(kind, database=database) for kind in KINDS}
     owner, web, worker = names[OWNER], names[WEB], names[WORKER]
     zones = [names[k] for k in ZONE_KINDS]
     x = sql.SQL
-    done: dict = {"created": [], "adopted": 0}
-
-    for kind, name in names.items():
-        created = _ensure_role(
-            cursor,
-            name,
-            login=kind in PROCESS_KINDS,
-            # The worker must SET ROLE to a zone role to touch zone data.
-            inherit=kind != WORKER,
-            password=passwords.get(kind),
-        )
-        if created:
-            done["created"].append(name)
-    # The worker may become a zone role (SET ROLE); the owner too, so that migrations can
-    # create the zones' schemas and objects in their name. The web may not.
-    for zone in zones:
-        cursor.execute(x("GRANT {} TO {}").format(_ident(zone), _ident(worker)))
-        cursor.execute(x("GRANT {} TO {}").format(_ident(zone), _ident(owner)))
-        cursor.execute(x("REVOKE {} FROM {}").format(_ident(zone), _ident(web)))
-    # So that a connection as the owner (seed_demo, a shell) can create and replace the
-    # datastore's tables in the worker's name: the worker owns them all.
-    cursor.execute(x("GRANT {} TO {}").format(_ident(worker), _ident(owner)))
+    done: dict = {"created": roles_create(cursor, database=database, passwords=passwords)}
+    done["adopted"] = 0
 
     db = _ident(database)
     cursor.execute(x("ALTER DATABASE {} OWNER TO {}").format(db, _ident(owner)))
