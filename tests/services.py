@@ -336,14 +336,28 @@ def celery_env(
     database: str,
     extra: dict | None = None,
     deployment_name: str | None | object = _THIS_DEPLOYMENT,
+    database_role: str | None | object = _THIS_DEPLOYMENT,
 ) -> dict:
     """The environment of a worker or beat that shares the test run's database and redis.
 
     It belongs to the test run's deployment (settings.DEPLOYMENT_NAME: the prefix of its Redis
     keys) unless `deployment_name` names another; None leaves it to the default of the
-    settings (the name of `database`), as for a deployment that does not set it."""
+    settings (the name of `database`), as for a deployment that does not set it.
+
+    On the test run's database it connects as the worker's database role (DATABASE_ROLE, see
+    security/dbroles.py), as in production, so that every test with a real worker proves
+    the worker's grants suffice; `database_role` names another (owner, web) or None (the
+    user of `database`), the default for any other database."""
     env = dict(os.environ)
     env.pop("DEPLOYMENT_NAME", None)
+    env.pop("DATABASE_ROLE", None)
+    env.pop("DATABASE_PASSWORD", None)
+    if database_role is _THIS_DEPLOYMENT:
+        from django.db import connection
+
+        database_role = "worker" if database == database_url(connection.settings_dict) else None
+    if database_role:
+        env["DATABASE_ROLE"] = database_role
     if deployment_name is _THIS_DEPLOYMENT:
         from django.conf import settings
 
