@@ -480,6 +480,51 @@ class CeleryBeat(_Process):
         return self
 
 
+class WebServer(_Process):
+    """gunicorn serving the portal on a free port of 127.0.0.1, in the environment `env`
+    (celery_env(..., database_role="web"): the test database, as the web's role)."""
+
+    def __init__(self, log_dir: Path, env: dict, *, name: str = "gunicorn"):
+        super().__init__(name, log_dir / f"{name}.log")
+        self.env = env
+        self.port = free_port()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def answers(self) -> bool:
+        if not self.running:
+            raise RuntimeError(f"gunicorn exited\n{self.log_tail()}")
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def start(self, timeout: float = 60.0) -> WebServer:
+        self._spawn(
+            [
+                str(VENV_BIN / "gunicorn"),
+                "wuhan_pdr.wsgi",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                "1",
+                "--access-logfile",
+                "-",
+                "--no-control-socket",
+            ],
+            env=self.env,
+        )
+        try:
+            wait_for(self.answers, timeout=timeout, interval=0.3, what="gunicorn listening")
+        except TimeoutError as exc:
+            self.stop()
+            raise RuntimeError(f"{exc}\n{self.log_tail()}") from exc
+        return self
+
+
 def broker_key(name: str) -> str:
     """The Redis key of queue `name` (or another broker key) for the test run's deployment:
     kombu prefixes every key with settings.REDIS_KEY_PREFIX (global_keyprefix)."""
