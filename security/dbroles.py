@@ -46,19 +46,17 @@ _LONGEST_SUFFIX = max(len(f"_{k}") for k in KINDS)
 
 
 def role_prefix(database: str) -> str:
-    """The database's name made a safe role-name prefix: lowercase letters, digits and '_';
-    a long name is cut and given a hash of the whole, so two long names never collide."""
+    """The database's name made a safe role-name prefix: lowercase letters, digits and '_',
+    starting with a letter. A name that had to be changed (or cut to fit 63 characters with
+    the longest suffix) gets a hash of the original, so two databases never share roles
+    ("pdr-a" and "pdr_a", "Pdr" and "pdr")."""
     base = re.sub(r"[^a-z0-9_]", "_", database.lower()).strip("_") or "db"
     if not base[0].isalpha():
         base = f"db_{base}"
     room = MAX_IDENTIFIER - _LONGEST_SUFFIX
-    if len(base) > room or base != database:
+    if base != database or len(base) > room:
         digest = hashlib.sha256(database.encode()).hexdigest()[:8]
-        if len(base) > room:
-            base = f"{base[: room - 9]}_{digest}"
-        elif base != database.lower():
-            # Two names that differ only in the characters replaced above stay apart.
-            base = f"{base[: room - 9]}_{digest}"
+        base = f"{base[: room - 9]}_{digest}"
     return base
 
 

@@ -64,6 +64,7 @@ def test_role_names_are_sanitized_and_short_and_do_not_collide():
     odd = role_prefix('Pdr-"Prod" db')
     assert odd.replace("_", "").isalnum() and odd == odd.lower()
     assert role_prefix("pdr-a") != role_prefix("pdr_a")
+    assert role_prefix("Pdr") != role_prefix("pdr")
     assert role_prefix("pdr_a") == "pdr_a"
 
 
@@ -284,3 +285,30 @@ def test_an_unknown_database_role_stops_the_settings():
     )
     assert done.returncode != 0
     assert "DATABASE_ROLE 'superuser': one of owner, web, worker" in done.stderr
+
+
+def test_the_rebuild_job_runs_as_the_worker_and_tells_the_user():
+    from aggregation import services
+    from aggregation.datastore import datastore_ensure
+    from aggregation.models import DatastoreTable
+    from tests.aggregation.factories import make_channel
+    from tests.catalog.conftest import ensure_catalog_base_data
+
+    ensure_catalog_base_data()
+    setup = make_channel()
+    table = datastore_ensure(resource=setup.resource)
+    DatastoreTable.objects.filter(pk=table.pk).update(
+        pending_changes=[{"action": "drop", "column": "x", "item": "旧项"}]
+    )
+    staff = setup.agency.staff
+    before = staff.notifications.count()
+    with acting_as("worker"):  # as the worker process runs it
+        rebuilt = services.datastore_rebuild(resource_id=setup.resource.pk, user_id=staff.pk)
+    assert rebuilt.generation == table.generation + 1 and rebuilt.pending_changes == []
+    assert rebuilt.table_name != table.table_name
+    owner = _one(
+        "SELECT tableowner FROM pg_tables WHERE schemaname = 'datastore' AND tablename = %s",
+        [rebuilt.table_name],
+    )
+    assert owner == role_name("worker")
+    assert staff.notifications.count() == before + 1
