@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from psycopg import sql
 
 from catalog.models import DataItem, Resource
+from security.dbroles import WORKER, acting_as
 from wuhan_pdr.kernel.errors import DomainError
 
 from .models import DatastoreTable
@@ -106,8 +107,20 @@ def qualified(table_name: str) -> sql.Composed:
 
 
 def ensure_schema() -> None:
+    """The schema exists (its migration makes it): asked first, because CREATE SCHEMA, even
+    IF NOT EXISTS, needs a right on the database that only the owner has."""
     with connection.cursor() as cur:
-        cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(SCHEMA)))
+        cur.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [SCHEMA])
+        if cur.fetchone() is None:
+            cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(SCHEMA)))
+
+
+def as_table_owner():
+    """The resources' tables belong to the worker's database role (security/dbroles.py): it
+    creates, swaps and drops them. Their DDL runs as that role wherever the session may take
+    it (`seed_demo` as the owner, the test suite as the superuser), so that the worker can
+    replace every table later; the web may not take it, and makes no table."""
+    return acting_as(WORKER, if_available=True)
 
 
 def create_table_sql(table_name: str, columns: list[Column], *, with_key: bool = True):
@@ -173,7 +186,7 @@ def datastore_ensure(*, resource: Resource) -> DatastoreTable:
     """Create the resource's table, or add the columns new items need. Destructive
     differences are stored in `pending_changes` and not applied."""
     wanted = published_columns(resource)
-    with transaction.atomic():
+    with transaction.atomic(), as_table_owner():
         ensure_schema()
         table = DatastoreTable.objects.select_for_update().filter(resource=resource).first()
         if table is None:
@@ -216,7 +229,7 @@ def datastore_apply_pending(*, resource: Resource, confirm: bool) -> DatastoreTa
     if not confirm:
         raise DomainError(_("Confirm that the table may lose columns or data."), field="confirm")
     wanted = published_columns(resource)
-    with transaction.atomic():
+    with transaction.atomic(), as_table_owner():
         table = DatastoreTable.objects.select_for_update().get(resource=resource)
         current = {d["name"] for d in table.columns}
         new_name = f"r{resource.pk}_{secrets.token_hex(3)}"

@@ -42,7 +42,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 from psycopg import sql
 
-from .datastore import Column, primary_key_sql, qualified
+from .datastore import Column, as_table_owner, primary_key_sql, qualified
 from .models import DatastoreTable
 
 BLOCK = 1 << 20  # bytes per COPY write
@@ -333,7 +333,16 @@ def _raw(cur):
     return cur.cursor if hasattr(cur, "cursor") else cur
 
 
-def load_csv(
+def load_csv(**kwargs) -> LoadResult:
+    """`_load_csv` (below) as the role that owns the datastore's tables (it creates, swaps
+    and drops them)."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("load_csv must run inside transaction.atomic()")
+    with as_table_owner():
+        return _load_csv(**kwargs)
+
+
+def _load_csv(
     *,
     table_name: str,
     columns: list[Column],
