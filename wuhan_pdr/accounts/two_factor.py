@@ -111,7 +111,7 @@ def qr_svg(data: str) -> str:
 def totp_matches(hex_key: str, code: str) -> int | None:
     """The time step at which `code` is the TOTP of `hex_key` (within the tolerance), or None."""
     code = (code or "").strip().replace(" ", "")
-    if not re.fullmatch(r"[0-9]{%d}" % TOTP_DIGITS, code):  # ASCII digits only
+    if not re.fullmatch(rf"[0-9]{{{TOTP_DIGITS}}}", code):  # ASCII digits only
         return None
     totp = TOTP(unhexlify(hex_key), step=TOTP_STEP, digits=TOTP_DIGITS)
     if totp.verify(int(code), tolerance=TOTP_TOLERANCE):
