@@ -78,7 +78,7 @@ class PasswordHistoryValidator:
                 raise ValidationError(
                     ngettext(
                         "You used this password recently: choose one that differs from your "
-                        "last password.",
+                        "last %(count)d password.",
                         "You used this password recently: choose one that differs from your "
                         "last %(count)d passwords.",
                         self.count,
@@ -103,7 +103,7 @@ class PasswordHistoryValidator:
 
     def get_help_text(self):
         return ngettext(
-            "You cannot reuse your last password.",
+            "You cannot reuse your last %(count)d password.",
             "You cannot reuse any of your last %(count)d passwords.",
             self.count,
         ) % {"count": self.count}
