@@ -144,7 +144,7 @@ class TwoFactorCodeForm(forms.Form):
     """The six-digit code of the authenticator app (or, when verifying, a recovery code)."""
 
     code = forms.CharField(
-        label=_("Code"),
+        label=_("Verification code"),
         max_length=32,
         widget=forms.TextInput(
             attrs={
@@ -165,5 +165,5 @@ class TwoFactorUserFilterForm(forms.Form):
     enrolled = forms.ChoiceField(
         label=_("Two-factor login"),
         required=False,
-        choices=[("", _("All")), ("yes", _("Set up")), ("no", _("Not set up"))],
+        choices=[("", _("All")), ("yes", _("On")), ("no", _("Off"))],
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -106,6 +107,16 @@ def two_factor_setup(request):
     )
 
 
+def _match_device(user, code: str):
+    """The user's device that accepts `code` (consuming it), or None. The devices are
+    locked while checked (django-otp's for_verify), so one code cannot pass twice at once."""
+    with transaction.atomic():
+        for candidate in devices_for_user(user, for_verify=True):
+            if candidate.verify_token(code):
+                return candidate
+    return None
+
+
 @login_required
 def two_factor_verify(request):
     """The second step of login: a code from the authenticator app, or a recovery code."""
@@ -116,12 +127,7 @@ def two_factor_verify(request):
         return redirect("accounts:two_factor_setup")
     form = TwoFactorCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        code = form.cleaned_data["code"]
-        device = None
-        for candidate in devices_for_user(user, for_verify=True):
-            if candidate.verify_token(code):
-                device = candidate
-                break
+        device = _match_device(user, form.cleaned_data["code"])
         if device is not None:
             otp_login(request, device)
             event = "recovery_used" if isinstance(device, StaticDevice) else "verified"
