@@ -370,3 +370,21 @@ def test_the_signal_names_every_event():
         "reset",
         "disabled",
     }
+
+
+def test_two_factor_pages_keep_the_strict_content_security_policy(reviewer, security_admin, login):
+    from tests.test_csp import assert_strict
+
+    client = login(reviewer)
+    pages = [client.get(SETUP), client.get("/accounts/two-factor/")]
+    _key, _codes = enroll(client)
+    pages.append(client.get("/accounts/two-factor/"))
+    pages.append(password_login("reviewer1").get(VERIFY))
+    pages.append(login(security_admin).get(MANAGE))
+    for response in pages:
+        assert response.status_code == 200
+        assert_strict(response)
+        html = response.content.decode()
+        assert "style=" not in html and "<style" not in html
+        assert not re.search(r"<script(?![^>]*\bsrc=)", html)
+        assert not re.search(r"\son[a-z]+=", html)

@@ -12,7 +12,7 @@ class AccountsConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
 
         from . import tasks  # noqa: F401  (registers the durable tasks)
-        from .middleware import forget_gate_state
+        from .middleware import decide_gate_at_login
         from .navigation import register
         from .roles import sync_role_groups
 
@@ -21,4 +21,4 @@ class AccountsConfig(AppConfig):
         # After every migrate, the role groups carry exactly the permissions declared in
         # roles.py (chapter apps add theirs with register_role_permissions()).
         post_migrate.connect(sync_role_groups, dispatch_uid="accounts.sync_role_groups")
-        user_logged_in.connect(forget_gate_state, dispatch_uid="accounts.forget_gate_state")
+        user_logged_in.connect(decide_gate_at_login, dispatch_uid="accounts.decide_gate_at_login")

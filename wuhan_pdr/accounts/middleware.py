@@ -64,23 +64,26 @@ def _is_api(request) -> bool:
     return request.path_info.startswith("/api/")
 
 
+def _decide_gate(user) -> str:
+    from django_otp import user_has_device
+
+    return "gated" if two_factor_required(user) or user_has_device(user) else "open"
+
+
 def two_factor_gate_state(request) -> str:
-    """ "gated" if this session must pass a second factor, "open" otherwise (kept in the
-    session from the first request after login, so it costs a query once per login)."""
+    """ "gated" if this session must pass a second factor, "open" otherwise. Decided at login
+    (see `decide_gate_at_login`) and kept in the session, so requests cost no query for it;
+    a session from before this gate existed is decided at its next request."""
     state = request.session.get(GATE_SESSION_KEY)
     if state is None:
-        from django_otp import user_has_device
-
-        user = request.user
-        state = "gated" if two_factor_required(user) or user_has_device(user) else "open"
-        request.session[GATE_SESSION_KEY] = state
+        state = request.session[GATE_SESSION_KEY] = _decide_gate(request.user)
     return state
 
 
-def forget_gate_state(sender, request, user, **kwargs) -> None:
-    """On login: the gate is decided again for the user who just logged in."""
+def decide_gate_at_login(sender, request, user, **kwargs) -> None:
+    """On login: decide whether this session owes a second factor."""
     if request is not None and hasattr(request, "session"):
-        request.session.pop(GATE_SESSION_KEY, None)
+        request.session[GATE_SESSION_KEY] = _decide_gate(user)
 
 
 def _next_query(request) -> str:
