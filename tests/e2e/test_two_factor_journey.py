@@ -57,9 +57,11 @@ def test_city_reviewer_enrolls_and_logs_in_with_a_totp_code(page, seeded, settin
     expect(page).to_have_url(page.base_url + "/catalog/")
     page.goto(page.base_url + "/")
     expect(page.locator("main")).to_contain_text("市数据主管部门审核员")
-    assert User.objects.get(username="demo_city_reviewer").totpdevice_set.filter(
-        confirmed=True
-    ).exists()
+    assert (
+        User.objects.get(username="demo_city_reviewer")
+        .totpdevice_set.filter(confirmed=True)
+        .exists()
+    )
     logout(page)
 
     # Next login: password, then the code of the app (the next time step: the code used to
