@@ -36,6 +36,7 @@ import re
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from security.models import Grade
 from wuhan_pdr.accounts.models import Organization, User
@@ -424,7 +425,8 @@ def _demo_user(username: str, full_name: str, org: Organization, role: str, pass
     )
     if created:
         user.password = password  # already hashed, once per run
-        user.save(update_fields=["password"])
+        user.password_changed_at = timezone.now()  # not forced to change it at once
+        user.save(update_fields=["password", "password_changed_at"])
     user.groups.set([Group.objects.get(name=role)])
     _sync_object_groups(user)
     return user

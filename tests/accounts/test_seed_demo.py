@@ -109,3 +109,22 @@ def test_seed_demo_is_refused_where_not_allowed():
     with pytest.raises(CommandError):
         call_command("seed_demo")
     assert counts() == before
+
+
+def test_no_seeded_account_holds_two_of_the_three_administrative_roles(seeded):
+    from wuhan_pdr.accounts.duties import EXCLUSIVE_ROLES
+
+    for user in User.objects.prefetch_related("groups"):
+        held = {g.name for g in user.groups.all()} & set(EXCLUSIVE_ROLES)
+        assert len(held) <= 1, (user.username, held)
+        assert not (user.is_superuser and held - {Role.SYSTEM_ADMIN}), user.username
+
+
+def test_seeded_demo_users_are_not_forced_to_change_their_password(seeded):
+    from wuhan_pdr.accounts.password_policy import password_expired
+
+    demo = User.objects.filter(username__startswith="demo_")
+    assert demo.count() >= len(Role.values)
+    for user in demo:
+        assert user.password_changed_at is not None, user.username
+        assert not password_expired(user), user.username

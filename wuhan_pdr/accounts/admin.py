@@ -1,9 +1,29 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import UserChangeForm
+from django.core.exceptions import ValidationError
 from guardian.admin import GuardedModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
+from .duties import SeparationOfDutiesError, check_separation_of_duties
 from .models import Division, LegacyCreditCode, Organization, User
+
+
+class SeparatedDutiesUserChangeForm(UserChangeForm):
+    """The admin's user form refuses two of the three administrative roles (and a superuser
+    holding the security administrator's or the auditor's role)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        groups = cleaned.get("groups")
+        if groups is not None:
+            try:
+                check_separation_of_duties(
+                    [g.name for g in groups], is_superuser=bool(cleaned.get("is_superuser"))
+                )
+            except SeparationOfDutiesError as exc:
+                raise ValidationError(str(exc), code="separation_of_duties") from exc
+        return cleaned
 
 
 @admin.register(Organization)
@@ -15,6 +35,7 @@ class OrganizationAdmin(SimpleHistoryAdmin, GuardedModelAdmin):
 
 @admin.register(User)
 class UserAdmin(SimpleHistoryAdmin, BaseUserAdmin):
+    form = SeparatedDutiesUserChangeForm
     list_display = ("username", "full_name", "organization", "is_active")
     list_filter = ("is_active", "groups", "organization__kind")
     search_fields = ("username", "full_name", "email")

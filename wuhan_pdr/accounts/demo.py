@@ -177,7 +177,7 @@ def seed_accounts(context: dict) -> None:
             },
         )
         user.set_password(settings.DEMO_PASSWORD)
-        user.save(update_fields=["password"])
+        user.save(update_fields=["password", "password_changed_at"])
         user.groups.set([groups[str(role)]])
         _sync_object_groups(user)
         users[str(role)] = user

@@ -138,3 +138,32 @@ class UserCreateForm(UserForm):
 
 class DeactivateForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=100, required=False)
+
+
+class TwoFactorCodeForm(forms.Form):
+    """The six-digit code of the authenticator app (or, when verifying, a recovery code)."""
+
+    code = forms.CharField(
+        label=_("Verification code"),
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "autofocus": True,
+                "spellcheck": "false",
+            }
+        ),
+    )
+
+    def clean_code(self):
+        return "".join(self.cleaned_data["code"].split()).lower()
+
+
+class TwoFactorUserFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    enrolled = forms.ChoiceField(
+        label=_("Two-factor login"),
+        required=False,
+        choices=[("", _("All")), ("yes", _("On")), ("no", _("Off"))],
+    )

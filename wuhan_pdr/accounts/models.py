@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -115,6 +117,26 @@ class Organization(models.Model):
         return f"org:{self.pk}:admins"
 
 
+class UserManager(DjangoUserManager):
+    use_in_migrations = True
+
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        """A superuser holds every permission, so it is the system administrator's duty
+        (decision "separation-of-duties"): it joins that role, and may hold neither the
+        security administrator's nor the auditor's (the database refuses it too)."""
+        from .duties import check_separation_of_duties
+        from .roles import Role
+
+        groups = extra_fields.pop("groups", None)
+        user = super().create_superuser(username, email, password, **extra_fields)
+        from django.contrib.auth.models import Group
+
+        wanted = {str(Role.SYSTEM_ADMIN)} | {str(g) for g in (groups or [])}
+        check_separation_of_duties(wanted, is_superuser=True)
+        user.groups.add(*Group.objects.filter(name__in=wanted))
+        return user
+
+
 class User(AbstractUser):
     """A person with a login. Belongs to exactly one organization (superusers created from
     the command line may have none until one is set)."""
@@ -129,7 +151,12 @@ class User(AbstractUser):
         related_name="users",
     )
     phone = models.CharField(_("phone"), max_length=30, blank=True)
-    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+    # When the password was last set; a password older than PASSWORD_MAX_AGE_DAYS must be
+    # changed before anything else (empty: never forced, e.g. no usable password).
+    password_changed_at = models.DateTimeField(_("password changed"), null=True, blank=True)
+    history = HistoricalRecords(excluded_fields=["password", "last_login", "password_changed_at"])
+
+    objects = UserManager()
 
     class Meta:
         verbose_name = _("user")
@@ -142,3 +169,28 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.full_name or self.get_full_name() or self.username
+
+    def set_password(self, raw_password) -> None:
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now() if raw_password is not None else None
+
+
+class PasswordHistory(models.Model):
+    """The hashes of a user's recent passwords, so that none of the last few is chosen
+    again (PASSWORD_HISTORY_COUNT). Written by the password validator's `password_changed`
+    hook, which Django calls whenever a user with a new password is saved."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="password_history", verbose_name=_("user")
+    )
+    password = models.CharField(_("password hash"), max_length=128)
+    created_at = models.DateTimeField(_("set"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("password history entry")
+        verbose_name_plural = _("password history")
+        ordering = ["user", "-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="accounts_pwhist_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} @ {self.created_at:%Y-%m-%d}"

@@ -9,7 +9,7 @@ from wuhan_pdr.kernel.navigation import (
     signed_in,
 )
 
-from .permissions import organizations_managed_by
+from .permissions import can_reset_two_factor, organizations_managed_by
 
 
 def manages_users(user) -> bool:
@@ -55,7 +55,10 @@ MENU_GROUPS = (
         ),
     ),
     NavGroup(
-        "manage_group", _("Management"), order=90, members=("manage_users", "manage_orgs", "admin")
+        "manage_group",
+        _("Management"),
+        order=90,
+        members=("manage_users", "manage_orgs", "manage_two_factor", "admin"),
     ),
 )
 
@@ -75,6 +78,15 @@ def register() -> None:
             "accounts:manage_organizations",
             manages_users,
             order=91,
+        )
+    )
+    register_nav(
+        NavItem(
+            "manage_two_factor",
+            _("Two-factor login of users"),
+            "accounts:manage_two_factor",
+            can_reset_two_factor,
+            order=92,
         )
     )
     register_nav(NavItem("api_docs", _("API"), "api-docs", signed_in, order=95))

@@ -48,3 +48,10 @@ def access_managed_user(user, pk) -> User:
 
 def is_platform_wide_admin(user) -> bool:
     return user.is_authenticated and user.has_perm(MANAGE_USERS)
+
+
+def can_reset_two_factor(user) -> bool:
+    """The security administrator resets the two-factor login of a user who lost the device."""
+    from .roles import Role, has_role
+
+    return bool(user.is_authenticated and user.is_active and has_role(user, Role.SECURITY_ADMIN))

@@ -78,3 +78,29 @@ def role_names(user: User) -> list[str]:
     """The role labels of `user`, from its prefetched groups."""
     names = {g.name for g in user.groups.all()}
     return [Role(r).label for r in Role.values if r in names]
+
+
+def users_with_two_factor_status(*, q: str = "", enrolled: str = ""):
+    """Every user with `has_two_factor` (a confirmed authenticator app), for the security
+    administrator's reset page."""
+    from django.db.models import Exists, OuterRef
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    qs = (
+        User.objects.select_related("organization")
+        .annotate(
+            has_two_factor=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True))
+        )
+        .order_by("username")
+    )
+    if q:
+        qs = qs.filter(
+            Q(username__icontains=q)
+            | Q(full_name__icontains=q)
+            | Q(organization__name__icontains=q)
+        )
+    if enrolled == "yes":
+        qs = qs.filter(has_two_factor=True)
+    elif enrolled == "no":
+        qs = qs.filter(has_two_factor=False)
+    return qs

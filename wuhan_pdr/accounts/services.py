@@ -18,6 +18,7 @@ from wuhan_pdr.kernel.history import audited_save
 from wuhan_pdr.kernel.jobs import job_enqueue
 from wuhan_pdr.kernel.notifications import notify
 
+from .duties import check_separation_of_duties
 from .models import Organization, User
 from .permissions import can_manage_users_of, is_platform_wide_admin
 from .roles import AGENCY_ASSIGNABLE_ROLES, Role
@@ -85,6 +86,7 @@ def _check_account_control(acting_user: User, user: User) -> None:
 
 
 def _set_roles(user: User, roles: list[str]) -> None:
+    check_separation_of_duties(roles, is_superuser=user.is_superuser)
     keep = user.groups.exclude(name__in=Role.values)
     user.groups.set(list(keep) + list(Group.objects.filter(name__in=roles)))
     _sync_object_groups(user)
@@ -145,6 +147,7 @@ def user_create(
     if not can_manage_users_of(acting_user, organization):
         raise AccessDenied(_("You may not create users for this organization."))
     roles = _check_assignable(acting_user, roles)
+    check_separation_of_duties(roles)
     if User.objects.filter(username__iexact=username).exists():
         raise DomainError(_("This user name is already taken."), field="username")
     user = User(
@@ -254,8 +257,14 @@ def user_set_password(*, user: User, acting_user: User, password: str) -> User:
 
 
 @transaction.atomic
-def api_token_regenerate(*, acting_user: User) -> Token:
-    """Replace the acting user's API token with a new one."""
+def api_token_regenerate(*, acting_user: User, two_factor_verified: bool = False) -> Token:
+    """Replace the acting user's API token with a new one. A role that needs two-factor
+    login gets one only from a session that passed the second factor (when
+    SECURITY_2FA_REQUIRED is on); its token expires (API_TOKEN_TTL_HOURS_PRIVILEGED)."""
+    from .two_factor import two_factor_required
+
+    if two_factor_required(acting_user) and not two_factor_verified:
+        raise DomainError(_("Log in with two-factor authentication before creating an API token."))
     Token.objects.filter(user=acting_user).delete()
     return Token.objects.create(user=acting_user)
 
@@ -264,3 +273,113 @@ def api_token_regenerate(*, acting_user: User) -> Token:
 def api_token_revoke(*, acting_user: User) -> int:
     deleted, _ = Token.objects.filter(user=acting_user).delete()
     return deleted
+
+
+# --- two-factor login ---------------------------------------------------------------------
+
+
+def _send_two_factor_event(*, user: User, request, event: str, actor: User | None) -> None:
+    from .signals import two_factor_event
+
+    two_factor_event.send(sender=User, user=user, request=request, event=event, actor=actor)
+
+
+def _new_recovery_codes(user: User) -> list[str]:
+    """Replace `user`'s recovery codes with new ones; returns them (shown once, stored as
+    django-otp static tokens, each usable once)."""
+    from django.conf import settings
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+
+    StaticDevice.objects.filter(user=user).delete()
+    device = StaticDevice.objects.create(user=user, name="recovery", confirmed=True)
+    codes = [StaticToken.random_token() for _ in range(settings.SECURITY_2FA_RECOVERY_CODES)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=c) for c in codes])
+    return codes
+
+
+@transaction.atomic
+def two_factor_enroll(*, acting_user: User, key: str, code: str, request=None):
+    """Confirm the acting user's authenticator app: `code` must be the current TOTP code of
+    `key` (the secret shown on the enrollment page). Replaces any earlier device and gives
+    new recovery codes. Returns (device, recovery codes)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from .two_factor import TOTP_DIGITS, TOTP_STEP, totp_matches
+
+    step = totp_matches(key, code)
+    if step is None:
+        _send_two_factor_event(user=acting_user, request=request, event="failed", actor=acting_user)
+        raise DomainError(
+            _("This code is not the one your app shows now. Check the time on your phone."),
+            field="code",
+        )
+    TOTPDevice.objects.filter(user=acting_user).delete()
+    device = TOTPDevice.objects.create(
+        user=acting_user,
+        name=_("Authenticator app"),
+        key=key,
+        step=TOTP_STEP,
+        digits=TOTP_DIGITS,
+        confirmed=True,
+        last_t=step,  # the code just used cannot be used again to log in
+    )
+    codes = _new_recovery_codes(acting_user)
+    _send_two_factor_event(user=acting_user, request=request, event="enrolled", actor=acting_user)
+    return device, codes
+
+
+@transaction.atomic
+def two_factor_recovery_codes_regenerate(*, acting_user: User) -> list[str]:
+    """New recovery codes for the acting user (the old ones stop working)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    if not TOTPDevice.objects.filter(user=acting_user, confirmed=True).exists():
+        raise DomainError(_("Set up two-factor login first."))
+    return _new_recovery_codes(acting_user)
+
+
+@transaction.atomic
+def two_factor_disable(*, acting_user: User, request=None) -> None:
+    """Turn off the acting user's own two-factor login (not where it is required)."""
+    from .two_factor import two_factor_required
+
+    if two_factor_required(acting_user):
+        raise DomainError(_("Your role requires two-factor login: it cannot be turned off."))
+    if not _remove_devices(acting_user):
+        raise DomainError(_("Two-factor login is not set up for your account."))
+    _send_two_factor_event(user=acting_user, request=request, event="disabled", actor=acting_user)
+
+
+def _remove_devices(user: User) -> int:
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    removed, _details = TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+    return removed
+
+
+@transaction.atomic
+def two_factor_reset(*, user: User, acting_user: User, request=None) -> User:
+    """Remove the devices and recovery codes of a user who lost them (the security
+    administrator only, never their own). The user enrolls again at the next login; their API
+    token is revoked, since it was issued under the old device."""
+    from .permissions import can_reset_two_factor
+
+    if not can_reset_two_factor(acting_user):
+        raise AccessDenied(_("Only the security administrator may reset two-factor login."))
+    if user.pk == acting_user.pk:
+        raise DomainError(
+            _("You cannot reset your own two-factor login: ask another security administrator.")
+        )
+    if not _remove_devices(user):
+        raise DomainError(_("This user has not set up two-factor login."))
+    Token.objects.filter(user=user).delete()
+    _send_two_factor_event(user=user, request=request, event="reset", actor=acting_user)
+    notify(
+        recipients=[user],
+        title=_("Your two-factor login was reset"),
+        body=_("%(name)s reset your two-factor login. Set it up again at your next login.")
+        % {"name": acting_user.display_name},
+    )
+    return user

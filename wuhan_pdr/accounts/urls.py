@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import views, views_two_factor
 
 app_name = "accounts"
 
@@ -14,14 +14,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path(
-        "accounts/password/",
-        auth_views.PasswordChangeView.as_view(
-            template_name="accounts/password_change.html",
-            success_url="/accounts/password/done/",
-        ),
-        name="password_change",
-    ),
+    path("accounts/password/", views.PasswordChangeView.as_view(), name="password_change"),
     path(
         "accounts/password/done/",
         auth_views.PasswordChangeDoneView.as_view(
@@ -30,6 +23,29 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("accounts/profile/", views.profile, name="profile"),
+    path("accounts/two-factor/", views_two_factor.two_factor, name="two_factor"),
+    path("accounts/two-factor/setup/", views_two_factor.two_factor_setup, name="two_factor_setup"),
+    path(
+        "accounts/two-factor/verify/",
+        views_two_factor.two_factor_verify,
+        name="two_factor_verify",
+    ),
+    path(
+        "accounts/two-factor/recovery-codes/",
+        views_two_factor.two_factor_recovery_codes,
+        name="two_factor_recovery_codes",
+    ),
+    path(
+        "accounts/two-factor/disable/",
+        views_two_factor.two_factor_disable,
+        name="two_factor_disable",
+    ),
+    path("manage/two-factor/", views_two_factor.manage_two_factor, name="manage_two_factor"),
+    path(
+        "manage/two-factor/<int:pk>/reset/",
+        views_two_factor.manage_two_factor_reset,
+        name="manage_two_factor_reset",
+    ),
     path("accounts/profile/token/", views.profile_token, name="profile_token"),
     path("organizations/", views.organization_directory, name="directory"),
     path("organizations/<int:pk>/", views.organization_detail, name="organization"),

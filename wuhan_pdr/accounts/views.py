@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.core.paginator import Paginator
@@ -10,12 +12,14 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_otp import user_has_device
 from rest_framework.authtoken.models import Token
 
 from wuhan_pdr.kernel.errors import DomainError
 from wuhan_pdr.kernel.forms import add_domain_error
 
 from . import selectors, services
+from .authentication import token_expires_at
 from .forms import (
     DeactivateForm,
     OrganizationContactForm,
@@ -32,6 +36,7 @@ from .permissions import (
     organizations_managed_by,
 )
 from .roles import Role, user_roles
+from .two_factor import two_factor_required
 
 PAGE_SIZE = 20
 
@@ -302,7 +307,10 @@ def profile(request):
         {
             "role_labels": [Role(r).label for r in Role.values if r in roles],
             "token": token,
+            "token_expires": token_expires_at(token) if token else None,
             "new_token": request.session.pop("new_api_token", None),
+            "two_factor_on": user_has_device(request.user),
+            "two_factor_required": two_factor_required(request.user),
         },
     )
 
@@ -314,8 +322,33 @@ def profile_token(request):
         services.api_token_revoke(acting_user=request.user)
         messages.success(request, _("Your API token was revoked."))
     else:
-        token = services.api_token_regenerate(acting_user=request.user)
+        try:
+            token = services.api_token_regenerate(
+                acting_user=request.user, two_factor_verified=_verified(request)
+            )
+        except DomainError as exc:
+            messages.error(request, str(exc))
+            return redirect("accounts:profile")
         # Shown once, on the next page only.
         request.session["new_api_token"] = token.key
         messages.success(request, _("A new API token was created. Copy it now: it is shown once."))
     return redirect("accounts:profile")
+
+
+def _verified(request) -> bool:
+    return bool(getattr(request.user, "is_verified", None) and request.user.is_verified())
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """The user's own password change; also the page an expired password leads to."""
+
+    template_name = "accounts/password_change.html"
+    success_url = "/accounts/password/done/"
+
+    def get_context_data(self, **kwargs):
+        from .password_policy import password_expired
+
+        context = super().get_context_data(**kwargs)
+        context["expired"] = password_expired(self.request.user)
+        context["max_age_days"] = settings.PASSWORD_MAX_AGE_DAYS
+        return context

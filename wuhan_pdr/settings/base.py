@@ -40,6 +40,9 @@ INSTALLED_APPS = [
     "guardian",
     "simple_history",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     # The platform kernel, imported by every chapter app and importing none of them.
     "wuhan_pdr.kernel",
     "wuhan_pdr.accounts",
@@ -58,10 +61,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    # After authentication and django-otp: a user who still owes the second factor, or whose
+    # password has expired, reaches only the pages that settle it; the auditor changes nothing.
+    "wuhan_pdr.accounts.middleware.AccountGateMiddleware",
 ]
 
 # Content-Security-Policy (django-csp): scripts, styles, images and fonts come from the
@@ -165,15 +172,45 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
+# Password policy of MLPS level 3 (GB/T 22239-2019, decision "password-policy"): a minimum
+# length, three of the four character classes, no reuse of the last few passwords, and a
+# change every so many days (0: never forced).
+PASSWORD_MIN_LENGTH = env.int("PASSWORD_MIN_LENGTH", default=10)
+PASSWORD_MIN_CHARACTER_CLASSES = env.int("PASSWORD_MIN_CHARACTER_CLASSES", default=3)
+PASSWORD_HISTORY_COUNT = env.int("PASSWORD_HISTORY_COUNT", default=5)
+PASSWORD_MAX_AGE_DAYS = env.int("PASSWORD_MAX_AGE_DAYS", default=90)
+if PASSWORD_MIN_LENGTH < 8:
+    raise ImproperlyConfigured("PASSWORD_MIN_LENGTH must be at least 8 (MLPS level 3).")
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 10},
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {
+        "NAME": "wuhan_pdr.accounts.password_policy.CharacterClassValidator",
+        "OPTIONS": {"min_classes": PASSWORD_MIN_CHARACTER_CLASSES},
+    },
+    {
+        "NAME": "wuhan_pdr.accounts.password_policy.PasswordHistoryValidator",
+        "OPTIONS": {"count": PASSWORD_HISTORY_COUNT},
+    },
 ]
+
+# Two-factor login (TOTP, django-otp): required of the bureau reviewers, the security
+# administrator, the auditor and the system administrator when on. On unless the settings
+# module or the environment turns it off (local and test settings do, for the demo logins).
+SECURITY_2FA_REQUIRED = env.bool("SECURITY_2FA_REQUIRED", default=True)
+# The issuer name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Wuhan PDR")
+# How many recovery codes an enrollment gives (each usable once).
+SECURITY_2FA_RECOVERY_CODES = env.int("SECURITY_2FA_RECOVERY_CODES", default=10)
+# API tokens of the roles that need two-factor login stop working this many hours after they
+# were created.
+API_TOKEN_TTL_HOURS_PRIVILEGED = env.int("API_TOKEN_TTL_HOURS_PRIVILEGED", default=12)
+
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "kernel:home"
 LOGOUT_REDIRECT_URL = "kernel:home"
@@ -243,7 +280,7 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000
 REST_FRAMEWORK = {
     # Token first: a request with a bad token is answered 401 with WWW-Authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "wuhan_pdr.accounts.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],

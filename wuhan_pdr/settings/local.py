@@ -9,3 +9,7 @@ SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-local-only-key-change-me
 AGGREGATION_EXTRACT_ALLOW_PLATFORM_DB = env.bool(
     "AGGREGATION_EXTRACT_ALLOW_PLATFORM_DB", default=True
 )
+
+# The README's demo logins work with the password alone; set SECURITY_2FA_REQUIRED=1 to try
+# two-factor login locally.
+SECURITY_2FA_REQUIRED = env.bool("SECURITY_2FA_REQUIRED", default=False)

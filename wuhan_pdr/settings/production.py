@@ -38,3 +38,7 @@ AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
 AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if TRUSTED_PROXY_COUNT else ("REMOTE_ADDR",)
 )
+
+# Two-factor login is required of the privileged roles (the environment may not turn it off
+# without saying so: SECURITY_2FA_REQUIRED=0).
+SECURITY_2FA_REQUIRED = env.bool("SECURITY_2FA_REQUIRED", default=True)

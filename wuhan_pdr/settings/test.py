@@ -37,3 +37,6 @@ REST_FRAMEWORK = {  # noqa: F405
     **REST_FRAMEWORK,  # noqa: F405
     "DEFAULT_THROTTLE_RATES": {"anon": "100000/min", "user": "100000/min", "ingest": "100000/min"},
 }
+
+# Tests that need two-factor login turn it on with the `settings` fixture.
+SECURITY_2FA_REQUIRED = False
