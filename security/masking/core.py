@@ -79,7 +79,8 @@ _DISTRICT_RE = re.compile(_DISTRICT_PATTERN)
 # [0-9], never \d: both sides must read the same digits (Python's \d takes any Unicode digit).
 _YEAR_PATTERN = "^[0-9]{4}"
 _MONTH_PATTERN = "^[0-9]{4}-[0-9]{2}"
-_NUMBER_PATTERN = "^-?[0-9]+([.][0-9]+)?$"
+# A number in text: bounded, so the cast to numeric never fails (nor takes long).
+_NUMBER_PATTERN = "^-?[0-9]{1,30}([.][0-9]{1,30})?([eE][-+]?[0-9]{1,2})?$"
 _YEAR_RE = re.compile(_YEAR_PATTERN)
 _MONTH_RE = re.compile(_MONTH_PATTERN)
 _NUMBER_RE = re.compile(_NUMBER_PATTERN)
