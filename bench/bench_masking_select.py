@@ -73,15 +73,15 @@ def _ensure_table() -> None:
                     """
                     CREATE TABLE {}.{} AS
                     SELECT i::bigint AS id,
-                           (ARRAY['张','王','李','赵','欧阳'])[1 + i % 5] || '某' || (i % 1000)
+                           (ARRAY['张','王','李','赵','欧阳'])[1 + i %% 5] || '某' || (i %% 1000)
                                AS full_name,
-                           ('420102' || to_char(date '1950-01-01' + (i % 20000), 'YYYYMMDD')
-                               || lpad((i % 10000)::text, 4, '0'))::varchar(18) AS id_number,
-                           ('138' || lpad((i % 100000000)::text, 8, '0'))::varchar(11) AS mobile,
-                           date '1950-01-01' + (i % 20000) AS born,
-                           '湖北省武汉市' || (ARRAY['江岸区','江汉区','硚口区','洪山区','某地'])[1 + i % 5]
-                               || '某路' || (i % 500) || '号' AS address,
-                           round((i % 100000) / 7.0, 2)::numeric(18,2) AS amount
+                           ('420102' || to_char(date '1950-01-01' + (i %% 20000), 'YYYYMMDD')
+                               || lpad((i %% 10000)::text, 4, '0'))::varchar(18) AS id_number,
+                           ('138' || lpad((i %% 100000000)::text, 8, '0'))::varchar(11) AS mobile,
+                           date '1950-01-01' + (i %% 20000) AS born,
+                           '湖北省武汉市' || (ARRAY['江岸区','江汉区','硚口区','洪山区','某地'])[1 + i %% 5]
+                               || '某路' || (i %% 500) || '号' AS address,
+                           round((i %% 100000) / 7.0, 2)::numeric(18,2) AS amount
                     FROM generate_series(1, %s) AS s(i)
                     """
                 ).format(sql.Identifier(SCHEMA), sql.Identifier(TABLE)),
