@@ -128,3 +128,44 @@ def test_stored_values_are_recognised_on_a_revision(db):
     draft = catalog_services.resource_revise(resource=s.resource, acting_user=s.agency.staff)
     found = {x.item.name: x for x in suggestions_for(draft)}
     assert found["备用字段"].detection.kind == MOBILE and found["备用字段"].detection.from_values
+
+
+def test_the_security_admin_names_an_element_rule_and_items_follow_it(db, bureau, login):
+    from aggregation.selectors import masked_columns
+    from catalog.models import DataElement
+    from security.masking.models import MaskingRule
+    from tests.accounts.factories import UserFactory
+    from wuhan_pdr.accounts.roles import Role
+
+    admin = UserFactory(organization=bureau, roles=[Role.SECURITY_ADMIN])
+    element = DataElement.objects.create(
+        identifier="TEST-SJHM", name="手机号码", definition="测试。", data_type="C", format="n11"
+    )
+    items = items_people()
+    items[1] = dict(items[1], name="联系方式", english_name="contact", length=20, element=element)
+    s = make_channel(items=items)
+    rule = MaskingRule.objects.get(name="保留前3位和后4位")
+    url = reverse("standards:element_masking", args=[element.pk])
+    # others may not
+    assert login(s.agency.staff).post(url, {"masking_rule": rule.pk}).status_code == 404
+    element.refresh_from_db()
+    assert element.masking_rule is None
+    page = login(admin).get(reverse("standards:element", args=[element.identifier]))
+    assert url in page.text
+    r = login(admin).post(url, {"masking_rule": rule.pk})
+    assert r.status_code == 302
+    element.refresh_from_db()
+    assert element.masking_rule == rule
+    assert element.history.first().history_change_reason == "Masking rule set"
+    from aggregation.models import DatastoreTable
+
+    load(s, "编号,联系方式,年龄,出生日期,金额,更新时间\nA1,13812345678,30,1990-01-01,1,\n")
+    table = DatastoreTable.objects.get(resource=s.resource)
+    assert masked_columns(table) == {"contact": rule}
+    preview = login(s.agency.staff).get(reverse("aggregation:preview", args=[s.resource.pk]))
+    assert "138****5678" in preview.text and "13812345678" not in preview.text
+    # an item's own rule overrides the element's
+    item = s.resource.published_version.items.get(english_name="contact")
+    item.masking_rule = MaskingRule.objects.get(name="全部替换")
+    item.save(update_fields=["masking_rule"])
+    assert masked_columns(table)["contact"].name == "全部替换"
