@@ -99,10 +99,13 @@ def _count_streamed(table: str, value: sql.Composable, validator):
     return checked, failing, samples
 
 
-def _sample(validator, value: str, rows: int, *, masked: bool) -> dict:
-    """A failing value as it may be shown, and why it fails in each language of the portal
-    (a message that quotes the value quotes it masked too)."""
-    shown = mask_value(value) if masked else value[:200]
+def _sample(validator, value: str, rows: int, *, rule=None) -> dict:
+    """A failing value as it may be shown (masked by the column's `rule`, if any), and why it
+    fails in each language of the portal (a message that quotes the value quotes it masked
+    too). The value is the column's text as PostgreSQL writes it, so the masking agrees with
+    the SQL masking of the preview."""
+    masked = rule is not None
+    shown = mask_value(value, rule) if masked else value[:200]
     messages = {}
     for code, _name in settings.LANGUAGES:
         with translation.override(code):
@@ -130,7 +133,7 @@ class DatastoreCounter:
             names = {i.pk: c.name for i, c in zip(all_items, columns_for(all_items), strict=True)}
             table = DatastoreTable.objects.filter(resource=resource).first()
             present = {d["name"] for d in table.columns} if table else set()
-            masked = masked_columns(table) if table else set()
+            masked = masked_columns(table) if table else {}
             for item in bound:
                 column = names.get(item.pk, "")
                 result = ColumnCount(
@@ -150,7 +153,7 @@ class DatastoreCounter:
                     checked, failing, samples = _count_streamed(table.table_name, value, validator)
                 result.checked, result.failing = checked, failing
                 result.samples = [
-                    _sample(validator, v, n, masked=column in masked) for v, n in samples
+                    _sample(validator, v, n, rule=masked.get(column)) for v, n in samples
                 ]
         return out
 

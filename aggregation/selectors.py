@@ -9,21 +9,20 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db import connection
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from psycopg import sql
 
 from catalog.filing.models import InformationSystem
 from catalog.models import DataItem, Resource, UpdateCycle
-from security.masking import mask_row
+from security.masking.models import MaskingRule
+from security.reading import read_rows
 from wuhan_pdr.accounts.models import Organization
 from wuhan_pdr.accounts.roles import Role, has_role
 from wuhan_pdr.kernel.cursors import AFTER, BEFORE, CursorScope, cursor_issue, cursor_open
 from wuhan_pdr.kernel.errors import DomainError
 
-from .datastore import Column, columns_for, qualified, table_columns
+from .datastore import SCHEMA, Column, columns_for, table_columns
 from .models import Batch, Channel, DatastoreTable, DowntimeReport, SourceKind
 from .permissions import channels_visible_to, sees_all_channels, works_for
 
@@ -207,6 +206,7 @@ class PreviewPage:
     # The "starts with" filter on the first key column; not offered when that column is
     # masked (it would give the masked value away one character at a time).
     can_filter: bool = False
+    headers: list[tuple[Column, str]] = field(default_factory=list)  # (column, its rule's name)
 
 
 def preview_page(
@@ -218,8 +218,8 @@ def preview_page(
     prefix: str = "",
     limit: int = PREVIEW_PAGE,
 ) -> PreviewPage:
-    """One page of a datastore table in key order, as `user` may see it (masked columns
-    through `security.masking.mask_row`).
+    """One page of a datastore table in key order, as `user` may see it (read through
+    `security.reading.read_rows`: the masked columns are masked in SQL).
 
     Keyset pagination: `after` / `before` are sealed cursors (kernel/cursors.py) this
     function issued to `user` for the last / first row of the page the reader comes from;
@@ -252,86 +252,55 @@ def preview_page(
     elif before:
         cursor = cursor_open(before, scope=scope, direction=BEFORE).values
         backwards = True
-    select = sql.SQL(", ").join(sql.Identifier(c.name) for c in columns)
-    if keys:
-        order_cols = [sql.Identifier(c.name) for c in keys]
-        cursor_cast = [sql.SQL("%s::{}").format(sql.SQL(c.type)) for c in keys]
-    else:
-        order_cols = [sql.SQL("ctid")]
-        cursor_cast = [sql.SQL("%s::tid")]
-        # Named apart: ORDER BY ctid would otherwise sort by this text column.
-        select = sql.SQL("{}, ctid::text AS _row_position").format(select)
-    where: list = []
-    params: list = []
-    if prefix and keys:
-        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        where.append(sql.SQL("{}::text LIKE %s").format(sql.Identifier(keys[0].name)))
-        params.append(escaped + "%")
-    if cursor is not None:
-        left = sql.SQL("({})").format(sql.SQL(", ").join(order_cols))
-        right = sql.SQL("({})").format(sql.SQL(", ").join(cursor_cast))
-        where.append(sql.SQL("{} {} {}").format(left, sql.SQL("<" if backwards else ">"), right))
-        params.extend(cursor)
-    direction = sql.SQL(" DESC" if backwards else "")
-    query = sql.SQL("SELECT {} FROM {}{} ORDER BY {} LIMIT {}").format(
-        select,
-        qualified(table.table_name),
-        sql.SQL(" WHERE ") + sql.SQL(" AND ").join(where) if where else sql.SQL(""),
-        sql.SQL(", ").join(sql.SQL("{}{}").format(c, direction) for c in order_cols),
-        sql.Literal(limit + 1),
+    read = read_rows(
+        schema=SCHEMA,
+        table=table.table_name,
+        columns=columns,
+        key_columns=keys,
+        rules=masked,
+        after=None if backwards else cursor,
+        before=cursor if backwards else None,
+        prefix=prefix if keys else "",
+        limit=limit,
     )
-    with connection.cursor() as cur:
-        try:
-            with _savepoint():
-                cur.execute(query, params)
-                fetched = cur.fetchall()
-        except Exception:  # a stored value that does not cast back to the key's type
-            fetched = []
-    more = len(fetched) > limit
-    fetched = fetched[:limit]
-    if backwards:
-        fetched.reverse()
-    key_index = [columns.index(c) for c in keys] if keys else [len(columns)]
     page = PreviewPage(
         columns=columns,
-        masked=masked,
-        rows=[],
+        masked=set(masked),
+        rows=read.rows,
         order_by=ordering,
         by_ctid=not keys,
         can_filter=can_filter,
+        headers=[(c, masked[c.name].name if c.name in masked else "") for c in columns],
     )
-    names = [c.name for c in columns]
-    for row in fetched:
-        page.rows.append(mask_row(names, row, masked))
-    if fetched:
-        first = [fetched[0][i] for i in key_index]
-        last_ = [fetched[-1][i] for i in key_index]
-        has_prev = (cursor is not None and not backwards) or (backwards and more)
-        has_next = (not backwards and more) or backwards
+    if read.rows:
+        has_prev = (cursor is not None and not backwards) or (backwards and read.more)
+        has_next = (not backwards and read.more) or backwards
         if has_next:
-            page.next_cursor = cursor_issue(last_, scope=scope, direction=AFTER)
+            page.next_cursor = cursor_issue(read.last_key, scope=scope, direction=AFTER)
         if has_prev:
-            page.prev_cursor = cursor_issue(first, scope=scope, direction=BEFORE)
+            page.prev_cursor = cursor_issue(read.first_key, scope=scope, direction=BEFORE)
     elif backwards and cursor is not None:
         page.next_cursor = cursor_issue(cursor, scope=scope, direction=AFTER)
     return page
 
 
-def _savepoint():
-    from django.db import transaction
-
-    return transaction.atomic()
-
-
-def masked_columns(table: DatastoreTable) -> set[str]:
-    """Columns whose item carries a masking rule in the published version (shown as the first
-    and last character)."""
+def masked_columns(table: DatastoreTable) -> dict[str, MaskingRule]:
+    """{column: masking rule} of the columns masked in the published version: an item's own
+    rule, else the rule of the data element it follows (security.masking)."""
     version_id = table.resource.published_version_id
     if version_id is None:
-        return set()
-    items = list(DataItem.objects.filter(version_id=version_id).order_by("position"))
-    ruled = {i.name for i in items if (i.masking_rule or "").strip()}
-    return {c.name for c in columns_for(items) if c.item in ruled}
+        return {}
+    items = list(
+        DataItem.objects.filter(version_id=version_id)
+        .select_related("masking_rule", "element__masking_rule")
+        .order_by("position")
+    )
+    out = {}
+    for item, column in zip(items, columns_for(items), strict=True):
+        rule = item.masking_rule or (item.element.masking_rule if item.element_id else None)
+        if rule is not None:
+            out[column.name] = rule
+    return out
 
 
 # --- the aggregation board (Art. 15) ----------------------------------------------------------
@@ -611,3 +580,37 @@ def counts_by_state(channels: QuerySet[Channel]) -> dict[str, int]:
 
 def channels_visible_for_resource(user, resource: Resource) -> QuerySet[Channel]:
     return channels_visible_to(user).filter(resource=resource).order_by("pk")
+
+
+# --- masking suggestions: stored sample values (registered in catalog.masking) --------------
+
+SAMPLE_ROWS = 200
+
+
+def stored_samples(version, items) -> dict[int, list]:
+    """Up to `SAMPLE_ROWS` stored values (as text) of the columns of `items`, by item pk,
+    where the resource has a loaded table holding them. Read to recognise personal data
+    (catalog.masking), never shown."""
+    from django.db import connection
+    from psycopg import sql
+
+    from .datastore import qualified
+
+    table = DatastoreTable.objects.filter(resource_id=version.resource_id).first()
+    if table is None or not table.last_loaded_at:
+        return {}
+    present = {c.name for c in table_columns(table)}
+    all_items = sorted(version.items.all(), key=lambda i: i.position)
+    by_pk = {i.pk: c.name for i, c in zip(all_items, columns_for(all_items), strict=True)}
+    wanted = [(i.pk, by_pk[i.pk]) for i in items if by_pk.get(i.pk) in present]
+    if not wanted:
+        return {}
+    query = sql.SQL("SELECT {} FROM {} LIMIT {}").format(
+        sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(n)) for _pk, n in wanted),
+        qualified(table.table_name),
+        sql.Literal(SAMPLE_ROWS),
+    )
+    with connection.cursor() as cur:
+        cur.execute(query)
+        rows = cur.fetchall()
+    return {pk: [r[i] for r in rows] for i, (pk, _n) in enumerate(wanted)}

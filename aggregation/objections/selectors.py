@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from security.masking import mask_row, mask_value
+from security.masking import Mask, mask_row, mask_value
 from wuhan_pdr.kernel.workflow import events_described
 
 from ..datastore import table_columns
@@ -101,6 +101,10 @@ def _key_names(objection: Objection, table: DatastoreTable) -> list[str] | None:
     return None
 
 
+# Keys whose columns are no longer known: nothing of them is told.
+STRICTEST = Mask("replace")
+
+
 def row_keys_shown(objection: Objection, user) -> list[str]:
     """The keys of the rows objected to as `user` may see them: a key column that is masked
     is masked here too, for everyone (the preview's rule). Keys whose columns are no longer
@@ -113,7 +117,7 @@ def row_keys_shown(objection: Objection, user) -> list[str]:
     shown = []
     for key in objection.row_keys:
         if names is None or len(names) != len(key):
-            shown.append(", ".join(mask_value(v) for v in key))
+            shown.append(", ".join(mask_value(v, STRICTEST) for v in key))
         else:
             shown.append(", ".join(mask_row(names, key, masked)))
     return shown
