@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from itertools import islice
 
 from django.conf import settings
 from django.db.models import CharField, Exists, OuterRef, Q, QuerySet
@@ -123,7 +124,10 @@ def pending_subjects(limit: int = 200) -> list[PendingSubject]:
     """Subjects waiting for their first assessment, as their owning apps list them."""
     rows: list[PendingSubject] = []
     for subject in subject_kinds():
-        for obj in list(subject.pending())[:limit]:
+        pending = subject.pending()
+        # A queryset is sliced in SQL; any other iterable is cut after `limit` items.
+        first = pending[:limit] if hasattr(pending, "__getitem__") else islice(pending, limit)
+        for obj in first:
             rows.append(
                 PendingSubject(
                     subject.kind,
