@@ -37,7 +37,8 @@ def register() -> None:
             _("Incidents and drills"),
             "security:incident-list",
             uses_incidents,
-            order=81,
+            order=86,
+            group="security_group",
         )
     )
     register_queue(
