@@ -345,3 +345,44 @@ def test_filters_and_the_form_survive_naughty_strings(db, naughty):
     assert failed.exists()
     detail = admin.get(reverse("security:assessment-detail", args=[failed.first().pk]))
     assert detail.status_code == 200 and "<script>alert" not in detail.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_real_migration_turns_a_recorded_signoff_into_a_pass():
+    """Back to the schema with sign-off fields, a signed-off live channel as the old code left
+    it, then forward again through the data migration."""
+    from django.core.management import call_command
+
+    from tests.catalog.conftest import ensure_catalog_base_data
+
+    ensure_catalog_base_data()
+    s = make_channel(activate=False, name="旧签核通道")
+    signer = security_admin()
+    Channel.objects.filter(pk=s.channel.pk).update(state=Channel.State.ACTIVE)
+    before = [("aggregation", "0008_batch_hold_and_resend")]
+    latest = None
+    try:
+        from django.db.migrations.executor import MigrationExecutor
+
+        executor = MigrationExecutor(connection)
+        latest = [key for key in executor.loader.graph.leaf_nodes() if key[0] == "aggregation"]
+        executor.migrate(before)
+        signed_at = timezone.now() - dt.timedelta(days=30)
+        with connection.cursor() as cur:
+            cur.execute(
+                "UPDATE aggregation_channel SET security_signoff_at = %s, "
+                "security_signoff_by_id = %s, security_signoff_note = %s WHERE id = %s",
+                [signed_at, signer.pk, "已检查", s.channel.pk],
+            )
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(latest)
+    finally:
+        if latest is None:
+            call_command("migrate", "aggregation", verbosity=0)
+    a = Assessment.objects.get(subject_kind="channel", subject_id=str(s.channel.pk))
+    assert a.result == "pass" and a.assessor_id == signer.pk and a.is_current
+    assert a.valid_until >= timezone.localdate() + dt.timedelta(days=300)
+    assert has_valid_pass("channel", s.channel.pk)
+    assert assessments_daily()["expired"] == 0
+    assert Channel.objects.get(pk=s.channel.pk).state == Channel.State.ACTIVE
