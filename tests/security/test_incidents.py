@@ -387,3 +387,61 @@ def test_demo_data_is_seeded_once(db):
     assert EmergencyPlan.objects.filter(title=PLAN).count() == 1
     assert Drill.objects.filter(title=DRILL).count() == 1
     assert Incident.objects.get(title=CITY_INCIDENT).state == "closed"
+
+
+def test_list_pages_keep_their_query_count(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    c = client(world["admin"])
+    urls = [
+        reverse("security:incident-list"),
+        reverse("security:plan-list"),
+        reverse("security:drill-list"),
+    ]
+
+    def counts() -> list[int]:
+        out = []
+        for url in urls:
+            with CaptureQueriesContext(connection) as ctx:
+                assert c.get(url).status_code == 200
+            out.append(len(ctx.captured_queries))
+        return out
+
+    today = timezone.localdate()
+
+    def add(i: int) -> None:
+        org = cf.make_agency().org
+        _report(org, world["admin"], title=f"新增{i}")
+        plan = services.plan_save(
+            organization=org,
+            fields={
+                "title": f"预案{i}",
+                "version": "1",
+                "scope": "s",
+                "content": "c",
+                "valid_from": today,
+                "valid_until": today,
+            },
+            acting_user=world["admin"],
+        )
+        services.drill_record(
+            organization=org,
+            fields={
+                "title": f"演练{i}",
+                "plan": plan,
+                "held_on": today,
+                "scenario": "s",
+                "participants": "p",
+                "participant_count": 2,
+                "findings": "f",
+            },
+            acting_user=world["admin"],
+        )
+
+    add(0)
+    counts()  # the first request warms per-process caches (menu, content types)
+    before = counts()
+    for i in range(1, 4):
+        add(i)
+    assert counts() == before
