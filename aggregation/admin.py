@@ -1,5 +1,5 @@
 """Read-only admin views of the aggregation records: every write goes through the services
-(history, sign-off, datastore), so the admin only looks."""
+(history, assessments, datastore), so the admin only looks."""
 
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
@@ -20,7 +20,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Channel)
 class ChannelAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
-    list_display = ("name", "resource", "kind", "source_kind", "state", "security_signoff_at")
+    list_display = ("name", "resource", "kind", "source_kind", "state")
     list_filter = ("kind", "state", "source_kind")
     search_fields = ("name", "resource__code")
     list_select_related = ("resource",)

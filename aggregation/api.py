@@ -181,7 +181,7 @@ ERROR_MEANINGS = {
     400: "Bad request: `detail` names the problem (and `chunk`, `row` or `missing` where it "
     "applies); sending the same again gives the same answer",
     401: "No token, or not a valid token (issue one on the channel's page)",
-    403: "The channel is not active (suspended, or waiting for its sign-off)",
+    403: "The channel is not active (suspended, or waiting for its security assessment)",
     404: "No such batch for this token",
     409: "Conflict with what was sent before (e.g. a chunk number reused with other rows, or "
     "a batch already committed)",

@@ -12,6 +12,7 @@ class AggregationConfig(AppConfig):
         from catalog.standards.impact import register_stored_data_counter
 
         from . import tasks  # noqa: F401  (durable tasks register themselves)
+        from .assessments import register as register_assessment_subject
         from .checks import resource_has_working_channel
         from .impact import counter as stored_data_counter
         from .objections import demo as _objections_demo  # noqa: F401  (registers its seeder)
@@ -25,6 +26,7 @@ class AggregationConfig(AppConfig):
         from .selectors import stored_samples
 
         register()
+        register_assessment_subject()
         register_objections()
         register_quality()
         register_acceptance_check(resource_has_working_channel)

@@ -24,10 +24,13 @@ from django.utils import timezone
 
 from catalog.filing.models import InformationSystem
 from catalog.models import Resource
+from security.assessments import has_valid_pass
+from security.assessments.services import assessment_record
 from wuhan_pdr.accounts.models import User
 from wuhan_pdr.kernel.demo import Seeder, register_seeder
 
 from . import services
+from .assessments import CHANNEL_CHECKLIST
 from .models import Batch, Channel, ChannelKind, DowntimeReport, SourceKind
 
 AGENCY = "武汉市民政局"
@@ -202,6 +205,22 @@ def demo_csv(path: Path) -> Path:
     return path
 
 
+def _assess(channel: Channel, findings: str) -> None:
+    """A passed security assessment of the channel (Art. 27), unless it holds a valid one."""
+    if has_valid_pass(services.ASSESSMENT_KIND, channel.pk):
+        return
+    assessment_record(
+        subject_kind=services.ASSESSMENT_KIND,
+        subject_id=channel.pk,
+        assessed_on=timezone.localdate(),
+        result="pass",
+        findings=findings,
+        answers=[(q.key, "yes", "") for q in CHANNEL_CHECKLIST],
+        valid_until=timezone.localdate() + dt.timedelta(days=365),
+        acting_user=_user("demo_security_admin"),
+    )
+
+
 def seed_file_channel(context: dict) -> Channel | None:
     resource = _resource()
     if resource is None:
@@ -221,12 +240,7 @@ def seed_file_channel(context: dict) -> Channel | None:
             information_system=system,
             acting_user=staff,
         )
-    if channel.security_signoff_at is None:
-        channel = services.channel_sign_off(
-            channel=channel,
-            note="已核验上传人员权限、传输加密与数据分级(L1),同意启用。",
-            acting_user=_user("demo_security_admin"),
-        )
+    _assess(channel, "已核验上传人员权限、传输加密与数据分级(L1),同意启用。")
     if channel.state != Channel.State.ACTIVE:
         channel = services.channel_activate(channel=channel, acting_user=staff)
     if not channel.batches.filter(status=Batch.Status.SUCCEEDED).exists():
@@ -348,12 +362,7 @@ def _ready_channel(
         )
         if secret:
             channel = services.channel_update(channel=channel, secret=secret, acting_user=staff)
-    if channel.security_signoff_at is None:
-        channel = services.channel_sign_off(
-            channel=channel,
-            note="已核验接入方式、账号权限与传输加密,同意启用。",
-            acting_user=_user("demo_security_admin"),
-        )
+    _assess(channel, "已核验接入方式、账号权限与传输加密,同意启用。")
     if kind == ChannelKind.PUSH and not channel.token_hash:
         services.channel_token_rotate(channel=channel, acting_user=staff)
         channel.refresh_from_db()

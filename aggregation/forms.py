@@ -398,14 +398,6 @@ class UploadForm(forms.Form):
     )
 
 
-class SignOffForm(forms.Form):
-    note = forms.CharField(
-        label=_("What was checked"),
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-
-
 class ConfirmForm(forms.Form):
     confirm = forms.BooleanField(
         label=_("I understand that columns or values that no longer fit may be lost."),

@@ -91,16 +91,6 @@ class Channel(models.Model):
     column_mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
     # Highest update-flag value loaded so far (incremental channels), as text.
     watermark = models.CharField(_("watermark"), max_length=100, blank=True)
-    security_signoff_at = models.DateTimeField(_("security sign-off"), null=True, blank=True)
-    security_signoff_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("signed off by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    security_signoff_note = models.TextField(_("sign-off note"), blank=True, max_length=2000)
     next_run_at = models.DateTimeField(_("next scheduled run"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

@@ -2,9 +2,9 @@
 
 A channel belongs to its resource's provider: the provider's staff and data officers set it
 up, upload files and start runs; the city bureau's reviewers see every channel (they supervise
-aggregation, Art. 15); security administrators see every channel and record the sign-off that
-activation needs. Nobody else sees a channel or its data. `access_*` answers 404 for missing
-and forbidden alike.
+aggregation, Art. 15); security administrators see every channel and assess it before activation
+(security.assessments). Nobody else sees a channel or its data. `access_*` answers 404 for
+missing and forbidden alike.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def can_work_channel(user, channel: Channel) -> bool:
     return works_for(user, channel.resource.provider_id)
 
 
-def can_sign_off(user) -> bool:
+def is_security_admin(user) -> bool:
     return _active(user) and has_role(user, Role.SECURITY_ADMIN)
 
 

@@ -1,6 +1,6 @@
-"""Aggregation in the navigation, and its work queues: failed batches (the agency's channels;
-for the bureau, every channel's in the last 7 days) and channels waiting for the security
-sign-off (security administrators)."""
+"""Aggregation in the navigation, and its work queue: failed batches (the agency's channels;
+for the bureau, every channel's in the last 7 days). Channels waiting for a security
+assessment are in the security administrator's assessment queue (security.assessments)."""
 
 from __future__ import annotations
 
@@ -47,17 +47,6 @@ def _failed(user) -> list[WorkItem]:
     ]
 
 
-def _awaiting_signoff(user) -> list[WorkItem]:
-    return [
-        WorkItem(
-            title=f"{c.resource.provider.name} · {c.resource.code} · {c.name}",
-            url=reverse("aggregation:channel-detail", args=[c.pk]),
-            state=c.get_state_display(),
-        )
-        for c in selectors.channels_awaiting_signoff()[:QUEUE_LENGTH]
-    ]
-
-
 def register() -> None:
     register_nav(
         NavItem(
@@ -83,14 +72,5 @@ def register() -> None:
             frozenset({Role.AGENCY_STAFF, Role.AGENCY_ADMIN, Role.CITY_REVIEWER}),
             _failed,
             order=30,
-        )
-    )
-    register_queue(
-        QueueSource(
-            "aggregation_signoff",
-            _("Channels waiting for the security sign-off"),
-            frozenset({Role.SECURITY_ADMIN}),
-            _awaiting_signoff,
-            order=31,
         )
     )

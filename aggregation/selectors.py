@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.filing.models import InformationSystem
 from catalog.models import DataItem, Resource, UpdateCycle
+from security.assessments.selectors import assessed_exists, valid_pass_exists
 from security.masking.models import MaskingRule
 from security.reading import read_rows
 from wuhan_pdr.accounts.models import Organization
@@ -60,6 +61,7 @@ def channel_list(
         .annotate(
             last_status=Subquery(last.values("status")[:1]),
             last_at=Subquery(last.values("created_at")[:1]),
+            assessment_valid=valid_pass_exists("channel"),
         )
         .order_by("resource__provider__name", "resource__code", "name")
     )
@@ -562,10 +564,11 @@ def failed_batches_for(user, *, now=None) -> QuerySet[Batch]:
     )
 
 
-def channels_awaiting_signoff() -> QuerySet[Channel]:
+def channels_never_assessed() -> QuerySet[Channel]:
+    """Channels waiting for their first security assessment (for the security admin's
+    overdue list and work queue)."""
     return (
-        Channel.objects.filter(security_signoff_at__isnull=True)
-        .exclude(state=Channel.State.ACTIVE)
+        Channel.objects.filter(~assessed_exists("channel"))
         .select_related("resource", "resource__provider")
         .order_by("created_at")
     )

@@ -27,6 +27,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Resource, UpdateMode
+from security.assessments import has_valid_pass
+from security.assessments.services import assessments_revoke
 from wuhan_pdr.accounts.models import User
 from wuhan_pdr.accounts.roles import Role
 from wuhan_pdr.kernel.errors import AccessDenied, DomainError
@@ -47,11 +49,13 @@ from . import channels as channel_kinds
 from .datastore import datastore_ensure, published_columns, table_columns
 from .loading import LoadRefused, ShrinkHeld, load_csv
 from .models import Batch, Channel, ChannelKind, DatastoreTable, DowntimeReport, Schedule
-from .permissions import can_report_downtime, can_sign_off, can_work_channel, works_for
+from .permissions import can_report_downtime, can_work_channel, is_security_admin, works_for
 from .schedules import in_planned_window, next_run_after
 
 logger = logging.getLogger(__name__)
 B = Batch.Status
+# Channels are assessed as subjects of this kind (registered in assessments.py).
+ASSESSMENT_KIND = "channel"
 
 CHANNEL_FIELDS = (
     "name",
@@ -117,8 +121,8 @@ def channel_create(
 def channel_update(
     *, channel: Channel, acting_user: User, secret: str | None = None, **fields
 ) -> Channel:
-    """Change a channel's settings. An active channel's source settings need a new security
-    sign-off, so changing them suspends it."""
+    """Change a channel's settings. Changed source settings need a new security assessment:
+    the channel's pass is revoked and an active channel is suspended."""
     channel = Channel.objects.select_for_update().get(pk=channel.pk)
     if not can_work_channel(acting_user, channel):
         raise AccessDenied(_("Only the provider's staff may change its channels."))
@@ -136,40 +140,29 @@ def channel_update(
         source_changed = True
     channel.config = channel_kinds.clean_config(channel.kind, channel.config or {})
     reason = "update"
-    if source_changed and channel.security_signoff_at is not None:
-        channel.security_signoff_at = None
-        channel.security_signoff_by = None
-        if channel.state == Channel.State.ACTIVE:
-            channel.state = Channel.State.SUSPENDED
-            reason = "update: suspended until signed off again"
+    revoked = source_changed and assessments_revoke(
+        subject_kind=ASSESSMENT_KIND,
+        subject_id=channel.pk,
+        reason="source settings changed",
+        acting_user=acting_user,
+    )
+    if revoked and channel.state == Channel.State.ACTIVE:
+        channel.state = Channel.State.SUSPENDED
+        channel.next_run_at = None
+        reason = "update: suspended until assessed again"
     audited_save(channel, acting_user=acting_user, reason=reason)
     return channel
 
 
 @transaction.atomic
-def channel_sign_off(*, channel: Channel, note: str, acting_user: User) -> Channel:
-    """Record the security sign-off a channel needs before activation (Art. 27)."""
-    if not can_sign_off(acting_user):
-        raise AccessDenied(_("Only a security administrator may sign off a channel."))
-    if not (note or "").strip():
-        raise DomainError(_("Say what was checked."), field="note")
-    channel = Channel.objects.select_for_update().get(pk=channel.pk)
-    channel.security_signoff_at = timezone.now()
-    channel.security_signoff_by = acting_user
-    channel.security_signoff_note = note.strip()
-    audited_save(channel, acting_user=acting_user, reason="security sign-off")
-    return channel
-
-
-@transaction.atomic
 def channel_activate(*, channel: Channel, acting_user: User) -> Channel:
-    """Start a channel. Refused until its security sign-off is recorded."""
+    """Start a channel. Refused unless it holds a valid security assessment pass (Art. 27)."""
     channel = Channel.objects.select_for_update().select_related("resource").get(pk=channel.pk)
     if not can_work_channel(acting_user, channel):
         raise AccessDenied(_("Only the provider's staff may start its channels."))
-    if channel.security_signoff_at is None:
+    if not has_valid_pass(ASSESSMENT_KIND, channel.pk):
         raise DomainError(
-            _("A channel can be activated only after its security sign-off is recorded.")
+            _("A channel can be activated only while it holds a valid security assessment pass.")
         )
     if channel.resource.published_version_id is None or channel.resource.retired_at:
         raise DomainError(_("Only a published resource can receive data."))
@@ -189,11 +182,23 @@ def channel_activate(*, channel: Channel, acting_user: User) -> Channel:
 @transaction.atomic
 def channel_suspend(*, channel: Channel, acting_user: User, reason: str = "") -> Channel:
     channel = Channel.objects.select_for_update().get(pk=channel.pk)
-    if not (can_work_channel(acting_user, channel) or can_sign_off(acting_user)):
+    if not (can_work_channel(acting_user, channel) or is_security_admin(acting_user)):
         raise AccessDenied(_("You may not suspend this channel."))
     channel.state = Channel.State.SUSPENDED
     channel.next_run_at = None
     audited_save(channel, acting_user=acting_user, reason=("suspend: " + reason)[:100])
+    return channel
+
+
+@transaction.atomic
+def channel_suspend_on_expiry(*, channel: Channel) -> Channel:
+    """The platform suspends a channel whose security assessment ran out (called by the daily
+    assessment job through the hook registered in assessments.py)."""
+    channel = Channel.objects.select_for_update().get(pk=channel.pk)
+    if channel.state == Channel.State.ACTIVE:
+        channel.state = Channel.State.SUSPENDED
+        channel.next_run_at = None
+        audited_save(channel, acting_user=None, reason="suspend: security assessment expired")
     return channel
 
 

@@ -24,7 +24,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from catalog.models import Resource
-from wuhan_pdr.accounts.roles import Role, has_role
+from security.assessments import has_valid_pass
+from security.assessments.selectors import current_assessment
 from wuhan_pdr.kernel.errors import AccessDenied, DomainError
 from wuhan_pdr.kernel.forms import add_domain_error
 
@@ -38,7 +39,6 @@ from .forms import (
     DowntimeForm,
     ResourceChoiceForm,
     RunForm,
-    SignOffForm,
     UploadForm,
 )
 from .models import Batch, Channel, ChannelKind
@@ -47,8 +47,8 @@ from .permissions import (
     access_channel,
     access_downtime,
     can_report_downtime,
-    can_sign_off,
     can_work_channel,
+    is_security_admin,
     sees_all_channels,
     works_for,
 )
@@ -166,12 +166,14 @@ def channel_edit(request, pk: int):
         except DomainError as exc:
             form.add_config_error(exc.field, str(exc.message))
         else:
-            if channel.state == Channel.State.SUSPENDED and channel.security_signoff_at is None:
+            if channel.state == Channel.State.SUSPENDED and not has_valid_pass(
+                services.ASSESSMENT_KIND, channel.pk
+            ):
                 messages.warning(
                     request,
                     _(
                         "Saved. The source settings changed, so the channel waits for a new "
-                        "security sign-off."
+                        "security assessment."
                     ),
                 )
             else:
@@ -184,7 +186,7 @@ def channel_edit(request, pk: int):
     )
 
 
-CHANNEL_ACTIONS = ("upload", "signoff", "activate", "suspend", "token", "run", "confirm")
+CHANNEL_ACTIONS = ("upload", "activate", "suspend", "token", "run", "confirm")
 
 
 @login_required
@@ -194,7 +196,6 @@ def channel_detail(request, pk: int):
     channel = access_channel(user, pk)
     forms = {
         "upload": UploadForm(),
-        "signoff": SignOffForm(),
         "confirm": ConfirmForm(),
         "run": RunForm(),
     }
@@ -207,7 +208,7 @@ def channel_detail(request, pk: int):
         try:
             result = _channel_action(request, channel, action, forms)
         except AccessDenied as exc:
-            if not can_work_channel(user, channel) and not can_sign_off(user):
+            if not can_work_channel(user, channel) and not is_security_admin(user):
                 raise Http404 from exc
             action_error = str(exc.message)
         except DomainError as exc:
@@ -249,13 +250,6 @@ def _channel_action(request, channel: Channel, action: str, forms: dict):
         )
         messages.success(request, _("Run started."))
         return redirect("aggregation:batch-detail", pk=batch.pk)
-    if action == "signoff":
-        form = forms["signoff"] = SignOffForm(request.POST)
-        if not form.is_valid():
-            return None
-        services.channel_sign_off(channel=channel, note=form.cleaned_data["note"], acting_user=user)
-        messages.success(request, _("Security sign-off recorded."))
-        return redirect(here)
     if action == "activate":
         services.channel_activate(channel=channel, acting_user=user)
         messages.success(request, _("The channel is active."))
@@ -316,8 +310,10 @@ def _render_channel(request, channel: Channel, forms: dict, *, action_error="", 
             "resource": channel.resource,
             "version": channel.resource.published_version,
             "worker": worker,
-            "can_sign_off": can_sign_off(user),
-            "can_suspend": worker or can_sign_off(user),
+            "can_assess": is_security_admin(user),
+            "can_suspend": worker or is_security_admin(user),
+            "assessment": current_assessment(services.ASSESSMENT_KIND, channel.pk),
+            "assessment_valid": has_valid_pass(services.ASSESSMENT_KIND, channel.pk),
             "missing": channel_kinds.missing_settings(channel),
             "settings_rows": settings_rows,
             "schedule_label": _schedule_label(channel, effective_schedule(channel)),
@@ -365,7 +361,14 @@ HISTORY_REASONS = {
     "update: suspended until signed off again": gettext_lazy(
         "Source settings changed: suspended until signed off again"
     ),
+    # Recorded before security assessments replaced the sign-off; old history keeps it.
     "security sign-off": gettext_lazy("Security sign-off"),
+    "update: suspended until assessed again": gettext_lazy(
+        "Source settings changed: suspended until assessed again"
+    ),
+    "suspend: security assessment expired": gettext_lazy(
+        "Suspended: the security assessment expired"
+    ),
     "activate": gettext_lazy("Activated"),
     "token issued": gettext_lazy("Push token issued"),
     "report": gettext_lazy("Report filed"),
@@ -740,7 +743,3 @@ def downtime_detail(request, pk: int):
             else [],
         },
     )
-
-
-def is_security_admin(user) -> bool:
-    return has_role(user, Role.SECURITY_ADMIN)

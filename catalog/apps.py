@@ -12,6 +12,7 @@ class CatalogConfig(AppConfig):
         from .bulk import tasks as _bulk_tasks  # noqa: F401  (registers its durable task)
         from .filing import demo as _filing_demo  # noqa: F401 (registers the filing seeder)
         from .filing.queues import register as register_filing
+        from .incidents import register as register_incident_resources
         from .queues import register
         from .standards import tasks as _standards_tasks  # noqa: F401  (its durable task)
         from .standards.queues import register as register_standards
@@ -19,6 +20,7 @@ class CatalogConfig(AppConfig):
         register()
         register_standards()
         register_filing()
+        register_incident_resources()
         register_role_permissions(
             Role.SYSTEM_ADMIN,
             [

@@ -15,4 +15,9 @@ class GradeAdmin(SimpleHistoryAdmin):
         "may_open_conditionally",
         "masking_required",
         "storage_zone",
+        "may_operate",
     )
+
+
+from .assessments import admin as _assessments_admin  # noqa: E402,F401
+from .incidents import admin as _incidents_admin  # noqa: E402,F401

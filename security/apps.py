@@ -21,3 +21,10 @@ class SecurityConfig(AppConfig):
                 group="security_group",
             )
         )
+        from .assessments import tasks as _assessment_tasks  # noqa: F401  (beat task)
+        from .assessments.queues import register as register_assessments
+        from .incidents import demo as _incidents_demo  # noqa: F401  (registers its seeder)
+        from .incidents.queues import register as register_incidents
+
+        register_assessments()
+        register_incidents()

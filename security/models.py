@@ -28,6 +28,12 @@ class Grade(models.Model):
     may_open_conditionally = models.BooleanField(_("may be opened under conditions"))
     masking_required = models.BooleanField(_("masking required outside its zone"))
     storage_zone = models.CharField(_("storage zone"), max_length=16, choices=Zone.choices)
+    # Art. 18: holders may bring data into authorized operation only as its grade allows.
+    may_operate = models.BooleanField(
+        _("may enter authorized operation"),
+        default=False,
+        help_text=_("Whether data of this grade may be brought into authorized operation."),
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -39,4 +45,13 @@ class Grade(models.Model):
         return f"{self.code} {self.name}"
 
 
+# The sub-packages' models, so that Django finds them in this app.
+from .assessments.models import Assessment, ChecklistAnswer  # noqa: E402,F401
+from .incidents.models import (  # noqa: E402,F401
+    Drill,
+    EmergencyPlan,
+    Incident,
+    IncidentEntry,
+    IncidentResource,
+)
 from .masking.models import MaskingRule  # noqa: E402,F401

@@ -1,9 +1,12 @@
 """Builders for aggregation tests: a published resource with the items a test needs, and a
-channel set up, signed off and activated through the real services."""
+channel set up, assessed and activated through the real services."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+
+from django.utils import timezone
 
 from aggregation import services
 from aggregation.models import Channel, ChannelKind
@@ -23,6 +26,25 @@ class Setup:
 def security_admin():
     bureau = make_city_bureau()
     return UserFactory(organization=bureau.org, roles=[Role.SECURITY_ADMIN])
+
+
+def assess_channel(channel: Channel, *, result: str = "pass", valid_days: int = 365, user=None):
+    """A security assessment of `channel` recorded by a security administrator (a pass valid
+    for `valid_days` by default), through the real service."""
+    from aggregation.assessments import CHANNEL_CHECKLIST
+    from security.assessments.services import assessment_record
+
+    today = timezone.localdate()
+    return assessment_record(
+        subject_kind="channel",
+        subject_id=channel.pk,
+        assessed_on=today,
+        result=result,
+        findings="已检查",
+        answers=[(q.key, "yes", "") for q in CHANNEL_CHECKLIST],
+        valid_until=today + dt.timedelta(days=valid_days),
+        acting_user=user or security_admin(),
+    )
 
 
 def items_people() -> list[dict]:
@@ -68,7 +90,7 @@ def make_channel(
         **channel_fields,
     )
     if activate:
-        services.channel_sign_off(channel=channel, note="已检查", acting_user=security_admin())
+        assess_channel(channel)
         if kind == ChannelKind.PUSH:
             services.channel_token_rotate(channel=channel, acting_user=agency.staff)
         channel = services.channel_activate(channel=channel, acting_user=agency.staff)

@@ -42,9 +42,9 @@ def test_acceptance_waits_for_a_channel_that_has_loaded_data():
     ]
 
     # Activate the channel and load a file: now the project may be submitted for acceptance.
-    from tests.aggregation.factories import security_admin
+    from tests.aggregation.factories import assess_channel
 
-    services.channel_sign_off(channel=setup.channel, note="已检查", acting_user=security_admin())
+    assess_channel(setup.channel)
     channel = services.channel_activate(channel=setup.channel, acting_user=agency.staff)
     batch = services.batch_upload(
         channel=channel,

@@ -12,6 +12,7 @@ from psycopg import sql
 from aggregation.datastore import qualified
 from aggregation.demo import CHANNEL, PLACES, WINDOW
 from aggregation.models import Batch, Channel, DatastoreTable, DowntimeReport
+from security.assessments.selectors import current_assessment
 from tests.aggregation.test_views import _base, client  # noqa: F401  (autouse fixture)
 from wuhan_pdr.accounts.models import User
 
@@ -24,7 +25,8 @@ def test_demo_loads_the_file_channel_and_reports_a_window_once(db):
     seed()
     channel = Channel.objects.get(name=CHANNEL)
     assert channel.state == Channel.State.ACTIVE
-    assert channel.security_signoff_by.username == "demo_security_admin"
+    assessment = current_assessment("channel", channel.pk)
+    assert assessment.assessor.username == "demo_security_admin" and assessment.passed
     batch = channel.batches.get()
     assert batch.status == Batch.Status.SUCCEEDED, batch.error
     assert (batch.rows_received, batch.rows_inserted) == (len(PLACES), len(PLACES))

@@ -381,9 +381,9 @@ def test_a_source_that_is_down_fails_the_batch_and_keeps_the_rows(engine, pgsour
         acting_user=setup.agency.staff,
         config={**setup.channel.config, **down},
     )
-    from tests.aggregation.factories import security_admin
+    from tests.aggregation.factories import assess_channel
 
-    services.channel_sign_off(channel=setup.channel, note="已检查", acting_user=security_admin())
+    assess_channel(setup.channel)
     services.channel_activate(channel=setup.channel, acting_user=setup.agency.staff)
 
     batch = run(setup)

@@ -20,7 +20,7 @@ from aggregation import pull, services
 from aggregation.channels import SourceUnavailable
 from aggregation.datastore import qualified
 from aggregation.models import Batch, ChannelKind, DatastoreTable
-from tests.aggregation.factories import make_channel, security_admin
+from tests.aggregation.factories import assess_channel, make_channel
 from tests.messages import message, message_parts, message_pattern
 from tests.services import free_port
 
@@ -121,7 +121,7 @@ def pull_channel(agency: Agency, *, update_mode="full", credential="s3cret", **c
     )
     staff = setup.agency.staff
     services.channel_update(channel=setup.channel, acting_user=staff, secret=credential)
-    services.channel_sign_off(channel=setup.channel, note="已检查", acting_user=security_admin())
+    assess_channel(setup.channel)
     setup.channel = services.channel_activate(channel=setup.channel, acting_user=staff)
     return setup
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from aggregation import services
 from aggregation.models import Batch, Channel, ChannelKind
-from tests.aggregation.factories import make_channel, security_admin
+from tests.aggregation.factories import assess_channel, make_channel
 from tests.services import database_url, wait_for
 from wuhan_pdr.kernel.errors import DomainError
 
@@ -34,7 +34,7 @@ def pull_channel(**fields):
         **fields,
     )
     staff = setup.agency.staff
-    services.channel_sign_off(channel=setup.channel, note="已检查", acting_user=security_admin())
+    assess_channel(setup.channel)
     setup.channel = services.channel_activate(channel=setup.channel, acting_user=staff)
     return setup
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from aggregation import services
 from aggregation.models import Batch, Channel, ChannelKind, DowntimeReport
 from catalog.filing.models import InformationSystem
-from tests.aggregation.factories import make_channel, security_admin
+from tests.aggregation.factories import assess_channel, make_channel
 from tests.aggregation.test_pull import Agency, paged, person
 from tests.services import CeleryBeat, CeleryWorker, celery_app_on, wait_for
 
@@ -41,7 +41,7 @@ def _pull_channel(url: str, *, with_system: bool = True):
         services.channel_update(
             channel=setup.channel, information_system=_system(setup), acting_user=staff
         )
-    services.channel_sign_off(channel=setup.channel, note="已检查", acting_user=security_admin())
+    assess_channel(setup.channel)
     setup.channel = services.channel_activate(channel=setup.channel, acting_user=staff)
     return setup
 

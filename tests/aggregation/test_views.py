@@ -4,6 +4,7 @@ and a forbidden-access test beside it: agency B gets 404 on agency A's records."
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -11,11 +12,13 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from aggregation import services
+from aggregation.assessments import CHANNEL_CHECKLIST
 from aggregation.channels import channel_secret
 from aggregation.models import Batch, Channel, ChannelKind, DatastoreTable
+from security.assessments import has_valid_pass
 from tests.accounts.factories import UserFactory
 from tests.aggregation.factories import items_people, make_channel, security_admin
 from tests.catalog import factories as cf
@@ -197,7 +200,7 @@ def test_channel_set_up_needs_a_resource_of_ones_own_agency(a, b):
     assert b.resource.code in chooser.text and a.resource.code not in chooser.text
 
 
-def test_edit_keeps_the_secret_when_left_blank_and_needs_new_signoff_on_source_change(db):
+def test_edit_keeps_the_secret_when_left_blank_and_needs_new_assessment_on_source_change(db):
     s = make_channel(kind=ChannelKind.FILE)
     services.channel_update(channel=s.channel, secret="old", acting_user=s.agency.staff)
     url = reverse("aggregation:channel-edit", args=[s.channel.pk])
@@ -216,7 +219,12 @@ def test_edit_keeps_the_secret_when_left_blank_and_needs_new_signoff_on_source_c
     assert response.status_code == 302
     channel = Channel.objects.get(pk=s.channel.pk)
     assert channel.name == "改名" and channel_secret(channel) == "old"
-    assert channel.security_signoff_at is None
+    assert not has_valid_pass("channel", channel.pk)
+    assert channel.state == Channel.State.SUSPENDED
+    assert (
+        "waits for a new security assessment"
+        in c.get(reverse("aggregation:channel-detail", args=[channel.pk])).text
+    )
 
 
 def test_edit_is_404_for_another_agency_and_the_bureau(a, b, reviewer):
@@ -248,19 +256,35 @@ def test_channel_page_is_404_for_another_agency(a, b):
     assert Channel.objects.get(pk=a.channel.pk).state == Channel.State.ACTIVE
 
 
-def test_security_admin_signs_off_then_staff_activates(db):
+def test_security_admin_assesses_then_staff_activates(db):
     s = make_channel(activate=False)
     url = reverse("aggregation:channel-detail", args=[s.channel.pk])
     staff = client(s.agency.staff)
     refused = staff.post(url, {"action": "activate"})
     assert refused.status_code == 200
-    assert "only after its security sign-off" in refused.text
+    assert "only while it holds a valid security assessment pass" in refused.text
+    assert "security/assessments/new/" not in staff.get(url).text
     admin = client(security_admin())
     page = admin.get(url)
-    assert "Record the sign-off" in page.text
-    empty = admin.post(url, {"action": "signoff", "note": ""})
+    new_url = reverse("security:assessment-new", args=["channel", s.channel.pk])
+    assert new_url in page.text
+    form = admin.get(new_url)
+    assert form.status_code == 200 and "leased line" in form.text
+    assert staff.get(new_url).status_code == 404
+    answers = {f"q_{q.key}": "yes" for q in CHANNEL_CHECKLIST}
+    empty = admin.post(new_url, {**answers, "findings": "", "result": "pass"})
     assert empty.status_code == 200 and "This field is required." in empty.text
-    assert admin.post(url, {"action": "signoff", "note": "已检查网络与加密"}).status_code == 302
+    done = admin.post(
+        new_url,
+        {
+            **answers,
+            "assessed_on": timezone.localdate().isoformat(),
+            "findings": "已检查网络与加密",
+            "result": "pass",
+            "valid_until": (timezone.localdate() + dt.timedelta(days=200)).isoformat(),
+        },
+    )
+    assert done.status_code == 302
     assert staff.post(url, {"action": "activate"}).status_code == 302
     assert Channel.objects.get(pk=s.channel.pk).state == Channel.State.ACTIVE
 
@@ -475,10 +499,10 @@ def test_nav_and_queue_for_failed_batches(a):
     assert a.resource.code in home.text
 
 
-def test_security_admin_queue_lists_channels_waiting_for_signoff(db):
+def test_security_admin_queue_lists_channels_waiting_for_an_assessment(db):
     s = make_channel(activate=False, name="待签通道")
     home = client(security_admin()).get("/")
-    assert "Channels waiting for the security sign-off" in home.text
+    assert "Security assessments due" in home.text
     assert "待签通道" in home.text
     assert json.dumps(s.channel.pk)  # the channel exists for the queue
 
@@ -588,7 +612,7 @@ def test_channel_history_reads_in_words_not_codes(a):
     history = c.get(url).context["history"]
     reasons = [r.history_change_reason for r in history]
     assert reasons[0] == "Suspended: 接口改造"
-    assert {"Set up", "Security sign-off", "Activated"} <= set(reasons)
+    assert {"Set up", "Activated"} <= set(reasons)
 
 
 def test_database_port_is_checked_on_the_form(db):

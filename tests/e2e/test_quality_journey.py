@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 from aggregation import services
 from aggregation.models import Batch, QualityIssue, QualityRule, QualityRun
 from catalog.models import DataElement
-from tests.aggregation.factories import security_admin
+from tests.aggregation.factories import assess_channel
 from tests.aggregation.quality.factories import execute
 from tests.catalog.conftest import ensure_catalog_base_data
 from tests.catalog.factories import Agency, make_published
@@ -47,7 +47,7 @@ def _published_with_channel(agency: Agency, reviewer: User, name: str, items: li
         access_requirements="政务外网",
         acting_user=agency.staff,
     )
-    services.channel_sign_off(channel=channel, note="已检查", acting_user=security_admin())
+    assess_channel(channel)
     channel = services.channel_activate(channel=channel, acting_user=agency.staff)
     return resource, channel
 

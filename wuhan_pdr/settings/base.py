@@ -405,7 +405,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "aggregation.objections_flag_overdue",
         "schedule": crontab(hour=8, minute=30),
     },
+    "security.assessments_daily": {
+        "task": "security.assessments_daily",
+        "schedule": crontab(hour=0, minute=20),
+    },
 }
+
+# Security assessments (Art. 27): reminders this many days before a pass ends; the validity a
+# new pass is offered by default; and how long the passes made from the old channel sign-offs
+# by the upgrade stay valid (counted from the upgrade), so no live channel stops with it.
+ASSESSMENT_REMINDER_DAYS = env.int("ASSESSMENT_REMINDER_DAYS", 30)
+ASSESSMENT_VALIDITY_DAYS = env.int("ASSESSMENT_VALIDITY_DAYS", 365)
+ASSESSMENT_MIGRATED_VALIDITY_DAYS = env.int("ASSESSMENT_MIGRATED_VALIDITY_DAYS", 365)
 
 # Background jobs (kernel outbox): a job not started this long after it was recorded is
 # sent again by the sweep.

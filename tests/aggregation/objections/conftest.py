@@ -18,7 +18,7 @@ from aggregation import services as agg
 from aggregation.objections import services
 from catalog.models import Resource
 from tests.accounts.factories import OrganizationFactory, UserFactory
-from tests.aggregation.factories import Setup, items_people, security_admin
+from tests.aggregation.factories import Setup, assess_channel, items_people
 from tests.catalog import factories as cf
 from tests.catalog.conftest import ensure_catalog_base_data
 from wuhan_pdr.accounts.models import Organization, User
@@ -127,7 +127,7 @@ def make_resource(
         access_requirements="政务外网, 专线",
         acting_user=agency.staff,
     )
-    agg.channel_sign_off(channel=channel, note="已检查", acting_user=security_admin())
+    assess_channel(channel)
     channel = agg.channel_activate(channel=channel, acting_user=agency.staff)
     return Setup(agency=agency, resource=resource, channel=channel)
 

@@ -16,7 +16,7 @@ from aggregation.datastore import qualified
 from aggregation.models import Batch, DatastoreTable, QualityResult, QualityRun
 from aggregation.quality import services as quality
 from catalog.models import CodeList, CodeValue, DataElement
-from tests.aggregation.factories import Setup, make_channel, security_admin
+from tests.aggregation.factories import Setup, assess_channel, make_channel
 from tests.catalog import factories as cf
 
 _serial = itertools.count(1)
@@ -109,6 +109,6 @@ def published_channel(agency, items, fields) -> Setup:
         access_requirements="政务外网",
         acting_user=agency.staff,
     )
-    services.channel_sign_off(channel=channel, note="已检查", acting_user=security_admin())
+    assess_channel(channel)
     channel = services.channel_activate(channel=channel, acting_user=agency.staff)
     return Setup(agency=agency, resource=resource, channel=channel)

@@ -1,0 +1,1 @@
+"""Incidents, emergency plans and drills (Art. 26)."""
