@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "security.audit.recording.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -313,6 +314,10 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / f"celerybeat-schedule-{DEPLOYMENT_NAME}")
 # The one beat schedule of the platform; chapter apps add their periodic jobs here.
 CELERY_BEAT_SCHEDULE = {
+    "security.audit_prune": {
+        "task": "security.audit_prune",
+        "schedule": crontab(hour=2, minute=40),
+    },
     "kernel.sweep_background_jobs": {
         "task": "kernel.sweep_background_jobs",
         "schedule": timedelta(seconds=env.int("BACKGROUND_JOB_SWEEP_SECONDS", 60)),
@@ -415,6 +420,12 @@ CATALOG_FACET_CACHE_SECONDS = env.int("CATALOG_FACET_CACHE_SECONDS", 600)
 
 # Objections (Art. 10): how many one user may file in each hour (counted in Redis).
 OBJECTION_FILINGS_PER_HOUR = env.int("OBJECTION_FILINGS_PER_HOUR", 10)
+
+# Audit log (Ch. 8): its searchable rows are kept this many days, then pruned (the ledger's
+# leaves stay). Regulation and MLPS level 3 want at least 180 days: less is refused.
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", 180)
+if AUDIT_RETENTION_DAYS < 180:
+    raise ImproperlyConfigured("AUDIT_RETENTION_DAYS must be at least 180 (days).")
 
 LOGGING = {
     "version": 1,
