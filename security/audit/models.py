@@ -53,7 +53,15 @@ class AuditEvent(models.Model):
     details = models.JSONField(_("details"), default=dict, blank=True)
     entry_sha256 = models.CharField(_("entry SHA-256"), max_length=64)
     # The ledger leaf holding the entry's bytes (kernel ledger, log "audit").
-    leaf_id = models.BigIntegerField(_("ledger leaf"), null=True, blank=True)
+    leaf = models.ForeignKey(
+        "kernel.LedgerLeaf",
+        verbose_name=_("ledger leaf"),
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+    )
 
     class Meta:
         verbose_name = _("audit event")
@@ -64,6 +72,13 @@ class AuditEvent(models.Model):
             models.Index(fields=["actor", "occurred_at"], name="audit_actor_time"),
             models.Index(fields=["object_type", "object_id"], name="audit_object"),
         ]
+
+    @property
+    def details_text(self) -> str:
+        """The details as one line of JSON, for the page and the export."""
+        import json
+
+        return json.dumps(self.details, ensure_ascii=False, sort_keys=True) if self.details else ""
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.action} {self.outcome}"

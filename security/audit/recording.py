@@ -25,6 +25,7 @@ from decimal import Decimal
 from django.db import models
 from django.utils import timezone
 
+from wuhan_pdr.kernel import ledger
 from wuhan_pdr.kernel.throttling import client_ip
 
 OUTCOMES = ("success", "refused", "failure")
@@ -54,9 +55,8 @@ def _plain(details) -> dict:
 
 
 def canonical_entry(fields: dict) -> bytes:
-    return json.dumps(
-        fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default
-    ).encode("utf-8")
+    """The entry's bytes as the ledger hashes them (its canonical JSON)."""
+    return ledger.canonical_json(fields)
 
 
 def _object_fields(obj) -> tuple[str, str, str]:
@@ -74,9 +74,9 @@ def _object_fields(obj) -> tuple[str, str, str]:
     return "", "", str(obj)[:200]
 
 
-def _ledger_append(entry: bytes):
-    """Append the entry to the ledger's audit log; the leaf's id (None before the ledger)."""
-    return None
+def _ledger_append(entry: bytes) -> int:
+    """Append the entry's bytes to the ledger's audit log; the leaf's id."""
+    return ledger.append(LEDGER_LOG, entry)
 
 
 def current_request():
