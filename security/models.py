@@ -37,4 +37,6 @@ class Grade(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+
 from .audit.models import AuditEvent  # noqa: E402,F401

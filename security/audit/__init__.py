@@ -32,9 +32,11 @@ def record(
     )
 
 
-def observe_refusals(action: str, *, actor_arg: str = "acting_user", pk_arg=None, model=None):
+def observe_refusals(
+    action: str, *, actor_arg: str = "acting_user", object_arg: str | None = None, model=None
+):
     """Decorator recording the refusals of a service or `access_*` helper in the audit log
     (`wuhan_pdr.kernel.errors.observe_refusals`)."""
     from wuhan_pdr.kernel.errors import observe_refusals as _observe
 
-    return _observe(action, actor_arg=actor_arg, pk_arg=pk_arg, model=model)
+    return _observe(action, actor_arg=actor_arg, object_arg=object_arg, model=model)

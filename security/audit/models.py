@@ -73,12 +73,12 @@ class AuditEvent(models.Model):
             models.Index(fields=["object_type", "object_id"], name="audit_object"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.action} {self.outcome}"
+
     @property
     def details_text(self) -> str:
         """The details as one line of JSON, for the page and the export."""
         import json
 
         return json.dumps(self.details, ensure_ascii=False, sort_keys=True) if self.details else ""
-
-    def __str__(self) -> str:
-        return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.action} {self.outcome}"

@@ -6,4 +6,6 @@ from .permissions import may_read_audit
 
 
 def register() -> None:
-    register_nav(NavItem("audit_log", _("Audit log"), "security:audit_list", may_read_audit, order=92))
+    register_nav(
+        NavItem("audit_log", _("Audit log"), "security:audit_list", may_read_audit, order=92)
+    )

@@ -152,7 +152,10 @@ def on_object_permission(sender, instance, created=None, **kwargs):
     holder = getattr(instance, "user", None) or getattr(instance, "group", None)
     record(
         "accounts.object_permission.granted" if granted else "accounts.object_permission.revoked",
-        obj=(instance.content_type.model_class() or instance.content_type.model, instance.object_pk),
+        obj=(
+            instance.content_type.model_class() or instance.content_type.model,
+            instance.object_pk,
+        ),
         details={
             "permission": instance.permission.codename,
             "holder": str(holder),
@@ -183,7 +186,9 @@ def connect() -> None:
         on_permissions, sender=User.user_permissions.through, dispatch_uid="audit.user_perms"
     )
     for model in (UserObjectPermission, GroupObjectPermission):
-        post_save.connect(on_object_permission, sender=model, dispatch_uid=f"audit.{model.__name__}+")
+        post_save.connect(
+            on_object_permission, sender=model, dispatch_uid=f"audit.{model.__name__}+"
+        )
         post_delete.connect(
             on_object_permission, sender=model, dispatch_uid=f"audit.{model.__name__}-"
         )

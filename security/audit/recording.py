@@ -22,6 +22,7 @@ import json
 import uuid
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -175,14 +176,16 @@ def _refusal_details(exc, details) -> dict:
 def _resolve(obj):
     """A (model, pk) pair of an `access_*` refusal: whether the object exists tells the
     auditor "forbidden" from "missing" (the user saw 404 for both)."""
-    if isinstance(obj, tuple) and len(obj) == 2 and isinstance(obj[0], type):
+    if isinstance(obj, tuple) and len(obj) == 2 and isinstance(obj[0], type | str):
         model, pk = obj
+        if isinstance(model, str):
+            from django.apps import apps
+
+            model = apps.get_model(model)
         try:
             found = model._default_manager.filter(pk=pk).first()
-        except (ValueError, TypeError):
-            found = None
-        except Exception:  # noqa: BLE001  a malformed key must not break the refusal
-            found = None
+        except (ValueError, TypeError, ValidationError):
+            found = None  # a malformed key: nothing of that kind exists
         if found is not None:
             return found, {"exists": True}
         return (model, pk), {"exists": False}

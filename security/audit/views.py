@@ -26,7 +26,9 @@ EXPORT_MAX_ROWS = 200_000
 
 def _filtered(request):
     require_audit_reader(request.user)
-    filterset = AuditEventFilter(request.GET or None, queryset=selectors.audit_events_for(request.user))
+    filterset = AuditEventFilter(
+        request.GET or None, queryset=selectors.audit_events_for(request.user)
+    )
     return filterset, filterset.qs
 
 

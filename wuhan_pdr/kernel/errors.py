@@ -50,12 +50,15 @@ def refusal_observed(exc, *, action: str, actor=None, obj=None, details=None) ->
         observer(exc, action=action, actor=actor, obj=obj, details=details)
 
 
-def observe_refusals(action: str, *, actor_arg: str = "acting_user", pk_arg=None, model=None):
+def observe_refusals(
+    action: str, *, actor_arg: str = "acting_user", object_arg: str | None = None, model=None
+):
     """Decorate a service or an `access_*` helper so that its refusals (DomainError,
     Django's PermissionDenied, and Http404, which `access_*` raise for "forbidden" too) are
-    observed with the caller named by the argument `actor_arg` and, when given, the object
-    `model` with the primary key of argument `pk_arg`. Put it outside `transaction.atomic`
-    so the refusal is observed after the refused transaction rolled back."""
+    observed with the caller named by the argument `actor_arg` and the object in argument
+    `object_arg` (an instance, or the primary key of a `model`). Put it outside
+    `transaction.atomic` so the refusal is observed after the refused transaction rolled
+    back."""
     import functools
     import inspect
 
@@ -74,9 +77,9 @@ def observe_refusals(action: str, *, actor_arg: str = "acting_user", pk_arg=None
                     bound = signature.bind_partial(*args, **kwargs).arguments
                 except TypeError:
                     bound = {}
-                obj = None
-                if model is not None and pk_arg and bound.get(pk_arg) is not None:
-                    obj = (model, bound[pk_arg])
+                obj = bound.get(object_arg) if object_arg else None
+                if obj is not None and model is not None and not hasattr(obj, "_meta"):
+                    obj = (model, obj)
                 refusal_observed(exc, action=action, actor=bound.get(actor_arg), obj=obj)
                 raise
 
