@@ -40,3 +40,17 @@ def observe_refusals(
     from wuhan_pdr.kernel.errors import observe_refusals as _observe
 
     return _observe(action, actor_arg=actor_arg, object_arg=object_arg, model=model)
+
+
+class counted:
+    """Wrap the rows of an export to learn how many were written:
+    `rows = counted(rows)`; after the workbook is built, `rows.count` (for `record`)."""
+
+    def __init__(self, rows):
+        self._rows = rows
+        self.count = 0
+
+    def __iter__(self):
+        for row in self._rows:
+            self.count += 1
+            yield row
