@@ -115,10 +115,10 @@ def test_the_page_query_count_does_not_grow_with_rows(login, auditor, entries):
 def test_naughty_strings_in_the_filters_never_break_the_page(login, auditor, entries):
     c = login(auditor)
     c.raise_request_exception = False
+    fields = ("actor", "action", "object", "since", "until", "outcome")
     for s in [*naughty_strings(), "空字符\x00在中间", "\x00"]:
-        for field in ("actor", "action", "object", "since", "outcome"):
-            response = c.get(URL, {field: s})
-            assert response.status_code == 200, (field, repr(s))
+        response = c.get(URL, dict.fromkeys(fields, s))
+        assert response.status_code == 200, repr(s)
 
 
 def test_the_export_is_formula_safe_and_is_itself_recorded(login, auditor, entries):
