@@ -75,6 +75,10 @@ WHERE i.log = %s ORDER BY i.idx
 """
 
 
+def _between(first: int, end: int) -> str:
+    return f"entry {first}" if end - first == 1 else f"an entry from {first} to {end - 1}"
+
+
 def verify_log(log: str, *, using: str = "default") -> Report:
     from .models import LedgerHead
 
@@ -179,8 +183,8 @@ def verify_log(log: str, *, using: str = "default") -> Report:
             break
         if roots.get(head.size) != head.root_hash:
             report.fail(
-                f"the signed head at size {head.size} does not match the tree: an entry"
-                f" between {previous_ok} and {head.size - 1} was changed"
+                f"the signed head at size {head.size} does not match the tree:"
+                f" {_between(previous_ok, head.size)} was changed"
             )
             break
         previous_ok = head.size
@@ -199,8 +203,8 @@ def verify_log(log: str, *, using: str = "default") -> Report:
         if roots.get(head.size) != head.root_hash:
             report.fail(
                 f"the exported head at size {head.size} does not match the database: the"
-                f" tree was rewritten, an entry between {previous_ok} and {head.size - 1}"
-                " differs from what was signed then"
+                f" tree was rewritten, {_between(previous_ok, head.size)} differs from what"
+                " was signed then"
             )
             break
         previous_ok = head.size
