@@ -1,5 +1,7 @@
 """Production settings: secrets and hosts must come from the environment; HTTPS only."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
 from .base import REST_FRAMEWORK, env
 
@@ -7,6 +9,10 @@ SECRET_KEY = env("DJANGO_SECRET_KEY")  # no default: refuse to start without one
 # Stored credentials (channel passwords) are sealed with this key, never with one derived
 # from SECRET_KEY: rotating SECRET_KEY must not lose them. Fernet.generate_key().
 FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY")
+# Tree heads of the ledger are signed with this Ed25519 seed (32 bytes, base64); no default.
+LEDGER_SIGNING_KEY = env("LEDGER_SIGNING_KEY")
+if LEDGER_SIGNING_KEY == LEDGER_DEV_SIGNING_KEY:  # noqa: F405
+    raise ImproperlyConfigured("LEDGER_SIGNING_KEY is the public development key")
 DEBUG = False
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 DEMO_SEED_ALLOWED = False

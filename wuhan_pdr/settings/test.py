@@ -37,3 +37,7 @@ REST_FRAMEWORK = {  # noqa: F405
     **REST_FRAMEWORK,  # noqa: F405
     "DEFAULT_THROTTLE_RATES": {"anon": "100000/min", "user": "100000/min", "ingest": "100000/min"},
 }
+
+# The ledger's exported tree heads: a directory of the test run (tests/conftest.py gives each
+# test one of its own, since the database is reset between tests and a file would not be).
+LEDGER_HEADS_DIR = env("TEST_LEDGER_HEADS_DIR", default=str(BASE_DIR / "var" / "test-ledger-heads"))  # noqa: F405
