@@ -43,18 +43,13 @@ def audit_verify_request(*, acting_user):
 
 def audit_verify_run() -> tuple[bool, str]:
     """Verify the audit log's ledger now (the job's body); the result is recorded."""
-    from wuhan_pdr.kernel import ledger
+    from wuhan_pdr.kernel.ledger.verify import ledger_status
 
-    verify = getattr(ledger, "ledger_status", None)
-    if verify is None:
-        ok, message = False, "ledger verification is not available"
-    else:
-        status = verify(LEDGER_LOG)
-        ok, message = bool(status[0]), str(status[1])
+    ok, message, size, _head = ledger_status(LEDGER_LOG)
     with transaction.atomic():
         record(
             "audit.verified",
             outcome="success" if ok else "failure",
-            details={"message": message[:500]},
+            details={"message": str(message)[:500], "size": size},
         )
     return ok, message

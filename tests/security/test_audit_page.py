@@ -186,3 +186,40 @@ def test_a_retention_below_180_days_is_refused(monkeypatch):
     monkeypatch.setenv("AUDIT_RETENTION_DAYS", "180")
     importlib.reload(base)
     assert base.AUDIT_RETENTION_DAYS == 180
+
+
+def test_verification_finds_a_changed_entry_and_the_page_says_so(login, auditor, staff_a):
+    from security.audit.services import audit_verify_run
+    from wuhan_pdr.kernel.ledger.tree import integrate
+
+    event = record("auth.login", actor=staff_a)
+    record("auth.logout", actor=staff_a)
+    integrate("audit")
+    ok, message = audit_verify_run()
+    assert ok, message
+    page = login(auditor).get(URL)
+    assert page.context["ledger"]["verification"].outcome == "success"
+    assert page.context["ledger"]["head"].size >= 2
+    with connection.cursor() as cur:  # the test runs as the tables' owner: allowed
+        cur.execute(
+            "UPDATE kernel_ledgerentry SET entry = 'forged' WHERE leaf_id = %s", [event.leaf_id]
+        )
+    ok, message = audit_verify_run()
+    assert not ok
+    page = login(auditor).get(URL)
+    verification = page.context["ledger"]["verification"]
+    assert verification.outcome == "failure"
+    assert verification.details["message"] == message
+    assert message in page.content.decode()
+
+
+def test_the_ledger_still_verifies_after_a_prune(staff_a, settings):
+    from security.audit.services import audit_verify_run
+    from wuhan_pdr.kernel.ledger.tree import integrate
+
+    for _ in range(3):
+        record("auth.login", actor=staff_a)
+    integrate("audit")
+    audit_prune(now=timezone.now() + dt.timedelta(days=settings.AUDIT_RETENTION_DAYS + 1))
+    ok, message = audit_verify_run()
+    assert ok, message
