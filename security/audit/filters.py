@@ -6,28 +6,35 @@ import django_filters
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import AuditEvent
 
 
 class AuditEventFilter(django_filters.FilterSet):
     since = django_filters.DateFilter(
-        label=_("From"),
+        label=pgettext_lazy("audit", "From"),
         field_name="occurred_at",
         lookup_expr="date__gte",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     until = django_filters.DateFilter(
-        label=_("To"),
+        label=pgettext_lazy("audit", "To"),
         field_name="occurred_at",
         lookup_expr="date__lte",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    actor = django_filters.CharFilter(label=_("Actor"), method="filter_actor")
-    action = django_filters.CharFilter(label=_("Action"), method="filter_action")
-    object = django_filters.CharFilter(label=_("Object"), method="filter_object")
+    actor = django_filters.CharFilter(label=pgettext_lazy("audit", "Actor"), method="filter_actor")
+    action = django_filters.CharFilter(
+        label=pgettext_lazy("audit", "Action"), method="filter_action"
+    )
+    object = django_filters.CharFilter(
+        label=pgettext_lazy("audit", "Object"), method="filter_object"
+    )
     outcome = django_filters.ChoiceFilter(
-        label=_("Outcome"), choices=AuditEvent.Outcome.choices, empty_label=_("All outcomes")
+        label=pgettext_lazy("audit", "Outcome"),
+        choices=AuditEvent.Outcome.choices,
+        empty_label=_("All outcomes"),
     )
 
     class Meta:

@@ -13,16 +13,17 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AuditEvent(models.Model):
     class Outcome(models.TextChoices):
-        SUCCESS = "success", _("Success")
-        REFUSED = "refused", _("Refused")
-        FAILURE = "failure", _("Failure")
+        SUCCESS = "success", pgettext_lazy("audit", "Success")
+        REFUSED = "refused", pgettext_lazy("audit", "Refused")
+        FAILURE = "failure", pgettext_lazy("audit", "Failure")
 
     id = models.BigAutoField(primary_key=True)
-    occurred_at = models.DateTimeField(_("time"), db_index=True)
+    occurred_at = models.DateTimeField(pgettext_lazy("audit", "time"), db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("actor"),
@@ -33,7 +34,7 @@ class AuditEvent(models.Model):
         db_constraint=False,
     )
     # The actor's user name at the time (also for attempts naming no existing user).
-    actor_label = models.CharField(_("actor name"), max_length=150, blank=True)
+    actor_label = models.CharField(pgettext_lazy("audit", "actor name"), max_length=150, blank=True)
     organization = models.ForeignKey(
         "accounts.Organization",
         verbose_name=_("organization"),
@@ -43,19 +44,23 @@ class AuditEvent(models.Model):
         related_name="+",
         db_constraint=False,
     )
-    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
-    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
-    action = models.CharField(_("action"), max_length=80)
-    object_type = models.CharField(_("object type"), max_length=100, blank=True)
-    object_id = models.CharField(_("object id"), max_length=64, blank=True)
-    object_label = models.CharField(_("object"), max_length=200, blank=True)
-    outcome = models.CharField(_("outcome"), max_length=8, choices=Outcome.choices)
-    details = models.JSONField(_("details"), default=dict, blank=True)
-    entry_sha256 = models.CharField(_("entry SHA-256"), max_length=64)
+    ip = models.GenericIPAddressField(pgettext_lazy("audit", "IP address"), null=True, blank=True)
+    user_agent = models.CharField(pgettext_lazy("audit", "user agent"), max_length=300, blank=True)
+    action = models.CharField(pgettext_lazy("audit", "action"), max_length=80)
+    object_type = models.CharField(
+        pgettext_lazy("audit", "object type"), max_length=100, blank=True
+    )
+    object_id = models.CharField(pgettext_lazy("audit", "object id"), max_length=64, blank=True)
+    object_label = models.CharField(pgettext_lazy("audit", "object"), max_length=200, blank=True)
+    outcome = models.CharField(
+        pgettext_lazy("audit", "outcome"), max_length=8, choices=Outcome.choices
+    )
+    details = models.JSONField(pgettext_lazy("audit", "entry details"), default=dict, blank=True)
+    entry_sha256 = models.CharField(pgettext_lazy("audit", "entry SHA-256"), max_length=64)
     # The ledger leaf holding the entry's bytes (kernel ledger, log "audit").
     leaf = models.ForeignKey(
         "kernel.LedgerLeaf",
-        verbose_name=_("ledger leaf"),
+        verbose_name=pgettext_lazy("audit", "leaf in the ledger"),
         null=True,
         blank=True,
         on_delete=models.DO_NOTHING,

@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from wuhan_pdr.kernel.errors import DomainError
@@ -66,19 +67,19 @@ def audit_export(request):
         request=request,
     )
     header = [
-        _("Time"),
-        _("Actor"),
-        _("Organization"),
-        _("IP address"),
-        _("User agent"),
-        _("Action"),
-        _("Object type"),
-        _("Object id"),
-        _("Object"),
-        _("Outcome"),
-        _("Details"),
-        _("Entry SHA-256"),
-        _("Ledger leaf"),
+        pgettext("audit", "Time"),
+        pgettext("audit", "Actor"),
+        pgettext("audit", "Organization"),
+        pgettext("audit", "IP address"),
+        pgettext("audit", "User agent"),
+        pgettext("audit", "Action"),
+        pgettext("audit", "Object type"),
+        pgettext("audit", "Object id"),
+        pgettext("audit", "Object"),
+        pgettext("audit", "Outcome"),
+        pgettext("audit", "Details"),
+        pgettext("audit", "Entry SHA-256"),
+        pgettext("audit", "Ledger leaf"),
     ]
     rows = (
         (
