@@ -23,7 +23,7 @@ import uuid
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
 
 from wuhan_pdr.kernel import ledger
@@ -73,11 +73,6 @@ def _object_fields(obj) -> tuple[str, str, str]:
             kind = kind._meta.label_lower
         return str(kind)[:100], str(pk)[:64], (str(rest[0]) if rest else "")[:200]
     return "", "", str(obj)[:200]
-
-
-def _ledger_append(entry: bytes) -> int:
-    """Append the entry's bytes to the ledger's audit log; the leaf's id."""
-    return ledger.append(LEDGER_LOG, entry)
 
 
 def current_request():
@@ -143,23 +138,58 @@ def record(
             "details": details,
         }
     )
-    leaf_id = _ledger_append(entry)
-    return AuditEvent.objects.create(
-        occurred_at=occurred_at,
-        actor_id=actor_id,
-        actor_label=actor_label,
-        organization_id=organization_id,
-        ip=ip,
-        user_agent=agent,
-        action=action[:80],
-        object_type=object_type,
-        object_id=object_id,
-        object_label=object_label,
-        outcome=outcome,
-        details=details,
-        entry_sha256=hashlib.sha256(entry).hexdigest(),
-        leaf_id=leaf_id,
+    row = {
+        "occurred_at": occurred_at,
+        "actor_id": actor_id,
+        "actor_label": actor_label,
+        "organization_id": organization_id,
+        "ip": ip,
+        "user_agent": agent,
+        "action": action[:80],
+        "object_type": object_type,
+        "object_id": object_id,
+        "object_label": object_label,
+        "outcome": outcome,
+        "details": details,
+        "entry_sha256": hashlib.sha256(entry).hexdigest(),
+    }
+    # The leaf and the row in one statement: one round trip, atomic by itself, in the
+    # caller's transaction when there is one.
+    ctes, params = ledger.append_ctes(LEDGER_LOG, entry)
+    columns = ", ".join(_ROW_COLUMNS)
+    values = ", ".join(["%s"] * len(_ROW_COLUMNS))
+    sql = (
+        f"WITH {ctes}, event AS (INSERT INTO {AuditEvent._meta.db_table} ({columns}, leaf_id)"  # noqa: S608
+        f" VALUES ({values}, (SELECT id FROM leaf)) RETURNING id, leaf_id)"
+        " SELECT id, leaf_id FROM event"
     )
+    values_params = [
+        json.dumps(details, ensure_ascii=False) if name == "details" else row[name]
+        for name in _ROW_COLUMNS
+    ]
+    with connection.cursor() as cur:
+        cur.execute(sql, [*params, *values_params])
+        pk, leaf_id = cur.fetchone()
+    event = AuditEvent(id=pk, leaf_id=leaf_id, **row)
+    event._state.adding = False
+    return event
+
+
+_ROW_COLUMNS = (
+    "occurred_at",
+    "actor_id",
+    "actor_label",
+    "organization_id",
+    "ip",
+    "user_agent",
+    "action",
+    "object_type",
+    "object_id",
+    "object_label",
+    "outcome",
+    "details",
+    "entry_sha256",
+)
 
 
 # --- refusals ---------------------------------------------------------------------------------

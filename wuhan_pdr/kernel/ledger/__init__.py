@@ -77,3 +77,22 @@ def append(log: str, entry: bytes | Any, *, details: Any | None = None) -> int:
     with connection.cursor() as cur:
         cur.execute(_APPEND_SQL, [log, leaf_hash_of(data, details), log, data, details_json, log])
         return cur.fetchone()[0]
+
+
+def append_ctes(log: str, entry: bytes | Any, *, details: Any | None = None) -> tuple[str, list]:
+    """`append` as common table expressions, for a caller that writes a row of its own in the
+    same statement (the audit log's searchable row): returns `(ctes, params)` where `ctes`
+    goes after `WITH` and its CTE `leaf` yields the new leaf's `id`:
+
+        WITH {ctes}, mine AS (INSERT INTO t (..., leaf_id) SELECT ..., id FROM leaf RETURNING id)
+        SELECT id FROM mine
+
+    Still one statement: one round trip, atomic on its own."""
+    if log not in LOGS:
+        raise ValueError(f"unknown ledger log: {log!r}")
+    data = (
+        bytes(entry) if isinstance(entry, bytes | bytearray | memoryview) else canonical_json(entry)
+    )
+    details_json = None if details is None else canonical_json(details).decode("utf-8")
+    head = _APPEND_SQL.strip().removeprefix("WITH").rpartition("SELECT id FROM leaf")[0]
+    return head.strip(), [log, leaf_hash_of(data, details), log, data, details_json, log]
