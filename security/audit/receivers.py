@@ -104,6 +104,8 @@ def on_user_saved(sender, instance, created, **kwargs):
 def on_user_groups(sender, instance, action, pk_set, reverse, **kwargs):
     if action not in ("post_add", "post_remove", "post_clear"):
         return
+    if action != "post_clear" and not pk_set:
+        return  # nothing changed
     verb = {"post_add": "added", "post_remove": "removed", "post_clear": "cleared"}[action]
     if reverse:  # group.user_set.add(...)
         users = get_user_model().objects.filter(pk__in=pk_set or [])
@@ -138,6 +140,8 @@ def _perm_names(pk_set) -> list[str]:
 def on_permissions(sender, instance, action, pk_set, reverse, **kwargs):
     if action not in ("post_add", "post_remove", "post_clear") or reverse:
         return
+    if action != "post_clear" and not pk_set:
+        return  # nothing changed
     verb = {"post_add": "added", "post_remove": "removed", "post_clear": "cleared"}[action]
     kind = "group" if isinstance(instance, Group) else "user"
     record(
