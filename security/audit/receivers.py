@@ -29,6 +29,8 @@ AUDITED_MODELS = {
     "security.MaskingRule": "security.masking_rule",
     "security.MaskingMethod": "security.masking_method",
     "security.SecuritySetting": "security.setting",
+    "security.Assessment": "security.assessment",
+    "security.Incident": "security.incident",
 }
 
 _HISTORY_VERBS = {"+": "created", "~": "changed", "-": "deleted"}
