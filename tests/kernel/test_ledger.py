@@ -272,8 +272,9 @@ def test_a_leaf_committed_late_gets_the_next_index_and_leaves_no_hole():
                 [late_id, b"late"],
             )
             cur.execute(
-                "INSERT INTO kernel_ledgerpending (leaf_id, log) VALUES (%s, 'evidence')",
-                [late_id],
+                "INSERT INTO kernel_ledgerpending (leaf_id, log, leaf_hash)"
+                " VALUES (%s, 'evidence', %s)",
+                [late_id, leaf_hash_of(b"late")],
             )
         early_id = append("evidence", b"early")
         assert early_id > late_id
@@ -391,8 +392,8 @@ def test_a_rewrite_re_signed_with_the_key_is_found_against_the_exported_heads(tm
         for table in ("kernel_ledgerhead", "kernel_ledgertile", "kernel_ledgerindex"):
             cur.execute(f"DELETE FROM {table} WHERE log = 'evidence'")  # noqa: S608
         cur.execute(
-            "INSERT INTO kernel_ledgerpending (leaf_id, log)"
-            " SELECT id, log FROM kernel_ledgerleaf WHERE log = 'evidence'"
+            "INSERT INTO kernel_ledgerpending (leaf_id, log, leaf_hash)"
+            " SELECT id, log, leaf_hash FROM kernel_ledgerleaf WHERE log = 'evidence'"
         )
     with override_settings(LEDGER_HEADS_DIR=str(tmp_path / "attacker")):  # cannot touch ours
         integrate("evidence")
