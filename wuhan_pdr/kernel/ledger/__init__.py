@@ -58,7 +58,7 @@ WITH leaf AS (
 ), entry AS (
     INSERT INTO kernel_ledgerentry (leaf_id, log, entry, details) SELECT id, %s, %s, %s FROM leaf
 ), pending AS (
-    INSERT INTO kernel_ledgerpending (leaf_id, log) SELECT id, %s FROM leaf
+    INSERT INTO kernel_ledgerpending (log, leaf_id, leaf_hash) SELECT %s, id, %s FROM leaf
 )
 SELECT id FROM leaf
 """
@@ -74,8 +74,9 @@ def append(log: str, entry: bytes | Any, *, details: Any | None = None) -> int:
         bytes(entry) if isinstance(entry, bytes | bytearray | memoryview) else canonical_json(entry)
     )
     details_json = None if details is None else canonical_json(details).decode("utf-8")
+    leaf_hash = leaf_hash_of(data, details)
     with connection.cursor() as cur:
-        cur.execute(_APPEND_SQL, [log, leaf_hash_of(data, details), log, data, details_json, log])
+        cur.execute(_APPEND_SQL, [log, leaf_hash, log, data, details_json, log, leaf_hash])
         return cur.fetchone()[0]
 
 

@@ -30,8 +30,10 @@ class LedgerEntry(models.Model):
     """The bytes of a leaf's entry and its details; retention may delete the row of a
     prunable log (the audit log), the leaf and its hash stay. Never updated."""
 
+    # No foreign-key constraints on the ledger's own tables: leaves are never deleted (the
+    # trigger), and a per-row check would cost every append and every integration.
     leaf = models.OneToOneField(
-        LedgerLeaf, primary_key=True, on_delete=models.DO_NOTHING, db_constraint=True
+        LedgerLeaf, primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False
     )
     log = models.CharField(_("log"), max_length=16)
     entry = models.BinaryField(_("entry"))
@@ -50,11 +52,16 @@ class LedgerPending(models.Model):
     has its index). A leaf missing from both this table and the index is found by
     ledger_verify."""
 
-    leaf = models.OneToOneField(LedgerLeaf, primary_key=True, on_delete=models.DO_NOTHING)
+    pk = models.CompositePrimaryKey("log", "leaf")
     log = models.CharField(max_length=16)
-
-    class Meta:
-        indexes = [models.Index(fields=["log", "leaf"], name="kernel_ledgerpending_log")]
+    leaf = models.ForeignKey(
+        LedgerLeaf,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    leaf_hash = models.BinaryField()  # a copy: the integration reads no other table
 
     def __str__(self) -> str:
         return f"{self.log} pending {self.pk}"
@@ -63,16 +70,16 @@ class LedgerPending(models.Model):
 class LedgerIndex(models.Model):
     """The position of an integrated leaf in its log's tree; written once by the integration."""
 
+    pk = models.CompositePrimaryKey("log", "idx")
     log = models.CharField(_("log"), max_length=16)
     idx = models.BigIntegerField(_("index"))
-    leaf = models.OneToOneField(LedgerLeaf, on_delete=models.DO_NOTHING, related_name="position")
+    leaf = models.OneToOneField(
+        LedgerLeaf, on_delete=models.DO_NOTHING, db_constraint=False, related_name="position"
+    )
 
     class Meta:
         verbose_name = _("ledger index")
         verbose_name_plural = _("ledger indexes")
-        constraints = [
-            models.UniqueConstraint(fields=["log", "idx"], name="kernel_ledgerindex_log_idx")
-        ]
 
     def __str__(self) -> str:
         return f"{self.log}[{self.idx}]"
@@ -83,17 +90,11 @@ class LedgerTile(models.Model):
     (bottom row of the tile, 16 * 32 bytes). Tiles are written once, when they become full;
     every other node hash is computed from at most 16 stored hashes (O(log n) proofs)."""
 
+    pk = models.CompositePrimaryKey("log", "level", "tile")
     log = models.CharField(max_length=16)
     level = models.SmallIntegerField()
     tile = models.BigIntegerField()
     hashes = models.BinaryField()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["log", "level", "tile"], name="kernel_ledgertile_log_level_tile"
-            )
-        ]
 
     def __str__(self) -> str:
         return f"{self.log} tile {self.level}/{self.tile}"

@@ -8,11 +8,12 @@ the full tiles one level down. Every hash a proof needs is fetched in two querie
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 
 from django.db import connection
 
-from .merkle import Node, node_hash
+from .merkle import Node
 
 TILE_HEIGHT = 4
 TILE_WIDTH = 1 << TILE_HEIGHT
@@ -21,8 +22,11 @@ HASH_SIZE = 32
 
 def fold(hashes: list[bytes]) -> bytes:
     """The root of a complete subtree from its bottom row (a power of two of hashes)."""
+    sha256 = hashlib.sha256
     while len(hashes) > 1:
-        hashes = [node_hash(hashes[i], hashes[i + 1]) for i in range(0, len(hashes), 2)]
+        hashes = [
+            sha256(b"\x01" + hashes[i] + hashes[i + 1]).digest() for i in range(0, len(hashes), 2)
+        ]
     return hashes[0]
 
 
@@ -43,22 +47,31 @@ def leaf_hashes_at(log: str, indexes: Iterable[int]) -> dict[int, bytes]:
         cur.execute(
             "SELECT i.idx, l.leaf_hash FROM kernel_ledgerindex i"
             " JOIN kernel_ledgerleaf l ON l.id = i.leaf_id"
-            " WHERE i.log = %s AND i.idx = ANY(%s)",
-            [log, indexes],
+            " WHERE i.log = %s AND i.idx BETWEEN %s AND %s AND i.idx = ANY(%s)",
+            [log, indexes[0], indexes[-1], indexes],
         )
         return {idx: bytes(h) for idx, h in cur.fetchall()}
 
 
 def tiles_at(log: str, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], list[bytes]]:
-    keys = sorted(set(keys))
-    if not keys:
+    by_level: dict[int, list[int]] = {}
+    for level, tile in set(keys):
+        by_level.setdefault(level, []).append(tile)
+    if not by_level:
         return {}
+    # Index probes only, whatever the statistics say (a tree that grew since the last
+    # ANALYZE): per level, a range of the primary key and the tiles in it.
+    where = " OR ".join(
+        "(level = %s AND tile BETWEEN %s AND %s AND tile = ANY(%s))" for _ in by_level
+    )
+    params: list = [log]
+    for level, tiles in sorted(by_level.items()):
+        tiles = sorted(tiles)
+        params += [level, tiles[0], tiles[-1], tiles]
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT t.level, t.tile, t.hashes FROM kernel_ledgertile t"
-            " JOIN unnest(%s::smallint[], %s::bigint[]) AS k(level, tile)"
-            " ON t.level = k.level AND t.tile = k.tile WHERE t.log = %s",
-            [[k[0] for k in keys], [k[1] for k in keys], log],
+            f"SELECT level, tile, hashes FROM kernel_ledgertile WHERE log = %s AND ({where})",  # noqa: S608
+            params,
         )
         return {(level, tile): split_tile(data) for level, tile, data in cur.fetchall()}
 

@@ -56,12 +56,16 @@ def _existing_bottom(log: str, t_level: int, first: int, count: int) -> list[byt
 
 _TAKE_PENDING = """
 WITH taken AS (
-    DELETE FROM kernel_ledgerpending WHERE leaf_id IN (
-        SELECT leaf_id FROM kernel_ledgerpending WHERE log = %s ORDER BY leaf_id LIMIT %s
-    ) RETURNING leaf_id
+    DELETE FROM kernel_ledgerpending WHERE log = %(log)s AND leaf_id IN (
+        SELECT leaf_id FROM kernel_ledgerpending WHERE log = %(log)s ORDER BY leaf_id LIMIT %(limit)s
+    ) RETURNING leaf_id, leaf_hash
+), numbered AS (
+    SELECT leaf_id, leaf_hash, %(size)s + row_number() OVER (ORDER BY leaf_id) - 1 AS idx
+    FROM taken
+), indexed AS (
+    INSERT INTO kernel_ledgerindex (log, idx, leaf_id) SELECT %(log)s, idx, leaf_id FROM numbered
 )
-SELECT l.id, l.leaf_hash FROM taken JOIN kernel_ledgerleaf l ON l.id = taken.leaf_id
-ORDER BY l.id
+SELECT leaf_hash FROM numbered ORDER BY idx
 """
 
 
@@ -69,16 +73,13 @@ def _integrate_batch(log: str, limit: int) -> tuple[heads_mod.Head, int] | None:
     with connection.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"kernel.ledger.{log}"])
         size = tree_size(log)
-        cur.execute(_TAKE_PENDING, [log, limit])
+        cur.execute(_TAKE_PENDING, {"log": log, "limit": limit, "size": size})
         rows = cur.fetchall()
         if not rows:
             return None
         raw = cur.cursor  # psycopg's own cursor: COPY
-        with raw.copy("COPY kernel_ledgerindex (log, idx, leaf_id) FROM STDIN") as copy:
-            for offset, (leaf_id, _) in enumerate(rows):
-                copy.write_row((log, size + offset, leaf_id))
         new_size = size + len(rows)
-        bottom = [bytes(h) for _, h in rows]
+        bottom = [bytes(h) for (h,) in rows]
         tiles = []
         t_level, count_before = 0, size
         while bottom:
