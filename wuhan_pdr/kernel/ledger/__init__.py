@@ -68,6 +68,13 @@ def append(log: str, entry: bytes | Any, *, details: Any | None = None) -> int:
     """Append `entry` (bytes, or a JSON value hashed as canonical JSON) to `log`, with optional
     JSON `details` (covered by the leaf hash, pruned with the entry by retention). One INSERT
     statement in the caller's transaction; returns the leaf's id (its index comes later)."""
+    with connection.cursor() as cur:
+        cur.execute(_APPEND_SQL, _append_params(log, entry, details))
+        return cur.fetchone()[0]
+
+
+def _append_params(log: str, entry: bytes | Any, details: Any | None) -> list:
+    """The parameters of `_APPEND_SQL` (shared by `append` and `append_ctes`)."""
     if log not in LOGS:
         raise ValueError(f"unknown ledger log: {log!r}")
     data = (
@@ -75,9 +82,7 @@ def append(log: str, entry: bytes | Any, *, details: Any | None = None) -> int:
     )
     details_json = None if details is None else canonical_json(details).decode("utf-8")
     leaf_hash = leaf_hash_of(data, details)
-    with connection.cursor() as cur:
-        cur.execute(_APPEND_SQL, [log, leaf_hash, log, data, details_json, log, leaf_hash])
-        return cur.fetchone()[0]
+    return [log, leaf_hash, log, data, details_json, log, leaf_hash]
 
 
 def append_ctes(log: str, entry: bytes | Any, *, details: Any | None = None) -> tuple[str, list]:
@@ -89,11 +94,5 @@ def append_ctes(log: str, entry: bytes | Any, *, details: Any | None = None) -> 
         SELECT id FROM mine
 
     Still one statement: one round trip, atomic on its own."""
-    if log not in LOGS:
-        raise ValueError(f"unknown ledger log: {log!r}")
-    data = (
-        bytes(entry) if isinstance(entry, bytes | bytearray | memoryview) else canonical_json(entry)
-    )
-    details_json = None if details is None else canonical_json(details).decode("utf-8")
     head = _APPEND_SQL.strip().removeprefix("WITH").rpartition("SELECT id FROM leaf")[0]
-    return head.strip(), [log, leaf_hash_of(data, details), log, data, details_json, log]
+    return head.strip(), _append_params(log, entry, details)
