@@ -24,7 +24,7 @@ from security.audit.models import AuditEvent
 from wuhan_pdr.accounts.models import Organization, User
 
 N = int(os.environ.get("BENCH_AUDIT_RECORDS", "10000"))
-ROUNDS = int(os.environ.get("BENCH_AUDIT_ROUNDS", "3"))
+ROUNDS = int(os.environ.get("BENCH_AUDIT_ROUNDS", "5"))
 PLAIN = "bench_audit_plain"
 COLUMNS = (
     "occurred_at, actor_id, actor_label, organization_id, ip, user_agent, action, "
