@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from wuhan_pdr.accounts.roles import Role, has_role
+from wuhan_pdr.kernel.errors import observe_refusals
 
 from .models import Batch, Channel, DowntimeReport
 
@@ -55,6 +56,7 @@ def channels_visible_to(user) -> QuerySet[Channel]:
     return qs.none()
 
 
+@observe_refusals("access.channel", actor_arg="user", object_arg="pk", model="aggregation.Channel")
 def access_channel(user, pk) -> Channel:
     channel = channels_visible_to(user).filter(pk=pk).first()
     if channel is None:
@@ -62,6 +64,7 @@ def access_channel(user, pk) -> Channel:
     return channel
 
 
+@observe_refusals("access.batch", actor_arg="user", object_arg="pk", model="aggregation.Batch")
 def access_batch(user, pk) -> Batch:
     batch = (
         Batch.objects.select_related("channel", "channel__resource", "channel__resource__provider")
@@ -77,6 +80,9 @@ def can_report_downtime(user, information_system) -> bool:
     return works_for(user, information_system.organization_id)
 
 
+@observe_refusals(
+    "access.downtimereport", actor_arg="user", object_arg="pk", model="aggregation.DowntimeReport"
+)
 def access_downtime(user, pk) -> DowntimeReport:
     report = DowntimeReport.objects.select_related("information_system").filter(pk=pk).first()
     if report is None or not (

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from catalog.models import Resource
+from security import audit
 from security.assessments import has_valid_pass
 from security.assessments.selectors import current_assessment
 from wuhan_pdr.kernel.errors import AccessDenied, DomainError
@@ -484,6 +485,12 @@ def batch_reject_file(request, pk):
         handle = batch.reject_file.open("rb")
     except FileNotFoundError as exc:
         raise Http404 from exc
+    audit.record(
+        "data.download",
+        obj=batch,
+        request=request,
+        details={"file": "rejects", "rows": batch.rows_rejected},
+    )
     return FileResponse(
         handle, as_attachment=True, filename=f"rejects-{batch.pk}.csv", content_type="text/csv"
     )
@@ -563,7 +570,10 @@ def preview(request, resource_pk: int):
         .filter(pk=resource_pk)
         .first()
     )
-    if resource is None or not selectors.can_preview(request.user, resource):
+    if resource is None:
+        raise Http404
+    if not selectors.can_preview(request.user, resource):
+        audit.record("data.preview", obj=resource, outcome="refused", request=request)
         raise Http404
     table = selectors.datastore_table(resource)
     if table is None:
@@ -585,6 +595,18 @@ def preview(request, resource_pk: int):
         if exc.field == "cursor" and prefix:
             first += "?" + urlencode({"prefix": prefix})
         return redirect(first)
+    audit.record(
+        "data.preview",
+        obj=resource,
+        request=request,
+        details={
+            "rows": len(page.rows),
+            "table": table.table_name,
+            "masked_columns": len(page.masked),
+            "filtered": bool(prefix),
+            "page": "next" if after else "previous" if before else "first",
+        },
+    )
     channel = selectors.channels_visible_for_resource(request.user, resource).first()
     return render(
         request,

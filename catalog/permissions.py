@@ -21,6 +21,7 @@ from django.http import Http404
 from security.models import Grade
 from wuhan_pdr.accounts.models import Organization
 from wuhan_pdr.accounts.roles import Role, has_role
+from wuhan_pdr.kernel.errors import observe_refusals
 
 from .models import OpenType, ResourceVersion
 
@@ -170,6 +171,9 @@ def can_view_version(user, version: ResourceVersion) -> bool:
     return ResourceVersion.objects.filter(versions_visible_q(user), pk=version.pk).exists()
 
 
+@observe_refusals(
+    "access.resourceversion", actor_arg="user", object_arg="pk", model="catalog.ResourceVersion"
+)
 def access_version(user, pk) -> ResourceVersion:
     version = (
         ResourceVersion.objects.filter(versions_visible_q(user), pk=pk)
@@ -209,6 +213,9 @@ def feedback_visible_q(user) -> Q:
     return q
 
 
+@observe_refusals(
+    "access.catalogfeedback", actor_arg="user", object_arg="pk", model="catalog.CatalogFeedback"
+)
 def access_feedback(user, pk):
     from .models import CatalogFeedback
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from security import audit
 from wuhan_pdr.accounts.roles import Role, has_role
 from wuhan_pdr.kernel.errors import DomainError
 from wuhan_pdr.kernel.excel import stream_workbook
@@ -117,7 +118,7 @@ def catalog_export(request):
         _("Update cycle"),
         _("Published"),
     ]
-    rows = (
+    rows = audit.counted(
         (
             e.code,
             e.name,
@@ -133,9 +134,18 @@ def catalog_export(request):
         for e in entries[:EXPORT_MAX_ROWS].iterator(chunk_size=2000)
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return stream_workbook(
+    response = stream_workbook(
         filename=f"catalog-{stamp}.xlsx", sheet_title=_("Catalog"), header=header, rows=rows
     )
+    audit.record(
+        "catalog.export",
+        request=request,
+        details={
+            "rows": rows.count,
+            "query": form.data.get("q", "")[:200] if form.is_bound else "",
+        },
+    )
+    return response
 
 
 def _items_detail_visible(user, version: ResourceVersion) -> bool:

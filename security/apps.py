@@ -28,3 +28,13 @@ class SecurityConfig(AppConfig):
 
         register_assessments()
         register_incidents()
+        from wuhan_pdr.kernel.errors import register_refusal_observer
+
+        from .audit import receivers
+        from .audit import tasks as _audit_tasks  # noqa: F401  (durable tasks register)
+        from .audit.navigation import register as register_audit_nav
+        from .audit.recording import observe_refusal
+
+        receivers.connect()
+        register_refusal_observer(observe_refusal)
+        register_audit_nav()

@@ -9,4 +9,5 @@ urlpatterns: list = [
     path("masking/", include("security.masking.urls")),
     path("assessments/", include("security.assessments.urls")),
     path("incidents/", include("security.incidents.urls")),
+    path("audit/", include("security.audit.urls")),
 ]

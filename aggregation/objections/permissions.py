@@ -19,6 +19,7 @@ from django.http import Http404
 from catalog.models import DataItem, OpenType, Resource, ShareType
 from wuhan_pdr.accounts.models import Organization
 from wuhan_pdr.accounts.roles import Role, has_role
+from wuhan_pdr.kernel.errors import observe_refusals
 
 from ..datastore import columns_for, table_columns
 from ..models import DatastoreTable, Objection
@@ -191,6 +192,9 @@ def objections_visible_q(user) -> Q:
     return q
 
 
+@observe_refusals(
+    "access.objection", actor_arg="user", object_arg="pk", model="aggregation.Objection"
+)
 def access_objection(user, pk) -> Objection:
     objection = (
         Objection.objects.filter(objections_visible_q(user), pk=pk)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from catalog.models import Resource
+from security import audit
 from wuhan_pdr.kernel.errors import DomainError
 from wuhan_pdr.kernel.forms import add_domain_error
 
@@ -312,6 +313,7 @@ def objection_evidence(request, pk: int):
         raise Http404 from None
     ext = Path(objection.evidence.name).suffix.lower()
     name = f"objection-{objection.pk}-evidence{ext}"
+    audit.record("data.download", obj=objection, request=request, details={"file": "evidence"})
     return FileResponse(handle, as_attachment=True, filename=name)
 
 

@@ -19,6 +19,7 @@ from django.http import Http404
 
 from catalog.models import Resource
 from wuhan_pdr.accounts.roles import Role, has_role
+from wuhan_pdr.kernel.errors import observe_refusals
 
 from ..models import QualityIssue, QualityRule
 from ..objections.permissions import row_rights
@@ -78,6 +79,7 @@ def resources_with_quality_visible_to(user) -> QuerySet[Resource]:
     return qs.none()
 
 
+@observe_refusals("access.resource", actor_arg="user", object_arg="pk", model="catalog.Resource")
 def access_quality_resource(user, pk) -> Resource:
     resource = resources_with_quality_visible_to(user).filter(pk=pk).first()
     if resource is None:
@@ -96,6 +98,9 @@ def issues_visible_to(user) -> QuerySet[QualityIssue]:
     return qs.none()
 
 
+@observe_refusals(
+    "access.qualityissue", actor_arg="user", object_arg="pk", model="aggregation.QualityIssue"
+)
 def access_issue(user, pk) -> QualityIssue:
     issue = issues_visible_to(user).filter(pk=pk).first()
     if issue is None:

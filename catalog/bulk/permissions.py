@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from django.http import Http404
 
+from wuhan_pdr.kernel.errors import observe_refusals
+
 from ..permissions import can_file_for
 from .models import BulkFiling
 
@@ -16,6 +18,9 @@ def filings_visible_to(user):
     return BulkFiling.objects.filter(organization_id=user.organization_id)
 
 
+@observe_refusals(
+    "access.bulkfiling", actor_arg="user", object_arg="pk", model="catalog.BulkFiling"
+)
 def access_filing(user, pk) -> BulkFiling:
     filing = (
         filings_visible_to(user)

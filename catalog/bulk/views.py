@@ -10,6 +10,7 @@ from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from security import audit
 from wuhan_pdr.kernel.errors import DomainError
 
 from ..models import ResourceVersion
@@ -143,6 +144,12 @@ def marked_download(request, pk: int):
     except (FileNotFoundError, OSError) as exc:
         raise Http404 from exc
     stem = filing.original_name.rsplit(".", 1)[0] or "workbook"
+    audit.record(
+        "data.download",
+        obj=filing,
+        request=request,
+        details={"file": "marked_workbook", "errors": filing.error_count},
+    )
     return FileResponse(
         handle, as_attachment=True, filename=f"{stem}-errors.xlsx", content_type=XLSX
     )

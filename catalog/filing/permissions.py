@@ -20,6 +20,7 @@ from django.http import Http404
 
 from wuhan_pdr.accounts.models import Organization
 from wuhan_pdr.accounts.roles import Role, has_role
+from wuhan_pdr.kernel.errors import observe_refusals
 
 from ..permissions import FILER_ROLES, can_file_for, reviews_for
 from .models import CollectionListEntry, InformationSystem, ITProject
@@ -122,6 +123,9 @@ def may_open_campaigns(user) -> bool:
 # --- objects -----------------------------------------------------------------------------------
 
 
+@observe_refusals(
+    "access.informationsystem", actor_arg="user", object_arg="pk", model="catalog.InformationSystem"
+)
 def access_system(user, pk) -> InformationSystem:
     system = (
         InformationSystem.objects.filter(records_visible_q(user), pk=pk)
@@ -133,6 +137,7 @@ def access_system(user, pk) -> InformationSystem:
     return system
 
 
+@observe_refusals("access.itproject", actor_arg="user", object_arg="pk", model="catalog.ITProject")
 def access_project(user, pk) -> ITProject:
     project = (
         ITProject.objects.filter(records_visible_q(user), pk=pk)
@@ -144,6 +149,12 @@ def access_project(user, pk) -> ITProject:
     return project
 
 
+@observe_refusals(
+    "access.collectionlistentry",
+    actor_arg="user",
+    object_arg="pk",
+    model="catalog.CollectionListEntry",
+)
 def access_collection_entry(user, pk) -> CollectionListEntry:
     entry = (
         CollectionListEntry.objects.filter(records_visible_q(user), pk=pk)
@@ -155,6 +166,9 @@ def access_collection_entry(user, pk) -> CollectionListEntry:
     return entry
 
 
+@observe_refusals(
+    "access.organization", actor_arg="user", object_arg="pk", model="accounts.Organization"
+)
 def access_agency(user, pk) -> Organization:
     """An agency whose census `user` may read (its own, or one it oversees)."""
     q = overseen_agencies_q(user)

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from security import audit
 from wuhan_pdr.kernel.errors import DomainError
 from wuhan_pdr.kernel.excel import stream_workbook
 from wuhan_pdr.kernel.forms import add_domain_error
@@ -601,7 +602,7 @@ def collection_list(request):
 def collection_export(request):
     _require_filing(request.user)
     _form, qs = _collection_filters(request)
-    rows = (
+    rows = audit.counted(
         (
             e.organization.name,
             e.data_name,
@@ -615,7 +616,7 @@ def collection_export(request):
         )
         for e in qs[:EXPORT_LIMIT].iterator(chunk_size=1000)
     )
-    return stream_workbook(
+    response = stream_workbook(
         filename="collection-list.xlsx",
         sheet_title=_("Collection list"),
         header=[
@@ -631,6 +632,8 @@ def collection_export(request):
         ],
         rows=rows,
     )
+    audit.record("catalog.collection_export", request=request, details={"rows": rows.count})
+    return response
 
 
 @login_required

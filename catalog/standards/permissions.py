@@ -13,6 +13,7 @@ from django.http import Http404
 
 from wuhan_pdr.accounts.models import Organization
 from wuhan_pdr.accounts.roles import Role, has_role
+from wuhan_pdr.kernel.errors import observe_refusals
 
 from ..permissions import FILER_ROLES, can_file_for
 from .models import ElementChangeRequest
@@ -74,6 +75,12 @@ def change_requests_visible_q(user) -> Q:
     return q
 
 
+@observe_refusals(
+    "access.elementchangerequest",
+    actor_arg="user",
+    object_arg="pk",
+    model="catalog.ElementChangeRequest",
+)
 def access_change_request(user, pk) -> ElementChangeRequest:
     change_request = (
         ElementChangeRequest.objects.filter(change_requests_visible_q(user), pk=pk)

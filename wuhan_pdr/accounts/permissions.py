@@ -12,6 +12,8 @@ from __future__ import annotations
 from django.http import Http404
 from guardian.shortcuts import get_objects_for_user
 
+from wuhan_pdr.kernel.errors import observe_refusals
+
 from .models import Organization, User
 
 MANAGE_USERS = "accounts.manage_users"
@@ -30,6 +32,9 @@ def organizations_managed_by(user):
     return get_objects_for_user(user, MANAGE_USERS, klass=Organization, accept_global_perms=True)
 
 
+@observe_refusals(
+    "access.organization", actor_arg="user", object_arg="pk", model="accounts.Organization"
+)
 def access_managed_organization(user, pk) -> Organization:
     """The organization `pk`, if `user` may manage it; 404 otherwise."""
     org = Organization.objects.select_related("division", "parent").filter(pk=pk).first()
@@ -38,6 +43,7 @@ def access_managed_organization(user, pk) -> Organization:
     return org
 
 
+@observe_refusals("access.user", actor_arg="user", object_arg="pk", model="accounts.User")
 def access_managed_user(user, pk) -> User:
     """The user `pk`, if `user` may manage the users of its organization; 404 otherwise."""
     target = User.objects.select_related("organization").filter(pk=pk).first()

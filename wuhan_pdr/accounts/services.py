@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm
 from rest_framework.authtoken.models import Token
 
-from wuhan_pdr.kernel.errors import AccessDenied, DomainError
+from wuhan_pdr.kernel.errors import AccessDenied, DomainError, observe_refusals
 from wuhan_pdr.kernel.history import audited_save
 from wuhan_pdr.kernel.jobs import job_enqueue
 from wuhan_pdr.kernel.notifications import notify
@@ -92,6 +92,7 @@ def _set_roles(user: User, roles: list[str]) -> None:
     _sync_object_groups(user)
 
 
+@observe_refusals("accounts.organization.create")
 @transaction.atomic
 def organization_create(*, acting_user: User, **fields) -> Organization:
     """Register an organization (system administrators only)."""
@@ -103,6 +104,7 @@ def organization_create(*, acting_user: User, **fields) -> Organization:
     return org
 
 
+@observe_refusals("accounts.organization.update", object_arg="organization")
 @transaction.atomic
 def organization_update(*, organization: Organization, acting_user: User, **fields) -> Organization:
     """Change an organization. System administrators change everything; the agency's own
@@ -131,6 +133,7 @@ def organization_update(*, organization: Organization, acting_user: User, **fiel
     return audited_save(organization, acting_user=acting_user, reason="updated")
 
 
+@observe_refusals("accounts.user.create")
 @transaction.atomic
 def user_create(
     *,
@@ -172,6 +175,7 @@ def user_create(
     return user
 
 
+@observe_refusals("accounts.user.update", object_arg="user")
 @transaction.atomic
 def user_update(
     *,
@@ -205,6 +209,7 @@ def user_update(
     return user
 
 
+@observe_refusals("accounts.user.deactivate", object_arg="user")
 @transaction.atomic
 def user_deactivate(*, user: User, acting_user: User, reason: str = "") -> User:
     """Stop a user from logging in, revoke its API token and end its open sessions."""
@@ -224,6 +229,7 @@ def user_deactivate(*, user: User, acting_user: User, reason: str = "") -> User:
     return user
 
 
+@observe_refusals("accounts.user.reactivate", object_arg="user")
 @transaction.atomic
 def user_reactivate(*, user: User, acting_user: User) -> User:
     if not can_manage_users_of(acting_user, user.organization):
@@ -235,6 +241,7 @@ def user_reactivate(*, user: User, acting_user: User) -> User:
     return audited_save(user, acting_user=acting_user, reason="reactivated")
 
 
+@observe_refusals("accounts.user.set_password", object_arg="user")
 @transaction.atomic
 def user_set_password(*, user: User, acting_user: User, password: str) -> User:
     """Reset another user's password (their data officer or a system administrator)."""

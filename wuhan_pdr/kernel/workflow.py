@@ -18,7 +18,7 @@ from django.db import models, transaction
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
-from .errors import DomainError, TransitionNotAllowed
+from .errors import DomainError, TransitionNotAllowed, refusal_observed
 from .history import audited_save
 from .models import WorkflowEvent
 
@@ -89,7 +89,18 @@ class Workflow:
         Call inside the service's transaction, on an object fetched with
         `select_for_update()` so that two people cannot move it at once.
         """
-        t = self.check(obj, name, acting_user=acting_user, comment=comment)
+        try:
+            t = self.check(obj, name, acting_user=acting_user, comment=comment)
+        except TransitionNotAllowed as refused:
+            # The audit log records it once the service's transaction has rolled back.
+            refusal_observed(
+                refused,
+                action=f"workflow.{obj._meta.model_name}.{name}",
+                actor=acting_user,
+                obj=obj,
+                details={"state": str(self.state_of(obj))},
+            )
+            raise
         from_state = self.state_of(obj)
         with transaction.atomic():
             setattr(obj, self.state_field, t.target)

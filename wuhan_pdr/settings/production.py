@@ -1,5 +1,7 @@
 """Production settings: secrets and hosts must come from the environment; HTTPS only."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
 from .base import REST_FRAMEWORK, env
 
@@ -10,6 +12,10 @@ FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY")
 # The masking HMAC key: changing it changes every hashed value shown (joins across exports
 # made before and after no longer match). A long random text.
 MASKING_HMAC_KEY = env("MASKING_HMAC_KEY")
+# Tree heads of the ledger are signed with this Ed25519 seed (32 bytes, base64); no default.
+LEDGER_SIGNING_KEY = env("LEDGER_SIGNING_KEY")
+if LEDGER_SIGNING_KEY == LEDGER_DEV_SIGNING_KEY:  # noqa: F405
+    raise ImproperlyConfigured("LEDGER_SIGNING_KEY is the public development key")
 DEBUG = False
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 DEMO_SEED_ALLOWED = False

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.audit_list, name="audit_list"),
+    path("export/", views.audit_export, name="audit_export"),
+    path("verify/", views.audit_verify, name="audit_verify"),
+]
