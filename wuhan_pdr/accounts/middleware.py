@@ -48,8 +48,11 @@ ALLOWED_WITH_EXPIRED_PASSWORD = frozenset(
     }
 )
 # What an auditor may send with a non-safe method: its own account's security, nothing else.
+# `security:audit_verify` queues a verification of the audit ledger: checking the log is the
+# auditor's own work and changes no record (only the job and its audit entry are written).
 AUDITOR_MAY_POST = frozenset(
-    {"accounts:logout", "accounts:password_change", "set_language"} | TWO_FACTOR_PAGES
+    {"accounts:logout", "accounts:password_change", "set_language", "security:audit_verify"}
+    | TWO_FACTOR_PAGES
 )
 
 
