@@ -78,3 +78,18 @@ def append(log: str, entry: bytes | Any, *, details: Any | None = None) -> int:
     with connection.cursor() as cur:
         cur.execute(_APPEND_SQL, [log, leaf_hash, log, data, details_json, log, leaf_hash])
         return cur.fetchone()[0]
+
+
+def prune(log: str, *, before) -> int:
+    """Retention: delete the entries (bytes and details) of `log` appended before `before`
+    (a datetime); their leaves, hashes and places in the tree stay. Only for a prunable log
+    (the trigger refuses the others to every role but the owner). Returns how many."""
+    if log not in LOGS or not LOGS[log].prunable:
+        raise ValueError(f"the ledger log {log!r} is permanent")
+    with connection.cursor() as cur:
+        cur.execute(
+            "DELETE FROM kernel_ledgerentry e USING kernel_ledgerleaf l"
+            " WHERE e.leaf_id = l.id AND e.log = %s AND l.log = %s AND l.created_at < %s",
+            [log, log, before],
+        )
+        return cur.rowcount

@@ -56,8 +56,12 @@ def _existing_bottom(log: str, t_level: int, first: int, count: int) -> list[byt
 
 _TAKE_PENDING = """
 WITH taken AS (
-    DELETE FROM kernel_ledgerpending WHERE log = %(log)s AND leaf_id IN (
-        SELECT leaf_id FROM kernel_ledgerpending WHERE log = %(log)s ORDER BY leaf_id LIMIT %(limit)s
+    -- a range of the primary key (log, leaf_id): an index range scan whatever the statistics
+    DELETE FROM kernel_ledgerpending WHERE log = %(log)s AND leaf_id <= (
+        SELECT max(leaf_id) FROM (
+            SELECT leaf_id FROM kernel_ledgerpending WHERE log = %(log)s
+            ORDER BY leaf_id LIMIT %(limit)s
+        ) batch
     ) RETURNING leaf_id, leaf_hash
 ), numbered AS (
     SELECT leaf_id, leaf_hash, %(size)s + row_number() OVER (ORDER BY leaf_id) - 1 AS idx
