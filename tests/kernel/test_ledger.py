@@ -609,3 +609,15 @@ def test_retention_prunes_audit_entries_but_never_evidence():
     assert report.ok and report.size == 4 and report.pruned_entries == 3
     with pytest.raises(ValueError):
         prune("evidence", before=timezone.now())
+
+
+@pytest.mark.django_db
+def test_a_leaf_integrated_twice_is_named():
+    _built(5)
+    with connection.cursor() as cur:  # as the owner: a second position for leaf 2's leaf
+        cur.execute(
+            "INSERT INTO kernel_ledgerindex (log, idx, leaf_id)"
+            " SELECT log, 5, leaf_id FROM kernel_ledgerindex WHERE log = 'evidence' AND idx = 2"
+        )
+    report = verify_log("evidence")
+    assert "is in the tree twice (entry 5)" in report.problems[0]
