@@ -16,7 +16,7 @@ from django.test import Client, override_settings
 from django.utils import translation
 
 from tests.naughty import naughty_strings
-from wuhan_pdr.kernel.ledger import append, canonical_json, leaf_hash_of
+from wuhan_pdr.kernel.ledger import append, canonical_json, leaf_hash_of, prune
 from wuhan_pdr.kernel.ledger import heads as heads_mod
 from wuhan_pdr.kernel.ledger.merkle import (
     consistency_ranges,
@@ -591,3 +591,40 @@ def test_naughty_strings_in_the_ledgers_parameters_never_give_a_server_error():
             response = client.get(url, {name: s})
             assert response.status_code in (200, 400, 404), (url, name, s)
     assert json.loads(client.get("/ledger/heads.json", {"min_size": "x"}).content)["error"]
+
+
+@pytest.mark.django_db
+def test_retention_prunes_audit_entries_but_never_evidence():
+    import datetime as dt
+
+    from django.utils import timezone
+
+    old = [append("audit", {"n": i}, details={"ip": "10.0.0.1"}) for i in range(3)]
+    with connection.cursor() as cur:  # the owner dates them back (as if appended long ago)
+        cur.execute(
+            "UPDATE kernel_ledgerleaf SET created_at = now() - interval '200 days' WHERE id = ANY(%s)",
+            [old],
+        )
+    recent = append("audit", {"n": 3})
+    integrate("audit")
+    export_missing("audit")
+    assert prune("audit", before=timezone.now() - dt.timedelta(days=180)) == 3
+    assert set(LedgerEntry.objects.filter(log="audit").values_list("leaf_id", flat=True)) == {
+        recent
+    }
+    report = verify_log("audit")
+    assert report.ok and report.size == 4 and report.pruned_entries == 3
+    with pytest.raises(ValueError):
+        prune("evidence", before=timezone.now())
+
+
+@pytest.mark.django_db
+def test_a_leaf_integrated_twice_is_named():
+    _built(5)
+    with connection.cursor() as cur:  # as the owner: a second position for leaf 2's leaf
+        cur.execute(
+            "INSERT INTO kernel_ledgerindex (log, idx, leaf_id)"
+            " SELECT log, 5, leaf_id FROM kernel_ledgerindex WHERE log = 'evidence' AND idx = 2"
+        )
+    report = verify_log("evidence")
+    assert "is in the tree twice (entry 5)" in report.problems[0]

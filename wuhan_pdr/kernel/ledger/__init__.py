@@ -96,3 +96,18 @@ def append_ctes(log: str, entry: bytes | Any, *, details: Any | None = None) -> 
     Still one statement: one round trip, atomic on its own."""
     head = _APPEND_SQL.strip().removeprefix("WITH").rpartition("SELECT id FROM leaf")[0]
     return head.strip(), _append_params(log, entry, details)
+
+
+def prune(log: str, *, before) -> int:
+    """Retention: delete the entries (bytes and details) of `log` appended before `before`
+    (a datetime); their leaves, hashes and places in the tree stay. Only for a prunable log
+    (the trigger refuses the others to every role but the owner). Returns how many."""
+    if log not in LOGS or not LOGS[log].prunable:
+        raise ValueError(f"the ledger log {log!r} is permanent")
+    with connection.cursor() as cur:
+        cur.execute(
+            "DELETE FROM kernel_ledgerentry e USING kernel_ledgerleaf l"
+            " WHERE e.leaf_id = l.id AND e.log = %s AND l.log = %s AND l.created_at < %s",
+            [log, log, before],
+        )
+        return cur.rowcount

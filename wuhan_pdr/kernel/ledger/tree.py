@@ -3,6 +3,7 @@ the proofs a stored tree answers."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from dataclasses import dataclass
@@ -56,8 +57,12 @@ def _existing_bottom(log: str, t_level: int, first: int, count: int) -> list[byt
 
 _TAKE_PENDING = """
 WITH taken AS (
-    DELETE FROM kernel_ledgerpending WHERE log = %(log)s AND leaf_id IN (
-        SELECT leaf_id FROM kernel_ledgerpending WHERE log = %(log)s ORDER BY leaf_id LIMIT %(limit)s
+    -- a range of the primary key (log, leaf_id): an index range scan whatever the statistics
+    DELETE FROM kernel_ledgerpending WHERE log = %(log)s AND leaf_id <= (
+        SELECT max(leaf_id) FROM (
+            SELECT leaf_id FROM kernel_ledgerpending WHERE log = %(log)s
+            ORDER BY leaf_id LIMIT %(limit)s
+        ) batch
     ) RETURNING leaf_id, leaf_hash
 ), numbered AS (
     SELECT leaf_id, leaf_hash, %(size)s + row_number() OVER (ORDER BY leaf_id) - 1 AS idx
@@ -79,17 +84,23 @@ def _integrate_batch(log: str, limit: int) -> tuple[heads_mod.Head, int] | None:
             return None
         raw = cur.cursor  # psycopg's own cursor: COPY
         new_size = size + len(rows)
-        bottom = [bytes(h) for (h,) in rows]
+        bottom = [h for (h,) in rows]  # bytea arrives as bytes
         tiles = []
         t_level, count_before = 0, size
+        sha256 = hashlib.sha256
         while bottom:
             first = count_before - count_before % TILE_WIDTH
             row = _existing_bottom(log, t_level, first, count_before) + bottom
-            bottom = []
-            for start in range(0, len(row) - TILE_WIDTH + 1, TILE_WIDTH):
-                hashes = row[start : start + TILE_WIDTH]
-                tiles.append((t_level, (first + start) // TILE_WIDTH, b"".join(hashes)))
-                bottom.append(fold(hashes))
+            full = row[: len(row) - len(row) % TILE_WIDTH]
+            for start in range(0, len(full), TILE_WIDTH):
+                data = b"".join(full[start : start + TILE_WIDTH])
+                tiles.append((t_level, (first + start) // TILE_WIDTH, data))
+            # the roots of the full tiles, level by level over the whole batch at once
+            for _ in range(TILE_HEIGHT):
+                full = [
+                    sha256(b"\x01" + full[i] + full[i + 1]).digest() for i in range(0, len(full), 2)
+                ]
+            bottom = full
             t_level, count_before = t_level + 1, count_before >> TILE_HEIGHT
         if tiles:
             with raw.copy("COPY kernel_ledgertile (log, level, tile, hashes) FROM STDIN") as copy:

@@ -130,9 +130,16 @@ def verify_log(log: str, *, using: str = "default") -> Report:
     with conn.cursor() as cur:
         cur.execute(_LEAVES_SQL, [log])
         expected = 0
+        seen_leaves: set[int] = set()
         while batch := cur.fetchmany(10_000):
             for idx, leaf_id, stored_hash, entry, details in batch:
                 stored_hash = bytes(stored_hash)
+                if leaf_id in seen_leaves and first_bad is None:
+                    first_bad = _("leaf #%(leaf)s is in the tree twice (entry %(index)s)") % {
+                        "leaf": leaf_id,
+                        "index": idx,
+                    }
+                seen_leaves.add(leaf_id)
                 if idx != expected and first_bad is None:
                     first_bad = _("the index has a hole or repeat at %(expected)s") % {
                         "expected": expected
