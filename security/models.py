@@ -37,3 +37,6 @@ class Grade(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+
+from .backups.models import Backup, RestoreDrill  # noqa: E402,F401

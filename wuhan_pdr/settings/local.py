@@ -9,3 +9,8 @@ SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-local-only-key-change-me
 AGGREGATION_EXTRACT_ALLOW_PLATFORM_DB = env.bool(
     "AGGREGATION_EXTRACT_ALLOW_PLATFORM_DB", default=True
 )
+
+# A fixed backup key for the demo and development only; production requires its own.
+BACKUP_ENCRYPTION_KEY = env(
+    "BACKUP_ENCRYPTION_KEY", default="bG9jYWwtZGV2ZWxvcG1lbnQtYmFja3VwLWtleS0zMmI"
+)

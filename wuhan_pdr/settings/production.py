@@ -7,6 +7,11 @@ SECRET_KEY = env("DJANGO_SECRET_KEY")  # no default: refuse to start without one
 # Stored credentials (channel passwords) are sealed with this key, never with one derived
 # from SECRET_KEY: rotating SECRET_KEY must not lose them. Fernet.generate_key().
 FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY")
+# Backups are encrypted with this key (never derived from another secret): keep a copy of it
+# outside the machine, or the backups cannot be read (docs/operations.md). Required: without it
+# `check --deploy` fails (security.E801) and every backup refuses to run; the processes still
+# start, so that a missing backup key does not take the portal down.
+BACKUP_ENCRYPTION_KEY = env("BACKUP_ENCRYPTION_KEY", default="")
 DEBUG = False
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 DEMO_SEED_ALLOWED = False
