@@ -137,9 +137,9 @@ prepare: install messages migrate seed static
 # The two commands
 
 .PHONY: run
-run: prepare ## Serve the portal: gunicorn on 127.0.0.1:PORT (8000) + Celery workers (default, long) + beat; Ctrl-C stops all
+run: prepare ## Serve the portal: gunicorn on 127.0.0.1:PORT (8000) + Celery workers (default, long, ledger) + beat; Ctrl-C stops all
 	@echo "portal on http://127.0.0.1:$(PORT)/ (demo logins: README.md); Ctrl-C stops web, workers and beat"
-	exec honcho start web worker worker_long beat
+	exec honcho start web worker worker_long worker_ledger beat
 
 .PHONY: test
 test: install system-packages messages ## ruff check, then the whole pytest suite (real PostgreSQL and Redis)
@@ -151,8 +151,8 @@ test: install system-packages messages ## ruff check, then the whole pytest suit
 
 .PHONY: dev
 dev: prepare ## Like run, with Django's runserver (DEBUG on, reloads on change)
-	@{ echo 'web: python manage.py runserver 127.0.0.1:$$PORT'; grep -E '^(worker|worker_long|beat):' Procfile; } > var/Procfile.dev
-	DJANGO_DEBUG=true exec honcho start -f var/Procfile.dev web worker worker_long beat
+	@{ echo 'web: python manage.py runserver 127.0.0.1:$$PORT'; grep -E '^(worker|worker_long|worker_ledger|beat):' Procfile; } > var/Procfile.dev
+	DJANGO_DEBUG=true exec honcho start -f var/Procfile.dev web worker worker_long worker_ledger beat
 
 .PHONY: lint
 lint: install ## ruff check + ruff format --check

@@ -99,6 +99,22 @@ def pytest_runtest_teardown(item, nextitem):
     return result
 
 
+_LEDGER_HEADS = {"n": 0}
+
+
+@pytest.fixture(autouse=True)
+def _ledger_heads_dir(tmp_path_factory):
+    """The ledger's exported heads go to a directory of each test's own: the database is reset
+    between tests, files outside it are not (decision "ledger")."""
+    from django.test import override_settings
+
+    if "base" not in _LEDGER_HEADS:
+        _LEDGER_HEADS["base"] = tmp_path_factory.mktemp("ledger-heads")
+    _LEDGER_HEADS["n"] += 1
+    with override_settings(LEDGER_HEADS_DIR=str(_LEDGER_HEADS["base"] / str(_LEDGER_HEADS["n"]))):
+        yield
+
+
 # --- organizations and people -------------------------------------------------------------
 
 

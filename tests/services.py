@@ -366,9 +366,9 @@ def celery_env(
     return env
 
 
-# Every queue of the platform (settings.CELERY_QUEUE_NAMES): a test worker takes both, so a
-# test needs one worker, unless it gives `queues` to start one per queue.
-ALL_QUEUES = ("default", "long")
+# Every queue of the platform (settings.CELERY_QUEUE_NAMES): a test worker takes them all, so
+# a test needs one worker, unless it gives `queues` to start one per queue.
+ALL_QUEUES = ("default", "long", "ledger")
 
 
 class CeleryWorker(_Process):

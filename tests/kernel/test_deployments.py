@@ -107,7 +107,9 @@ def test_two_deployments_on_one_redis_keep_their_jobs_cache_and_workers_apart(
     )
     # A runs only its `default` worker for now; B runs one worker on both queues.
     a_default = CeleryWorker(services_log_dir, env_a, queues=("default",), name="deploy-a-default")
-    a_long = CeleryWorker(services_log_dir, env_a, queues=("long",), name="deploy-a-long")
+    a_long = CeleryWorker(
+        services_log_dir, env_a, queues=("long", "ledger"), name="deploy-a-long"
+    )
     b_all = CeleryWorker(services_log_dir, env_b, name="deploy-b-all")
     workers = [a_default, b_all]
     try:
@@ -170,7 +172,7 @@ def test_two_deployments_on_one_redis_keep_their_jobs_cache_and_workers_apart(
         )
         assert seen_by_b["task"] not in a_default.log()
 
-        # Once A has its own `long` worker, A is healthy.
+        # Once A has its own `long` (and `ledger`) worker, A is healthy.
         workers.append(a_long)
         a_long.start()
         with override_settings(REDIS_URL=shared_redis.url):

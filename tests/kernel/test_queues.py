@@ -91,6 +91,8 @@ def test_every_task_has_a_queue_and_soft_and_hard_time_limits():
             assert route["queue"].name == "long", name
             assert soft == settings.CELERY_LONG_TASK_SOFT_TIME_LIMITS[name] >= 30 * 60
             assert hard < settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+        elif name == "kernel.ledger_integrate":  # its own queue and worker (the ledger)
+            assert route["queue"].name == "ledger", name
         else:
             assert route["queue"].name == "default", name
             assert hard <= 10 * 60, name

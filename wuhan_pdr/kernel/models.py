@@ -138,3 +138,13 @@ class BackgroundJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_name} ({self.get_state_display()})"
+
+
+from .ledger.models import (  # noqa: E402,F401
+    LedgerEntry,
+    LedgerHead,
+    LedgerIndex,
+    LedgerLeaf,
+    LedgerPending,
+    LedgerTile,
+)

@@ -17,3 +17,12 @@ def purge_old_notifications() -> int:
 @shared_task(name="kernel.ping")
 def ping() -> str:
     return "pong"
+
+
+@shared_task(name="kernel.ledger_integrate")
+def ledger_integrate() -> dict[str, int]:
+    """Every log's pending leaves get their index and a signed head (queue `ledger`)."""
+    from .ledger import LOGS
+    from .ledger.tree import integrate
+
+    return {log: integrate(log) for log in LOGS}

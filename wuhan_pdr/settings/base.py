@@ -1,6 +1,8 @@
 """Settings shared by every environment. Everything that differs between machines comes from
 the environment (see README.md, "Configuration")."""
 
+import base64
+import hashlib
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -275,7 +277,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # name, so the outbox sweep sends a job again to the queue it belongs to.
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_LONG_QUEUE = "long"
-CELERY_QUEUE_NAMES = (CELERY_TASK_DEFAULT_QUEUE, CELERY_LONG_QUEUE)
+# The ledger's integration has a queue and a worker (concurrency 1) of its own: its bounded
+# delay (LEDGER_INTEGRATE_SECONDS) must not wait behind a load or a flood of short jobs.
+CELERY_LEDGER_QUEUE = "ledger"
+CELERY_QUEUE_NAMES = (CELERY_TASK_DEFAULT_QUEUE, CELERY_LONG_QUEUE, CELERY_LEDGER_QUEUE)
 CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in CELERY_QUEUE_NAMES]
 # Every task has a soft time limit (the task is told, ends cleanly and records why) and a
 # hard one (the worker process is killed) a little later. Short tasks share the default
@@ -292,7 +297,8 @@ CELERY_LONG_TASK_SOFT_TIME_LIMITS = {
     "security.restore_drill_run": env.int("BACKUP_DRILL_SOFT_TIME_LIMIT", 2 * 60 * 60),
 }
 CELERY_TASK_ROUTES = {
-    name: {"queue": CELERY_LONG_QUEUE} for name in CELERY_LONG_TASK_SOFT_TIME_LIMITS
+    **{name: {"queue": CELERY_LONG_QUEUE} for name in CELERY_LONG_TASK_SOFT_TIME_LIMITS},
+    "kernel.ledger_integrate": {"queue": CELERY_LEDGER_QUEUE},
 }
 CELERY_TASK_ANNOTATIONS = {
     name: {"soft_time_limit": soft, "time_limit": soft + CELERY_HARD_TIME_LIMIT_GRACE}
@@ -318,6 +324,13 @@ CELERY_BEAT_SCHEDULE = {
     "kernel.sweep_background_jobs": {
         "task": "kernel.sweep_background_jobs",
         "schedule": timedelta(seconds=env.int("BACKGROUND_JOB_SWEEP_SECONDS", 60)),
+    },
+    "kernel.ledger_integrate": {
+        "task": "kernel.ledger_integrate",
+        "schedule": timedelta(seconds=env.int("LEDGER_INTEGRATE_SECONDS", 10)),
+        # A run missed while the ledger worker was down is not worth keeping: the next one
+        # integrates everything pending.
+        "options": {"expires": env.int("LEDGER_INTEGRATE_SECONDS", 10)},
     },
     "kernel.purge_old_notifications": {
         "task": "kernel.purge_old_notifications",
@@ -409,6 +422,20 @@ AGGREGATION_EXTRACT_ALLOW_PLATFORM_DB = env.bool(
 # Fernet keys (comma-separated; the first seals) for credentials stored in the database, such
 # as channel passwords (wuhan_pdr/kernel/sealing.py). Empty: derived from SECRET_KEY.
 FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", default="")
+
+# The tamper-evident ledger (wuhan_pdr/kernel/ledger, decision "ledger"). Pending leaves are
+# integrated every LEDGER_INTEGRATE_SECONDS (beat schedule above), at most
+# LEDGER_INTEGRATE_BATCH a transaction and signed head. Tree heads are signed with the Ed25519
+# seed LEDGER_SIGNING_KEY (32 bytes, base64; required in production; here a fixed development
+# key derived from a public phrase, worthless as a secret) and appended to one file per log in
+# LEDGER_HEADS_DIR, which should live outside the database's machine or be copied off it.
+LEDGER_INTEGRATE_SECONDS = env.int("LEDGER_INTEGRATE_SECONDS", 10)
+LEDGER_INTEGRATE_BATCH = env.int("LEDGER_INTEGRATE_BATCH", 50_000)
+LEDGER_DEV_SIGNING_KEY = base64.b64encode(
+    hashlib.sha256(b"wuhan-pdr ledger development key, never for production").digest()
+).decode("ascii")
+LEDGER_SIGNING_KEY = env("LEDGER_SIGNING_KEY", default=LEDGER_DEV_SIGNING_KEY)
+LEDGER_HEADS_DIR = env("LEDGER_HEADS_DIR", default=str(BASE_DIR / "var" / "ledger-heads"))
 
 # Deadlines: default working days per workflow step (configurable per deployment).
 WORKFLOW_DEFAULT_DEADLINE_WORKING_DAYS = env.int("WORKFLOW_DEFAULT_DEADLINE_WORKING_DAYS", 5)

@@ -1,5 +1,7 @@
 """Production settings: secrets and hosts must come from the environment; HTTPS only."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
 from .base import REST_FRAMEWORK, env
 
@@ -12,6 +14,10 @@ FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY")
 # `check --deploy` fails (security.E801) and every backup refuses to run; the processes still
 # start, so that a missing backup key does not take the portal down.
 BACKUP_ENCRYPTION_KEY = env("BACKUP_ENCRYPTION_KEY", default="")
+# Tree heads of the ledger are signed with this Ed25519 seed (32 bytes, base64); no default.
+LEDGER_SIGNING_KEY = env("LEDGER_SIGNING_KEY")
+if LEDGER_SIGNING_KEY == LEDGER_DEV_SIGNING_KEY:  # noqa: F405
+    raise ImproperlyConfigured("LEDGER_SIGNING_KEY is the public development key")
 DEBUG = False
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 DEMO_SEED_ALLOWED = False

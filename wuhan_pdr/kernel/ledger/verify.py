@@ -1,0 +1,245 @@
+"""Checking a log from scratch (`manage.py ledger_verify`, the auditor page's status): every
+leaf hash against its stored entry, the index without holes, every stored tile, every signed
+head (signature and root) and every head exported outside the database. The first problem is
+named; O(n) time, 32 bytes of memory per leaf."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+
+from django.db import connections
+from django.utils import timezone
+
+from . import LOGS, leaf_hash_of
+from . import heads as heads_mod
+from .merkle import EMPTY_ROOT, node_hash
+from .store import TILE_HEIGHT, TILE_WIDTH
+
+# A head signed this recently may still be on its way to the file (exported after commit).
+EXPORT_GRACE = dt.timedelta(minutes=5)
+
+
+@dataclass
+class Report:
+    log: str
+    size: int = 0
+    last_head: heads_mod.Head | None = None
+    problems: list[str] = field(default_factory=list)
+    checked_entries: int = 0
+    pruned_entries: int = 0
+    exported_heads: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def fail(self, message: str) -> None:
+        self.problems.append(f"{self.log}: {message}")
+
+
+class _Frontier:
+    """The complete subtrees at the right edge of a growing tree: the root at any size, and
+    every node as it completes (for the tiles)."""
+
+    def __init__(self) -> None:
+        self.stack: list[tuple[int, bytes]] = []  # (level, hash), levels decreasing
+        self.count = 0
+
+    def push(self, leaf: bytes, on_node) -> None:
+        level, h, index = 0, leaf, self.count
+        on_node(0, index, h)
+        while self.stack and self.stack[-1][0] == level:
+            _, left = self.stack.pop()
+            h, level, index = node_hash(left, h), level + 1, index >> 1
+            on_node(level, index, h)
+        self.stack.append((level, h))
+        self.count += 1
+
+    def root(self) -> bytes:
+        if not self.stack:
+            return EMPTY_ROOT
+        r = self.stack[-1][1]
+        for _, h in reversed(self.stack[:-1]):
+            r = node_hash(h, r)
+        return r
+
+
+_LEAVES_SQL = """
+SELECT i.idx, l.id, l.leaf_hash, e.entry, e.details::text
+FROM kernel_ledgerindex i
+JOIN kernel_ledgerleaf l ON l.id = i.leaf_id
+LEFT JOIN kernel_ledgerentry e ON e.leaf_id = l.id
+WHERE i.log = %s ORDER BY i.idx
+"""
+
+
+def _between(first: int, end: int) -> str:
+    return f"entry {first}" if end - first == 1 else f"an entry from {first} to {end - 1}"
+
+
+def verify_log(log: str, *, using: str = "default") -> Report:
+    from .models import LedgerHead
+
+    report = Report(log)
+    conn = connections[using]
+    db_heads = [
+        heads_mod.Head.from_model(row)
+        for row in LedgerHead.objects.using(using).filter(log=log).order_by("size")
+    ]
+    signed_at = {
+        row.size: row.created_at for row in LedgerHead.objects.using(using).filter(log=log)
+    }
+    report.last_head = db_heads[-1] if db_heads else None
+    try:
+        exported = heads_mod.exported(log)
+    except ValueError as exc:
+        exported = []
+        report.fail(f"the exported heads cannot be read: {exc}")
+    report.exported_heads = len(exported)
+    wanted_sizes = {h.size for h in db_heads} | {h.size for h in exported}
+    roots: dict[int, bytes] = {}
+    if 0 in wanted_sizes:
+        roots[0] = EMPTY_ROOT
+
+    stored_tiles: dict[tuple[int, int], bytes] = {}
+    with conn.cursor() as cur:
+        cur.execute("SELECT level, tile, hashes FROM kernel_ledgertile WHERE log = %s", [log])
+        for level, tile, data in cur.fetchall():
+            stored_tiles[(level, tile)] = bytes(data)
+    rows_of_tiles: dict[tuple[int, int], list[bytes]] = {}
+    bad_tiles: list[tuple[int, int]] = []
+
+    def on_node(level: int, index: int, h: bytes) -> None:
+        if level % TILE_HEIGHT:
+            return
+        key = (level // TILE_HEIGHT, index // TILE_WIDTH)
+        row = rows_of_tiles.setdefault(key, [])
+        row.append(h)
+        if len(row) == TILE_WIDTH:
+            del rows_of_tiles[key]
+            if stored_tiles.pop(key, None) != b"".join(row):
+                bad_tiles.append(key)
+
+    frontier = _Frontier()
+    first_bad: str | None = None
+    with conn.cursor() as cur:
+        cur.execute(_LEAVES_SQL, [log])
+        expected = 0
+        while batch := cur.fetchmany(10_000):
+            for idx, leaf_id, stored_hash, entry, details in batch:
+                stored_hash = bytes(stored_hash)
+                if idx != expected and first_bad is None:
+                    first_bad = f"the index has a hole or repeat at {expected} (found {idx})"
+                expected = idx + 1
+                if entry is None:
+                    report.pruned_entries += 1
+                else:
+                    report.checked_entries += 1
+                    data = bytes(entry)
+                    details_value = None if details is None else json.loads(details)
+                    if leaf_hash_of(data, details_value) != stored_hash and first_bad is None:
+                        first_bad = (
+                            f"entry {idx} (leaf #{leaf_id}) does not match its leaf hash:"
+                            " the entry or the hash was changed"
+                        )
+                frontier.push(stored_hash, on_node)
+                if bad_tiles and first_bad is None:
+                    level, tile = bad_tiles[0]
+                    first_bad = (
+                        f"the stored tile {level}/{tile} does not match the leaves"
+                        f" (entries {(tile * TILE_WIDTH) << (TILE_HEIGHT * level)}"
+                        f"..{(((tile + 1) * TILE_WIDTH) << (TILE_HEIGHT * level)) - 1})"
+                    )
+                if frontier.count in wanted_sizes:
+                    roots[frontier.count] = frontier.root()
+    report.size = frontier.count
+    if first_bad:
+        report.fail(first_bad)
+    if stored_tiles:
+        report.fail(f"{len(stored_tiles)} stored tile(s) beyond the leaves")
+
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT l.id FROM kernel_ledgerleaf l WHERE l.log = %s"
+            " AND NOT EXISTS (SELECT 1 FROM kernel_ledgerindex i WHERE i.leaf_id = l.id)"
+            " AND NOT EXISTS (SELECT 1 FROM kernel_ledgerpending p WHERE p.leaf_id = l.id)"
+            " ORDER BY l.id LIMIT 1",
+            [log],
+        )
+        lost = cur.fetchone()
+        if lost:
+            report.fail(f"leaf #{lost[0]} is neither in the tree nor pending")
+
+    public = heads_mod.public_key_bytes()
+    previous_ok = 0
+    for head in db_heads:
+        if not heads_mod.signature_ok(head, public):
+            report.fail(f"the signed head at size {head.size} has a bad signature")
+            break
+        if head.size > report.size:
+            report.fail(f"the signed head at size {head.size} is beyond the tree ({report.size})")
+            break
+        if roots.get(head.size) != head.root_hash:
+            report.fail(
+                f"the signed head at size {head.size} does not match the tree:"
+                f" {_between(previous_ok, head.size)} was changed"
+            )
+            break
+        previous_ok = head.size
+
+    previous_ok = 0
+    for head in exported:
+        if head.log != log or not heads_mod.signature_ok(head, public):
+            report.fail(f"the exported head at size {head.size} has a bad signature")
+            break
+        if head.size > report.size:
+            report.fail(
+                f"the exported head at size {head.size} is beyond the tree ({report.size}):"
+                " leaves were removed"
+            )
+            break
+        if roots.get(head.size) != head.root_hash:
+            report.fail(
+                f"the exported head at size {head.size} does not match the database: the"
+                f" tree was rewritten, {_between(previous_ok, head.size)} differs from what"
+                " was signed then"
+            )
+            break
+        previous_ok = head.size
+    exported_sizes = {h.size for h in exported}
+    stale = [
+        h.size
+        for h in db_heads
+        if h.size not in exported_sizes and timezone.now() - signed_at[h.size] > EXPORT_GRACE
+    ]
+    if stale:
+        report.fail(f"{len(stale)} signed head(s) missing from the exported file, first {stale[0]}")
+    return report
+
+
+def ledger_verify(logs: list[str] | None = None, *, using: str = "default") -> list[Report]:
+    return [verify_log(log, using=using) for log in (logs or list(LOGS))]
+
+
+def ledger_status(log: str) -> tuple[bool, str, int, heads_mod.Head | None]:
+    """(ok, message, size, last signed head) for a page; a full check (O(n))."""
+    report = verify_log(log)
+    message = f"{log}: {report.size} entries verified" if report.ok else report.problems[0]
+    return report.ok, message, report.size, report.last_head
+
+
+def ledger_roots(*, using: str = "default") -> dict[str, dict]:
+    """The last signed head of every log (size and root): what a backup's restore drill
+    compares between the dump's snapshot and the restored database."""
+    from .models import LedgerHead
+
+    result = {}
+    for log in LOGS:
+        row = LedgerHead.objects.using(using).filter(log=log).order_by("-size").first()
+        result[log] = {
+            "size": row.size if row else 0,
+            "root_hash": bytes(row.root_hash).hex() if row else EMPTY_ROOT.hex(),
+        }
+    return result
