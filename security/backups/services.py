@@ -45,6 +45,14 @@ MEDIA_FILE = "media.tar.enc"
 MANIFEST_FILE = "manifest.json"
 FORMAT = "wuhan-pdr-backup/1"
 RUN_PERMISSION = "security.run_backup"
+# What a run records and ends on; anything else (a time limit, a bug) is recorded and raised.
+EXPECTED_FAILURES = (
+    engine.BackupFailed,
+    crypto.BackupCorrupt,
+    crypto.BackupKeyError,
+    psycopg.Error,
+    OSError,
+)
 
 
 def backup_dir() -> Path:
@@ -76,10 +84,31 @@ def _notify_failure(title: str, body: str) -> None:
 # --- the backup ---------------------------------------------------------------------------------
 
 
+def runs_mark_interrupted(*, now=None) -> int:
+    """Rows still "running" long after any run could have ended (a worker killed at its hard
+    time limit, a machine restarted) are marked failed, and a half-written backup removed."""
+    now = now or timezone.now()
+    limits = settings.CELERY_LONG_TASK_SOFT_TIME_LIMITS
+    grace = settings.CELERY_HARD_TIME_LIMIT_GRACE
+    marked = 0
+    for model, task in ((Backup, BACKUP_TASK), (RestoreDrill, DRILL_TASK)):
+        cutoff = now - timedelta(seconds=limits.get(task, 7200) + grace)
+        for run in model.objects.filter(state=model.State.RUNNING, started_at__lt=cutoff):
+            if model is Backup:
+                shutil.rmtree(backup_path(run), ignore_errors=True)
+            run.state = model.State.FAILED
+            run.finished_at = now
+            run.error = "interrupted: the run never finished (worker stopped)"
+            audited_save(run, acting_user=None, reason="interrupted")
+            marked += 1
+    return marked
+
+
 def backup_create(*, acting_user=None, job=None) -> Backup:
     """Dump the database and archive the media folder, both encrypted, with a signed manifest
     of checksums, row counts and fingerprints, into BACKUP_DIR/<name>/; then apply retention.
     Returns the row, "done" or "failed" (with the reason)."""
+    runs_mark_interrupted()
     started = timezone.now()
     name = f"{started:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
     backup = audited_save(Backup(name=name, created_by=acting_user), acting_user=acting_user)
@@ -127,14 +156,16 @@ def backup_create(*, acting_user=None, job=None) -> Backup:
         backup.manifest = manifest
         backup.kept_until = finished + timedelta(days=settings.BACKUP_KEEP_DAYS)
         audited_save(backup, acting_user=acting_user, reason="backup done")
-    except (engine.BackupFailed, crypto.BackupKeyError, psycopg.Error, OSError) as exc:
+    except Exception as exc:  # recorded whatever it is; only the expected ones end here
         shutil.rmtree(directory, ignore_errors=True)
         backup.state = Backup.State.FAILED
         backup.finished_at = timezone.now()
-        backup.error = str(exc)[:4000]
+        backup.error = (str(exc) or type(exc).__name__)[:4000]
         audited_save(backup, acting_user=acting_user, reason="backup failed")
         logger.error("backup %s failed: %s", name, exc)
         _notify_failure(_("A backup failed"), backup.error)
+        if not isinstance(exc, EXPECTED_FAILURES):
+            raise  # a time limit or a bug: the job records it too
         return backup
     backups_prune()
     return backup
@@ -227,6 +258,7 @@ def restore_drill_run(*, acting_user=None, job=None, backup: Backup | None = Non
     """Verify the latest backup (or `backup`), restore it into a fresh scratch database,
     compare every table's row count and the fingerprints with its manifest, drop the scratch
     database and record the result. A failure notifies the security administrators."""
+    runs_mark_interrupted()
     backup = backup or latest_backup()
     drill = audited_save(
         RestoreDrill(backup=backup, created_by=acting_user), acting_user=acting_user
@@ -254,14 +286,11 @@ def restore_drill_run(*, acting_user=None, job=None, backup: Backup | None = Non
         drill.tables_compared = len(counts)
         drill.rows_compared = sum(counts.values())
         differences += compare_with_manifest(manifest, counts, fingerprints)
-    except (
-        crypto.BackupCorrupt,
-        crypto.BackupKeyError,
-        engine.BackupFailed,
-        psycopg.Error,
-        OSError,
-    ) as exc:
-        error = str(exc)[:4000]
+    except Exception as exc:  # recorded whatever it is; only the expected ones end here
+        error = (str(exc) or type(exc).__name__)[:4000]
+        unexpected = None if isinstance(exc, EXPECTED_FAILURES) else exc
+    else:
+        unexpected = None
     finally:
         try:
             engine.scratch_drop(params, scratch)
@@ -275,6 +304,8 @@ def restore_drill_run(*, acting_user=None, job=None, backup: Backup | None = Non
     if drill.state == RestoreDrill.State.FAILED:
         what = error or _("%(count)s differences from the manifest") % {"count": len(differences)}
         _notify_failure(_("A restore drill failed"), what)
+    if unexpected is not None:
+        raise unexpected  # a time limit or a bug: the job records it too
     return drill
 
 

@@ -561,3 +561,37 @@ def test_a_restore_drill_through_a_real_worker_compares_counts_and_finds_an_alte
     assert found["expected"] == found["found"] + 1
     assert Notification.objects.filter(recipient=admin).count() == 1
     assert not _scratch_exists(engine.scratch_name(connection.settings_dict["NAME"]))
+
+
+@pytest.mark.django_db
+def test_an_unexpected_error_is_recorded_cleaned_up_and_raised(backup_settings, monkeypatch):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    def stopped(**kwargs):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(engine, "archive_media", stopped)
+    with pytest.raises(SoftTimeLimitExceeded):
+        services.backup_create()
+    backup = Backup.objects.get()
+    assert backup.state == Backup.State.FAILED and "SoftTimeLimitExceeded" in backup.error
+    assert not (Path(backup_settings.BACKUP_DIR) / backup.name).exists()
+
+
+@pytest.mark.django_db
+def test_runs_left_running_by_a_killed_worker_are_marked_interrupted(settings, tmp_path):
+    settings.BACKUP_DIR = str(tmp_path)
+    (tmp_path / "half").mkdir()
+    old = Backup.objects.create(name="half")
+    recent = Backup.objects.create(name="recent")
+    drill = RestoreDrill.objects.create()
+    long_ago = timezone.now() - timedelta(hours=5)
+    Backup.objects.filter(pk=old.pk).update(started_at=long_ago)
+    RestoreDrill.objects.filter(pk=drill.pk).update(started_at=long_ago)
+
+    assert services.runs_mark_interrupted() == 2
+    old.refresh_from_db(), recent.refresh_from_db(), drill.refresh_from_db()
+    assert old.state == Backup.State.FAILED and "interrupted" in old.error
+    assert drill.state == RestoreDrill.State.FAILED
+    assert recent.state == Backup.State.RUNNING  # may still be running
+    assert not (tmp_path / "half").exists()
