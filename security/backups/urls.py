@@ -9,4 +9,5 @@ urlpatterns = [
     path("drills/", views.drills, name="drills"),
     path("run/", views.run_backup, name="run"),
     path("drill/", views.run_drill, name="drill"),
+    path("status/", views.status, name="status"),
 ]

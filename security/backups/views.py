@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -89,3 +89,14 @@ def run_drill(request):
     else:
         messages.success(request, _("The restore drill is queued; its state shows below."))
     return redirect("security:backups:index")
+
+
+@login_required
+def status(request):
+    """The queued and running backups and drills, for the page's progress (polled by JS)."""
+    _require(request.user)
+    jobs = [
+        {"id": str(j.pk), "state": j.state, "label": j.get_state_display(), "progress": j.progress}
+        for j in services.jobs_in_progress()
+    ]
+    return JsonResponse({"active": len(jobs), "jobs": jobs})

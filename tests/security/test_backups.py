@@ -393,6 +393,7 @@ def test_only_the_security_admin_sees_the_page_and_its_buttons(
         assert client.get("/security/backups/drills/").status_code == 404
         assert client.post("/security/backups/run/").status_code == 404
         assert client.post("/security/backups/drill/").status_code == 404
+        assert client.get("/security/backups/status/").status_code == 404
     assert not BackgroundJob.objects.exists()
 
     client = login(security_admin)
@@ -416,6 +417,18 @@ def test_run_now_queues_a_durable_job_on_the_long_queue_once(login, security_adm
     assert settings.CELERY_TASK_ROUTES[services.BACKUP_TASK] == {"queue": "long"}
     assert settings.CELERY_TASK_ROUTES[services.DRILL_TASK] == {"queue": "long"}
     assert "jobs-title" in response.content.decode()  # the job's state is shown
+    status = client.get("/security/backups/status/").json()
+    assert status == {
+        "active": 1,
+        "jobs": [
+            {
+                "id": str(job.pk),
+                "state": "pending",
+                "label": status["jobs"][0]["label"],
+                "progress": 0,
+            }
+        ],
+    }
 
     client.post("/security/backups/run/")
     assert BackgroundJob.objects.count() == 1  # refused while one is queued
