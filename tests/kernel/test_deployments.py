@@ -107,9 +107,7 @@ def test_two_deployments_on_one_redis_keep_their_jobs_cache_and_workers_apart(
     )
     # A runs only its `default` worker for now; B runs one worker on both queues.
     a_default = CeleryWorker(services_log_dir, env_a, queues=("default",), name="deploy-a-default")
-    a_long = CeleryWorker(
-        services_log_dir, env_a, queues=("long", "ledger"), name="deploy-a-long"
-    )
+    a_long = CeleryWorker(services_log_dir, env_a, queues=("long", "ledger"), name="deploy-a-long")
     b_all = CeleryWorker(services_log_dir, env_b, name="deploy-b-all")
     workers = [a_default, b_all]
     try:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from django.db import connections
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from . import LOGS, leaf_hash_of
 from . import heads as heads_mod
@@ -61,7 +62,7 @@ class _Frontier:
         if not self.stack:
             return EMPTY_ROOT
         r = self.stack[-1][1]
-        for _, h in reversed(self.stack[:-1]):
+        for _level, h in reversed(self.stack[:-1]):
             r = node_hash(h, r)
         return r
 
@@ -76,7 +77,9 @@ WHERE i.log = %s ORDER BY i.idx
 
 
 def _between(first: int, end: int) -> str:
-    return f"entry {first}" if end - first == 1 else f"an entry from {first} to {end - 1}"
+    if end - first == 1:
+        return _("entry %(index)s") % {"index": first}
+    return _("an entry from %(first)s to %(last)s") % {"first": first, "last": end - 1}
 
 
 def verify_log(log: str, *, using: str = "default") -> Report:
@@ -96,7 +99,7 @@ def verify_log(log: str, *, using: str = "default") -> Report:
         exported = heads_mod.exported(log)
     except ValueError as exc:
         exported = []
-        report.fail(f"the exported heads cannot be read: {exc}")
+        report.fail(_("the exported heads cannot be read: %(error)s") % {"error": exc})
     report.exported_heads = len(exported)
     wanted_sizes = {h.size for h in db_heads} | {h.size for h in exported}
     roots: dict[int, bytes] = {}
@@ -131,7 +134,9 @@ def verify_log(log: str, *, using: str = "default") -> Report:
             for idx, leaf_id, stored_hash, entry, details in batch:
                 stored_hash = bytes(stored_hash)
                 if idx != expected and first_bad is None:
-                    first_bad = f"the index has a hole or repeat at {expected} (found {idx})"
+                    first_bad = _("the index has a hole or repeat at %(expected)s") % {
+                        "expected": expected
+                    }
                 expected = idx + 1
                 if entry is None:
                     report.pruned_entries += 1
@@ -140,25 +145,29 @@ def verify_log(log: str, *, using: str = "default") -> Report:
                     data = bytes(entry)
                     details_value = None if details is None else json.loads(details)
                     if leaf_hash_of(data, details_value) != stored_hash and first_bad is None:
-                        first_bad = (
-                            f"entry {idx} (leaf #{leaf_id}) does not match its leaf hash:"
+                        first_bad = _(
+                            "entry %(index)s (leaf #%(leaf)s) does not match its leaf hash:"
                             " the entry or the hash was changed"
-                        )
+                        ) % {"index": idx, "leaf": leaf_id}
                 frontier.push(stored_hash, on_node)
                 if bad_tiles and first_bad is None:
                     level, tile = bad_tiles[0]
-                    first_bad = (
-                        f"the stored tile {level}/{tile} does not match the leaves"
-                        f" (entries {(tile * TILE_WIDTH) << (TILE_HEIGHT * level)}"
-                        f"..{(((tile + 1) * TILE_WIDTH) << (TILE_HEIGHT * level)) - 1})"
-                    )
+                    first_bad = _(
+                        "the stored tile %(level)s/%(tile)s does not match the leaves"
+                        " (entries %(first)s..%(last)s)"
+                    ) % {
+                        "level": level,
+                        "tile": tile,
+                        "first": (tile * TILE_WIDTH) << (TILE_HEIGHT * level),
+                        "last": (((tile + 1) * TILE_WIDTH) << (TILE_HEIGHT * level)) - 1,
+                    }
                 if frontier.count in wanted_sizes:
                     roots[frontier.count] = frontier.root()
     report.size = frontier.count
     if first_bad:
         report.fail(first_bad)
     if stored_tiles:
-        report.fail(f"{len(stored_tiles)} stored tile(s) beyond the leaves")
+        report.fail(_("%(count)s stored tile(s) beyond the leaves") % {"count": len(stored_tiles)})
 
     with conn.cursor() as cur:
         cur.execute(
@@ -170,21 +179,28 @@ def verify_log(log: str, *, using: str = "default") -> Report:
         )
         lost = cur.fetchone()
         if lost:
-            report.fail(f"leaf #{lost[0]} is neither in the tree nor pending")
+            report.fail(_("leaf #%(leaf)s is neither in the tree nor pending") % {"leaf": lost[0]})
 
     public = heads_mod.public_key_bytes()
     previous_ok = 0
     for head in db_heads:
         if not heads_mod.signature_ok(head, public):
-            report.fail(f"the signed head at size {head.size} has a bad signature")
+            report.fail(
+                _("the signed head at size %(size)s has a bad signature") % {"size": head.size}
+            )
             break
         if head.size > report.size:
-            report.fail(f"the signed head at size {head.size} is beyond the tree ({report.size})")
+            report.fail(
+                _("the signed head at size %(size)s is beyond the tree (%(tree)s)")
+                % {"size": head.size, "tree": report.size}
+            )
             break
         if roots.get(head.size) != head.root_hash:
             report.fail(
-                f"the signed head at size {head.size} does not match the tree:"
-                f" {_between(previous_ok, head.size)} was changed"
+                _(
+                    "the signed head at size %(size)s does not match the tree: %(entries)s was changed"
+                )
+                % {"size": head.size, "entries": _between(previous_ok, head.size)}
             )
             break
         previous_ok = head.size
@@ -192,19 +208,25 @@ def verify_log(log: str, *, using: str = "default") -> Report:
     previous_ok = 0
     for head in exported:
         if head.log != log or not heads_mod.signature_ok(head, public):
-            report.fail(f"the exported head at size {head.size} has a bad signature")
+            report.fail(
+                _("the exported head at size %(size)s has a bad signature") % {"size": head.size}
+            )
             break
         if head.size > report.size:
             report.fail(
-                f"the exported head at size {head.size} is beyond the tree ({report.size}):"
-                " leaves were removed"
+                _(
+                    "the exported head at size %(size)s is beyond the tree (%(tree)s): leaves were removed"
+                )
+                % {"size": head.size, "tree": report.size}
             )
             break
         if roots.get(head.size) != head.root_hash:
             report.fail(
-                f"the exported head at size {head.size} does not match the database: the"
-                f" tree was rewritten, {_between(previous_ok, head.size)} differs from what"
-                " was signed then"
+                _(
+                    "the exported head at size %(size)s does not match the database: the tree"
+                    " was rewritten, %(entries)s differs from what was signed then"
+                )
+                % {"size": head.size, "entries": _between(previous_ok, head.size)}
             )
             break
         previous_ok = head.size
@@ -215,7 +237,10 @@ def verify_log(log: str, *, using: str = "default") -> Report:
         if h.size not in exported_sizes and timezone.now() - signed_at[h.size] > EXPORT_GRACE
     ]
     if stale:
-        report.fail(f"{len(stale)} signed head(s) missing from the exported file, first {stale[0]}")
+        report.fail(
+            _("%(count)s signed head(s) missing from the exported file, first at size %(size)s")
+            % {"count": len(stale), "size": stale[0]}
+        )
     return report
 
 
@@ -226,7 +251,10 @@ def ledger_verify(logs: list[str] | None = None, *, using: str = "default") -> l
 def ledger_status(log: str) -> tuple[bool, str, int, heads_mod.Head | None]:
     """(ok, message, size, last signed head) for a page; a full check (O(n))."""
     report = verify_log(log)
-    message = f"{log}: {report.size} entries verified" if report.ok else report.problems[0]
+    if report.ok:
+        message = _("%(log)s: %(count)s entries verified") % {"log": log, "count": report.size}
+    else:
+        message = report.problems[0]
     return report.ok, message, report.size, report.last_head
 
 

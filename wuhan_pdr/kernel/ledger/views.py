@@ -8,6 +8,7 @@ import base64
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from . import LOGS
@@ -79,7 +80,7 @@ def ledger_heads_json(request, log: str = PUBLIC_LOG):
     log = _public_log(log)
     min_size = _int_param(request, "min_size", 0)
     if min_size is None:
-        return JsonResponse({"error": "min_size must be a non-negative integer"}, status=400)
+        return JsonResponse({"error": _("min_size must be a non-negative integer")}, status=400)
     rows = LedgerHead.objects.filter(log=log, size__gte=min_size).order_by("-size")[:100]
     return JsonResponse(
         {
@@ -99,7 +100,9 @@ def ledger_inclusion_json(request, log: str = PUBLIC_LOG):
     current = tree_size(log)
     index, size = _int_param(request, "index"), _int_param(request, "size", current)
     if index is None or size is None:
-        return JsonResponse({"error": "index and size must be non-negative integers"}, status=400)
+        return JsonResponse(
+            {"error": _("index and size must be non-negative integers")}, status=400
+        )
     if not index < size <= current:
         raise Http404
     proof = inclusion_proof(log, index, size)
@@ -121,7 +124,9 @@ def ledger_consistency_json(request, log: str = PUBLIC_LOG):
     current = tree_size(log)
     first, second = _int_param(request, "first"), _int_param(request, "second", current)
     if first is None or second is None:
-        return JsonResponse({"error": "first and second must be non-negative integers"}, status=400)
+        return JsonResponse(
+            {"error": _("first and second must be non-negative integers")}, status=400
+        )
     if not first <= second <= current:
         raise Http404
     return JsonResponse(
