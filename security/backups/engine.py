@@ -146,6 +146,12 @@ class WrittenFile:
         }
 
 
+def private_file(path: Path):
+    """A new file only its owner may read (the directory is private too): created, never
+    overwritten."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
+
+
 def _written(path: Path, writer: crypto.EncryptingWriter) -> WrittenFile:
     return WrittenFile(
         name=path.name,
@@ -180,7 +186,7 @@ def dump_database(
         )
         drain = _drain(proc.stderr, errors)
         try:
-            with open(target, "wb") as raw:
+            with private_file(target) as raw:
                 writer = crypto.EncryptingWriter(raw, key)
                 for block in iter(lambda: proc.stdout.read(PIPE_READ), b""):
                     writer.write(block)
@@ -201,7 +207,7 @@ def archive_media(
 ) -> tuple[WrittenFile, int]:
     """A tar archive of MEDIA_ROOT, streamed into `target` encrypted. Returns (file, members)."""
     members = 0
-    with open(target, "wb") as raw:
+    with private_file(target) as raw:
         writer = crypto.EncryptingWriter(raw, key)
         with tarfile.open(fileobj=writer, mode="w|", format=tarfile.PAX_FORMAT) as tar:
             if media_root.is_dir():

@@ -144,8 +144,8 @@ def backup_create(*, acting_user=None, job=None) -> Backup:
             key,
         )
         manifest_path = directory / MANIFEST_FILE
-        with open(manifest_path, "w", encoding="utf-8") as fh:
-            json.dump(manifest, fh, indent=1, sort_keys=True, ensure_ascii=False)
+        with engine.private_file(manifest_path) as fh:
+            fh.write(json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False).encode())
             fh.flush()
             os.fsync(fh.fileno())
         finished = timezone.now()

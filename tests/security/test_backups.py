@@ -158,6 +158,8 @@ def test_backup_writes_encrypted_files_a_signed_manifest_and_snapshot_counts(bac
         services.MANIFEST_FILE,
         services.MEDIA_FILE,
     ]
+    assert directory.stat().st_mode & 0o777 == 0o700
+    assert {p.stat().st_mode & 0o777 for p in directory.iterdir()} == {0o600}
     dump = (directory / services.DB_FILE).read_bytes()
     media = (directory / services.MEDIA_FILE).read_bytes()
     # Nothing readable without the key: not pg_dump's signature, not a table name, not the media.
