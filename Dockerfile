@@ -11,9 +11,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DJANGO_SETTINGS_MODULE=wuhan_pdr.settings.local \
     PORT=8000
 
-# gettext: compilemessages needs msgfmt.
+# gettext: compilemessages needs msgfmt. postgresql-client-15: pg_dump / pg_restore of the same
+# major version as the server, for `manage.py backup` and the restore drills (Debian bookworm
+# ships 15).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends gettext \
+ && apt-get install -y --no-install-recommends gettext postgresql-client-15 \
  && rm -rf /var/lib/apt/lists/*
 RUN pip install --no-cache-dir "uv>=0.13,<0.14"
 
@@ -33,7 +35,7 @@ RUN DJANGO_SECRET_KEY=build-time-only-dummy-secret-not-used-at-run-time-01234567
    && python manage.py collectstatic --noinput --verbosity 0'
 
 RUN useradd --system --uid 10001 --home-dir /app app \
- && mkdir -p /app/var/media \
+ && mkdir -p /app/var/media /app/var/backups \
  && chown -R app:app /app/var
 USER app
 

@@ -38,3 +38,6 @@ class SecurityConfig(AppConfig):
         receivers.connect()
         register_refusal_observer(observe_refusal)
         register_audit_nav()
+        from .backups.setup import register as register_backups
+
+        register_backups()

@@ -48,6 +48,7 @@ class Grade(models.Model):
 # The sub-packages' models, so that Django finds them in this app.
 from .assessments.models import Assessment, ChecklistAnswer  # noqa: E402,F401
 from .audit.models import AuditEvent  # noqa: E402,F401
+from .backups.models import Backup, RestoreDrill  # noqa: E402,F401
 from .incidents.models import (  # noqa: E402,F401
     Drill,
     EmergencyPlan,

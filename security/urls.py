@@ -10,4 +10,5 @@ urlpatterns: list = [
     path("assessments/", include("security.assessments.urls")),
     path("incidents/", include("security.incidents.urls")),
     path("audit/", include("security.audit.urls")),
+    path("backups/", include("security.backups.urls")),
 ]

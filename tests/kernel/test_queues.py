@@ -44,6 +44,8 @@ LONG = (
     "aggregation.quality_run",
     "catalog.bulk_filing_process",
     "catalog.standards_impact_count",
+    "security.backup_run",
+    "security.restore_drill_run",
 )
 SHORT = (
     "accounts.end_user_sessions",
@@ -53,6 +55,8 @@ SHORT = (
     "aggregation.schedule_due_channels",
     "aggregation.quality_runs_nightly",
     "aggregation.push_housekeeping",
+    "security.backup_daily",
+    "security.restore_drill_weekly",
 )
 
 

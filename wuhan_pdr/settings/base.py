@@ -354,6 +354,8 @@ CELERY_LONG_TASK_SOFT_TIME_LIMITS = {
     "aggregation.quality_run": env.int("QUALITY_RUN_SOFT_TIME_LIMIT", 60 * 60),
     "catalog.bulk_filing_process": env.int("BULK_FILING_SOFT_TIME_LIMIT", 30 * 60),
     "catalog.standards_impact_count": env.int("STANDARDS_IMPACT_SOFT_TIME_LIMIT", 30 * 60),
+    "security.backup_run": env.int("BACKUP_SOFT_TIME_LIMIT", 2 * 60 * 60),
+    "security.restore_drill_run": env.int("BACKUP_DRILL_SOFT_TIME_LIMIT", 2 * 60 * 60),
 }
 CELERY_TASK_ROUTES = {
     **{name: {"queue": CELERY_LONG_QUEUE} for name in CELERY_LONG_TASK_SOFT_TIME_LIMITS},
@@ -426,6 +428,18 @@ CELERY_BEAT_SCHEDULE = {
     "security.assessments_daily": {
         "task": "security.assessments_daily",
         "schedule": crontab(hour=0, minute=20),
+    },
+    "security.backup_daily": {
+        "task": "security.backup_daily",
+        "schedule": crontab(hour=env.int("BACKUP_HOUR", 2), minute=0),
+    },
+    "security.restore_drill_weekly": {
+        "task": "security.restore_drill_weekly",
+        "schedule": crontab(
+            day_of_week=env("BACKUP_DRILL_DAY_OF_WEEK", default="sun"),
+            hour=env.int("BACKUP_DRILL_HOUR", 5),
+            minute=0,
+        ),
     },
 }
 
@@ -542,3 +556,15 @@ PLATFORM_NAME = _("Wuhan Public Data Resource Platform")
 # axes.W006 warns that a lockout keyed on the user name alone can be dodged by rotating
 # cookies; we lock the account name itself, which no rotation dodges (decision 0004).
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# Backups (security/backups/, docs/operations.md "Backups and restore"): where they go, the
+# connection that dumps (a role that reads every schema; empty: the portal's own), the key
+# (URL-safe base64 of 32 random bytes; comma-separated, the first encrypts, all decrypt; required
+# in production), retention (days, but never fewer than the newest KEEP_COUNT), and the
+# directory of pg_dump / pg_restore when they are not the ones on PATH (PostgreSQL 15).
+BACKUP_DIR = env("BACKUP_DIR", default=str(BASE_DIR / "var" / "backups"))
+BACKUP_DATABASE_URL = env("BACKUP_DATABASE_URL", default="")
+BACKUP_ENCRYPTION_KEY = env("BACKUP_ENCRYPTION_KEY", default="")
+BACKUP_KEEP_DAYS = env.int("BACKUP_KEEP_DAYS", 30)
+BACKUP_KEEP_COUNT = env.int("BACKUP_KEEP_COUNT", 7)
+BACKUP_PG_BIN_DIR = env("BACKUP_PG_BIN_DIR", default="")

@@ -13,3 +13,7 @@ AGGREGATION_EXTRACT_ALLOW_PLATFORM_DB = env.bool(
 # The README's demo logins work with the password alone; set SECURITY_2FA_REQUIRED=1 to try
 # two-factor login locally.
 SECURITY_2FA_REQUIRED = env.bool("SECURITY_2FA_REQUIRED", default=False)
+# A fixed backup key for the demo and development only; production requires its own.
+BACKUP_ENCRYPTION_KEY = env(
+    "BACKUP_ENCRYPTION_KEY", default="bG9jYWwtZGV2ZWxvcG1lbnQtYmFja3VwLWtleS0zMmI"
+)

@@ -12,6 +12,11 @@ FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY")
 # The masking HMAC key: changing it changes every hashed value shown (joins across exports
 # made before and after no longer match). A long random text.
 MASKING_HMAC_KEY = env("MASKING_HMAC_KEY")
+# Backups are encrypted with this key (never derived from another secret): keep a copy of it
+# outside the machine, or the backups cannot be read (docs/operations.md). Required: without it
+# `check --deploy` fails (security.E801) and every backup refuses to run; the processes still
+# start, so that a missing backup key does not take the portal down.
+BACKUP_ENCRYPTION_KEY = env("BACKUP_ENCRYPTION_KEY", default="")
 # Tree heads of the ledger are signed with this Ed25519 seed (32 bytes, base64); no default.
 LEDGER_SIGNING_KEY = env("LEDGER_SIGNING_KEY")
 if LEDGER_SIGNING_KEY == LEDGER_DEV_SIGNING_KEY:  # noqa: F405

@@ -40,6 +40,8 @@ REST_FRAMEWORK = {  # noqa: F405
 
 # Tests that need two-factor login turn it on with the `settings` fixture.
 SECURITY_2FA_REQUIRED = False
+# A fixed backup key for tests; a test sets another to see a foreign key refused.
+BACKUP_ENCRYPTION_KEY = "dGVzdC1vbmx5LWJhY2t1cC1rZXktMzItYnl0ZXMtISE"
 # The ledger's exported tree heads: a directory of the test run (tests/conftest.py gives each
 # test one of its own, since the database is reset between tests and a file would not be).
 LEDGER_HEADS_DIR = env("TEST_LEDGER_HEADS_DIR", default=str(BASE_DIR / "var" / "test-ledger-heads"))  # noqa: F405
