@@ -5,25 +5,31 @@ what the user may see (aggregation.permissions) and keeps a constant query count
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db import connection
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from psycopg import sql
 
 from catalog.filing.models import InformationSystem
-from catalog.models import DataItem, Resource, UpdateCycle
+from catalog.models import Resource, UpdateCycle
+from security import zones
 from security.masking import mask_row
 from wuhan_pdr.accounts.models import Organization
 from wuhan_pdr.accounts.roles import Role, has_role
 from wuhan_pdr.kernel.cursors import AFTER, BEFORE, CursorScope, cursor_issue, cursor_open
 from wuhan_pdr.kernel.errors import DomainError
 
-from .datastore import Column, columns_for, qualified, table_columns
+from .datastore import (
+    Column,
+    masked_names,
+    read_columns,
+    read_functions_refresh,
+    table_columns,
+)
 from .models import Batch, Channel, DatastoreTable, DowntimeReport, SourceKind
 from .permissions import channels_visible_to, sees_all_channels, works_for
 
@@ -207,6 +213,8 @@ class PreviewPage:
     # The "starts with" filter on the first key column; not offered when that column is
     # masked (it would give the masked value away one character at a time).
     can_filter: bool = False
+    # The first key column when it is masked (no filter on it; rows in storage order).
+    masked_key: str = ""
 
 
 def preview_page(
@@ -236,7 +244,16 @@ def preview_page(
     columns = table_columns(table)
     keys = [c for c in columns if c.key]
     masked = masked_columns(table)
-    ordering = [c.name for c in keys] or ["ctid"]
+    if table.read_masked is None or masked - set(table.read_masked):
+        # Functions from before, or made before a column was masked: remake them where this
+        # process may (the worker, the general zone's owner).
+        with contextlib.suppress(Exception), _savepoint():
+            read_functions_refresh(table)
+    # The read function masks what it was made with; a column masked since is masked here.
+    baked = set(table.read_masked or [])
+    extra = masked - baked
+    by_position = zones.page_uses_position(read_columns(table, baked))
+    ordering = ["ctid"] if by_position else [c.name for c in keys]
     can_filter = bool(keys) and keys[0].name not in masked
     if prefix and keys and not can_filter:
         raise PreviewRefused(
@@ -252,57 +269,39 @@ def preview_page(
     elif before:
         cursor = cursor_open(before, scope=scope, direction=BEFORE).values
         backwards = True
-    select = sql.SQL(", ").join(sql.Identifier(c.name) for c in columns)
-    if keys:
-        order_cols = [sql.Identifier(c.name) for c in keys]
-        cursor_cast = [sql.SQL("%s::{}").format(sql.SQL(c.type)) for c in keys]
-    else:
-        order_cols = [sql.SQL("ctid")]
-        cursor_cast = [sql.SQL("%s::tid")]
-        # Named apart: ORDER BY ctid would otherwise sort by this text column.
-        select = sql.SQL("{}, ctid::text AS _row_position").format(select)
-    where: list = []
-    params: list = []
+    pattern = None
     if prefix and keys:
         escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        where.append(sql.SQL("{}::text LIKE %s").format(sql.Identifier(keys[0].name)))
-        params.append(escaped + "%")
-    if cursor is not None:
-        left = sql.SQL("({})").format(sql.SQL(", ").join(order_cols))
-        right = sql.SQL("({})").format(sql.SQL(", ").join(cursor_cast))
-        where.append(sql.SQL("{} {} {}").format(left, sql.SQL("<" if backwards else ">"), right))
-        params.extend(cursor)
-    direction = sql.SQL(" DESC" if backwards else "")
-    query = sql.SQL("SELECT {} FROM {}{} ORDER BY {} LIMIT {}").format(
-        select,
-        qualified(table.table_name),
-        sql.SQL(" WHERE ") + sql.SQL(" AND ").join(where) if where else sql.SQL(""),
-        sql.SQL(", ").join(sql.SQL("{}{}").format(c, direction) for c in order_cols),
-        sql.Literal(limit + 1),
-    )
-    with connection.cursor() as cur:
-        try:
-            with _savepoint():
-                cur.execute(query, params)
-                fetched = cur.fetchall()
-        except Exception:  # a stored value that does not cast back to the key's type
-            fetched = []
+        pattern = escaped + "%"
+    try:
+        with _savepoint():
+            fetched = zones.read_page(
+                schema=table.schema,
+                table=table.table_name,
+                after=list(cursor) if cursor is not None else None,
+                backwards=backwards,
+                prefix=pattern,
+                limit=limit + 1,
+            )
+    except Exception:  # a stored value that does not cast back to the key's type
+        fetched = []
     more = len(fetched) > limit
     fetched = fetched[:limit]
     if backwards:
         fetched.reverse()
-    key_index = [columns.index(c) for c in keys] if keys else [len(columns)]
+    key_index = [len(columns)] if by_position else [columns.index(c) for c in keys]
     page = PreviewPage(
         columns=columns,
         masked=masked,
         rows=[],
         order_by=ordering,
-        by_ctid=not keys,
+        by_ctid=by_position,
         can_filter=can_filter,
+        masked_key=keys[0].name if keys and not can_filter else "",
     )
     names = [c.name for c in columns]
     for row in fetched:
-        page.rows.append(mask_row(names, row, masked))
+        page.rows.append(mask_row(names, row[: len(columns)], extra))
     if fetched:
         first = [fetched[0][i] for i in key_index]
         last_ = [fetched[-1][i] for i in key_index]
@@ -326,12 +325,7 @@ def _savepoint():
 def masked_columns(table: DatastoreTable) -> set[str]:
     """Columns whose item carries a masking rule in the published version (shown as the first
     and last character)."""
-    version_id = table.resource.published_version_id
-    if version_id is None:
-        return set()
-    items = list(DataItem.objects.filter(version_id=version_id).order_by("position"))
-    ruled = {i.name for i in items if (i.masking_rule or "").strip()}
-    return {c.name for c in columns_for(items) if c.item in ruled}
+    return masked_names(table.resource)
 
 
 # --- the aggregation board (Art. 15) ----------------------------------------------------------

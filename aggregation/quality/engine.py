@@ -24,13 +24,15 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg import sql
 
-from ..datastore import Column, qualified, table_columns
+from security import zones
+
+from ..datastore import Column, qualified, table_columns, table_zone
 from ..models import Batch, Channel, DatastoreTable, DowntimeReport, QualityRule
 from .permissions import provider_sees_reference
 from .rules import GROUP_KINDS, MAX_AGE, ROW_KINDS, K, RowCheck, row_check
@@ -81,7 +83,7 @@ def _samples(table: DatastoreTable, columns, check: RowCheck) -> list:
     names, key_sql = _key_expr(columns)
     query = sql.SQL("SELECT {} FROM {} AS t {} WHERE {} LIMIT {}").format(
         key_sql,
-        qualified(table.table_name),
+        qualified(table),
         check.join or sql.SQL(""),
         check.fails,
         sql.Literal(SAMPLE_SIZE),
@@ -111,7 +113,7 @@ def evaluate_rows(table: DatastoreTable, rules: list[QualityRule], *, now) -> tu
     ]
     query = sql.SQL("SELECT {} FROM {} AS t {}").format(
         sql.SQL(", ").join(select),
-        qualified(table.table_name),
+        qualified(table),
         sql.SQL(" ").join(c.join for c in checks if c.join is not None),
     )
     params = [p for c in checks for p in c.params] + [p for c in checks for p in c.join_params]
@@ -146,7 +148,7 @@ def evaluate_groups(table: DatastoreTable, rules: list[QualityRule], *, total: i
         sql.SQL(
             "(SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM {} GROUP BY {} "
             "HAVING count(*) > 1) d)"
-        ).format(qualified(table.table_name), sql.SQL(", ").join(map(sql.Identifier, cols)))
+        ).format(qualified(table), sql.SQL(", ").join(map(sql.Identifier, cols)))
         for _rule, cols in usable
     ]
     with connection.cursor() as cur:
@@ -161,7 +163,7 @@ def evaluate_groups(table: DatastoreTable, rules: list[QualityRule], *, total: i
                         "SELECT {c} FROM {t} GROUP BY {c} HAVING count(*) > 1 LIMIT {n}"
                     ).format(
                         c=sql.SQL(", ").join(map(sql.Identifier, cols)),
-                        t=qualified(table.table_name),
+                        t=qualified(table),
                         n=sql.Literal(SAMPLE_SIZE),
                     )
                 )
@@ -255,14 +257,16 @@ def evaluate(resource, rules: list[QualityRule], *, now=None) -> Evaluation:
     findings: list[Finding] = []
     total = 0
     if table is not None:
-        if row_rules:
-            total, found = evaluate_rows(table, row_rules, now=now)
-            findings += found
-        else:
-            with connection.cursor() as cur:
-                cur.execute(sql.SQL("SELECT count(*) FROM {}").format(qualified(table.table_name)))
-                total = cur.fetchone()[0]
-        findings += evaluate_groups(table, group_rules, total=total)
+        # In the worker, as the role of the table's storage zone (security.zones).
+        with transaction.atomic(), zones.zone_role(table_zone(table)):
+            if row_rules:
+                total, found = evaluate_rows(table, row_rules, now=now)
+                findings += found
+            else:
+                with connection.cursor() as cur:
+                    cur.execute(sql.SQL("SELECT count(*) FROM {}").format(qualified(table)))
+                    total = cur.fetchone()[0]
+            findings += evaluate_groups(table, group_rules, total=total)
     else:
         findings += [
             Finding(r, 0, 0, detail=_("No data loaded yet.")) for r in row_rules + group_rules
