@@ -68,12 +68,53 @@ def reset_sequences() -> None:
             cursor.execute(sql)
 
 
+def test_database_name() -> str:
+    from django.db import connection
+    from django.db.backends.base.creation import TEST_DATABASE_PREFIX
+
+    settings_dict = connection.settings_dict
+    return settings_dict["TEST"].get("NAME") or TEST_DATABASE_PREFIX + settings_dict["NAME"]
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """Before the test database is made and migrated: its roles, so that migrations may name
+    them (schemas of the storage zones). Server-wide, over the `postgres` database."""
+    import psycopg
+    from django.db import connection
+
+    from security.dbroles import roles_create
+
+    params = connection.get_connection_params()
+    for key in ("cursor_factory", "context"):
+        params.pop(key, None)
+    params["dbname"] = "postgres"
+    with psycopg.connect(**params) as conn, conn.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('pdr.db_roles'))")
+        roles_create(cursor, database=test_database_name())
+
+
+def ensure_db_roles() -> None:
+    """The least-privilege roles of the test database (`test_<db>_web`, ...), with their
+    grants on the tables migrate has just made. The suite itself keeps connecting as the
+    superuser; tests take a role with `security.dbroles.acting_as`, and the real Celery
+    worker (tests/services.py) connects as the worker role."""
+    from django.db import connection, transaction
+
+    from security.dbroles import roles_ensure
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('pdr.db_roles'))")
+        roles_ensure(cursor, database=connection.settings_dict["NAME"])
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     from django.db import connection
 
     with django_db_blocker.unblock():
         ensure_base_data()
+        ensure_db_roles()
         _BASE_DATA["snapshot"] = connection.creation.serialize_db_to_string()
         reset_sequences()  # an interrupted run may have left them behind the restored rows
 

@@ -107,6 +107,27 @@ DATABASES = {
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Which least-privilege role this process connects as (security/dbroles.py, decision
+# "db-roles"): owner (migrate, seed_demo, collectstatic), web (gunicorn) or worker (Celery
+# workers and beat). Unset: the user of DATABASE_URL, as the tests do. The role's name is
+# "<database>_<role>"; its password (none with trust authentication) comes from
+# DATABASE_PASSWORD, given to each process for its own role.
+DATABASE_ROLE = env("DATABASE_ROLE", default="")
+if DATABASE_ROLE:
+    from security.dbroles import PROCESS_KINDS, role_name
+
+    if DATABASE_ROLE not in PROCESS_KINDS:
+        raise ImproperlyConfigured(
+            f"DATABASE_ROLE {DATABASE_ROLE!r}: one of {', '.join(PROCESS_KINDS)}, or unset"
+        )
+    DATABASES["default"]["USER"] = role_name(DATABASE_ROLE, database=DATABASES["default"]["NAME"])
+    DATABASES["default"]["PASSWORD"] = env("DATABASE_PASSWORD", default="")
+# The connection `manage.py db_roles` creates the roles over: a superuser, or a role with
+# CREATEROLE that may own the database. Its database name is ignored: the roles are made for
+# the database of DATABASE_URL.
+DATABASE_ADMIN_URL = env("DATABASE_ADMIN_URL", default="") or env(
+    "DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/wuhan_pdr"
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # One name per deployment (portal, workers and beat sharing one database), given to every key
