@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from psycopg import sql
 
+from .dbroles import acting_as, role_name
+
 GENERAL = "general"
 RESTRICTED = "restricted"
 SENSITIVE = "sensitive"
@@ -71,20 +73,9 @@ def zone_of_grades(grades) -> str:
 # --- roles ------------------------------------------------------------------------------------
 
 
-def _database_name() -> str:
-    return connection.settings_dict["NAME"]
-
-
 def role_for(kind: str) -> str:
     """The server role of this database for `kind` (owner, web, worker, zone_restricted,
-    zone_sensitive): `security.dbroles.role_name` once that module is there."""
-    try:
-        from security.dbroles import role_name  # the roles branch
-    except ImportError:  # pragma: no cover - before the roles land
-        import re
-
-        base = re.sub(r"[^a-z0-9_]", "_", _database_name().lower())[: 63 - len(kind) - 1]
-        return f"{base}_{kind}"
+    zone_sensitive; `security.dbroles`)."""
     return role_name(kind)
 
 
@@ -101,40 +92,18 @@ def role_exists(name: str | None) -> bool:
         return cur.fetchone() is not None
 
 
-def _current_role() -> str:
-    with connection.cursor() as cur:
-        cur.execute("SELECT current_user")
-        return cur.fetchone()[0]
-
-
 @contextlib.contextmanager
 def zone_role(zone: str):
-    """Run the block as the zone's role (`SET LOCAL ROLE`), then as before. Must run inside a
-    transaction. A general zone, or a database whose roles were never made (a developer's
-    database before `manage.py db_roles`), runs the block as it is."""
-    name = zone_role_name(zone)
-    if not name or not role_exists(name):
-        yield
+    """Run the block as the zone's role (`dbroles.acting_as`: SET LOCAL ROLE in a savepoint,
+    the previous role put back after). A general zone, or a database whose roles were never
+    made (a developer's database before `manage.py db_roles`), runs the block as it is. A
+    session that may not take the role (the web's) is refused by PostgreSQL."""
+    if not is_zone(zone) or not role_exists(zone_role_name(zone)):
+        with transaction.atomic():
+            yield
         return
-    if not connection.in_atomic_block:
-        raise RuntimeError("zone_role must run inside transaction.atomic()")
-    previous = _current_role()
-    with connection.cursor() as cur:
-        cur.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(name)))
-    try:
+    with acting_as(f"zone_{zone}"):
         yield
-    except BaseException:
-        # The transaction (or the caller's savepoint) is rolled back, and SET LOCAL with it;
-        # restore anyway when the connection still accepts statements.
-        with (
-            contextlib.suppress(Exception),
-            transaction.atomic(),
-            connection.cursor() as cur,
-        ):
-            cur.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(previous)))
-        raise
-    with connection.cursor() as cur:
-        cur.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(previous)))
 
 
 def zone_schema_ensure(zone: str) -> str:
