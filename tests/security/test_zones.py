@@ -300,3 +300,46 @@ def test_a_move_up_to_the_sensitive_zone(restricted):
     assert table.schema == "datastore_sensitive" and table.row_count == 12
     with as_role("web"):
         refused(sql.SQL("SELECT * FROM {}").format(qualified(table)))
+
+
+# --- through the real worker --------------------------------------------------------------------
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_loads_a_zone_table_as_the_zone_role(
+    celery_worker, celery_app_on_spare_redis
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.catalog.conftest import ensure_catalog_base_data
+    from tests.services import wait_for
+
+    ensure_catalog_base_data()
+    setup = make_channel(items=masked_items(), grade="L4", name="敏感通道")
+    with transaction.atomic():
+        batch = services.batch_upload(
+            channel=setup.channel,
+            uploaded=SimpleUploadedFile("data.csv", csv_rows(30).encode()),
+            acting_user=setup.agency.staff,
+        )
+
+    def finished():
+        batch.refresh_from_db()
+        return batch.status in (Batch.Status.SUCCEEDED, Batch.Status.FAILED)
+
+    try:
+        wait_for(finished, timeout=90, interval=0.5, what="zone batch loaded")
+    except TimeoutError as exc:
+        raise AssertionError(f"{exc}\n--- worker ---\n{celery_worker.log_tail()}") from None
+    assert batch.status == Batch.Status.SUCCEEDED, (batch.error, celery_worker.log_tail())
+    table = table_of(setup)
+    assert table.schema == "datastore_sensitive" and table.row_count == 30
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT tableowner FROM pg_tables WHERE schemaname = %s AND tablename = %s",
+            [table.schema, table.table_name],
+        )
+        assert cur.fetchone()[0] == role_name("zone_sensitive")
+    page = selectors.preview_page(table, user=setup.agency.staff)
+    assert len(page.rows) == 30 and page.rows[0][1] == "姓*1"
