@@ -139,32 +139,56 @@ def table_zone(table: DatastoreTable) -> str:
     return zones.zone_of_schema(table.schema)
 
 
-def masked_names(resource: Resource, columns: list[Column] | None = None) -> set[str]:
-    """Columns whose item carries a masking rule in the published version."""
+def masking_rules(resource: Resource) -> dict:
+    """{column: masking rule} of the columns masked in the published version: an item's own
+    rule, else the rule of the data element it follows (security.masking)."""
     version_id = resource.published_version_id
     if version_id is None:
-        return set()
-    items = list(DataItem.objects.filter(version_id=version_id).order_by("position"))
-    ruled = {i.name for i in items if (i.masking_rule or "").strip()}
-    return {c.name for c in columns_for(items) if c.item in ruled}
+        return {}
+    items = list(
+        DataItem.objects.filter(version_id=version_id)
+        .select_related("masking_rule", "element__masking_rule")
+        .order_by("position")
+    )
+    out = {}
+    for item, column in zip(items, columns_for(items), strict=True):
+        rule = item.masking_rule or (item.element.masking_rule if item.element_id else None)
+        if rule is not None:
+            out[column.name] = rule
+    return out
 
 
-def read_columns(table: DatastoreTable, masked: set[str]) -> list[zones.ReadColumn]:
+def read_columns(table: DatastoreTable, masks: dict) -> list[zones.ReadColumn]:
+    """The table's columns for `security.zones`, each with its entry of `masks` (a masking
+    rule, or anything that says the column is masked)."""
     return [
-        zones.ReadColumn(name=c.name, type=c.type, key=bool(c.key), masked=c.name in masked)
+        zones.ReadColumn(name=c.name, type=c.type, key=bool(c.key), mask=masks.get(c.name) or None)
         for c in table_columns(table)
     ]
 
 
+def _signatures(rules: dict) -> dict[str, str]:
+    return {name: zones.mask_signature(rule.mask) for name, rule in rules.items()}
+
+
+def read_functions_current(table: DatastoreTable, rules: dict | None = None) -> bool:
+    """Whether the table's read functions mask as the published version's masking asks."""
+    if table.read_masked is None or not isinstance(table.read_masked, dict):
+        return False
+    rules = masking_rules(table.resource) if rules is None else rules
+    return table.read_masked == _signatures(rules)
+
+
 def read_functions_refresh(table: DatastoreTable) -> None:
     """(Re)make the table's masked read functions in its schema, as its zone's role, with the
-    masking of the published version; remember which columns they mask."""
-    masked = masked_names(table.resource)
+    masking of the published version; remember what they mask with."""
+    rules = masking_rules(table.resource)
+    masks = {name: rule.mask for name, rule in rules.items()}
     with transaction.atomic(), zones.zone_role(table_zone(table)):
         zones.read_functions_create(
-            schema=table.schema, table=table.table_name, columns=read_columns(table, masked)
+            schema=table.schema, table=table.table_name, columns=read_columns(table, masks)
         )
-    table.read_masked = sorted(masked)
+    table.read_masked = _signatures(rules)
     if table.pk:
         DatastoreTable.objects.filter(pk=table.pk).update(read_masked=table.read_masked)
 
@@ -277,11 +301,7 @@ def datastore_ensure(*, resource: Resource) -> DatastoreTable:
             ]
         table.pending_changes = pending
         table.save(update_fields=["columns", "pending_changes", "updated_at"])
-        if (
-            added
-            or table.read_masked is None
-            or sorted(masked_names(resource)) != sorted(table.read_masked)
-        ):
+        if added or not read_functions_current(table):
             read_functions_refresh(table)
         return table
 

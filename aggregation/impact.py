@@ -28,7 +28,13 @@ from catalog.standards.validation import compile_validator
 from security import zones
 from security.masking import mask_value
 
-from .datastore import columns_for, qualified, read_functions_refresh, table_zone
+from .datastore import (
+    columns_for,
+    qualified,
+    read_functions_current,
+    read_functions_refresh,
+    table_zone,
+)
 from .models import DatastoreTable
 from .selectors import can_preview, masked_columns
 
@@ -49,7 +55,7 @@ def _count_codes(table: DatastoreTable, column: str, accepted: list[str]):
     first), counted by the table's read function: the samples leave it masked when the
     column is."""
     with transaction.atomic():
-        if table.read_masked is None:
+        if not read_functions_current(table):
             read_functions_refresh(table)
         return zones.read_count(
             schema=table.schema, table=table.table_name, column=column, accepted=accepted
@@ -91,19 +97,20 @@ def _count_streamed(table: DatastoreTable, value: sql.Composable, validator):
     return checked, failing, samples
 
 
-def _sample(
-    validator, value: str, rows: int, *, masked: bool, already_masked: bool = False
-) -> dict:
-    """A failing value as it may be shown, and why it fails in each language of the portal
-    (a message that quotes the value quotes it masked too). A value `already_masked` by the
-    read function is shown as it came."""
+def _sample(validator, value: str, rows: int, *, rule=None, already_masked: bool = False) -> dict:
+    """A failing value as it may be shown (masked by the column's `rule`, if any), and why it
+    fails in each language of the portal (a message that quotes the value quotes it masked
+    too). The value is the column's text as PostgreSQL writes it, so the masking agrees with
+    the SQL masking of the preview. A value `already_masked` by the table's read function is
+    shown as it came."""
     if already_masked:
         messages = {}
         for code, _name in settings.LANGUAGES:
             with translation.override(code):
                 messages[code] = (validator(value) or "")[:300]
         return {"value": value, "count": rows, "messages": messages}
-    shown = mask_value(value) if masked else value[:200]
+    masked = rule is not None
+    shown = mask_value(value, rule) if masked else value[:200]
     messages = {}
     for code, _name in settings.LANGUAGES:
         with translation.override(code):
@@ -131,7 +138,7 @@ class DatastoreCounter:
             names = {i.pk: c.name for i, c in zip(all_items, columns_for(all_items), strict=True)}
             table = DatastoreTable.objects.filter(resource=resource).first()
             present = {d["name"] for d in table.columns} if table else set()
-            masked = masked_columns(table) if table else set()
+            masked = masked_columns(table) if table else {}
             for item in bound:
                 column = names.get(item.pk, "")
                 result = ColumnCount(
@@ -146,19 +153,13 @@ class DatastoreCounter:
                     checked, failing, samples = _count_codes(
                         table, column, sorted(validator.accepted - {""})
                     )
-                    shown_masked = column in set(table.read_masked or [])
+                    shown_masked = column in (table.read_masked or {})
                 else:
                     checked, failing, samples = _count_streamed(table, value, validator)
                     shown_masked = False
                 result.checked, result.failing = checked, failing
                 result.samples = [
-                    _sample(
-                        validator,
-                        v,
-                        n,
-                        masked=column in masked,
-                        already_masked=shown_masked,
-                    )
+                    _sample(validator, v, n, rule=masked.get(column), already_masked=shown_masked)
                     for v, n in samples
                 ]
         return out

@@ -25,8 +25,9 @@ from wuhan_pdr.kernel.errors import DomainError
 
 from .datastore import (
     Column,
-    masked_names,
+    masking_rules,
     read_columns,
+    read_functions_current,
     read_functions_refresh,
     table_columns,
 )
@@ -215,6 +216,7 @@ class PreviewPage:
     can_filter: bool = False
     # The first key column when it is masked (no filter on it; rows in storage order).
     masked_key: str = ""
+    headers: list[tuple[Column, str]] = field(default_factory=list)  # (column, its rule's name)
 
 
 def preview_page(
@@ -244,14 +246,19 @@ def preview_page(
     columns = table_columns(table)
     keys = [c for c in columns if c.key]
     masked = masked_columns(table)
-    if table.read_masked is None or masked - set(table.read_masked):
-        # Functions from before, or made before a column was masked: remake them where this
-        # process may (the worker, the general zone's owner).
+    if not read_functions_current(table, masked):
+        # Functions from before, or made before the masking changed: remake them where this
+        # process may (the worker, the owner of the general zone's tables).
         with contextlib.suppress(Exception), _savepoint():
             read_functions_refresh(table)
-    # The read function masks what it was made with; a column masked since is masked here.
-    baked = set(table.read_masked or [])
-    extra = masked - baked
+    # The read functions mask as they were made; a column whose rule changed since is masked
+    # again here by its rule now (never shown less masked than either asks).
+    baked = table.read_masked or {}
+    extra = {
+        name: rule
+        for name, rule in masked.items()
+        if baked.get(name) != zones.mask_signature(rule.mask)
+    }
     by_position = zones.page_uses_position(read_columns(table, baked))
     ordering = ["ctid"] if by_position else [c.name for c in keys]
     can_filter = bool(keys) and keys[0].name not in masked
@@ -292,12 +299,13 @@ def preview_page(
     key_index = [len(columns)] if by_position else [columns.index(c) for c in keys]
     page = PreviewPage(
         columns=columns,
-        masked=masked,
+        masked=set(masked),
         rows=[],
         order_by=ordering,
         by_ctid=by_position,
         can_filter=can_filter,
         masked_key=keys[0].name if keys and not can_filter else "",
+        headers=[(c, masked[c.name].name if c.name in masked else "") for c in columns],
     )
     names = [c.name for c in columns]
     for row in fetched:
@@ -322,10 +330,10 @@ def _savepoint():
     return transaction.atomic()
 
 
-def masked_columns(table: DatastoreTable) -> set[str]:
-    """Columns whose item carries a masking rule in the published version (shown as the first
-    and last character)."""
-    return masked_names(table.resource)
+def masked_columns(table: DatastoreTable) -> dict:
+    """{column: masking rule} of the columns masked in the published version: an item's own
+    rule, else the rule of the data element it follows (security.masking)."""
+    return masking_rules(table.resource)
 
 
 # --- the aggregation board (Art. 15) ----------------------------------------------------------

@@ -205,8 +205,16 @@ class DataItemForm(forms.ModelForm):
         # The description wraps in a small text area instead of being clipped in a line.
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
-    def __init__(self, *args, element_choices: list[tuple] | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        element_choices: list[tuple] | None = None,
+        rule_choices: list[tuple] | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
+        if rule_choices is not None:  # read once for the whole formset
+            self.fields["masking_rule"].choices = rule_choices
         field = self.fields["element"]
         choices = (
             list(element_choices) if element_choices is not None else current_element_choices()
@@ -236,8 +244,18 @@ class BaseDataItemFormSet(forms.BaseFormSet):
         # Read once for every row (and the row template), not once per row.
         return current_element_choices()
 
+    @cached_property
+    def rule_choices(self) -> list[tuple]:
+        from security.masking.selectors import rule_choices
+
+        return rule_choices()
+
     def get_form_kwargs(self, index):
-        return {**super().get_form_kwargs(index), "element_choices": self.element_choices}
+        return {
+            **super().get_form_kwargs(index),
+            "element_choices": self.element_choices,
+            "rule_choices": self.rule_choices,
+        }
 
 
 DataItemFormSet = forms.formset_factory(

@@ -271,7 +271,15 @@ class DataItem(models.Model):
         blank=True,
         related_name="+",
     )
-    masking_rule = models.CharField(_("masking rule"), max_length=100, blank=True)
+    masking_rule = models.ForeignKey(
+        "security.MaskingRule",
+        verbose_name=_("masking rule"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty: the data element's rule, if any."),
+    )
     description = models.CharField(_("description"), max_length=500, blank=True)
     element = models.ForeignKey(
         "catalog.DataElement",

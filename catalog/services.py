@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
+from security.masking.selectors import resolve_rules
 from security.models import Grade
 from wuhan_pdr.accounts.models import Organization, User
 from wuhan_pdr.accounts.roles import Role
@@ -89,12 +90,15 @@ def _clean_items(items: Iterable[dict]) -> list[dict]:
     out = []
     for item in items:
         row = {k: item.get(k) for k in ITEM_FIELDS}
-        for k in ("name", "english_name", "masking_rule", "description"):
+        for k in ("name", "english_name", "description"):
             row[k] = (row.get(k) or "").strip()
         for k in ("is_key", "is_update_flag"):
             row[k] = bool(row.get(k))
         row["nullable"] = True if row.get("nullable") is None else bool(row["nullable"])
         out.append(row)
+    # A rule may be named (workbook, demo data) or given by pk: resolved in one query.
+    for row, rule in zip(out, resolve_rules(r.get("masking_rule") for r in out), strict=True):
+        row["masking_rule"] = rule
     return out
 
 

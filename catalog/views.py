@@ -195,7 +195,9 @@ def _attach_violations(form, formset, violations, index: list[int]) -> None:
 def _items_initial(version: ResourceVersion) -> list[dict]:
     return [
         {
-            f: getattr(item, f) if f not in ("grade", "element") else getattr(item, f"{f}_id")
+            f: getattr(item, f)
+            if f not in ("grade", "element", "masking_rule")
+            else getattr(item, f"{f}_id")
             for f in (
                 "name",
                 "english_name",

@@ -37,3 +37,6 @@ class Grade(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+
+from .masking.models import MaskingRule  # noqa: E402,F401

@@ -33,6 +33,8 @@ from django.db import connection, transaction
 from psycopg import sql
 
 from .dbroles import acting_as, role_name
+from .masking import mask_expression
+from .masking.core import as_mask, hmac_key
 
 GENERAL = "general"
 RESTRICTED = "restricted"
@@ -151,22 +153,30 @@ class ReadColumn:
     name: str
     type: str  # SQL type
     key: bool = False
-    masked: bool = False
+    # The column's masking (`security.masking.Mask`), or None: shown as stored. Where only
+    # whether it is masked matters, any other non-None value says so.
+    mask: object = None
+
+    @property
+    def masked(self) -> bool:
+        return self.mask is not None
 
 
-def mask_sql(ref: sql.Composable) -> sql.Composable:
-    """The SQL twin of `security.masking.mask_value`: the first and last character kept, the
-    rest at most eight asterisks, NULL stays NULL."""
-    text = sql.SQL("({})::text").format(ref)
-    return sql.SQL(
-        "CASE WHEN {t} IS NULL THEN NULL WHEN length({t}) <= 2 THEN repeat('*', length({t})) "
-        "ELSE left({t}, 1) || repeat('*', least(length({t}) - 2, 8)) || right({t}, 1) END"
-    ).format(t=text)
+# The functions take the key of the `hmac` method as their last argument: it is never written
+# into their bodies (pg_proc is readable by every role).
+HMAC_KEY_ARG = sql.SQL("p_hmac_key")
+
+
+def mask_signature(mask) -> str:
+    """What a masking is, as text: the read functions remember what they were made with."""
+    return repr(as_mask(mask))
 
 
 def masked_expression(column: ReadColumn, ref: sql.Composable) -> sql.Composable:
-    """The column as it may leave its zone: masked, or as it is."""
-    return mask_sql(ref) if column.masked else ref
+    """The column as it may leave its zone: masked by `security.masking` in SQL, or as it is."""
+    if not column.masked:
+        return ref
+    return mask_expression(ref, column.mask, sql_type=column.type, hmac_key_sql=HMAC_KEY_ARG)
 
 
 def function_names(table: str) -> dict[str, str]:
@@ -303,7 +313,11 @@ def read_functions_create(*, schema: str, table: str, columns: list[ReadColumn])
             if c.type.startswith("timestamp")
             else sql.SQL("{}::text").format(ref)
         )
-        shown = mask_sql(sql.SQL("g.v")) if c.masked else sql.SQL("left(g.v, 200)")
+        shown = (
+            mask_expression(sql.SQL("g.v"), c.mask, sql_type="text", hmac_key_sql=HMAC_KEY_ARG)
+            if c.masked
+            else sql.SQL("left(g.v, 200)")
+        )
         branches.append(
             sql.SQL(
                 "IF p_column = {lit} THEN "
@@ -336,19 +350,22 @@ def read_functions_create(*, schema: str, table: str, columns: list[ReadColumn])
         definitions = [
             (
                 names["page"],
-                sql.SQL("p_after text[], p_backwards boolean, p_prefix text, p_limit integer"),
+                sql.SQL(
+                    "p_after text[], p_backwards boolean, p_prefix text, p_limit integer, "
+                    "p_hmac_key text"
+                ),
                 sql.SQL("TABLE ({}, _pos text)").format(sql.SQL(", ").join(out_cols)),
                 page_body,
             ),
             (
                 names["rows"],
-                sql.SQL("p_keys text[]"),
+                sql.SQL("p_keys text[], p_hmac_key text"),
                 sql.SQL("TABLE ({})").format(sql.SQL(", ").join(text_cols)),
                 rows_body,
             ),
             (
                 names["count"],
-                sql.SQL("p_column text, p_accepted text[]"),
+                sql.SQL("p_column text, p_accepted text[], p_hmac_key text"),
                 sql.SQL(
                     "TABLE (checked_rows bigint, failing_rows bigint, sample text, sample_rows bigint)"
                 ),
@@ -383,7 +400,7 @@ def read_page(
     """Rows of a page through `<table>_page`: each row's values (masked) then `_pos`."""
     with connection.cursor() as cur:
         cur.execute(
-            sql.SQL("SELECT * FROM {}(%s::text[], %s, %s, %s)").format(
+            sql.SQL("SELECT * FROM {}(%s::text[], %s, %s, %s, %s)").format(
                 _fn(schema, function_names(table)["page"])
             ),
             [
@@ -391,6 +408,7 @@ def read_page(
                 backwards,
                 prefix,
                 limit,
+                hmac_key(),
             ],
         )
         return cur.fetchall()
@@ -401,10 +419,10 @@ def read_rows(*, schema: str, table: str, keys: list[list[str]]) -> list[tuple]:
     flat = [str(v) for key in keys for v in key]
     with connection.cursor() as cur:
         cur.execute(
-            sql.SQL("SELECT * FROM {}(%s::text[])").format(
+            sql.SQL("SELECT * FROM {}(%s::text[], %s)").format(
                 _fn(schema, function_names(table)["rows"])
             ),
-            [flat],
+            [flat, hmac_key()],
         )
         return cur.fetchall()
 
@@ -416,10 +434,10 @@ def read_count(
     failing first) of a column through `<table>_count`."""
     with connection.cursor() as cur:
         cur.execute(
-            sql.SQL("SELECT * FROM {}(%s, %s::text[])").format(
+            sql.SQL("SELECT * FROM {}(%s, %s::text[], %s)").format(
                 _fn(schema, function_names(table)["count"])
             ),
-            [column, accepted],
+            [column, accepted, hmac_key()],
         )
         found = cur.fetchall()
     checked, failing = found[0][0], found[0][1]

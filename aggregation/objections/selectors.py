@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from security.masking import mask_row, mask_value
+from security.masking import Mask, mask_row, mask_value
 from wuhan_pdr.kernel.workflow import events_described
 
 from ..datastore import table_columns
@@ -101,6 +101,10 @@ def _key_names(objection: Objection, table: DatastoreTable) -> list[str] | None:
     return None
 
 
+# Keys whose columns are no longer known: nothing of them is told.
+STRICTEST = Mask("replace")
+
+
 def row_keys_shown(objection: Objection, user) -> list[str]:
     """The keys of the rows objected to as `user` may see them: a key column that is masked
     is masked here too, for everyone (the preview's rule). Keys whose columns are no longer
@@ -113,10 +117,16 @@ def row_keys_shown(objection: Objection, user) -> list[str]:
     shown = []
     for key in objection.row_keys:
         if names is None or len(names) != len(key):
-            shown.append(", ".join(mask_value(v) for v in key))
+            shown.append(", ".join(mask_value(v, STRICTEST) for v in key))
         else:
             shown.append(", ".join(mask_row(names, key, masked)))
     return shown
+
+
+def _still_to_mask(masked: dict, came_masked) -> dict:
+    """The rules of the columns a snapshot holds in clear: one read through the table's read
+    function (issue #13) came with `came_masked` masked already; an older one, all clear."""
+    return {n: r for n, r in masked.items() if n not in set(came_masked or ())}
 
 
 def changed_rows_table(objection: Objection, user) -> dict | None:
@@ -145,8 +155,12 @@ def changed_rows_table(objection: Objection, user) -> dict | None:
     rows = []
     for key, key_text in zip(objection.row_keys, keys, strict=True):
         b, a = before.get(tuple(key)), after.get(tuple(key))
-        b_shown = mask_row(names, b, masked) if b else None
-        a_shown = mask_row(names, a, masked) if a else None
+        b_shown = (
+            mask_row(names, b, _still_to_mask(masked, data.get("before_masked"))) if b else None
+        )
+        a_shown = (
+            mask_row(names, a, _still_to_mask(masked, data.get("after_masked"))) if a else None
+        )
         cells = []
         for i in shown:
             old = b[i] if b else None

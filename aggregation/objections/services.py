@@ -13,6 +13,7 @@ name them; filing is limited per user and hour (`throttle.py`).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import secrets
 import zipfile
@@ -34,7 +35,12 @@ from wuhan_pdr.kernel.history import audited_save
 from wuhan_pdr.kernel.notifications import notify
 from wuhan_pdr.kernel.workdays import deadline_after
 
-from ..datastore import read_functions_refresh, table_columns, table_exists
+from ..datastore import (
+    read_functions_current,
+    read_functions_refresh,
+    table_columns,
+    table_exists,
+)
 from ..limits import working_days_for
 from ..models import DatastoreTable, Objection, TimeLimit
 from ..selectors import masked_columns
@@ -195,8 +201,9 @@ def rows_by_key(table: DatastoreTable, keys: list[list[str]]) -> dict:
     key_cols = [c for c in columns if c.key]
     if not keys or not key_cols:
         return {"columns": [c.name for c in columns], "rows": []}
-    if table.read_masked is None:
-        read_functions_refresh(table)
+    if not read_functions_current(table):
+        with contextlib.suppress(Exception), transaction.atomic():
+            read_functions_refresh(table)
     found = zones.read_rows(schema=table.schema, table=table.table_name, keys=keys)
     positions = [i for i, c in enumerate(columns) if c.key]
     by_key = {tuple(row[i] for i in positions): list(row) for row in found}
@@ -204,6 +211,8 @@ def rows_by_key(table: DatastoreTable, keys: list[list[str]]) -> dict:
         "columns": [c.name for c in columns],
         "labels": [c.item for c in columns],
         "key_positions": positions,
+        # The columns that came masked (a reader masks only the others).
+        "masked": sorted(table.read_masked or {}),
         "rows": [by_key[tuple(k)] for k in keys if tuple(k) in by_key],
     }
 
@@ -369,6 +378,7 @@ def _file(resource, kind, description, rows, evidence, ext, rights, acting_user)
                 "labels": snapshot["labels"],
                 "key_positions": snapshot["key_positions"],
                 "before": snapshot["rows"],
+                "before_masked": snapshot["masked"],
                 "before_at": timezone.now().isoformat(),
                 "after": [],
             }
@@ -494,6 +504,7 @@ def objection_report(*, objection: Objection, report: str, acting_user: User) ->
                         "labels": now["labels"],
                         "key_positions": now["key_positions"],
                         "after": now["rows"],
+                        "after_masked": now["masked"],
                         "after_at": timezone.now().isoformat(),
                     }
                 )

@@ -198,6 +198,14 @@ class _Checker:
                     % {"code": text[:40]}
                 )
             return found
+        if kind == "masking_rule":
+            found = self.v.masking_rule(text)
+            if found is None:
+                raise CellError(
+                    _("There is no masking rule %(name)s: choose from the dropdown.")
+                    % {"name": text[:40]}
+                )
+            return found
         if kind == "element":
             found = self.v.element(text)
             if found is None:

@@ -24,7 +24,8 @@ ERRORS_SHEET = "错误清单"
 class Column:
     key: str  # the model field (or a pseudo field: key, resource_key, classification ...)
     header: str
-    kind: str  # text, choice, bool, int, classification, themes, grade, element, related, key
+    kind: str  # text, choice, bool, int, classification, themes, grade, masking_rule,
+    # element, related, key
     required: bool = False
     values: str = ""  # the list on the 可选值 sheet feeding the dropdown
     width: int = 16
@@ -67,7 +68,7 @@ ITEM_COLUMNS: tuple[Column, ...] = (
     Column("is_update_flag", "更新标识", "bool", values="bool", width=10),
     Column("nullable", "可为空", "bool", values="bool", width=10),
     Column("grade", "信息项分级", "grade", values="grade", width=14),
-    Column("masking_rule", "脱敏规则", "text", width=16),
+    Column("masking_rule", "脱敏规则", "masking_rule", values="masking_rule", width=16),
     Column("description", "说明", "text", width=28),
     Column("element", "数据元", "element", values="element", width=22),
 )

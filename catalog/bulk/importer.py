@@ -175,7 +175,7 @@ def import_drafts(
                     is_update_flag=bool(f.get("is_update_flag")),
                     nullable=True if f.get("nullable") is None else bool(f["nullable"]),
                     grade=f.get("grade"),
-                    masking_rule=f.get("masking_rule") or "",
+                    masking_rule=f.get("masking_rule"),
                     description=f.get("description") or "",
                     element_id=f.get("element"),
                 )

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 
 from django.utils import translation
 
-from security.models import Grade
+from security.masking.seed import TEXT_TO_RULE
+from security.models import Grade, MaskingRule
 
 from ..datatypes import DataType
 from ..models import (
@@ -92,6 +93,7 @@ LIST_TITLES = {
     "data_type": "数据类型",
     "bool": "是否",
     "element": "数据元",
+    "masking_rule": "脱敏规则",
 }
 
 
@@ -108,6 +110,7 @@ class Vocabulary:
     classifications: dict[str, Classification] = field(default_factory=dict)
     themes: dict[str, Classification] = field(default_factory=dict)
     grades: dict[str, Grade] = field(default_factory=dict)
+    masking_rules: dict[str, MaskingRule] = field(default_factory=dict)
     elements: dict[str, int] = field(default_factory=dict)  # identifier -> pk
     highest_rank: int | None = None
 
@@ -129,6 +132,14 @@ class Vocabulary:
             v.grades.setdefault(g.name.casefold(), g)
         v.lists["grade"] = [f"{g.code} {g.name}" for g in grades]
         v.highest_rank = grades[-1].rank if grades else None
+        rules = list(MaskingRule.objects.order_by("name"))
+        for r in rules:
+            v.masking_rules[_key(r.name)] = r
+        by_name = {r.name: r for r in rules}
+        for text, name in TEXT_TO_RULE.items():  # the free texts of older workbooks
+            if name in by_name:
+                v.masking_rules.setdefault(_key(text), by_name[name])
+        v.lists["masking_rule"] = [r.name for r in rules]
         for name, choices in CHOICES.items():
             words = WORKBOOK_LABELS[name]
             shown = [words[value] for value, _label in choices.choices]
@@ -175,6 +186,9 @@ class Vocabulary:
         if not words:
             return None
         return self.grades.get(words[0].casefold()) or self.grades.get(_key(text))
+
+    def masking_rule(self, text: str) -> MaskingRule | None:
+        return self.masking_rules.get(_key(text))
 
     def element(self, text: str) -> int | None:
         words = text.split()

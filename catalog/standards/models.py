@@ -134,6 +134,15 @@ class DataElement(models.Model):
     unit = models.CharField(_("unit"), max_length=30, blank=True)
     classification = models.CharField(_("classification"), max_length=100, blank=True)
     synonyms = models.CharField(_("synonyms"), max_length=300, blank=True)
+    masking_rule = models.ForeignKey(
+        "security.MaskingRule",
+        verbose_name=_("masking rule"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("How items bound to this element are masked, unless an item says otherwise."),
+    )
     submitted_by = models.ForeignKey(
         Organization,
         verbose_name=_("submitting organization"),

@@ -487,6 +487,7 @@ def _publish(request: ElementChangeRequest, *, acting_user: User) -> DataElement
             status=E.STANDARD,
             submitted_by=request.organization,
             approved_at=today(),
+            masking_rule_id=current.masking_rule_id,  # a security decision, not the standard's
         )
         _fill(new, request.proposal)
         audited_save(new, acting_user=acting_user, reason=ELEMENT_PUBLISHED)

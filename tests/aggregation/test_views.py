@@ -443,7 +443,9 @@ def test_preview_masks_columns_with_a_masking_rule(db):
     s = make_channel(items=items)
     load(s, HEADER + "A1,欧阳修远,30,1990-01-01,1,\n")
     page = client(s.agency.staff).get(reverse("aggregation:preview", args=[s.resource.pk]))
-    assert "欧**远" in page.text and "欧阳修远" not in page.text
+    # 保留姓氏 keeps the surname only (a rule of security.masking; the name's length untold)
+    assert "欧***" in page.text and "欧阳修远" not in page.text and "修远" not in page.text
+    assert "保留姓氏" in page.text  # the rule is named under the column
 
 
 def test_preview_is_404_for_another_agency_and_a_requester(a, b):

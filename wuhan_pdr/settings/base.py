@@ -417,6 +417,10 @@ AGGREGATION_EXTRACT_ALLOW_PLATFORM_DB = env.bool(
 # as channel passwords (wuhan_pdr/kernel/sealing.py). Empty: derived from SECRET_KEY.
 FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", default="")
 
+# Key of the keyed-hash masking method (HMAC-SHA256, security/masking.py): equal values hash
+# alike, so masked columns still join. Required in production; a development default here.
+MASKING_HMAC_KEY = env("MASKING_HMAC_KEY", default="insecure-development-masking-key")
+
 # Deadlines: default working days per workflow step (configurable per deployment).
 WORKFLOW_DEFAULT_DEADLINE_WORKING_DAYS = env.int("WORKFLOW_DEFAULT_DEADLINE_WORKING_DAYS", 5)
 

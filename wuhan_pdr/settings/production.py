@@ -7,6 +7,9 @@ SECRET_KEY = env("DJANGO_SECRET_KEY")  # no default: refuse to start without one
 # Stored credentials (channel passwords) are sealed with this key, never with one derived
 # from SECRET_KEY: rotating SECRET_KEY must not lose them. Fernet.generate_key().
 FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY")
+# The masking HMAC key: changing it changes every hashed value shown (joins across exports
+# made before and after no longer match). A long random text.
+MASKING_HMAC_KEY = env("MASKING_HMAC_KEY")
 DEBUG = False
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 DEMO_SEED_ALLOWED = False
