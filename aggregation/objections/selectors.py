@@ -123,12 +123,6 @@ def row_keys_shown(objection: Objection, user) -> list[str]:
     return shown
 
 
-def _still_to_mask(masked: dict, came_masked) -> dict:
-    """The rules of the columns a snapshot holds in clear: one read through the table's read
-    function (issue #13) came with `came_masked` masked already; an older one, all clear."""
-    return {n: r for n, r in masked.items() if n not in set(came_masked or ())}
-
-
 def changed_rows_table(objection: Objection, user) -> dict | None:
     """The objected rows before (at filing) and after (at the provider's report), paired by
     key, with the cells that changed marked; None when the objection names no rows or
@@ -155,12 +149,10 @@ def changed_rows_table(objection: Objection, user) -> dict | None:
     rows = []
     for key, key_text in zip(objection.row_keys, keys, strict=True):
         b, a = before.get(tuple(key)), after.get(tuple(key))
-        b_shown = (
-            mask_row(names, b, _still_to_mask(masked, data.get("before_masked"))) if b else None
-        )
-        a_shown = (
-            mask_row(names, a, _still_to_mask(masked, data.get("after_masked"))) if a else None
-        )
+        # Snapshots taken through the table's read function hold masked columns masked
+        # already (`before_masked`); masking them again is never less masked.
+        b_shown = mask_row(names, b, masked) if b else None
+        a_shown = mask_row(names, a, masked) if a else None
         cells = []
         for i in shown:
             old = b[i] if b else None
