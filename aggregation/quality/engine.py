@@ -31,8 +31,9 @@ from django.utils.translation import gettext as _
 from psycopg import sql
 
 from security import zones
+from security.masking import mask_expression
 
-from ..datastore import Column, qualified, table_columns, table_zone
+from ..datastore import Column, masking_rules, qualified, table_columns, table_zone
 from ..models import Batch, Channel, DatastoreTable, DowntimeReport, QualityRule
 from .permissions import provider_sees_reference
 from .rules import GROUP_KINDS, MAX_AGE, ROW_KINDS, K, RowCheck, row_check
@@ -79,8 +80,27 @@ def _key_expr(columns: list[Column]) -> tuple[list[str], sql.Composable]:
     return ["ctid"], sql.SQL("t.ctid::text")
 
 
+def _sample_columns(table: DatastoreTable, columns: list[Column], names: list[str], alias: str):
+    """The columns `names` as a sample may keep them: a masked column masked in SQL (sample
+    keys are kept outside the table's zone, in quality issues: issue #13)."""
+    rules = masking_rules(table.resource)
+    types = {c.name: c.type for c in columns}
+    out = []
+    for name in names:
+        ref = (
+            sql.SQL("{}.{}").format(sql.Identifier(alias), sql.Identifier(name))
+            if alias
+            else sql.Identifier(name)
+        )
+        rule = rules.get(name)
+        out.append(mask_expression(ref, rule.mask, sql_type=types.get(name)) if rule else ref)
+    return sql.SQL(", ").join(out)
+
+
 def _samples(table: DatastoreTable, columns, check: RowCheck) -> list:
     names, key_sql = _key_expr(columns)
+    if names != ["ctid"]:
+        key_sql = _sample_columns(table, columns, names, "t")
     query = sql.SQL("SELECT {} FROM {} AS t {} WHERE {} LIMIT {}").format(
         key_sql,
         qualified(table),
@@ -160,8 +180,9 @@ def evaluate_groups(table: DatastoreTable, rules: list[QualityRule], *, total: i
             with connection.cursor() as cur:
                 cur.execute(
                     sql.SQL(
-                        "SELECT {c} FROM {t} GROUP BY {c} HAVING count(*) > 1 LIMIT {n}"
+                        "SELECT {shown} FROM {t} GROUP BY {c} HAVING count(*) > 1 LIMIT {n}"
                     ).format(
+                        shown=_sample_columns(table, table_columns(table), cols, ""),
                         c=sql.SQL(", ").join(map(sql.Identifier, cols)),
                         t=qualified(table),
                         n=sql.Literal(SAMPLE_SIZE),
