@@ -116,18 +116,29 @@ export CREATEDB_PY
 db: install ## Create the database of DATABASE_URL if missing
 	@$(PY) -c "$$CREATEDB_PY"
 
+# The database's least-privilege roles (<db>_owner, _web, _worker, _zone_restricted,
+# _zone_sensitive; security/dbroles.py), created or brought up to date over DATABASE_ADMIN_URL
+# (default: DATABASE_URL, the superuser here with trust authentication). Idempotent.
+.PHONY: roles
+roles: db ## Create or update the database roles (owner, web, worker, zones)
+	@env -u DATABASE_ROLE $(MANAGE) db_roles
+
+# The owner runs migrate, seed_demo and collectstatic; the Procfile gives web, workers and
+# beat their own roles.
+AS_OWNER := env DATABASE_ROLE=owner
+
 .PHONY: migrate
-migrate: db ## Apply migrations
-	$(MANAGE) migrate --noinput
+migrate: roles ## Apply migrations (as the owner role)
+	$(AS_OWNER) $(MANAGE) migrate --noinput
 
 .PHONY: seed
 seed: migrate ## Load the demo organizations and users (idempotent)
-	$(MANAGE) seed_demo
+	$(AS_OWNER) $(MANAGE) seed_demo
 
 .PHONY: static
 static: install
 	@mkdir -p var
-	$(MANAGE) collectstatic --noinput --verbosity 0
+	$(AS_OWNER) $(MANAGE) collectstatic --noinput --verbosity 0
 
 .PHONY: prepare
 prepare: install messages migrate seed static
@@ -151,7 +162,7 @@ test: install system-packages messages ## ruff check, then the whole pytest suit
 
 .PHONY: dev
 dev: prepare ## Like run, with Django's runserver (DEBUG on, reloads on change)
-	@{ echo 'web: python manage.py runserver 127.0.0.1:$$PORT'; grep -E '^(worker|worker_long|beat):' Procfile; } > var/Procfile.dev
+	@{ echo 'web: DATABASE_ROLE=web python manage.py runserver 127.0.0.1:$$PORT'; grep -E '^(worker|worker_long|beat):' Procfile; } > var/Procfile.dev
 	DJANGO_DEBUG=true exec honcho start -f var/Procfile.dev web worker worker_long beat
 
 .PHONY: lint

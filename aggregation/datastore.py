@@ -33,6 +33,7 @@ from psycopg import sql
 
 from catalog.models import DataItem, Resource
 from security import zones
+from security.dbroles import WORKER, acting_as
 from wuhan_pdr.kernel.errors import DomainError
 
 from .models import DatastoreTable
@@ -120,7 +121,18 @@ def qualified(table, schema: str | None = None) -> sql.Composed:
 
 
 def ensure_schema(zone: str = zones.GENERAL) -> str:
+    """The zone's schema exists (its migration makes it): asked first, because CREATE SCHEMA,
+    even IF NOT EXISTS, needs a right on the database that only the owner has."""
     return zones.zone_schema_ensure(zone)
+
+
+def as_table_owner():
+    """The resources' tables belong to the worker's database role (security/dbroles.py): it
+    creates, swaps and drops them. Their DDL runs as that role wherever the session may take
+    it (`seed_demo` as the owner, the test suite as the superuser), so that the worker can
+    replace every table later; the web may not take it, and makes no table. A zone table's
+    statements then take the zone's role (`security.zones.zone_role`), from the worker's."""
+    return acting_as(WORKER, if_available=True)
 
 
 def resource_zone(resource: Resource) -> str:
@@ -184,7 +196,7 @@ def read_functions_refresh(table: DatastoreTable) -> None:
     masking of the published version; remember what they mask with."""
     rules = masking_rules(table.resource)
     masks = {name: rule.mask for name, rule in rules.items()}
-    with transaction.atomic(), zones.zone_role(table_zone(table)):
+    with transaction.atomic(), as_table_owner(), zones.zone_role(table_zone(table)):
         zones.read_functions_create(
             schema=table.schema, table=table.table_name, columns=read_columns(table, masks)
         )
@@ -261,7 +273,7 @@ def datastore_ensure(*, resource: Resource) -> DatastoreTable:
     differences are stored in `pending_changes` and not applied."""
     wanted = published_columns(resource)
     zone = resource_zone(resource)
-    with transaction.atomic():
+    with transaction.atomic(), as_table_owner():
         table = DatastoreTable.objects.select_for_update().filter(resource=resource).first()
         if table is None:
             schema = ensure_schema(zone)
@@ -318,7 +330,7 @@ def datastore_apply_pending(*, resource: Resource, confirm: bool) -> DatastoreTa
         raise DomainError(_("Confirm that the table may lose columns or data."), field="confirm")
     wanted = published_columns(resource)
     new_zone = resource_zone(resource)
-    with transaction.atomic():
+    with transaction.atomic(), as_table_owner():
         table = DatastoreTable.objects.select_for_update().get(resource=resource)
         old_zone, old_schema, old_name = table_zone(table), table.schema, table.table_name
         new_schema = ensure_schema(new_zone)

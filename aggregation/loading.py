@@ -44,7 +44,7 @@ from psycopg import sql
 
 from security import zones
 
-from .datastore import SCHEMA, Column, primary_key_sql
+from .datastore import SCHEMA, Column, as_table_owner, primary_key_sql
 from .datastore import qualified as _qualified
 from .models import DatastoreTable
 
@@ -364,7 +364,7 @@ def load_csv(
     zone's role (`security.zones.zone_role`)."""
     if not connection.in_atomic_block:
         raise RuntimeError("load_csv must run inside transaction.atomic()")
-    with zones.zone_role(zones.zone_of_schema(schema)):
+    with as_table_owner(), zones.zone_role(zones.zone_of_schema(schema)):
         result = _load(
             table_name=table_name,
             columns=columns,

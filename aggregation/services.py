@@ -178,7 +178,8 @@ def channel_activate(*, channel: Channel, acting_user: User) -> Channel:
         raise DomainError(
             _("Fill in before activating: %(fields)s.") % {"fields": "、".join(map(str, missing))}
         )
-    datastore_ensure(resource=channel.resource)
+    # The resource's table is made by the first load, in the worker: the web's database role
+    # makes no table (security/dbroles.py).
     channel.state = Channel.State.ACTIVE
     channel.next_run_at = next_run_after(channel, timezone.now())
     audited_save(channel, acting_user=acting_user, reason="activate")
@@ -922,23 +923,54 @@ def schedule_due_channels(*, now: dt.datetime | None = None) -> int:
 # --- Datastore schema changes --------------------------------------------------------------
 
 
-def datastore_confirm_changes(
-    *, resource: Resource, confirm: bool, acting_user: User
-) -> DatastoreTable:
-    """Apply the destructive table changes a new version of the items needs (the user has
-    confirmed that columns or values may be lost)."""
-    from .datastore import datastore_apply_pending
-
+def datastore_confirm_changes(*, resource: Resource, confirm: bool, acting_user: User):
+    """The user confirmed that the destructive table changes a new version of the items needs
+    may lose columns or values: queue the rebuild (`datastore_rebuild`). It runs in the
+    worker, whose database role owns the datastore's tables; the web's makes and drops none
+    (security/dbroles.py). Returns the job."""
     if not works_for(acting_user, resource.provider_id):
         raise AccessDenied(_("Only the provider's staff may change its tables."))
+    if not confirm:
+        raise DomainError(_("Confirm that the table may lose columns or data."), field="confirm")
     with transaction.atomic():
-        with connection.cursor() as cur:
-            cur.execute("SELECT pg_advisory_xact_lock(%s)", [_resource_lock_key(resource.pk)])
-        table = datastore_apply_pending(resource=resource, confirm=confirm)
-        audited_save(
-            table, acting_user=acting_user, reason="schema change confirmed", validate=False
+        return job_enqueue(
+            task_name="aggregation.datastore_rebuild",
+            kwargs={"resource_id": resource.pk, "user_id": acting_user.pk},
+            acting_user=acting_user,
         )
-        return table
+
+
+def datastore_rebuild(*, resource_id: int, user_id: int) -> DatastoreTable | None:
+    """The job of `datastore_confirm_changes`: apply the confirmed changes (one transaction,
+    under the resource's load lock) and tell the user how it went."""
+    from .datastore import datastore_apply_pending
+
+    resource = Resource.objects.get(pk=resource_id)
+    user = User.objects.get(pk=user_id)
+    channel = Channel.objects.filter(resource=resource).order_by("pk").first()
+    url = reverse("aggregation:channel-detail", args=[channel.pk]) if channel else ""
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", [_resource_lock_key(resource.pk)])
+            table = datastore_apply_pending(resource=resource, confirm=True)
+            audited_save(table, acting_user=user, reason="schema change confirmed", validate=False)
+    except DomainError as exc:
+        notify(
+            recipients=[user],
+            title=_("The table of %(resource)s was not rebuilt") % {"resource": resource.code},
+            body=str(exc.message)[:500],
+            url=url,
+        )
+        return None
+    notify(
+        recipients=[user],
+        title=_("The table of %(resource)s was rebuilt in the new shape")
+        % {"resource": resource.code},
+        body="",
+        url=url,
+    )
+    return table
 
 
 # --- Downtime reports ------------------------------------------------------------------------

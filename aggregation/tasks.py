@@ -14,6 +14,13 @@ def run_batch(job, *, batch_id: str) -> None:
     batch_run(batch_id=batch_id)
 
 
+@durable_task("aggregation.datastore_rebuild")
+def datastore_rebuild(job, *, resource_id: int, user_id: int) -> None:
+    from .services import datastore_rebuild as run
+
+    run(resource_id=resource_id, user_id=user_id)
+
+
 @shared_task(name="aggregation.schedule_due_channels", ignore_result=True)
 def schedule_due_channels() -> int:
     from .services import schedule_due_channels as run

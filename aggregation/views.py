@@ -275,7 +275,12 @@ def _channel_action(request, channel: Channel, action: str, forms: dict):
         services.datastore_confirm_changes(
             resource=channel.resource, confirm=True, acting_user=user
         )
-        messages.success(request, _("The table was rebuilt in the new shape."))
+        messages.success(
+            request,
+            _(
+                "The table will be rebuilt in the new shape; a message will tell you when it is done."
+            ),
+        )
         return redirect(here)
     raise Http404
 

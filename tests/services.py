@@ -336,14 +336,28 @@ def celery_env(
     database: str,
     extra: dict | None = None,
     deployment_name: str | None | object = _THIS_DEPLOYMENT,
+    database_role: str | None | object = _THIS_DEPLOYMENT,
 ) -> dict:
     """The environment of a worker or beat that shares the test run's database and redis.
 
     It belongs to the test run's deployment (settings.DEPLOYMENT_NAME: the prefix of its Redis
     keys) unless `deployment_name` names another; None leaves it to the default of the
-    settings (the name of `database`), as for a deployment that does not set it."""
+    settings (the name of `database`), as for a deployment that does not set it.
+
+    On the test run's database it connects as the worker's database role (DATABASE_ROLE, see
+    security/dbroles.py), as in production, so that every test with a real worker proves
+    the worker's grants suffice; `database_role` names another (owner, web) or None (the
+    user of `database`), the default for any other database."""
     env = dict(os.environ)
     env.pop("DEPLOYMENT_NAME", None)
+    env.pop("DATABASE_ROLE", None)
+    env.pop("DATABASE_PASSWORD", None)
+    if database_role is _THIS_DEPLOYMENT:
+        from django.db import connection
+
+        database_role = "worker" if database == database_url(connection.settings_dict) else None
+    if database_role:
+        env["DATABASE_ROLE"] = database_role
     if deployment_name is _THIS_DEPLOYMENT:
         from django.conf import settings
 
@@ -460,6 +474,51 @@ class CeleryBeat(_Process):
 
         try:
             wait_for(ready, timeout=timeout, interval=0.3, what="celery beat started")
+        except TimeoutError as exc:
+            self.stop()
+            raise RuntimeError(f"{exc}\n{self.log_tail()}") from exc
+        return self
+
+
+class WebServer(_Process):
+    """gunicorn serving the portal on a free port of 127.0.0.1, in the environment `env`
+    (celery_env(..., database_role="web"): the test database, as the web's role)."""
+
+    def __init__(self, log_dir: Path, env: dict, *, name: str = "gunicorn"):
+        super().__init__(name, log_dir / f"{name}.log")
+        self.env = env
+        self.port = free_port()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def answers(self) -> bool:
+        if not self.running:
+            raise RuntimeError(f"gunicorn exited\n{self.log_tail()}")
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def start(self, timeout: float = 60.0) -> WebServer:
+        self._spawn(
+            [
+                str(VENV_BIN / "gunicorn"),
+                "wuhan_pdr.wsgi",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                "1",
+                "--access-logfile",
+                "-",
+                "--no-control-socket",
+            ],
+            env=self.env,
+        )
+        try:
+            wait_for(self.answers, timeout=timeout, interval=0.3, what="gunicorn listening")
         except TimeoutError as exc:
             self.stop()
             raise RuntimeError(f"{exc}\n{self.log_tail()}") from exc

@@ -286,6 +286,14 @@ def test_push_token_is_shown_once(db):
     assert token not in c.get(url).text
 
 
+def run_rebuild_job() -> str:
+    from wuhan_pdr.kernel.jobs import job_run
+    from wuhan_pdr.kernel.models import BackgroundJob
+
+    job = BackgroundJob.objects.get(task_name="aggregation.datastore_rebuild")
+    return job_run(job_id=str(job.pk))
+
+
 def test_confirming_pending_table_changes_calls_the_service(a):
     load(a, csv_rows(2))
     DatastoreTable.objects.filter(resource=a.resource).update(
@@ -298,8 +306,12 @@ def test_confirming_pending_table_changes_calls_the_service(a):
     unconfirmed = c.post(url, {"action": "confirm"})
     assert unconfirmed.status_code == 200 and "This field is required." in unconfirmed.text
     assert c.post(url, {"action": "confirm", "confirm": "on"}).status_code == 302
+    # The worker rebuilds the table (the web's database role makes none).
+    assert DatastoreTable.objects.get(resource=a.resource).pending_changes != []
+    assert run_rebuild_job() == "done"
     table = DatastoreTable.objects.get(resource=a.resource)
     assert table.pending_changes == [] and table.row_count == 2
+    assert a.agency.staff.notifications.filter(title__contains="rebuilt in the new shape").exists()
 
 
 def test_unknown_action_is_404(a):
@@ -563,6 +575,7 @@ def test_table_changes_of_a_newly_published_version_show_before_any_load(a):
     assert "Changes waiting for confirmation" in page.text
     assert "Drop column amount (金额)" in page.text
     assert c.post(url, {"action": "confirm", "confirm": "on"}).status_code == 302
+    assert run_rebuild_job() == "done"
     table = DatastoreTable.objects.get(resource=a.resource)
     assert "amount" not in {col["name"] for col in table.columns} and table.row_count == 3
     assert "Changes waiting for confirmation" not in c.get(url).text

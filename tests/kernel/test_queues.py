@@ -40,6 +40,7 @@ from wuhan_pdr.kernel.models import BackgroundJob
 
 LONG = (
     "aggregation.run_batch",
+    "aggregation.datastore_rebuild",
     "aggregation.quality_run",
     "catalog.bulk_filing_process",
     "catalog.standards_impact_count",

@@ -249,6 +249,15 @@ def test_an_incremental_load_merges_into_the_zone_table(db):
 # --- a grade change moves the table, when confirmed ---------------------------------------------
 
 
+def confirm(setup) -> None:
+    """The provider confirms; the worker's job (run here) moves the table."""
+    job = services.datastore_confirm_changes(
+        resource=setup.resource, confirm=True, acting_user=setup.agency.staff
+    )
+    assert job.task_name == "aggregation.datastore_rebuild"
+    assert services.datastore_rebuild(**job.kwargs) is not None
+
+
 def test_a_grade_change_moves_the_table_when_confirmed(restricted):
     version = restricted.resource.published_version
     version.grade = grade("L2")
@@ -263,9 +272,7 @@ def test_a_grade_change_moves_the_table_when_confirmed(restricted):
             resource=restricted.resource, confirm=False, acting_user=restricted.agency.staff
         )
     generation = table.generation
-    services.datastore_confirm_changes(
-        resource=restricted.resource, confirm=True, acting_user=restricted.agency.staff
-    )
+    confirm(restricted)
     table = table_of(restricted)
     assert table.schema == "datastore" and table.row_count == 12
     assert table.generation == generation + 1 and table.pending_changes == []
@@ -293,9 +300,7 @@ def test_a_move_up_to_the_sensitive_zone(restricted):
     version.grade = grade("L4")
     version.save(update_fields=["grade"])
     datastore_ensure(resource=restricted.resource)
-    services.datastore_confirm_changes(
-        resource=restricted.resource, confirm=True, acting_user=restricted.agency.staff
-    )
+    confirm(restricted)
     table = table_of(restricted)
     assert table.schema == "datastore_sensitive" and table.row_count == 12
     with as_role("web"):
