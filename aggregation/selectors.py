@@ -18,6 +18,7 @@ from catalog.filing.models import InformationSystem
 from catalog.models import Resource, UpdateCycle
 from security import zones
 from security.masking import mask_row
+from security.models import Grade
 from wuhan_pdr.accounts.models import Organization
 from wuhan_pdr.accounts.roles import Role, has_role
 from wuhan_pdr.kernel.cursors import AFTER, BEFORE, CursorScope, cursor_issue, cursor_open
@@ -167,16 +168,31 @@ def table_pending_changes(table: DatastoreTable, resource: Resource) -> list[dic
     """The destructive changes the resource's published items ask of its table: those
     recorded at the last load, or, when a new version was published since, those it will
     need (read only: the table is changed by the next load or by the confirmed rebuild)."""
-    from .datastore import _diff, published_columns
+    from .datastore import _diff, published_columns, resource_zone, table_zone
 
     if table.pending_changes:
-        return table.pending_changes
+        return [_labelled(c) for c in table.pending_changes]
     try:
         wanted = published_columns(resource)
     except DomainError:
         return []
     _added, pending = _diff(table_columns(table), wanted)
-    return pending
+    zone = resource_zone(resource)
+    if zone != table_zone(table):
+        pending.append({"action": "zone", "from": table_zone(table), "to": zone})
+    return [_labelled(c) for c in pending]
+
+
+def _labelled(change: dict) -> dict:
+    """A pending change as the page shows it: a zone move names the zones."""
+    if change.get("action") != "zone":
+        return change
+    labels = dict(Grade.Zone.choices)
+    return {
+        **change,
+        "from_label": labels.get(change["from"], change["from"]),
+        "to_label": labels.get(change["to"], change["to"]),
+    }
 
 
 # --- data preview ----------------------------------------------------------------------------

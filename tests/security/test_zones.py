@@ -265,6 +265,10 @@ def test_a_grade_change_moves_the_table_when_confirmed(restricted):
     table = datastore_ensure(resource=restricted.resource)
     assert {"action": "zone", "from": "restricted", "to": "general"} in table.pending_changes
     assert table.schema == "datastore_restricted"  # nothing moves unconfirmed
+    page = client(restricted.agency.staff).get(
+        reverse("aggregation:channel-detail", args=[restricted.channel.pk])
+    )
+    assert "Move the table from the Restricted zone to the General zone" in page.text
     refused_load = load(restricted, csv_rows(2))
     assert refused_load.status == Batch.Status.FAILED
     with pytest.raises(DomainError):
