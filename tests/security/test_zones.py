@@ -246,6 +246,35 @@ def test_an_incremental_load_merges_into_the_zone_table(db):
     assert table.schema == "datastore_sensitive" and table.row_count == 8
 
 
+# --- copies of zone data follow the zone ---------------------------------------------------------
+
+
+def test_pushed_rows_of_a_zone_resource_are_kept_sealed(db):
+    import json
+
+    from aggregation import push
+    from aggregation.models import PushChunk
+    from tests.aggregation.test_push import people
+
+    setup = make_channel(items=masked_items(), grade="L3", kind="push")
+    batch = push.push_demo_rows(channel=setup.channel, batch_id="zone-1", rows=people(40))
+    chunks = list(PushChunk.objects.filter(batch=batch))
+    assert chunks and all(set(c.rows) == {"sealed"} for c in chunks)
+    assert all("人1" not in json.dumps(c.rows, ensure_ascii=False) for c in chunks)
+    assert services.batch_run(batch_id=batch.pk).status == Batch.Status.SUCCEEDED
+    assert table_of(setup).row_count == 40
+
+
+def test_pushed_rows_of_a_general_resource_are_kept_as_sent(db):
+    from aggregation import push
+    from aggregation.models import PushChunk
+    from tests.aggregation.test_push import people
+
+    setup = make_channel(kind="push")
+    batch = push.push_demo_rows(channel=setup.channel, batch_id="general-1", rows=people(3))
+    assert PushChunk.objects.get(batch=batch).rows == people(3)
+
+
 # --- a grade change moves the table, when confirmed ---------------------------------------------
 
 
