@@ -316,7 +316,7 @@ def walk(table, user, *, limit=7, prefix=""):
 def stored(table) -> list[tuple]:
     with connection.cursor() as cur:
         cur.execute(
-            f"SELECT * FROM {qualified(table.table_name).as_string(cur.connection)}"  # noqa: S608
+            f"SELECT * FROM {qualified(table).as_string(cur.connection)}"  # noqa: S608
         )
         return cur.fetchall()
 
