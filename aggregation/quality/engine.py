@@ -20,6 +20,7 @@ the provider sees, and opens no issue (permissions.provider_sees_reference).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -80,10 +81,21 @@ def _key_expr(columns: list[Column]) -> tuple[list[str], sql.Composable]:
     return ["ctid"], sql.SQL("t.ctid::text")
 
 
+@contextlib.contextmanager
+def _in_zone(table: DatastoreTable):
+    """A cursor whose statements run as the role of the table's storage zone (in the worker;
+    security.zones). Only datastore SQL runs here: the ORM's reads of the app's tables stay
+    outside, as the worker."""
+    with transaction.atomic(), zones.zone_role(table_zone(table)), connection.cursor() as cur:
+        yield cur
+
+
 def _sample_columns(table: DatastoreTable, columns: list[Column], names: list[str], alias: str):
     """The columns `names` as a sample may keep them: a masked column masked in SQL (sample
     keys are kept outside the table's zone, in quality issues: issue #13)."""
-    rules = masking_rules(table.resource)
+    rules = getattr(table, "_sample_rules", None)
+    if rules is None:  # once per evaluation of the table
+        rules = table._sample_rules = masking_rules(table.resource)
     types = {c.name: c.type for c in columns}
     out = []
     for name in names:
@@ -108,7 +120,7 @@ def _samples(table: DatastoreTable, columns, check: RowCheck) -> list:
         check.fails,
         sql.Literal(SAMPLE_SIZE),
     )
-    with connection.cursor() as cur:
+    with _in_zone(table) as cur:
         cur.execute(query, check.join_params + check.params)
         rows = cur.fetchall()
     return [str(r[0]) if len(r) == 1 else " / ".join(map(str, r)) for r in rows]
@@ -137,7 +149,7 @@ def evaluate_rows(table: DatastoreTable, rules: list[QualityRule], *, now) -> tu
         sql.SQL(" ").join(c.join for c in checks if c.join is not None),
     )
     params = [p for c in checks for p in c.params] + [p for c in checks for p in c.join_params]
-    with connection.cursor() as cur:
+    with _in_zone(table) as cur:
         cur.execute(query, params)
         counts = cur.fetchone()
     total = counts[0]
@@ -171,18 +183,19 @@ def evaluate_groups(table: DatastoreTable, rules: list[QualityRule], *, total: i
         ).format(qualified(table), sql.SQL(", ").join(map(sql.Identifier, cols)))
         for _rule, cols in usable
     ]
-    with connection.cursor() as cur:
+    with _in_zone(table) as cur:
         cur.execute(sql.SQL("SELECT {}").format(sql.SQL(", ").join(parts)))
         counts = cur.fetchone()
     for (rule, cols), failed in zip(usable, counts, strict=True):
         finding = Finding(rule, total, int(failed))
         if failed:
-            with connection.cursor() as cur:
+            shown = _sample_columns(table, table_columns(table), cols, "")
+            with _in_zone(table) as cur:
                 cur.execute(
                     sql.SQL(
                         "SELECT {shown} FROM {t} GROUP BY {c} HAVING count(*) > 1 LIMIT {n}"
                     ).format(
-                        shown=_sample_columns(table, table_columns(table), cols, ""),
+                        shown=shown,
                         c=sql.SQL(", ").join(map(sql.Identifier, cols)),
                         t=qualified(table),
                         n=sql.Literal(SAMPLE_SIZE),
@@ -278,16 +291,14 @@ def evaluate(resource, rules: list[QualityRule], *, now=None) -> Evaluation:
     findings: list[Finding] = []
     total = 0
     if table is not None:
-        # In the worker, as the role of the table's storage zone (security.zones).
-        with transaction.atomic(), zones.zone_role(table_zone(table)):
-            if row_rules:
-                total, found = evaluate_rows(table, row_rules, now=now)
-                findings += found
-            else:
-                with connection.cursor() as cur:
-                    cur.execute(sql.SQL("SELECT count(*) FROM {}").format(qualified(table)))
-                    total = cur.fetchone()[0]
-            findings += evaluate_groups(table, group_rules, total=total)
+        if row_rules:
+            total, found = evaluate_rows(table, row_rules, now=now)
+            findings += found
+        else:
+            with _in_zone(table) as cur:
+                cur.execute(sql.SQL("SELECT count(*) FROM {}").format(qualified(table)))
+                total = cur.fetchone()[0]
+        findings += evaluate_groups(table, group_rules, total=total)
     else:
         findings += [
             Finding(r, 0, 0, detail=_("No data loaded yet.")) for r in row_rules + group_rules

@@ -275,6 +275,30 @@ def test_pushed_rows_of_a_general_resource_are_kept_as_sent(db):
     assert PushChunk.objects.get(batch=batch).rows == people(3)
 
 
+def test_quality_sample_keys_of_a_masked_key_are_kept_masked(db):
+    from aggregation.models import QualityRule
+    from aggregation.quality import services as quality
+    from tests.aggregation.quality.factories import result, run_now
+    from tests.catalog.factories import make_city_bureau
+
+    items = items_people()
+    items[0]["masking_rule"] = "保留首尾"  # the key, code
+    setup = make_channel(items=items, grade="L3")
+    load(setup, csv_rows(6))
+    quality.quality_rule_create(
+        resource=setup.resource,
+        name="年龄不超过0",
+        dimension="accuracy",
+        kind=QualityRule.Kind.RANGE,
+        data={"column": "age", "min": "0", "max": "0"},
+        acting_user=make_city_bureau().reviewer,
+    )
+    run = run_now(setup.resource)  # in the zone, as the zone's role
+    found = result(run, QualityRule.Kind.RANGE, "age")
+    assert found.rows_failed == 6 and found.sample_keys
+    assert all(k.startswith("A") and "*" in k and "000" not in k for k in found.sample_keys)
+
+
 # --- a grade change moves the table, when confirmed ---------------------------------------------
 
 
