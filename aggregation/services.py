@@ -942,7 +942,8 @@ def datastore_confirm_changes(*, resource: Resource, confirm: bool, acting_user:
 
 def datastore_rebuild(*, resource_id: int, user_id: int) -> DatastoreTable | None:
     """The job of `datastore_confirm_changes`: apply the confirmed changes (one transaction,
-    under the resource's load lock) and tell the user how it went."""
+    under the resource's load lock) and tell the user how it went. The durable job runs it
+    once (kernel/jobs.py)."""
     from .datastore import datastore_apply_pending
 
     resource = Resource.objects.get(pk=resource_id)

@@ -46,19 +46,17 @@ _LONGEST_SUFFIX = max(len(f"_{k}") for k in KINDS)
 
 
 def role_prefix(database: str) -> str:
-    """The database's name made a safe role-name prefix: lowercase letters, digits and '_';
-    a long name is cut and given a hash of the whole, so two long names never collide."""
+    """The database's name made a safe role-name prefix: lowercase letters, digits and '_',
+    starting with a letter. A name that had to be changed (or cut to fit 63 characters with
+    the longest suffix) gets a hash of the original, so two databases never share roles
+    ("pdr-a" and "pdr_a", "Pdr" and "pdr")."""
     base = re.sub(r"[^a-z0-9_]", "_", database.lower()).strip("_") or "db"
     if not base[0].isalpha():
         base = f"db_{base}"
     room = MAX_IDENTIFIER - _LONGEST_SUFFIX
-    if len(base) > room or base != database:
+    if base != database or len(base) > room:
         digest = hashlib.sha256(database.encode()).hexdigest()[:8]
-        if len(base) > room:
-            base = f"{base[: room - 9]}_{digest}"
-        elif base != database.lower():
-            # Two names that differ only in the characters replaced above stay apart.
-            base = f"{base[: room - 9]}_{digest}"
+        base = f"{base[: room - 9]}_{digest}"
     return base
 
 
@@ -78,11 +76,13 @@ def _current_role(cursor) -> str:
 
 
 def role_available(kind: str, *, using: str = "default") -> bool:
-    """Whether this connection's session user may `SET ROLE` to the role of `kind` (it exists
-    and the session user is a member of it, or a superuser)."""
+    """Whether the role in force may become the role of `kind`: it exists and the current
+    role is a member of it (or a superuser). PostgreSQL itself asks this of the session's
+    user; asking it of the current role keeps a block run under `SET LOCAL ROLE <web>`
+    (the tests' way to act as the web) from taking the worker's role."""
     with connections[using].cursor() as cur:
         cur.execute(
-            "SELECT pg_has_role(session_user, oid, 'MEMBER') FROM pg_roles WHERE rolname = %s",
+            "SELECT pg_has_role(current_user, oid, 'MEMBER') FROM pg_roles WHERE rolname = %s",
             [role_name(kind, using=using)],
         )
         row = cur.fetchone()
@@ -95,9 +95,9 @@ def acting_as(kind: str, *, using: str = "default", if_available: bool = False) 
     when one is open already). The role in force before is put back when the block ends; if
     the block raises, rolling the transaction or savepoint back undoes the SET as well.
 
-    `if_available=True`: where the session may not take the role (the roles were never
-    created, as in a database set up by hand, or the session is the web's), run the block as
-    the current role. Yields the name of the role the block runs as."""
+    `if_available=True`: where the current role may not become it (the roles were never
+    created, as in a database set up by hand, or the role in force is the web's), run the
+    block as the current role. Yields the name of the role the block runs as."""
     connection = connections[using]
     name = role_name(kind, using=using)
     with transaction.atomic(using=using):

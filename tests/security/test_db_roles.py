@@ -64,6 +64,7 @@ def test_role_names_are_sanitized_and_short_and_do_not_collide():
     odd = role_prefix('Pdr-"Prod" db')
     assert odd.replace("_", "").isalnum() and odd == odd.lower()
     assert role_prefix("pdr-a") != role_prefix("pdr_a")
+    assert role_prefix("Pdr") != role_prefix("pdr")
     assert role_prefix("pdr_a") == "pdr_a"
 
 
@@ -139,10 +140,14 @@ def test_acting_as_puts_the_previous_role_back_even_nested():
     assert _one("SELECT current_user") == session
 
 
-def test_acting_as_if_available_takes_the_role_only_where_the_session_may():
+def test_acting_as_if_available_takes_the_role_only_where_the_current_role_may():
     with acting_as("owner", if_available=True) as name:
         assert name == role_name("owner") == _one("SELECT current_user")
-    # The web's own login may take no other role: `role_available` asks exactly this.
+        with acting_as("worker", if_available=True) as inner:  # the owner is a member
+            assert inner == role_name("worker")
+    with acting_as("web"), acting_as("worker", if_available=True) as name:
+        assert name == role_name("web") == _one("SELECT current_user")
+    # The web's own login may become no other role either.
     with _login("web") as conn:
         may = conn.execute(
             "SELECT pg_has_role(session_user, oid, 'MEMBER') FROM pg_roles WHERE rolname = %s",
@@ -224,3 +229,86 @@ def test_db_roles_command_over_the_admin_connection(capsys):
     call_command("db_roles", database=database)
     out = capsys.readouterr().out
     assert role_name("web") in out and "created: none" in out
+
+
+# --- the datastore's DDL runs as the worker, never as the web ---------------------------------
+
+
+def test_resource_tables_belong_to_the_worker_whoever_makes_them_and_the_web_makes_none():
+    from aggregation import services
+    from aggregation.datastore import datastore_ensure
+    from aggregation.models import DatastoreTable
+    from tests.aggregation.factories import make_channel
+    from tests.catalog.conftest import ensure_catalog_base_data
+
+    ensure_catalog_base_data()
+    setup = make_channel()
+    # Activation (a web request) leaves the table to the first load, in the worker.
+    assert not DatastoreTable.objects.filter(resource=setup.resource).exists()
+    with pytest.raises(ProgrammingError, match=PERMISSION_DENIED), acting_as("web"):
+        datastore_ensure(resource=setup.resource)
+    assert not DatastoreTable.objects.filter(resource=setup.resource).exists()
+
+    table = datastore_ensure(resource=setup.resource)  # the suite's superuser session
+    owner = _one(
+        "SELECT tableowner FROM pg_tables WHERE schemaname = 'datastore' AND tablename = %s",
+        [table.table_name],
+    )
+    assert owner == role_name("worker")
+    # Confirming destructive changes (a web request) queues the rebuild for the worker.
+    DatastoreTable.objects.filter(pk=table.pk).update(
+        pending_changes=[{"action": "drop", "column": "x", "item": "旧项"}]
+    )
+    job = services.datastore_confirm_changes(
+        resource=setup.resource, confirm=True, acting_user=setup.agency.staff
+    )
+    assert job.task_name == "aggregation.datastore_rebuild"
+    assert DatastoreTable.objects.get(pk=table.pk).pending_changes != []
+
+
+def test_an_unknown_database_role_stops_the_settings():
+    import subprocess
+
+    from tests.services import VENV_BIN, celery_env, database_url
+
+    env = celery_env(
+        redis_url="redis://127.0.0.1:1/0",
+        database=database_url(connection.settings_dict),
+        database_role="superuser",
+    )
+    done = subprocess.run(
+        [str(VENV_BIN / "python"), "-c", "import django; django.setup()"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert "DATABASE_ROLE 'superuser': one of owner, web, worker" in done.stderr
+
+
+def test_the_rebuild_job_runs_as_the_worker_and_tells_the_user():
+    from aggregation import services
+    from aggregation.datastore import datastore_ensure
+    from aggregation.models import DatastoreTable
+    from tests.aggregation.factories import make_channel
+    from tests.catalog.conftest import ensure_catalog_base_data
+
+    ensure_catalog_base_data()
+    setup = make_channel()
+    table = datastore_ensure(resource=setup.resource)
+    DatastoreTable.objects.filter(pk=table.pk).update(
+        pending_changes=[{"action": "drop", "column": "x", "item": "旧项"}]
+    )
+    staff = setup.agency.staff
+    before = staff.notifications.count()
+    with acting_as("worker"):  # as the worker process runs it
+        rebuilt = services.datastore_rebuild(resource_id=setup.resource.pk, user_id=staff.pk)
+    assert rebuilt.generation == table.generation + 1 and rebuilt.pending_changes == []
+    assert rebuilt.table_name != table.table_name
+    owner = _one(
+        "SELECT tableowner FROM pg_tables WHERE schemaname = 'datastore' AND tablename = %s",
+        [rebuilt.table_name],
+    )
+    assert owner == role_name("worker")
+    assert staff.notifications.count() == before + 1
