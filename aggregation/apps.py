@@ -8,6 +8,7 @@ class AggregationConfig(AppConfig):
 
     def ready(self) -> None:
         from catalog.filing.services import register_acceptance_check
+        from catalog.masking import register_sample_source
         from catalog.standards.impact import register_stored_data_counter
 
         from . import tasks  # noqa: F401  (durable tasks register themselves)
@@ -21,6 +22,7 @@ class AggregationConfig(AppConfig):
         from .quality import tasks as _quality_tasks  # noqa: F401
         from .quality.queues import register as register_quality
         from .queues import register
+        from .selectors import stored_samples
 
         register()
         register_objections()
@@ -28,3 +30,4 @@ class AggregationConfig(AppConfig):
         register_acceptance_check(resource_has_working_channel)
         register_objection_action()
         register_stored_data_counter(stored_data_counter)
+        register_sample_source(stored_samples)

@@ -26,6 +26,7 @@ from wuhan_pdr.kernel.errors import DomainError
 
 from .datastore import (
     Column,
+    columns_for,
     masking_rules,
     read_columns,
     read_functions_current,
@@ -629,3 +630,42 @@ def counts_by_state(channels: QuerySet[Channel]) -> dict[str, int]:
 
 def channels_visible_for_resource(user, resource: Resource) -> QuerySet[Channel]:
     return channels_visible_to(user).filter(resource=resource).order_by("pk")
+
+
+# --- masking suggestions: stored sample values (registered in catalog.masking) --------------
+
+SAMPLE_ROWS = 200
+
+
+def stored_samples(version, items) -> dict[int, list]:
+    """Up to `SAMPLE_ROWS` stored values (as text) of the columns of `items`, by item pk,
+    where the resource has a loaded table holding them. Read to recognise personal data
+    (catalog.masking), never shown."""
+    from django.db import DatabaseError, connection
+    from psycopg import sql
+
+    from .datastore import qualified, table_zone
+
+    table = DatastoreTable.objects.filter(resource_id=version.resource_id).first()
+    if table is None or not table.last_loaded_at:
+        return {}
+    present = {c.name for c in table_columns(table)}
+    all_items = sorted(version.items.all(), key=lambda i: i.position)
+    by_pk = {i.pk: c.name for i, c in zip(all_items, columns_for(all_items), strict=True)}
+    wanted = [(i.pk, by_pk[i.pk]) for i in items if by_pk.get(i.pk) in present]
+    if not wanted:
+        return {}
+    query = sql.SQL("SELECT {} FROM {} LIMIT {}").format(
+        sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(n)) for _pk, n in wanted),
+        qualified(table),
+        sql.Literal(SAMPLE_ROWS),
+    )
+    try:
+        # A zone table is read as its zone's role, which the web may not take (storage
+        # zones, issue #13): there the suggestions come from names and elements only.
+        with zones.zone_role(table_zone(table)), connection.cursor() as cur:
+            cur.execute(query)
+            rows = cur.fetchall()
+    except DatabaseError:
+        return {}
+    return {pk: [r[i] for r in rows] for i, (pk, _n) in enumerate(wanted)}

@@ -192,7 +192,7 @@ def generate(count: int, *, start: int = 0, seed: int = 2025) -> None:
                     False,
                     i != 0,
                     None,
-                    "",
+                    None,  # masking_rule_id
                     "",
                 )
             )
@@ -236,7 +236,7 @@ def generate(count: int, *, start: int = 0, seed: int = 2025) -> None:
                 copy.write_row(row)
         with pg.copy(
             "COPY catalog_dataitem (id, version_id, position, name, english_name, data_type, length,"
-            " is_key, is_update_flag, nullable, grade_id, masking_rule, description) FROM STDIN"
+            " is_key, is_update_flag, nullable, grade_id, masking_rule_id, description) FROM STDIN"
         ) as copy:
             for row in items:
                 copy.write_row(row)

@@ -278,7 +278,9 @@ def resource_public(pk, *, viewer) -> Resource | None:
         .prefetch_related(
             Prefetch(
                 "published_version__items",
-                queryset=DataItem.objects.select_related("grade", "element"),
+                queryset=DataItem.objects.select_related(
+                    "grade", "element__masking_rule", "masking_rule"
+                ),
             ),
             "published_version__themes",
             Prefetch(
@@ -334,7 +336,12 @@ def version_with_items(pk, *, viewer) -> ResourceVersion:
             "resource__provider", "grade", "resource__classification"
         )
         .prefetch_related(
-            Prefetch("items", queryset=DataItem.objects.select_related("grade", "element")),
+            Prefetch(
+                "items",
+                queryset=DataItem.objects.select_related(
+                    "grade", "element__masking_rule", "masking_rule"
+                ),
+            ),
             "themes",
             Prefetch("related_resources", queryset=resources_visible_to(viewer)),
         )

@@ -194,7 +194,7 @@ def violations_of(version: ResourceVersion, *, complete: bool = True) -> list[Vi
     data = {name: getattr(version, name) for name in VERSION_FIELDS}
     items = [
         {k: getattr(i, k) for k in ITEM_FIELDS}
-        for i in version.items.select_related("grade", "element")
+        for i in version.items.select_related("grade", "element", "masking_rule")
     ]
     highest = Grade.objects.order_by("-rank").values_list("rank", flat=True).first()
     return check_resource(data, items, complete=complete, highest_rank=highest)
@@ -364,7 +364,10 @@ def resource_revise(*, resource: Resource, acting_user: User) -> ResourceVersion
     draft.related_resources.set(current.related_resources.all())
     _write_items(
         draft,
-        [{k: getattr(i, k) for k in ITEM_FIELDS} for i in current.items.select_related("element")],
+        [
+            {k: getattr(i, k) for k in ITEM_FIELDS}
+            for i in current.items.select_related("element", "masking_rule")
+        ],
     )
     return draft
 

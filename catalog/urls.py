@@ -14,6 +14,7 @@ urlpatterns = [
     path("versions/<int:pk>/", views.version_detail, name="version"),
     path("versions/<int:pk>/edit/", views.version_edit, name="version_edit"),
     path("versions/<int:pk>/action/", views.version_action, name="version_action"),
+    path("versions/<int:pk>/masking/", views.version_masking, name="version_masking"),
     path("mine/", views.my_resources, name="mine"),
     path("review/", views.review_list, name="review"),
     path("feedback/", views.feedback_list, name="feedback_list"),

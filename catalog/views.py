@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from wuhan_pdr.accounts.roles import Role, has_role
@@ -35,6 +36,7 @@ from .forms import (
     ResourceVersionForm,
     TransitionForm,
 )
+from .masking import suggestions_for, version_masking_accept
 from .models import DataItem, Resource, ResourceVersion
 from .permissions import (
     AUDIENCE_PUBLIC,
@@ -340,13 +342,19 @@ def version_detail(request, pk: int):
         ResourceVersion.objects.filter(resource=version.resource, number__lt=version.number)
         .order_by("-number")
         .prefetch_related(
-            Prefetch("items", queryset=DataItem.objects.select_related("grade", "element")),
+            Prefetch(
+                "items",
+                queryset=DataItem.objects.select_related(
+                    "grade", "element__masking_rule", "masking_rule"
+                ),
+            ),
             "themes",
         )
         .first()
     )
     changes = version_diff(previous, version) if previous else None
     actions = catalog_workflow.available_to(version, request.user)
+    can_edit = version.is_editable and can_file_for(request.user, version.resource.provider)
     provider = version.resource.provider
     # Review comments and who handled the entry are for the people in the workflow.
     insider = (
@@ -366,14 +374,40 @@ def version_detail(request, pk: int):
             "events": events_described(version, catalog_workflow) if insider else None,
             "insider": insider,
             "violations": services.violations_of(version) if version.is_editable else [],
-            "can_edit": version.is_editable
-            and can_file_for(request.user, version.resource.provider),
+            "can_edit": can_edit,
+            "masking_suggestions": suggestions_for(version, list(version.items.all()))
+            if can_edit
+            else [],
             "previous": previous,
             "changes": changes,
             "transition_form": TransitionForm(),
             "next_step": selectors.next_actor(version),
         },
     )
+
+
+@login_required
+@require_POST
+def version_masking(request, pk: int):
+    """Accept the masking rules suggested for the chosen items of a draft."""
+    version = access_version(request.user, pk)
+    if not can_file_for(request.user, version.resource.provider):
+        raise Http404
+    ids = [i for i in request.POST.getlist("item") if i.isdigit() and len(i) < 12]
+    try:
+        n = version_masking_accept(version=version, item_ids=ids, acting_user=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        if n:
+            messages.success(
+                request,
+                ngettext("%(n)d masking rule accepted.", "%(n)d masking rules accepted.", n)
+                % {"n": n},
+            )
+        else:
+            messages.info(request, _("No suggestion was chosen."))
+    return redirect("catalog:version", pk=version.pk)
 
 
 @login_required

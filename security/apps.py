@@ -7,8 +7,6 @@ class SecurityConfig(AppConfig):
     verbose_name = _("Security (Ch. 8)")
 
     def ready(self) -> None:
-        from django.utils.translation import gettext_lazy as _lazy
-
         from wuhan_pdr.kernel.navigation import NavItem, register_nav
 
         from .masking.permissions import can_view_rules
@@ -16,7 +14,7 @@ class SecurityConfig(AppConfig):
         register_nav(
             NavItem(
                 "masking_rules",
-                _lazy("Masking rules"),
+                _("Masking rules"),
                 "security:masking-rules",
                 can_view_rules,
                 order=92,

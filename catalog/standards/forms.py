@@ -334,3 +334,11 @@ class ElementsImportForm(forms.Form):
 
     def clean_file(self):
         return _check_upload(self.cleaned_data.get("file"))
+
+
+class ElementMaskingForm(forms.ModelForm):
+    """The masking rule of a data element version (the security administrator's choice)."""
+
+    class Meta:
+        model = DataElement
+        fields = ["masking_rule"]

@@ -592,3 +592,25 @@ def _notify_providers(
         body=body,
         url=_element_url(result.identifier),
     )
+
+
+ELEMENT_MASKING_SET = gettext_noop("Masking rule set")
+
+
+@transaction.atomic
+def element_masking_rule_set(*, element: DataElement, rule, acting_user) -> DataElement:
+    """Name the masking rule of an element version (None: no rule). A security decision,
+    not a change of the standard: no change request, the element's history records it."""
+    from security.masking.permissions import can_manage_rules
+
+    if not can_manage_rules(acting_user):
+        raise AccessDenied(_("Only the security administrator manages masking rules."))
+    element = DataElement.objects.select_for_update().get(pk=element.pk)
+    element.masking_rule = rule
+    return audited_save(
+        element,
+        acting_user=acting_user,
+        reason=ELEMENT_MASKING_SET,
+        update_fields=["masking_rule"],
+        validate=False,
+    )

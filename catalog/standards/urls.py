@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.element_list, name="elements"),
     path("export.xlsx", views.elements_export, name="elements_export"),
     path("import/", views.elements_import, name="elements_import"),
+    path("element-masking/<int:pk>/", views.element_masking, name="element_masking"),
     path("elements/<path:identifier>/", views.element_detail, name="element"),
     path("code-lists/", views.code_list_list, name="code_lists"),
     path("code-lists/import/", views.code_list_import, name="code_list_import"),

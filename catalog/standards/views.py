@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from security.masking.permissions import can_manage_rules
 from wuhan_pdr.accounts.roles import Role, has_role
 from wuhan_pdr.kernel.errors import DomainError
 from wuhan_pdr.kernel.forms import add_domain_error
@@ -30,6 +31,7 @@ from .forms import (
     CodeListImportForm,
     CodeListSearchForm,
     CodeValueSearchForm,
+    ElementMaskingForm,
     ElementSearchForm,
     ElementsImportForm,
     RequestFilterForm,
@@ -107,8 +109,30 @@ def element_detail(request, identifier: str):
             "history": selectors.element_history(identifier),
             "can_request": can_request and latest.status in services.CURRENT_STATUSES,
             "open_requests": selectors.open_requests_about(identifier, request.user),
+            "masking_form": ElementMaskingForm(instance=element)
+            if can_manage_rules(request.user)
+            else None,
         },
     )
+
+
+@login_required
+@require_POST
+def element_masking(request, pk: int):
+    """The security administrator names the masking rule of an element version."""
+    if not can_manage_rules(request.user):
+        raise Http404
+    element = get_object_or_404(DataElement, pk=pk)
+    form = ElementMaskingForm(request.POST, instance=DataElement.objects.get(pk=pk))
+    if form.is_valid():
+        services.element_masking_rule_set(
+            element=element, rule=form.cleaned_data["masking_rule"], acting_user=request.user
+        )
+        messages.success(request, _("Masking rule saved."))
+    else:
+        messages.error(request, _("Unknown masking rule."))
+    url = reverse("standards:element", args=[element.identifier])
+    return redirect(f"{url}?version={element.version}#masking")
 
 
 # --- code lists ------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -128,17 +129,15 @@ class MaskingRule(models.Model):
     @property
     def summary(self) -> str:
         """The method with its parameters, in a few words."""
-        from django.utils.translation import gettext as _t
-
         if self.method == self.Method.KEEP_ENDS:
-            return _t("Keep the first %(first)s and last %(last)s characters") % {
+            return gettext("Keep the first %(first)s and last %(last)s characters") % {
                 "first": self.keep_first,
                 "last": self.keep_last,
             }
         if self.method == self.Method.ROUND:
             if self.multiple:
-                return _t("Round to a multiple of %(multiple)s") % {
+                return gettext("Round to a multiple of %(multiple)s") % {
                     "multiple": format(self.multiple.normalize(), "f")
                 }
-            return _t("Round to %(digits)s decimal places") % {"digits": self.digits}
+            return gettext("Round to %(digits)s decimal places") % {"digits": self.digits}
         return str(self.get_method_display())

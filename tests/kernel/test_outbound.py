@@ -483,6 +483,7 @@ def test_production_settings_force_loopback_and_the_platform_database_off():
         "DJANGO_SETTINGS_MODULE": "wuhan_pdr.settings.production",
         "DJANGO_SECRET_KEY": "x" * 60,
         "FIELD_ENCRYPTION_KEY": "A" * 43 + "=",
+        "MASKING_HMAC_KEY": "masking-" + "m" * 40,
         "DJANGO_ALLOWED_HOSTS": "data.wuhan.gov.cn",
         "AGGREGATION_PULL_ALLOW_LOOPBACK": "true",
         "AGGREGATION_EXTRACT_ALLOW_LOOPBACK": "true",

@@ -48,6 +48,7 @@ def test_production_settings_pass_the_deploy_check():
         "DJANGO_SECRET_KEY": "deploy-check-" + "k" * 60,
         "DJANGO_ALLOWED_HOSTS": "data.wuhan.gov.cn",
         "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "MASKING_HMAC_KEY": "masking-" + "m" * 40,
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

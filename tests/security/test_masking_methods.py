@@ -52,6 +52,13 @@ TEXTS = [
     "湖北省武汉市洪山区珞喻路1037号",
     "武汉市江岸区沿江大道与江汉区交界",
     "北京市海淀区",
+    "经济开发区江岸区某路",  # the first 区 ends no district: the regular expression decides
+    "武汉市东西湖区金银湖",
+    "西湖区",
+    "区",
+    "江岸区江汉区",
+    "开发区洪山区与汉阳区",
+    "东西湖",
     "'; DROP TABLE x; --",
     "１２３４",  # full-width digits are not [0-9]
 ]

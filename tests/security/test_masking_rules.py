@@ -182,3 +182,28 @@ def test_naughty_strings_in_the_search_and_the_form_never_500(login, security_ad
             )
             assert r.status_code in (200, 302)
     assert c.get(url, {"method": "nope"}).status_code == 200
+
+
+def test_production_refuses_to_start_without_a_masking_key():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from cryptography.fernet import Fernet
+
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "MASKING_HMAC_KEY"},
+        "DJANGO_SETTINGS_MODULE": "wuhan_pdr.settings.production",
+        "DJANGO_SECRET_KEY": "x" * 60,
+        "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "DJANGO_ALLOWED_HOSTS": "data.wuhan.gov.cn",
+    }
+    code = "from django.conf import settings as s; print(s.MASKING_HMAC_KEY)"
+    root = Path(__file__).resolve().parents[2]
+    run = [sys.executable, "-c", f"import django; django.setup(); {code}"]
+    refused = subprocess.run(run, cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0 and "MASKING_HMAC_KEY" in refused.stderr
+    env["MASKING_HMAC_KEY"] = "k" * 48
+    ok = subprocess.run(run, cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0 and ok.stdout.strip() == "k" * 48
