@@ -405,3 +405,26 @@ def test_a_real_worker_loads_a_zone_table_as_the_zone_role(
         assert cur.fetchone()[0] == role_name("zone_sensitive")
     page = selectors.preview_page(table, user=setup.agency.staff)
     assert len(page.rows) == 30 and page.rows[0][1] == "姓*1"
+
+
+def test_the_command_makes_missing_read_functions(restricted):
+    import io
+
+    from django.core.management import call_command
+
+    table = table_of(restricted)
+    with connection.cursor() as cur:
+        cur.execute(
+            sql.SQL("DROP FUNCTION {}.{}").format(
+                sql.Identifier(table.schema), sql.Identifier(f"{table.table_name}_page")
+            )
+        )
+    DatastoreTable.objects.filter(pk=table.pk).update(read_masked=None)  # as before the upgrade
+    out = io.StringIO()
+    call_command("datastore_read_functions", stdout=out)
+    assert f"{table.schema}.{table.table_name}" in out.getvalue()
+    page = selectors.preview_page(table_of(restricted), user=restricted.agency.staff)
+    assert len(page.rows) == 12 and page.rows[0][1] == "姓*1"
+    out = io.StringIO()
+    call_command("datastore_read_functions", stdout=out)
+    assert "0 table(s)" in out.getvalue()
