@@ -16,6 +16,7 @@ Settings live in `Channel.config` (validated by `clean_config`); passwords and A
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -25,12 +26,13 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from security import zones
 from wuhan_pdr.kernel.errors import DomainError
-from wuhan_pdr.kernel.sealing import unseal
+from wuhan_pdr.kernel.sealing import seal, unseal
 
-from .datastore import published_columns
+from .datastore import published_columns, resource_zone
 from .loading import CsvSource, LoadRefused, file_is_text_csv, open_csv, rows_to_csv, xlsx_to_csv
-from .models import Batch, Channel, ChannelKind
+from .models import Batch, Channel, ChannelKind, PushChunk
 
 
 class SourceUnavailable(Exception):
@@ -254,8 +256,9 @@ def fetch_push(batch: Batch, workdir: Path, *, progress=None) -> CsvSource:
         seen = 0
         for chunk in batch.chunks.order_by("number").iterator(chunk_size=20):
             origins.append((chunk.number, seen))
-            seen += len(chunk.rows)
-            for n, obj in enumerate(chunk.rows, start=1):
+            kept = chunk_rows(chunk)
+            seen += len(kept)
+            for n, obj in enumerate(kept, start=1):
                 if not isinstance(obj, dict):
                     raise LoadRefused(
                         _("Chunk %(chunk)d, row %(row)d is not an object.")
@@ -293,3 +296,19 @@ def fetch(batch: Batch, workdir: Path, *, progress=None) -> CsvSource:
     if isinstance(fetcher, str):
         fetcher = import_string(fetcher)
     return fetcher(batch, workdir, progress=progress)
+
+
+def chunk_rows_kept(channel: Channel, rows: list):
+    """The rows of a chunk as they are kept until the load: a zone resource's sealed
+    (`kernel/sealing.py`), so that its pushed rows are no readable copy outside the zone's
+    schema (issue #13: copies of zone data follow the zone)."""
+    if not zones.is_zone(resource_zone(channel.resource)):
+        return rows
+    return {"sealed": seal(json.dumps(rows, ensure_ascii=False))}
+
+
+def chunk_rows(chunk: PushChunk) -> list:
+    """The rows of a kept chunk (opened when sealed)."""
+    if isinstance(chunk.rows, dict) and "sealed" in chunk.rows:
+        return json.loads(unseal(chunk.rows["sealed"]))
+    return chunk.rows

@@ -1,4 +1,12 @@
-"""The datastore: one typed PostgreSQL table per resource, in the schema `datastore`.
+"""The datastore: one typed PostgreSQL table per resource, in the schema of its storage zone.
+
+A resource's table lives in the schema of the zone of its most sensitive grade (the version's
+or an item's; `security.zones`): `datastore` for the general zone, `datastore_restricted` /
+`datastore_sensitive` (owned by the zone's role) for the others. Every statement on a zone
+table runs as the zone's role (`security.zones.zone_role`), and every read of rows for a
+person goes through the table's masked SECURITY DEFINER functions (`read_functions_refresh`).
+A new version whose grade changes the zone records a pending "zone" change: the table moves
+only when someone confirms it (`datastore_apply_pending`), like any other destructive change.
 
 A table's shape follows the published version's data items: one column per item (named by
 the item's column name, or `c<position>` when it has none), typed from the item's data type,
@@ -16,6 +24,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import tempfile
 from dataclasses import asdict, dataclass
 
 from django.db import connection, transaction
@@ -23,6 +32,7 @@ from django.utils.translation import gettext as _
 from psycopg import sql
 
 from catalog.models import DataItem, Resource
+from security import zones
 from security.dbroles import WORKER, acting_as
 from wuhan_pdr.kernel.errors import DomainError
 
@@ -102,28 +112,102 @@ def published_columns(resource: Resource) -> list[Column]:
     return columns_for(DataItem.objects.filter(version=version).order_by("position"))
 
 
-def qualified(table_name: str) -> sql.Composed:
-    return sql.SQL("{}.{}").format(sql.Identifier(SCHEMA), sql.Identifier(table_name))
+def qualified(table, schema: str | None = None) -> sql.Composed:
+    """`schema.table` quoted: `table` is a DatastoreTable (its own schema) or a table name (in
+    `schema`, by default the general zone's)."""
+    if isinstance(table, DatastoreTable):
+        schema, table = table.schema, table.table_name
+    return sql.SQL("{}.{}").format(sql.Identifier(schema or SCHEMA), sql.Identifier(table))
 
 
-def ensure_schema() -> None:
-    """The schema exists (its migration makes it): asked first, because CREATE SCHEMA, even
-    IF NOT EXISTS, needs a right on the database that only the owner has."""
-    with connection.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [SCHEMA])
-        if cur.fetchone() is None:
-            cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(SCHEMA)))
+def ensure_schema(zone: str = zones.GENERAL) -> str:
+    """The zone's schema exists (its migration makes it): asked first, because CREATE SCHEMA,
+    even IF NOT EXISTS, needs a right on the database that only the owner has."""
+    return zones.zone_schema_ensure(zone)
 
 
 def as_table_owner():
     """The resources' tables belong to the worker's database role (security/dbroles.py): it
     creates, swaps and drops them. Their DDL runs as that role wherever the session may take
     it (`seed_demo` as the owner, the test suite as the superuser), so that the worker can
-    replace every table later; the web may not take it, and makes no table."""
+    replace every table later; the web may not take it, and makes no table. A zone table's
+    statements then take the zone's role (`security.zones.zone_role`), from the worker's."""
     return acting_as(WORKER, if_available=True)
 
 
-def create_table_sql(table_name: str, columns: list[Column], *, with_key: bool = True):
+def resource_zone(resource: Resource) -> str:
+    """The storage zone of the resource's published version: the zone of its most sensitive
+    grade, the version's or one of its items'."""
+    version = resource.published_version
+    if version is None:
+        return zones.GENERAL
+    grades = [version.grade] + [
+        i.grade for i in DataItem.objects.filter(version=version).select_related("grade")
+    ]
+    return zones.zone_of_grades(grades)
+
+
+def table_zone(table: DatastoreTable) -> str:
+    return zones.zone_of_schema(table.schema)
+
+
+def masking_rules(resource: Resource) -> dict:
+    """{column: masking rule} of the columns masked in the published version: an item's own
+    rule, else the rule of the data element it follows (security.masking)."""
+    version_id = resource.published_version_id
+    if version_id is None:
+        return {}
+    items = list(
+        DataItem.objects.filter(version_id=version_id)
+        .select_related("masking_rule", "element__masking_rule")
+        .order_by("position")
+    )
+    out = {}
+    for item, column in zip(items, columns_for(items), strict=True):
+        rule = item.masking_rule or (item.element.masking_rule if item.element_id else None)
+        if rule is not None:
+            out[column.name] = rule
+    return out
+
+
+def read_columns(table: DatastoreTable, masks: dict) -> list[zones.ReadColumn]:
+    """The table's columns for `security.zones`, each with its entry of `masks` (a masking
+    rule, or anything that says the column is masked)."""
+    return [
+        zones.ReadColumn(name=c.name, type=c.type, key=bool(c.key), mask=masks.get(c.name) or None)
+        for c in table_columns(table)
+    ]
+
+
+def _signatures(rules: dict) -> dict[str, str]:
+    return {name: zones.mask_signature(rule.mask) for name, rule in rules.items()}
+
+
+def read_functions_current(table: DatastoreTable, rules: dict | None = None) -> bool:
+    """Whether the table's read functions mask as the published version's masking asks."""
+    if table.read_masked is None or not isinstance(table.read_masked, dict):
+        return False
+    rules = masking_rules(table.resource) if rules is None else rules
+    return table.read_masked == _signatures(rules)
+
+
+def read_functions_refresh(table: DatastoreTable) -> None:
+    """(Re)make the table's masked read functions in its schema, as its zone's role, with the
+    masking of the published version; remember what they mask with."""
+    rules = masking_rules(table.resource)
+    masks = {name: rule.mask for name, rule in rules.items()}
+    with transaction.atomic(), as_table_owner(), zones.zone_role(table_zone(table)):
+        zones.read_functions_create(
+            schema=table.schema, table=table.table_name, columns=read_columns(table, masks)
+        )
+    table.read_masked = _signatures(rules)
+    if table.pk:
+        DatastoreTable.objects.filter(pk=table.pk).update(read_masked=table.read_masked)
+
+
+def create_table_sql(
+    table_name: str, columns: list[Column], *, with_key: bool = True, schema: str | None = None
+):
     parts = [
         sql.SQL("{} {}{}").format(
             sql.Identifier(c.name),
@@ -135,7 +219,9 @@ def create_table_sql(table_name: str, columns: list[Column], *, with_key: bool =
     keys = [c.name for c in columns if c.key]
     if with_key and keys:
         parts.append(primary_key_sql(table_name, keys))
-    return sql.SQL("CREATE TABLE {} ({})").format(qualified(table_name), sql.SQL(", ").join(parts))
+    return sql.SQL("CREATE TABLE {} ({})").format(
+        qualified(table_name, schema), sql.SQL(", ").join(parts)
+    )
 
 
 def primary_key_sql(table_name: str, keys: list[str]):
@@ -186,26 +272,34 @@ def datastore_ensure(*, resource: Resource) -> DatastoreTable:
     """Create the resource's table, or add the columns new items need. Destructive
     differences are stored in `pending_changes` and not applied."""
     wanted = published_columns(resource)
+    zone = resource_zone(resource)
     with transaction.atomic(), as_table_owner():
-        ensure_schema()
         table = DatastoreTable.objects.select_for_update().filter(resource=resource).first()
         if table is None:
+            schema = ensure_schema(zone)
             name = f"r{resource.pk}_{secrets.token_hex(3)}"
-            with connection.cursor() as cur:
-                cur.execute(create_table_sql(name, wanted))
-            return DatastoreTable.objects.create(
-                resource=resource, table_name=name, columns=[c.as_dict() for c in wanted]
+            with zones.zone_role(zone), connection.cursor() as cur:
+                cur.execute(create_table_sql(name, wanted, schema=schema))
+            table = DatastoreTable.objects.create(
+                resource=resource,
+                table_name=name,
+                schema=schema,
+                columns=[c.as_dict() for c in wanted],
             )
+            read_functions_refresh(table)
+            return table
         current = [Column.from_dict(d) for d in table.columns]
         added, pending = _diff(current, wanted)
+        if zones.zone_schema(zone) != table.schema:
+            pending.append({"action": "zone", "from": table_zone(table), "to": zone})
         if added:
-            with connection.cursor() as cur:
+            with zones.zone_role(table_zone(table)), connection.cursor() as cur:
                 for c in added:
                     # New columns are nullable even for a required item: existing rows have
                     # no value. The NOT NULL is a pending change once rows are filled.
                     cur.execute(
                         sql.SQL("ALTER TABLE {} ADD COLUMN {} {}").format(
-                            qualified(table.table_name), sql.Identifier(c.name), sql.SQL(c.type)
+                            qualified(table), sql.Identifier(c.name), sql.SQL(c.type)
                         )
                     )
             nullable_added = [
@@ -219,59 +313,105 @@ def datastore_ensure(*, resource: Resource) -> DatastoreTable:
             ]
         table.pending_changes = pending
         table.save(update_fields=["columns", "pending_changes", "updated_at"])
+        if added or not read_functions_current(table):
+            read_functions_refresh(table)
         return table
 
 
 def datastore_apply_pending(*, resource: Resource, confirm: bool) -> DatastoreTable:
     """Apply the destructive changes waiting on a resource's table: rebuild it in the
-    published shape, keeping the rows whose values still fit (one transaction; on any error
-    nothing changes). `confirm` must be True: the caller asked the user."""
+    published shape, in the schema of the resource's zone now, keeping the rows whose values
+    still fit (one transaction; on any error nothing changes). `confirm` must be True: the
+    caller asked the user.
+
+    A move between zones copies the rows through the worker (read as the old zone's role,
+    written as the new one's): no role holds both zones."""
     if not confirm:
         raise DomainError(_("Confirm that the table may lose columns or data."), field="confirm")
     wanted = published_columns(resource)
+    new_zone = resource_zone(resource)
     with transaction.atomic(), as_table_owner():
         table = DatastoreTable.objects.select_for_update().get(resource=resource)
+        old_zone, old_schema, old_name = table_zone(table), table.schema, table.table_name
+        new_schema = ensure_schema(new_zone)
         current = {d["name"] for d in table.columns}
         new_name = f"r{resource.pk}_{secrets.token_hex(3)}"
         kept = [c for c in wanted if c.name in current]
-        with connection.cursor() as cur:
-            cur.execute(create_table_sql(new_name, wanted))
-            if kept:
-                cols = sql.SQL(", ").join(sql.Identifier(c.name) for c in kept)
-                casts = sql.SQL(", ").join(
-                    sql.SQL("{}::{}").format(sql.Identifier(c.name), sql.SQL(c.type)) for c in kept
-                )
-                try:
-                    with transaction.atomic():
-                        cur.execute(
-                            sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(
-                                qualified(new_name), cols, casts, qualified(table.table_name)
-                            )
-                        )
-                except Exception as exc:
-                    raise DomainError(
-                        _("The existing rows do not fit the new shape (%(error)s).")
-                        % {"error": str(exc).splitlines()[0][:200]}
-                    ) from exc
-            cur.execute(sql.SQL("DROP TABLE {}").format(qualified(table.table_name)))
-            cur.execute(
-                sql.SQL("SELECT count(*) FROM {}").format(qualified(new_name)),
+        with zones.zone_role(new_zone), connection.cursor() as cur:
+            cur.execute(create_table_sql(new_name, wanted, schema=new_schema))
+        if kept:
+            cols = sql.SQL(", ").join(sql.Identifier(c.name) for c in kept)
+            casts = sql.SQL(", ").join(
+                sql.SQL("{}::{}").format(sql.Identifier(c.name), sql.SQL(c.type)) for c in kept
             )
+            try:
+                with transaction.atomic():
+                    _copy_rows(
+                        source=sql.SQL("SELECT {} FROM {}").format(
+                            casts, qualified(old_name, old_schema)
+                        ),
+                        source_zone=old_zone,
+                        target=sql.SQL("{} ({})").format(qualified(new_name, new_schema), cols),
+                        target_zone=new_zone,
+                    )
+            except Exception as exc:
+                raise DomainError(
+                    _("The existing rows do not fit the new shape (%(error)s).")
+                    % {"error": str(exc).splitlines()[0][:200]}
+                ) from exc
+        with zones.zone_role(old_zone), connection.cursor() as cur:
+            zones.read_functions_drop(schema=old_schema, table=old_name)
+            cur.execute(sql.SQL("DROP TABLE {}").format(qualified(old_name, old_schema)))
+        with zones.zone_role(new_zone), connection.cursor() as cur:
+            cur.execute(sql.SQL("SELECT count(*) FROM {}").format(qualified(new_name, new_schema)))
             rows = cur.fetchone()[0]
         table.table_name = new_name
+        table.schema = new_schema
         table.columns = [c.as_dict() for c in wanted]
         table.pending_changes = []
         table.row_count = rows
         table.generation += 1  # a new table: page cursors into the old one are stale
         table.save()
+        read_functions_refresh(table)
         return table
+
+
+def _copy_rows(*, source, source_zone: str, target, target_zone: str) -> None:
+    """INSERT INTO target SELECT source, or, between zones, the same through a spool file:
+    COPY out as the source zone's role, COPY in as the target zone's."""
+    if source_zone == target_zone:
+        with zones.zone_role(source_zone), connection.cursor() as cur:
+            cur.execute(sql.SQL("INSERT INTO {} {}").format(target, source))
+        return
+    connection.ensure_connection()
+    raw = connection.connection
+    with tempfile.TemporaryFile() as spool:
+        with (
+            zones.zone_role(source_zone),
+            raw.cursor() as cur,
+            cur.copy(sql.SQL("COPY ({}) TO STDOUT").format(source)) as copy,
+        ):
+            for data in copy:
+                spool.write(data)
+        spool.seek(0)
+        with (
+            zones.zone_role(target_zone),
+            raw.cursor() as cur,
+            cur.copy(sql.SQL("COPY {} FROM STDIN").format(target)) as copy,
+        ):
+            while chunk := spool.read(1 << 20):
+                copy.write(chunk)
 
 
 def table_columns(table: DatastoreTable) -> list[Column]:
     return [Column.from_dict(d) for d in table.columns]
 
 
-def table_exists(table_name: str) -> bool:
+def table_exists(table_name: str, schema: str | None = None) -> bool:
+    """Whether the table is there (the catalog answers even where its rows may not be read)."""
     with connection.cursor() as cur:
-        cur.execute("SELECT to_regclass(%s) IS NOT NULL", [f'{SCHEMA}."{table_name}"'])
-        return cur.fetchone()[0]
+        cur.execute(
+            "SELECT 1 FROM pg_tables WHERE schemaname = %s AND tablename = %s",
+            [schema or SCHEMA, table_name],
+        )
+        return cur.fetchone() is not None

@@ -25,9 +25,16 @@ from psycopg import sql
 from catalog.models import DataItem
 from catalog.standards.impact import SAMPLES, ColumnCount
 from catalog.standards.validation import compile_validator
+from security import zones
 from security.masking import mask_value
 
-from .datastore import columns_for, qualified
+from .datastore import (
+    columns_for,
+    qualified,
+    read_functions_current,
+    read_functions_refresh,
+    table_zone,
+)
 from .models import DatastoreTable
 from .selectors import can_preview, masked_columns
 
@@ -43,40 +50,31 @@ def _text(column: str, data_type: str) -> sql.Composable:
     return sql.SQL("{}::text").format(ident)
 
 
-def _count_codes(cur, table: str, value: sql.Composable, accepted: list[str]):
-    """(non-empty values, failing values, [(value, rows)] most frequent failing first)."""
-    source = sql.SQL("SELECT {} AS v FROM {}").format(value, qualified(table))
-    cur.execute(
-        sql.SQL(
-            "SELECT count(*) FILTER (WHERE v <> ''),"
-            " count(*) FILTER (WHERE v <> '' AND NOT v = ANY(%s::text[]))"
-            " FROM ({}) s WHERE v IS NOT NULL"
-        ).format(source),
-        [accepted],
-    )
-    checked, failing = cur.fetchone()
-    samples = []
-    if failing:
-        cur.execute(
-            sql.SQL(
-                "SELECT v, count(*) FROM ({}) s WHERE v IS NOT NULL AND v <> ''"
-                " AND NOT v = ANY(%s::text[]) GROUP BY v ORDER BY count(*) DESC, v LIMIT %s"
-            ).format(source),
-            [accepted, SAMPLES],
+def _count_codes(table: DatastoreTable, column: str, accepted: list[str]):
+    """(non-empty values, failing values, [(value as shown, rows)] most frequent failing
+    first), counted by the table's read function: the samples leave it masked when the
+    column is."""
+    with transaction.atomic():
+        if not read_functions_current(table):
+            read_functions_refresh(table)
+        return zones.read_count(
+            schema=table.schema, table=table.table_name, column=column, accepted=accepted
         )
-        samples = cur.fetchall()
-    return checked, failing, samples
 
 
-def _count_streamed(table: str, value: sql.Composable, validator):
-    """The same, by streaming the column's distinct values through `validator`."""
+def _count_streamed(table: DatastoreTable, value: sql.Composable, validator):
+    """The same, by streaming the column's distinct values through `validator` (the values
+    are checked by the catalog's Python validator, so they are read in clear: this runs in
+    the worker's count job, as the zone's role for a zone table, and only counts and masked
+    samples leave it)."""
     checked = failing = 0
     worst: list[tuple[int, str]] = []  # a min-heap of (rows, value), SAMPLES long
     query = sql.SQL(
         "SELECT v, count(*) FROM (SELECT {} AS v FROM {}) s"
         " WHERE v IS NOT NULL AND v <> '' GROUP BY v"
     ).format(value, qualified(table))
-    with transaction.atomic():  # a named (server-side) cursor lives in a transaction
+    with transaction.atomic(), zones.zone_role(table_zone(table)):
+        # A named (server-side) cursor lives in a transaction.
         raw = connection.connection
         with raw.cursor(name=f"impact_{next(_names)}") as cur:
             cur.itersize = CHUNK
@@ -99,11 +97,18 @@ def _count_streamed(table: str, value: sql.Composable, validator):
     return checked, failing, samples
 
 
-def _sample(validator, value: str, rows: int, *, rule=None) -> dict:
+def _sample(validator, value: str, rows: int, *, rule=None, already_masked: bool = False) -> dict:
     """A failing value as it may be shown (masked by the column's `rule`, if any), and why it
     fails in each language of the portal (a message that quotes the value quotes it masked
     too). The value is the column's text as PostgreSQL writes it, so the masking agrees with
-    the SQL masking of the preview."""
+    the SQL masking of the preview. A value `already_masked` by the table's read function is
+    shown as it came."""
+    if already_masked:
+        messages = {}
+        for code, _name in settings.LANGUAGES:
+            with translation.override(code):
+                messages[code] = (validator(value) or "")[:300]
+        return {"value": value, "count": rows, "messages": messages}
     masked = rule is not None
     shown = mask_value(value, rule) if masked else value[:200]
     messages = {}
@@ -145,15 +150,17 @@ class DatastoreCounter:
                 result.stored = True
                 value = _text(column, item.data_type)
                 if validator.accepted is not None:
-                    with transaction.atomic(), connection.cursor() as cur:
-                        checked, failing, samples = _count_codes(
-                            cur, table.table_name, value, sorted(validator.accepted - {""})
-                        )
+                    checked, failing, samples = _count_codes(
+                        table, column, sorted(validator.accepted - {""})
+                    )
+                    shown_masked = column in (table.read_masked or {})
                 else:
-                    checked, failing, samples = _count_streamed(table.table_name, value, validator)
+                    checked, failing, samples = _count_streamed(table, value, validator)
+                    shown_masked = False
                 result.checked, result.failing = checked, failing
                 result.samples = [
-                    _sample(validator, v, n, rule=masked.get(column)) for v, n in samples
+                    _sample(validator, v, n, rule=masked.get(column), already_masked=shown_masked)
+                    for v, n in samples
                 ]
         return out
 

@@ -42,7 +42,10 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 from psycopg import sql
 
-from .datastore import Column, as_table_owner, primary_key_sql, qualified
+from security import zones
+
+from .datastore import SCHEMA, Column, as_table_owner, primary_key_sql
+from .datastore import qualified as _qualified
 from .models import DatastoreTable
 
 BLOCK = 1 << 20  # bytes per COPY write
@@ -333,20 +336,12 @@ def _raw(cur):
     return cur.cursor if hasattr(cur, "cursor") else cur
 
 
-def load_csv(**kwargs) -> LoadResult:
-    """`_load_csv` (below) as the role that owns the datastore's tables (it creates, swaps
-    and drops them)."""
-    if not connection.in_atomic_block:
-        raise RuntimeError("load_csv must run inside transaction.atomic()")
-    with as_table_owner():
-        return _load_csv(**kwargs)
-
-
-def _load_csv(
+def load_csv(
     *,
     table_name: str,
     columns: list[Column],
     source: CsvSource,
+    schema: str = SCHEMA,
     mode: str,
     mapping: dict[str, str] | None = None,
     allow_reject: bool = False,
@@ -363,9 +358,51 @@ def _load_csv(
 
     A full load counts the live table before the swap (`rows_before`). With `shrink_hold`
     = (ratio, min_rows) it raises `ShrinkHeld` instead of swapping when the new table would
-    lose more than `ratio` of the rows of a table of at least `min_rows` rows."""
+    lose more than `ratio` of the rows of a table of at least `min_rows` rows.
+
+    The table lives in `schema` (its storage zone's); every statement on it runs as the
+    zone's role (`security.zones.zone_role`)."""
     if not connection.in_atomic_block:
         raise RuntimeError("load_csv must run inside transaction.atomic()")
+    with as_table_owner(), zones.zone_role(zones.zone_of_schema(schema)):
+        result = _load(
+            table_name=table_name,
+            columns=columns,
+            source=source,
+            schema=schema,
+            mode=mode,
+            mapping=mapping,
+            allow_reject=allow_reject,
+            reject_path=reject_path,
+            progress=progress,
+            previous_rows=previous_rows,
+            previous_watermark=previous_watermark,
+            shrink_hold=shrink_hold,
+        )
+    if mode == "full":
+        # New rows in a new table: page cursors into the old one are stale.
+        DatastoreTable.objects.filter(table_name=table_name).update(generation=F("generation") + 1)
+    return result
+
+
+def _load(
+    *,
+    table_name: str,
+    columns: list[Column],
+    source: CsvSource,
+    schema: str,
+    mode: str,
+    mapping: dict[str, str] | None,
+    allow_reject: bool,
+    reject_path: Path | None,
+    progress: ProgressFn | None,
+    previous_rows: int | None,
+    previous_watermark: str,
+    shrink_hold: tuple[float, int] | None,
+) -> LoadResult:
+    def qualified(name: str):
+        return _qualified(name, schema)
+
     targets = map_header(source.header, columns, mapping)
     by_name = {c.name: c for c in columns}
     keys = [c.name for c in columns if c.key]
@@ -480,12 +517,8 @@ def _load_csv(
                 )
             result.inserted = result.received - result.rejected
             result.table_rows = result.inserted
-            # New rows in a new table: page cursors into the old one are stale.
-            DatastoreTable.objects.filter(table_name=table_name).update(
-                generation=F("generation") + 1
-            )
         else:
-            _merge(cur, work_ref, table_name, columns, keys, flag, result, previous_rows)
+            _merge(cur, qualified(table_name), work_ref, columns, keys, flag, result, previous_rows)
         if flag and mode != "full" and previous_rows is not None:
             flag_type = sql.SQL(by_name[flag].type)
             cur.execute(
@@ -508,7 +541,7 @@ def _load_csv(
 
 
 def _merge(
-    cur, work_ref, table_name, columns, keys, flag, result: LoadResult, previous_rows=None
+    cur, table_ref, work_ref, columns, keys, flag, result: LoadResult, previous_rows=None
 ) -> None:
     names = [c.name for c in columns]
     cols = sql.SQL(", ").join(map(sql.Identifier, names))
@@ -541,7 +574,7 @@ def _merge(
             cols=cols,
             work=work_ref,
             flag=flag_id,
-            table=qualified(table_name),
+            table=table_ref,
             updates=updates,
             changed=row_changed,
         )
@@ -550,7 +583,7 @@ def _merge(
     if previous_rows is not None:
         result.table_rows = previous_rows + result.inserted
     else:
-        cur.execute(sql.SQL("SELECT count(*) FROM {}").format(qualified(table_name)))
+        cur.execute(sql.SQL("SELECT count(*) FROM {}").format(table_ref))
         result.table_rows = cur.fetchone()[0]
 
 

@@ -232,10 +232,17 @@ class PushChunk(models.Model):
 
 
 class DatastoreTable(models.Model):
-    """The typed table in the `datastore` schema that holds a resource's rows."""
+    """The typed table in the schema of its storage zone that holds a resource's rows."""
 
     resource = models.OneToOneField(Resource, on_delete=models.PROTECT, related_name="datastore")
     table_name = models.CharField(max_length=63, unique=True)
+    # The schema of the table's storage zone (security.zones): `datastore` for the general
+    # zone, `datastore_restricted` / `datastore_sensitive` for the others.
+    schema = models.CharField(max_length=63, default="datastore")
+    # The columns the table's read functions mask (the published version's masking when they
+    # were last made; None: never made): a reader masks any other column the masking asks
+    # for now as well.
+    read_masked = models.JSONField(null=True, blank=True, default=None)
     # [{"name": column, "item": item name, "type": SQL type, "key": bool, "not_null": bool,
     #   "update_flag": bool, "data_type": "C"}] in table order.
     columns = models.JSONField(default=list)
@@ -253,7 +260,13 @@ class DatastoreTable(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords(
-        excluded_fields=["row_count", "generation", "last_loaded_at", "last_batch"]
+        excluded_fields=[
+            "row_count",
+            "generation",
+            "last_loaded_at",
+            "last_batch",
+            "read_masked",
+        ]
     )
 
     class Meta:

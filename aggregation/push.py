@@ -32,6 +32,7 @@ from django.utils.translation import ngettext
 
 from wuhan_pdr.kernel.errors import DomainError
 
+from .channels import chunk_rows_kept
 from .datastore import published_columns
 from .models import Batch, Channel, ChannelKind, PushChunk
 from .services import batch_enqueue, batch_mode_for
@@ -252,7 +253,11 @@ def push_chunk_put(
         _check_channel(batch.channel)
         _check_rows(rows, _field_names(batch.channel), number)
         chunk = PushChunk.objects.create(
-            batch=batch, number=number, rows=rows, row_count=len(rows), digest=digest
+            batch=batch,
+            number=number,
+            rows=chunk_rows_kept(batch.channel, rows),
+            row_count=len(rows),
+            digest=digest,
         )
         Batch.objects.filter(pk=batch.pk).update(
             rows_received=F("rows_received") + len(rows),

@@ -5,6 +5,7 @@ what the user may see (aggregation.permissions) and keeps a constant query count
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -14,16 +15,25 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog.filing.models import InformationSystem
-from catalog.models import DataItem, Resource, UpdateCycle
+from catalog.models import Resource, UpdateCycle
+from security import zones
 from security.assessments.selectors import assessed_exists, valid_pass_exists
-from security.masking.models import MaskingRule
-from security.reading import read_rows
+from security.masking import mask_row
+from security.models import Grade
 from wuhan_pdr.accounts.models import Organization
 from wuhan_pdr.accounts.roles import Role, has_role
 from wuhan_pdr.kernel.cursors import AFTER, BEFORE, CursorScope, cursor_issue, cursor_open
 from wuhan_pdr.kernel.errors import DomainError
 
-from .datastore import SCHEMA, Column, columns_for, table_columns
+from .datastore import (
+    Column,
+    columns_for,
+    masking_rules,
+    read_columns,
+    read_functions_current,
+    read_functions_refresh,
+    table_columns,
+)
 from .models import Batch, Channel, DatastoreTable, DowntimeReport, SourceKind
 from .permissions import channels_visible_to, sees_all_channels, works_for
 
@@ -161,16 +171,31 @@ def table_pending_changes(table: DatastoreTable, resource: Resource) -> list[dic
     """The destructive changes the resource's published items ask of its table: those
     recorded at the last load, or, when a new version was published since, those it will
     need (read only: the table is changed by the next load or by the confirmed rebuild)."""
-    from .datastore import _diff, published_columns
+    from .datastore import _diff, published_columns, resource_zone, table_zone
 
     if table.pending_changes:
-        return table.pending_changes
+        return [_labelled(c) for c in table.pending_changes]
     try:
         wanted = published_columns(resource)
     except DomainError:
         return []
     _added, pending = _diff(table_columns(table), wanted)
-    return pending
+    zone = resource_zone(resource)
+    if zone != table_zone(table):
+        pending.append({"action": "zone", "from": table_zone(table), "to": zone})
+    return [_labelled(c) for c in pending]
+
+
+def _labelled(change: dict) -> dict:
+    """A pending change as the page shows it: a zone move names the zones."""
+    if change.get("action") != "zone":
+        return change
+    labels = dict(Grade.Zone.choices)
+    return {
+        **change,
+        "from_label": labels.get(change["from"], change["from"]),
+        "to_label": labels.get(change["to"], change["to"]),
+    }
 
 
 # --- data preview ----------------------------------------------------------------------------
@@ -208,6 +233,8 @@ class PreviewPage:
     # The "starts with" filter on the first key column; not offered when that column is
     # masked (it would give the masked value away one character at a time).
     can_filter: bool = False
+    # The first key column when it is masked (no filter on it; rows in storage order).
+    masked_key: str = ""
     headers: list[tuple[Column, str]] = field(default_factory=list)  # (column, its rule's name)
 
 
@@ -220,8 +247,8 @@ def preview_page(
     prefix: str = "",
     limit: int = PREVIEW_PAGE,
 ) -> PreviewPage:
-    """One page of a datastore table in key order, as `user` may see it (read through
-    `security.reading.read_rows`: the masked columns are masked in SQL).
+    """One page of a datastore table in key order, as `user` may see it (masked columns
+    through `security.masking.mask_row`).
 
     Keyset pagination: `after` / `before` are sealed cursors (kernel/cursors.py) this
     function issued to `user` for the last / first row of the page the reader comes from;
@@ -238,7 +265,21 @@ def preview_page(
     columns = table_columns(table)
     keys = [c for c in columns if c.key]
     masked = masked_columns(table)
-    ordering = [c.name for c in keys] or ["ctid"]
+    if not read_functions_current(table, masked):
+        # Functions from before, or made before the masking changed: remake them where this
+        # process may (the worker, the owner of the general zone's tables).
+        with contextlib.suppress(Exception), _savepoint():
+            read_functions_refresh(table)
+    # The read functions mask as they were made; a column whose rule changed since is masked
+    # again here by its rule now (never shown less masked than either asks).
+    baked = table.read_masked or {}
+    extra = {
+        name: rule
+        for name, rule in masked.items()
+        if baked.get(name) != zones.mask_signature(rule.mask)
+    }
+    by_position = zones.page_uses_position(read_columns(table, baked))
+    ordering = ["ctid"] if by_position else [c.name for c in keys]
     can_filter = bool(keys) and keys[0].name not in masked
     if prefix and keys and not can_filter:
         raise PreviewRefused(
@@ -254,55 +295,64 @@ def preview_page(
     elif before:
         cursor = cursor_open(before, scope=scope, direction=BEFORE).values
         backwards = True
-    read = read_rows(
-        schema=SCHEMA,
-        table=table.table_name,
-        columns=columns,
-        key_columns=keys,
-        rules=masked,
-        after=None if backwards else cursor,
-        before=cursor if backwards else None,
-        prefix=prefix if keys else "",
-        limit=limit,
-    )
+    pattern = None
+    if prefix and keys:
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = escaped + "%"
+    try:
+        with _savepoint():
+            fetched = zones.read_page(
+                schema=table.schema,
+                table=table.table_name,
+                after=list(cursor) if cursor is not None else None,
+                backwards=backwards,
+                prefix=pattern,
+                limit=limit + 1,
+            )
+    except Exception:  # a stored value that does not cast back to the key's type
+        fetched = []
+    more = len(fetched) > limit
+    fetched = fetched[:limit]
+    if backwards:
+        fetched.reverse()
+    key_index = [len(columns)] if by_position else [columns.index(c) for c in keys]
     page = PreviewPage(
         columns=columns,
         masked=set(masked),
-        rows=read.rows,
+        rows=[],
         order_by=ordering,
-        by_ctid=not keys,
+        by_ctid=by_position,
         can_filter=can_filter,
+        masked_key=keys[0].name if keys and not can_filter else "",
         headers=[(c, masked[c.name].name if c.name in masked else "") for c in columns],
     )
-    if read.rows:
-        has_prev = (cursor is not None and not backwards) or (backwards and read.more)
-        has_next = (not backwards and read.more) or backwards
+    names = [c.name for c in columns]
+    for row in fetched:
+        page.rows.append(mask_row(names, row[: len(columns)], extra))
+    if fetched:
+        first = [fetched[0][i] for i in key_index]
+        last_ = [fetched[-1][i] for i in key_index]
+        has_prev = (cursor is not None and not backwards) or (backwards and more)
+        has_next = (not backwards and more) or backwards
         if has_next:
-            page.next_cursor = cursor_issue(read.last_key, scope=scope, direction=AFTER)
+            page.next_cursor = cursor_issue(last_, scope=scope, direction=AFTER)
         if has_prev:
-            page.prev_cursor = cursor_issue(read.first_key, scope=scope, direction=BEFORE)
+            page.prev_cursor = cursor_issue(first, scope=scope, direction=BEFORE)
     elif backwards and cursor is not None:
         page.next_cursor = cursor_issue(cursor, scope=scope, direction=AFTER)
     return page
 
 
-def masked_columns(table: DatastoreTable) -> dict[str, MaskingRule]:
+def _savepoint():
+    from django.db import transaction
+
+    return transaction.atomic()
+
+
+def masked_columns(table: DatastoreTable) -> dict:
     """{column: masking rule} of the columns masked in the published version: an item's own
     rule, else the rule of the data element it follows (security.masking)."""
-    version_id = table.resource.published_version_id
-    if version_id is None:
-        return {}
-    items = list(
-        DataItem.objects.filter(version_id=version_id)
-        .select_related("masking_rule", "element__masking_rule")
-        .order_by("position")
-    )
-    out = {}
-    for item, column in zip(items, columns_for(items), strict=True):
-        rule = item.masking_rule or (item.element.masking_rule if item.element_id else None)
-        if rule is not None:
-            out[column.name] = rule
-    return out
+    return masking_rules(table.resource)
 
 
 # --- the aggregation board (Art. 15) ----------------------------------------------------------
@@ -594,10 +644,10 @@ def stored_samples(version, items) -> dict[int, list]:
     """Up to `SAMPLE_ROWS` stored values (as text) of the columns of `items`, by item pk,
     where the resource has a loaded table holding them. Read to recognise personal data
     (catalog.masking), never shown."""
-    from django.db import connection
+    from django.db import DatabaseError, connection
     from psycopg import sql
 
-    from .datastore import qualified
+    from .datastore import qualified, table_zone
 
     table = DatastoreTable.objects.filter(resource_id=version.resource_id).first()
     if table is None or not table.last_loaded_at:
@@ -610,10 +660,15 @@ def stored_samples(version, items) -> dict[int, list]:
         return {}
     query = sql.SQL("SELECT {} FROM {} LIMIT {}").format(
         sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(n)) for _pk, n in wanted),
-        qualified(table.table_name),
+        qualified(table),
         sql.Literal(SAMPLE_ROWS),
     )
-    with connection.cursor() as cur:
-        cur.execute(query)
-        rows = cur.fetchall()
+    try:
+        # A zone table is read as its zone's role, which the web may not take (storage
+        # zones, issue #13): there the suggestions come from names and elements only.
+        with zones.zone_role(table_zone(table)), connection.cursor() as cur:
+            cur.execute(query)
+            rows = cur.fetchall()
+    except DatabaseError:
+        return {}
     return {pk: [r[i] for r in rows] for i, (pk, _n) in enumerate(wanted)}

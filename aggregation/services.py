@@ -522,6 +522,7 @@ def batch_run(*, batch_id) -> Batch:
             table = DatastoreTable.objects.select_for_update().get(pk=table.pk)
             result = load_csv(
                 table_name=table.table_name,
+                schema=table.schema,
                 columns=table_columns(table),
                 source=source,
                 mode=batch.mode,

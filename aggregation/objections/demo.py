@@ -48,7 +48,9 @@ def _resource():
 
 def _has_rows(resource) -> bool:
     table = DatastoreTable.objects.filter(resource=resource).first()
-    return table is not None and table_exists(table.table_name) and table.row_count > 0
+    return (
+        table is not None and table_exists(table.table_name, table.schema) and table.row_count > 0
+    )
 
 
 def seed_objections(context: dict) -> None:

@@ -149,6 +149,8 @@ def changed_rows_table(objection: Objection, user) -> dict | None:
     rows = []
     for key, key_text in zip(objection.row_keys, keys, strict=True):
         b, a = before.get(tuple(key)), after.get(tuple(key))
+        # Snapshots taken through the table's read function hold masked columns masked
+        # already (`before_masked`); masking them again is never less masked.
         b_shown = mask_row(names, b, masked) if b else None
         a_shown = mask_row(names, a, masked) if a else None
         cells = []

@@ -13,6 +13,7 @@ name them; filing is limited per user and hour (`throttle.py`).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import secrets
 import zipfile
@@ -20,13 +21,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import connection, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from psycopg import sql
 
 from catalog.models import Resource
+from security import zones
 from wuhan_pdr.accounts.models import Organization, User
 from wuhan_pdr.accounts.roles import Role
 from wuhan_pdr.kernel.errors import AccessDenied, DomainError
@@ -34,9 +35,15 @@ from wuhan_pdr.kernel.history import audited_save
 from wuhan_pdr.kernel.notifications import notify
 from wuhan_pdr.kernel.workdays import deadline_after
 
-from ..datastore import qualified, table_columns, table_exists
+from ..datastore import (
+    read_functions_current,
+    read_functions_refresh,
+    table_columns,
+    table_exists,
+)
 from ..limits import working_days_for
 from ..models import DatastoreTable, Objection, TimeLimit
+from ..selectors import masked_columns
 from .permissions import PROVIDER_ROLES, RowRights, can_file, can_set_limits, row_rights
 from .throttle import give_back_filing_slot, take_filing_slot
 from .workflows import OPEN_STATES, objection_workflow
@@ -139,7 +146,7 @@ def evidence_check(uploaded) -> str:
 
 def _table_for(resource: Resource) -> DatastoreTable | None:
     table = DatastoreTable.objects.filter(resource=resource).first()
-    if table is None or not table_exists(table.table_name):
+    if table is None or not table_exists(table.table_name, table.schema):
         return None
     return table
 
@@ -187,32 +194,25 @@ def row_key_items(resource: Resource) -> list[str]:
 
 def rows_by_key(table: DatastoreTable, keys: list[list[str]]) -> dict:
     """The current rows of `table` with these keys (compared as text), as
-    {"columns": [names], "rows": [[values as text]]} in the order of `keys`."""
+    {"columns": [names], "rows": [[values as text]]} in the order of `keys`. The rows come
+    through the table's read function, masked columns masked: the snapshots an objection
+    keeps outside the table's zone hold no masked value in clear."""
     columns = table_columns(table)
     key_cols = [c for c in columns if c.key]
     if not keys or not key_cols:
         return {"columns": [c.name for c in columns], "rows": []}
-    as_text = [sql.SQL("{}::text").format(sql.Identifier(c.name)) for c in columns]
-    key_text = [sql.SQL("{}::text").format(sql.Identifier(c.name)) for c in key_cols]
-    tuples = sql.SQL(", ").join(
-        sql.SQL("({})").format(sql.SQL(", ").join(sql.Placeholder() * len(key_cols))) for _k in keys
-    )
-    query = sql.SQL("SELECT {} FROM {} WHERE ({}) IN ({})").format(
-        sql.SQL(", ").join(as_text),
-        qualified(table.table_name),
-        sql.SQL(", ").join(key_text),
-        tuples,
-    )
-    params = [v for key in keys for v in key]
-    with connection.cursor() as cur:
-        cur.execute(query, params)
-        found = cur.fetchall()
+    if not read_functions_current(table):
+        with contextlib.suppress(Exception), transaction.atomic():
+            read_functions_refresh(table)
+    found = zones.read_rows(schema=table.schema, table=table.table_name, keys=keys)
     positions = [i for i, c in enumerate(columns) if c.key]
     by_key = {tuple(row[i] for i in positions): list(row) for row in found}
     return {
         "columns": [c.name for c in columns],
         "labels": [c.item for c in columns],
         "key_positions": positions,
+        # The columns that came masked (a reader masks only the others).
+        "masked": sorted(table.read_masked or {}),
         "rows": [by_key[tuple(k)] for k in keys if tuple(k) in by_key],
     }
 
@@ -248,6 +248,15 @@ def row_keys_check(
     if not key_cols:
         raise DomainError(
             _("This resource's data has no key: object to the resource as a whole."),
+            field="rows",
+        )
+    if any(c.name in masked_columns(table) for c in key_cols):
+        # A masked column is never an equality filter (its read function refuses too).
+        raise DomainError(
+            _(
+                "This resource's key has a masked column, so rows cannot be named by it: "
+                "object to the resource as a whole and describe the rows."
+            ),
             field="rows",
         )
     keys = parse_row_keys(text, len(key_cols))
@@ -369,6 +378,7 @@ def _file(resource, kind, description, rows, evidence, ext, rights, acting_user)
                 "labels": snapshot["labels"],
                 "key_positions": snapshot["key_positions"],
                 "before": snapshot["rows"],
+                "before_masked": snapshot["masked"],
                 "before_at": timezone.now().isoformat(),
                 "after": [],
             }
@@ -494,6 +504,7 @@ def objection_report(*, objection: Objection, report: str, acting_user: User) ->
                         "labels": now["labels"],
                         "key_positions": now["key_positions"],
                         "after": now["rows"],
+                        "after_masked": now["masked"],
                         "after_at": timezone.now().isoformat(),
                     }
                 )

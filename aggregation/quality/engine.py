@@ -20,17 +20,21 @@ the provider sees, and opens no issue (permissions.provider_sees_reference).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg import sql
 
-from ..datastore import Column, qualified, table_columns
+from security import zones
+from security.masking import mask_expression
+
+from ..datastore import Column, masking_rules, qualified, table_columns, table_zone
 from ..models import Batch, Channel, DatastoreTable, DowntimeReport, QualityRule
 from .permissions import provider_sees_reference
 from .rules import GROUP_KINDS, MAX_AGE, ROW_KINDS, K, RowCheck, row_check
@@ -77,16 +81,46 @@ def _key_expr(columns: list[Column]) -> tuple[list[str], sql.Composable]:
     return ["ctid"], sql.SQL("t.ctid::text")
 
 
+@contextlib.contextmanager
+def _in_zone(table: DatastoreTable):
+    """A cursor whose statements run as the role of the table's storage zone (in the worker;
+    security.zones). Only datastore SQL runs here: the ORM's reads of the app's tables stay
+    outside, as the worker."""
+    with transaction.atomic(), zones.zone_role(table_zone(table)), connection.cursor() as cur:
+        yield cur
+
+
+def _sample_columns(table: DatastoreTable, columns: list[Column], names: list[str], alias: str):
+    """The columns `names` as a sample may keep them: a masked column masked in SQL (sample
+    keys are kept outside the table's zone, in quality issues: issue #13)."""
+    rules = getattr(table, "_sample_rules", None)
+    if rules is None:  # once per evaluation of the table
+        rules = table._sample_rules = masking_rules(table.resource)
+    types = {c.name: c.type for c in columns}
+    out = []
+    for name in names:
+        ref = (
+            sql.SQL("{}.{}").format(sql.Identifier(alias), sql.Identifier(name))
+            if alias
+            else sql.Identifier(name)
+        )
+        rule = rules.get(name)
+        out.append(mask_expression(ref, rule.mask, sql_type=types.get(name)) if rule else ref)
+    return sql.SQL(", ").join(out)
+
+
 def _samples(table: DatastoreTable, columns, check: RowCheck) -> list:
     names, key_sql = _key_expr(columns)
+    if names != ["ctid"]:
+        key_sql = _sample_columns(table, columns, names, "t")
     query = sql.SQL("SELECT {} FROM {} AS t {} WHERE {} LIMIT {}").format(
         key_sql,
-        qualified(table.table_name),
+        qualified(table),
         check.join or sql.SQL(""),
         check.fails,
         sql.Literal(SAMPLE_SIZE),
     )
-    with connection.cursor() as cur:
+    with _in_zone(table) as cur:
         cur.execute(query, check.join_params + check.params)
         rows = cur.fetchall()
     return [str(r[0]) if len(r) == 1 else " / ".join(map(str, r)) for r in rows]
@@ -111,11 +145,11 @@ def evaluate_rows(table: DatastoreTable, rules: list[QualityRule], *, now) -> tu
     ]
     query = sql.SQL("SELECT {} FROM {} AS t {}").format(
         sql.SQL(", ").join(select),
-        qualified(table.table_name),
+        qualified(table),
         sql.SQL(" ").join(c.join for c in checks if c.join is not None),
     )
     params = [p for c in checks for p in c.params] + [p for c in checks for p in c.join_params]
-    with connection.cursor() as cur:
+    with _in_zone(table) as cur:
         cur.execute(query, params)
         counts = cur.fetchone()
     total = counts[0]
@@ -146,22 +180,24 @@ def evaluate_groups(table: DatastoreTable, rules: list[QualityRule], *, total: i
         sql.SQL(
             "(SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM {} GROUP BY {} "
             "HAVING count(*) > 1) d)"
-        ).format(qualified(table.table_name), sql.SQL(", ").join(map(sql.Identifier, cols)))
+        ).format(qualified(table), sql.SQL(", ").join(map(sql.Identifier, cols)))
         for _rule, cols in usable
     ]
-    with connection.cursor() as cur:
+    with _in_zone(table) as cur:
         cur.execute(sql.SQL("SELECT {}").format(sql.SQL(", ").join(parts)))
         counts = cur.fetchone()
     for (rule, cols), failed in zip(usable, counts, strict=True):
         finding = Finding(rule, total, int(failed))
         if failed:
-            with connection.cursor() as cur:
+            shown = _sample_columns(table, table_columns(table), cols, "")
+            with _in_zone(table) as cur:
                 cur.execute(
                     sql.SQL(
-                        "SELECT {c} FROM {t} GROUP BY {c} HAVING count(*) > 1 LIMIT {n}"
+                        "SELECT {shown} FROM {t} GROUP BY {c} HAVING count(*) > 1 LIMIT {n}"
                     ).format(
+                        shown=shown,
                         c=sql.SQL(", ").join(map(sql.Identifier, cols)),
-                        t=qualified(table.table_name),
+                        t=qualified(table),
                         n=sql.Literal(SAMPLE_SIZE),
                     )
                 )
@@ -259,8 +295,8 @@ def evaluate(resource, rules: list[QualityRule], *, now=None) -> Evaluation:
             total, found = evaluate_rows(table, row_rules, now=now)
             findings += found
         else:
-            with connection.cursor() as cur:
-                cur.execute(sql.SQL("SELECT count(*) FROM {}").format(qualified(table.table_name)))
+            with _in_zone(table) as cur:
+                cur.execute(sql.SQL("SELECT count(*) FROM {}").format(qualified(table)))
                 total = cur.fetchone()[0]
         findings += evaluate_groups(table, group_rules, total=total)
     else:

@@ -579,7 +579,7 @@ def row_check(
         join = sql.SQL(
             "LEFT JOIN (SELECT DISTINCT {c}::text AS v FROM {tbl} WHERE {c} IS NOT NULL) {a}"
             " ON {a}.v = {r}::text"
-        ).format(c=other_col, tbl=qualified(other.table_name), a=alias, r=ref)
+        ).format(c=other_col, tbl=qualified(other), a=alias, r=ref)
         fails = sql.SQL("({r} IS NOT NULL AND {a}.v IS NULL)").format(r=ref, a=alias)
         return RowCheck(rule, fails, [], join, [])
     return None

@@ -30,7 +30,8 @@ boolean `true`, a double `1e+20`. NULL stays NULL. The methods:
   number becomes the replacement.
 
 A masked column is never a sort key nor a filter (an HMAC compared with a chosen value would
-be an oracle): `security.reading` keysets by key columns and seals cursors.
+be an oracle): the read functions of `security.zones` keyset by unmasked key columns (a table
+with a masked key pages in storage order) and the callers seal the cursors.
 """
 
 from __future__ import annotations

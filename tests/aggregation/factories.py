@@ -13,6 +13,7 @@ from aggregation.models import Channel, ChannelKind
 from catalog.models import Resource
 from tests.accounts.factories import UserFactory
 from tests.catalog.factories import Agency, make_agency, make_city_bureau, make_published
+from tests.catalog.factories import grade as catalog_grade
 from wuhan_pdr.accounts.roles import Role
 
 
@@ -71,13 +72,15 @@ def make_channel(
     kind: str = ChannelKind.FILE,
     update_mode: str = "full",
     activate: bool = True,
+    grade: str | None = None,
     **channel_fields,
 ) -> Setup:
     """A published resource of `agency` (a new one by default) with an active channel."""
     agency = agency or make_agency()
     bureau = make_city_bureau()
+    extra = {"grade": catalog_grade(grade)} if grade else {}
     version = make_published(
-        agency, bureau.reviewer, items=items or items_people(), update_mode=update_mode
+        agency, bureau.reviewer, items=items or items_people(), update_mode=update_mode, **extra
     )
     resource = version.resource
     resource.refresh_from_db()

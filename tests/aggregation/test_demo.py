@@ -32,7 +32,7 @@ def test_demo_loads_the_file_channel_and_reports_a_window_once(db):
     assert (batch.rows_received, batch.rows_inserted) == (len(PLACES), len(PLACES))
     table = DatastoreTable.objects.get(resource=channel.resource)
     with connection.cursor() as cur:
-        cur.execute(sql.SQL("SELECT count(*) FROM {}").format(qualified(table.table_name)))
+        cur.execute(sql.SQL("SELECT count(*) FROM {}").format(qualified(table)))
         assert cur.fetchone()[0] == len(PLACES) == table.row_count
     window = DowntimeReport.objects.get(description=WINDOW)
     assert window.is_planned and window.cancelled_at is None

@@ -30,7 +30,7 @@ ROWS = 1_000_000
 def table_count(resource) -> int:
     table = DatastoreTable.objects.get(resource=resource)
     with connection.cursor() as cur:
-        cur.execute(sql.SQL("SELECT count(*) FROM {}").format(qualified(table.table_name)))
+        cur.execute(sql.SQL("SELECT count(*) FROM {}").format(qualified(table)))
         return cur.fetchone()[0]
 
 

@@ -36,9 +36,7 @@ def rows(resource, order: str = "code") -> list[tuple]:
     table = DatastoreTable.objects.get(resource=resource)
     with connection.cursor() as cur:
         cur.execute(
-            sql.SQL("SELECT * FROM {} ORDER BY {}").format(
-                qualified(table.table_name), sql.Identifier(order)
-            )
+            sql.SQL("SELECT * FROM {} ORDER BY {}").format(qualified(table), sql.Identifier(order))
         )
         return cur.fetchall()
 
@@ -235,7 +233,7 @@ def test_csv_spectrum_conformance(db, name):
     assert batch.status == Batch.Status.SUCCEEDED, batch.error
     table = DatastoreTable.objects.get(resource=setup.resource)
     with connection.cursor() as cur:
-        cur.execute(sql.SQL("SELECT * FROM {} ORDER BY ctid").format(qualified(table.table_name)))
+        cur.execute(sql.SQL("SELECT * FROM {} ORDER BY ctid").format(qualified(table)))
         got = [
             dict(zip(header, ("" if v is None else v for v in row), strict=True))
             for row in cur.fetchall()
@@ -251,7 +249,7 @@ def test_crlf_files_keep_line_breaks_inside_quoted_values(db):
     assert batch.status == Batch.Status.SUCCEEDED, batch.error
     table = DatastoreTable.objects.get(resource=setup.resource)
     with connection.cursor() as cur:
-        cur.execute(sql.SQL("SELECT * FROM {} ORDER BY ctid").format(qualified(table.table_name)))
+        cur.execute(sql.SQL("SELECT * FROM {} ORDER BY ctid").format(qualified(table)))
         assert cur.fetchall() == [
             ("1", "2", "3"),
             ("Once upon \r\na time", "5", "6"),
@@ -278,9 +276,7 @@ def test_the_real_township_list_loads_with_its_exact_count(db):
     table = DatastoreTable.objects.get(resource=setup.resource)
     with connection.cursor() as cur:
         cur.execute(
-            sql.SQL("SELECT count(*), count(DISTINCT area_code) FROM {}").format(
-                qualified(table.table_name)
-            )
+            sql.SQL("SELECT count(*), count(DISTINCT area_code) FROM {}").format(qualified(table))
         )
         count, areas = cur.fetchone()
     assert count == 41352 and areas > 2000

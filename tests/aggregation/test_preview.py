@@ -316,7 +316,7 @@ def walk(table, user, *, limit=7, prefix=""):
 def stored(table) -> list[tuple]:
     with connection.cursor() as cur:
         cur.execute(
-            f"SELECT * FROM {qualified(table.table_name).as_string(cur.connection)}"  # noqa: S608
+            f"SELECT * FROM {qualified(table).as_string(cur.connection)}"  # noqa: S608
         )
         return cur.fetchall()
 
@@ -338,7 +338,8 @@ def test_paging_forwards_and_backwards_returns_every_row_once(db, shape):
     table = DatastoreTable.objects.get(resource=s.resource)
     forward, backward, pages = walk(table, s.agency.staff)
     assert len(pages) == 6 and all(len(p.rows) == 7 for p in pages[:-1])
-    assert pages[0].by_ctid == (shape == "no key")
+    # A masked key is never a sort key: such a table is paged in storage order too.
+    assert pages[0].by_ctid == (shape in ("no key", "masked"))
     as_tuples = [tuple(r) for r in forward]
     assert len(as_tuples) == 40 and len(set(as_tuples)) == 40
     assert backward == forward

@@ -73,7 +73,7 @@ def table_rows(resource, columns=("code", "full_name", "age")) -> list[tuple]:
     with connection.cursor() as cur:
         cur.execute(
             sql.SQL("SELECT {} FROM {} ORDER BY code").format(
-                sql.SQL(", ").join(map(sql.Identifier, columns)), qualified(table.table_name)
+                sql.SQL(", ").join(map(sql.Identifier, columns)), qualified(table)
             )
         )
         return cur.fetchall()

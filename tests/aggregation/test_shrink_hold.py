@@ -42,7 +42,7 @@ def upload(setup, content: str) -> Batch:
 def table_rows(resource) -> list[tuple]:
     table = DatastoreTable.objects.get(resource=resource)
     with connection.cursor() as cur:
-        cur.execute(sql.SQL("SELECT * FROM {} ORDER BY code").format(qualified(table.table_name)))
+        cur.execute(sql.SQL("SELECT * FROM {} ORDER BY code").format(qualified(table)))
         return cur.fetchall()
 
 

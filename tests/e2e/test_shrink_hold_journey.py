@@ -48,7 +48,7 @@ def write_csv(path, n: int) -> None:
 def table_codes(channel: Channel) -> list[str]:
     table = DatastoreTable.objects.get(resource=channel.resource)
     with connection.cursor() as cur:
-        cur.execute(sql.SQL("SELECT * FROM {}").format(qualified(table.table_name)))
+        cur.execute(sql.SQL("SELECT * FROM {}").format(qualified(table)))
         return sorted(str(r[0]) for r in cur.fetchall())
 
 

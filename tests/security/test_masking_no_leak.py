@@ -1,6 +1,6 @@
 """No page, cursor, filter, sort or error of the data preview and of objections shows a
 masked value in clear, whatever the rule: the rows come masked out of PostgreSQL
-(security.reading), the cursors are sealed, and the only filter is refused on a masked key.
+(the read functions of security.zones), the cursors are sealed, and the only filter is refused on a masked key.
 (Neither page has an export: the preview and objections show rows on screen only.)"""
 
 from __future__ import annotations
@@ -141,13 +141,23 @@ def test_filter_sort_and_errors_give_nothing_away(setup):
 def test_objections_show_masked_rows_and_keys(setup):
     hidden = secrets(60)
     staff = setup.agency.staff
+    from aggregation.models import Objection
+    from wuhan_pdr.kernel.errors import DomainError
+
+    # A masked key is never an equality filter (storage zones): not even the provider names
+    # rows by it. Keys named before that rule (kept on old objections) are shown masked.
+    with pytest.raises(DomainError):
+        objections.objection_submit(
+            resource=setup.resource,
+            kind="error",
+            description="出生日期有误。",
+            rows=f"{id_number(7)}\n{id_number(9)}",
+            acting_user=staff,
+        )
     objection = objections.objection_submit(
-        resource=setup.resource,
-        kind="error",
-        description="出生日期有误。",
-        rows=f"{id_number(7)}\n{id_number(9)}",
-        acting_user=staff,
+        resource=setup.resource, kind="error", description="出生日期有误。", acting_user=staff
     )
+    Objection.objects.filter(pk=objection.pk).update(row_keys=[[id_number(7)], [id_number(9)]])
     reviewer = cf.make_city_bureau().reviewer
     for user, scope in ((staff, "provider"), (reviewer, "bureau")):
         c = cf_client(user)
@@ -166,8 +176,6 @@ def test_objections_show_masked_rows_and_keys(setup):
         assert list(page.context["page_obj"].object_list) == []
     # naming a row by a masked key is not an oracle: an unknown and a known key answer alike
     outsider = cf.make_agency().staff
-    from wuhan_pdr.kernel.errors import DomainError
-
     answers = set()
     for k in (id_number(7), id_number(999)):
         with pytest.raises(DomainError) as exc:

@@ -62,7 +62,7 @@ class World:
             for n, value in enumerate(values, start=start):
                 cur.execute(
                     sql.SQL("INSERT INTO {} (id_number, sex) VALUES (%s, %s)").format(
-                        qualified(self.table.table_name)
+                        qualified(self.table)
                     ),
                     [f"K{n:06d}", value],
                 )
@@ -238,9 +238,7 @@ def test_a_failed_count_keeps_the_previous_one_and_says_so(world, settings):
     when = as_of(request)
     committed(impact.impact_recount, change_request=request, acting_user=world.reviewer)
     with connection.cursor() as cur:  # the table goes missing: the count fails
-        cur.execute(
-            sql.SQL("ALTER TABLE {} RENAME TO gone").format(qualified(world.table.table_name))
-        )
+        cur.execute(sql.SQL("ALTER TABLE {} RENAME TO gone").format(qualified(world.table)))
     assert run_job(request) == "failed"
     assert ElementImpactCount.objects.get(change_request=request).failing == 4
     html = page(world.reviewer, request)

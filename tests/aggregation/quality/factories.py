@@ -64,7 +64,7 @@ def execute(sql_text: str, resource, params=()) -> None:
     """Run SQL against the resource's table, named `{t}` in `sql_text` (fault injection)."""
     table = DatastoreTable.objects.get(resource=resource)
     with connection.cursor() as cur:
-        cur.execute(sql.SQL(sql_text).format(t=qualified(table.table_name)), list(params))
+        cur.execute(sql.SQL(sql_text).format(t=qualified(table)), list(params))
 
 
 def run_now(resource) -> QualityRun:
