@@ -76,3 +76,24 @@ def test_city_reviewer_enrolls_and_logs_in_with_a_totp_code(page, seeded, settin
     snap(page, "04-home-after-two-factor")
     shot(page, "home-after-two-factor")
     logout(page)
+
+    # The auditor finds that login in the audit log: the password step and the TOTP code.
+    # (The auditor's own second factor is not what this journey is about: it signs in with
+    # the password alone, as the demo does.)
+    settings.SECURITY_2FA_REQUIRED = False
+    login(page, "demo_auditor", password)
+    page.goto(page.base_url + "/security/audit/")
+    expect(page.locator("main h1")).to_have_text("审计日志")
+    page.fill("input[name=actor]", "demo_city_reviewer")
+    page.fill("input[name=action]", "auth.")
+    page.locator("form[role=search] [type=submit]").click()
+    rows = page.locator("table.audit-table tbody tr")
+    # Newest first: the second login's code, its password step, the enrollment's steps.
+    expect(rows.filter(has_text="auth.2fa.verified")).to_have_count(1)
+    expect(rows.filter(has_text="auth.2fa.enrolled")).to_have_count(1)
+    expect(rows.filter(has_text="auth.login")).to_have_count(2)
+    verified = rows.filter(has_text="auth.2fa.verified").first
+    expect(verified).to_contain_text("demo_city_reviewer")
+    expect(verified).to_contain_text("成功")
+    snap(page, "05-auditor-finds-the-two-factor-login")
+    shot(page, "auditor-finds-two-factor-login")
