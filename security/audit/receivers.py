@@ -3,9 +3,10 @@
 Logins, failed logins, logouts (Django's auth signals), lockouts (django-axes), two-factor
 events (`accounts.signals.two_factor_event`), role and permission changes (group membership
 and permission m2m signals, django-guardian's object permissions) and changes of the models
-in `AUDITED_MODELS` (users, organizations, grades, masking rules, security settings: read
-from django-simple-history's record, which names the actor and lets us list the changed
-fields without their values).
+in `AUDITED_MODELS` (users, organizations, grades, masking rules, assessments, incidents,
+plans, drills, backups, data elements, channels and datastore tables: read from
+django-simple-history's record, which names the actor and lets us list the changed fields
+without their values).
 
 Receivers write only the audit record; the style's "no writes in signals" is about domain
 data, and these records must follow every path that changes an account, the admin included.
@@ -20,17 +21,26 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from .recording import record
 
-# Models whose every change is recorded: label -> action prefix. Models of other helpers that
-# are not installed yet are skipped (the lead adds their labels here when they land).
+# Models whose every change is recorded (through their django-simple-history record): label ->
+# action prefix.
 AUDITED_MODELS = {
     "accounts.User": "accounts.user",
     "accounts.Organization": "accounts.organization",
     "security.Grade": "security.grade",
     "security.MaskingRule": "security.masking_rule",
-    "security.MaskingMethod": "security.masking_method",
-    "security.SecuritySetting": "security.setting",
     "security.Assessment": "security.assessment",
     "security.Incident": "security.incident",
+    "security.IncidentEntry": "security.incident_entry",
+    "security.IncidentResource": "security.incident_resource",
+    "security.EmergencyPlan": "security.emergency_plan",
+    "security.Drill": "security.drill",
+    "security.Backup": "security.backup",
+    "security.RestoreDrill": "security.restore_drill",
+    # Chapter models named by label only (security imports no chapter): a data element's
+    # masking rule, a channel's security-relevant settings, a table's storage zone.
+    "catalog.DataElement": "catalog.data_element",
+    "aggregation.Channel": "aggregation.channel",
+    "aggregation.DatastoreTable": "aggregation.datastore_table",
 }
 
 _HISTORY_VERBS = {"+": "created", "~": "changed", "-": "deleted"}
