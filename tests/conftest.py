@@ -45,10 +45,25 @@ def ensure_base_data() -> None:
     sync_role_groups()
 
 
+def reset_worker_ledger_heads() -> None:
+    """Forget the tree heads the real Celery workers exported: they follow the database, which
+    a transactional test empties (a worker keeps the settings' directory, not a test's own)."""
+    import os
+    import shutil
+    from pathlib import Path
+
+    from django.conf import settings
+
+    default = Path(settings.BASE_DIR) / "var" / "test-ledger-heads"
+    shutil.rmtree(os.environ.get("TEST_LEDGER_HEADS_DIR") or default, ignore_errors=True)
+
+
 def restore_base_data() -> None:
     """Empty every table and load the base data as it was when the session started."""
     from django.core.management import call_command
     from django.db import connection
+
+    reset_worker_ledger_heads()
 
     call_command(
         "flush", interactive=False, inhibit_post_migrate=True, reset_sequences=False, verbosity=0
@@ -112,6 +127,7 @@ def ensure_db_roles() -> None:
 def django_db_setup(django_db_setup, django_db_blocker):
     from django.db import connection
 
+    reset_worker_ledger_heads()  # heads of an earlier run's database
     with django_db_blocker.unblock():
         ensure_base_data()
         ensure_db_roles()

@@ -76,12 +76,19 @@ class DbParams:
 
 
 def db_params() -> DbParams:
-    """BACKUP_DATABASE_URL when set (a role that reads everything), otherwise the portal's own
-    connection (under tests: the test database)."""
+    """BACKUP_DATABASE_URL when set (a role that reads every schema and may create the drill's
+    scratch database), otherwise the portal's own database (under tests: the test database)
+    with the credentials of DATABASE_ADMIN_URL: the processes' own roles (DATABASE_ROLE) may
+    read neither the storage zones nor create a database (decision 0013)."""
     if settings.BACKUP_DATABASE_URL:
         cfg = environ.Env.db_url_config(settings.BACKUP_DATABASE_URL)
     else:
-        cfg = connection.settings_dict
+        admin = environ.Env.db_url_config(settings.DATABASE_ADMIN_URL)
+        cfg = {
+            **connection.settings_dict,
+            "USER": admin.get("USER") or "",
+            "PASSWORD": admin.get("PASSWORD") or "",
+        }
     return DbParams(
         host=str(cfg.get("HOST") or "127.0.0.1"),
         port=str(cfg.get("PORT") or "5432"),

@@ -12,7 +12,7 @@ from wuhan_pdr.kernel.ledger import append
 from wuhan_pdr.kernel.ledger import heads as heads_mod
 from wuhan_pdr.kernel.ledger.tree import leaf_position
 from wuhan_pdr.kernel.ledger.verify import verify_log
-from wuhan_pdr.kernel.models import LedgerHead
+from wuhan_pdr.kernel.models import LedgerHead, LedgerLeaf
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -34,6 +34,8 @@ def test_beat_and_a_ledger_worker_integrate_new_leaves_and_export_the_head(
         database=database_url(connection.settings_dict),
         extra={"LEDGER_INTEGRATE_SECONDS": "1", "TEST_LEDGER_HEADS_DIR": str(heads_dir)},
     )
+    # The set-up's own audit records (role permissions synced at migrate) come first.
+    audit_before = LedgerLeaf.objects.filter(log="audit").count()
     first = append("evidence", {"registration": 1})
     second = append("audit", {"action": "login"}, details={"ip": "10.1.2.3"})
     worker = CeleryWorker(services_log_dir, env, queues=("ledger",), name="worker-ledger")
@@ -60,7 +62,7 @@ def test_beat_and_a_ledger_worker_integrate_new_leaves_and_export_the_head(
         beat.stop()
         worker.stop()
     assert leaf_position(first) == ("evidence", 0)
-    assert leaf_position(second) == ("audit", 0)
+    assert leaf_position(second) == ("audit", audit_before)
     assert "Task kernel.ledger_integrate" in worker.log()
     with override_settings(LEDGER_HEADS_DIR=str(heads_dir)):
         exported = heads_mod.exported("evidence")

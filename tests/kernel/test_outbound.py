@@ -8,6 +8,7 @@ the client (the same parameter production leaves to the system's resolver)."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import ipaddress
 import os
@@ -484,6 +485,8 @@ def test_production_settings_force_loopback_and_the_platform_database_off():
         "DJANGO_SECRET_KEY": "x" * 60,
         "FIELD_ENCRYPTION_KEY": "A" * 43 + "=",
         "MASKING_HMAC_KEY": "masking-" + "m" * 40,
+        "LEDGER_SIGNING_KEY": base64.b64encode(os.urandom(32)).decode(),
+        "BACKUP_ENCRYPTION_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("="),
         "DJANGO_ALLOWED_HOSTS": "data.wuhan.gov.cn",
         "AGGREGATION_PULL_ALLOW_LOOPBACK": "true",
         "AGGREGATION_EXTRACT_ALLOW_LOOPBACK": "true",

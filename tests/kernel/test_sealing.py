@@ -3,6 +3,7 @@ check."""
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 import sys
@@ -49,6 +50,8 @@ def test_production_settings_pass_the_deploy_check():
         "DJANGO_ALLOWED_HOSTS": "data.wuhan.gov.cn",
         "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "MASKING_HMAC_KEY": "masking-" + "m" * 40,
+        "LEDGER_SIGNING_KEY": base64.b64encode(os.urandom(32)).decode(),
+        "BACKUP_ENCRYPTION_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("="),
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -27,7 +27,7 @@ from tests.services import CeleryWorker, celery_app_on, wait_for
 from wuhan_pdr.accounts.roles import Role
 from wuhan_pdr.kernel import ledger
 from wuhan_pdr.kernel.ledger.tree import integrate, root_hash
-from wuhan_pdr.kernel.models import BackgroundJob, Notification
+from wuhan_pdr.kernel.models import BackgroundJob, LedgerLeaf, Notification
 
 MARKER = b"media-marker-7c1f0e9a only in the uploaded file"
 
@@ -200,8 +200,8 @@ def test_the_counts_are_those_of_the_dump_snapshot_not_of_uncommitted_work(backu
         cur.execute(
             "INSERT INTO security_grade (code, name, rank, description, "
             "may_share_unconditionally, may_open_unconditionally, may_open_conditionally, "
-            "masking_required, storage_zone) "
-            "VALUES ('LX', 'uncommitted', 99, '', false, false, false, true, 'sensitive')"
+            "masking_required, storage_zone, may_operate) "
+            "VALUES ('LX', 'uncommitted', 99, '', false, false, false, true, 'sensitive', false)"
         )
     backup = services.backup_create()
     assert backup.manifest["tables"]["public.security_grade"] == committed
@@ -519,9 +519,11 @@ def test_a_restore_drill_through_a_real_worker_compares_counts_and_finds_an_alte
         "DJANGO_MEDIA_ROOT": settings.MEDIA_ROOT,
     }
     admin = UserFactory(username="secadmin", roles=[Role.SECURITY_ADMIN])
+    integrate("audit")  # the set-up's own audit records (the admin's creation, role changes)
     for i in range(3):
         ledger.append("audit", {"action": "test", "n": i})
     assert integrate("audit") == 3
+    signed = LedgerLeaf.objects.filter(log="audit").count()  # the last signed head's size
     worker = CeleryWorker(services_log_dir, env, name="backup-worker").start()
     try:
         with celery_app_on(spare_redis.url):
@@ -535,7 +537,7 @@ def test_a_restore_drill_through_a_real_worker_compares_counts_and_finds_an_alte
             assert backup.created_by == admin
             # The ledger's roots were taken in the dump's snapshot (and compared below).
             audit_root = backup.manifest["fingerprints"]["ledger.audit"]
-            assert audit_root == f"size=3 root={root_hash('audit', 3).hex()}"
+            assert audit_root == f"size={signed} root={root_hash('audit', signed).hex()}"
 
             services.restore_drill_request(acting_user=admin)
             drill = wait_for(
