@@ -23,7 +23,14 @@ from security.backups import crypto, engine, services
 from security.backups.fingerprints import _FINGERPRINTS, register_backup_fingerprint
 from security.backups.models import Backup, RestoreDrill
 from tests.accounts.factories import UserFactory
-from tests.services import CeleryWorker, celery_app_on, wait_for
+from tests.services import (
+    CeleryWorker,
+    RedisServer,
+    celery_app_on,
+    celery_env,
+    database_url,
+    wait_for,
+)
 from wuhan_pdr.accounts.roles import Role
 from wuhan_pdr.kernel import ledger
 from wuhan_pdr.kernel.ledger.tree import integrate, root_hash
@@ -509,12 +516,15 @@ def test_beat_queues_one_backup_and_one_drill_at_a_time(settings):
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
 def test_a_restore_drill_through_a_real_worker_compares_counts_and_finds_an_altered_manifest(
-    services_env, services_log_dir, spare_redis, tmp_path, settings
+    services_log_dir, tmp_path, settings
 ):
+    # A redis-server of the test's own: the session's worker listens on the shared spare
+    # redis, with another BACKUP_DIR, and would otherwise take this test's jobs.
+    own_redis = RedisServer(services_log_dir, name="redis-backups").start()
     settings.BACKUP_DIR = str(tmp_path / "backups")
     settings.MEDIA_ROOT = str(tmp_path / "media")
     env = {
-        **services_env,
+        **celery_env(redis_url=own_redis.url, database=database_url(connection.settings_dict)),
         "BACKUP_DIR": settings.BACKUP_DIR,
         "DJANGO_MEDIA_ROOT": settings.MEDIA_ROOT,
     }
@@ -526,7 +536,7 @@ def test_a_restore_drill_through_a_real_worker_compares_counts_and_finds_an_alte
     signed = LedgerLeaf.objects.filter(log="audit").count()  # the last signed head's size
     worker = CeleryWorker(services_log_dir, env, name="backup-worker").start()
     try:
-        with celery_app_on(spare_redis.url):
+        with celery_app_on(own_redis.url):
             services.backup_request(acting_user=admin)
             backup = wait_for(
                 lambda: Backup.objects.exclude(state=Backup.State.RUNNING).first(),
@@ -570,6 +580,7 @@ def test_a_restore_drill_through_a_real_worker_compares_counts_and_finds_an_alte
             )
     finally:
         worker.stop()
+        own_redis.stop()
     assert second.state == RestoreDrill.State.FAILED
     kinds = {(d["kind"], d["name"]) for d in second.differences}
     assert ("table", "public.django_migrations") in kinds
