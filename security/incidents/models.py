@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from wuhan_pdr.accounts.models import Organization
@@ -27,7 +28,7 @@ class Incident(models.Model):
         OTHER = "other", _("Other")
 
     class State(models.TextChoices):
-        REPORTED = "reported", _("Reported")
+        REPORTED = "reported", pgettext_lazy("incident", "Reported")
         RESPONDING = "responding", _("Being handled")
         CLOSED = "closed", _("Closed")
 
@@ -52,7 +53,7 @@ class Incident(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    created_at = models.DateTimeField(_("reported"), auto_now_add=True)
+    created_at = models.DateTimeField(pgettext_lazy("incident", "reported"), auto_now_add=True)
     history = HistoricalRecords()
 
     class Meta:

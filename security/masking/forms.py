@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import MaskingRule
 from .services import RULE_FIELDS
@@ -20,7 +21,7 @@ class MaskingRuleForm(forms.ModelForm):
 class RuleFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
     method = forms.ChoiceField(
-        label=_("Method"),
+        label=pgettext_lazy("masking", "Method"),
         required=False,
         choices=[("", _("All methods")), *MaskingRule.Method.choices],
     )

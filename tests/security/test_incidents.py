@@ -445,3 +445,15 @@ def test_list_pages_keep_their_query_count(world):
     for i in range(1, 4):
         add(i)
     assert counts() == before
+
+
+def test_generic_words_take_the_security_meaning_not_another_pages():
+    # "Reported" and "Method" are translated elsewhere as a feedback time and a collection
+    # method: the security pages give them a context of their own.
+    from django.utils import translation
+
+    from security.masking.forms import RuleFilterForm
+
+    with translation.override("zh-hans"):
+        assert str(Incident.State.REPORTED.label) == "已报告"
+        assert str(RuleFilterForm().fields["method"].label) == "脱敏方法"
