@@ -15,6 +15,7 @@ api_v1 = [
     path("catalog/resources/", catalog_api.CatalogResourceList.as_view(), name="catalog-resources"),
     path("standards/elements/", standards_api.DataElementList.as_view(), name="standards-elements"),
     path("ingest/", include("aggregation.api_urls")),
+    path("", include("authorization.api_urls")),
     path("", include(router.urls)),
 ]
 
@@ -28,6 +29,7 @@ urlpatterns = [
     path("quality/", include("aggregation.quality.urls")),
     path("filing/", include("catalog.filing.urls")),
     path("security/", include("security.urls")),
+    path("", include("authorization.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),

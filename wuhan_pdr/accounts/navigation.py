@@ -55,6 +55,21 @@ MENU_GROUPS = (
         ),
     ),
     NavGroup(
+        "sharing_group",
+        _("Sharing and open data"),
+        order=70,
+        members=(
+            "open_data",
+            "share_requests",
+            "share_review",
+            "grants",
+            "data_usage",
+            "open_applications",
+            "sandbox",
+            "sharing_risk",
+        ),
+    ),
+    NavGroup(
         "manage_group",
         _("Management"),
         order=90,

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "security",
     "catalog",
     "aggregation",
+    "authorization",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,6 @@
+"""The models of the authorization app live in its sub-packages; Django finds them here."""
+
+from .opendata.models import *  # noqa: F401,F403
+from .sandbox.models import *  # noqa: F401,F403
+from .sharing.models import *  # noqa: F401,F403
+from .supply.models import *  # noqa: F401,F403

@@ -1,0 +1,1 @@
+"""Models of authorization.opendata (imported by authorization/models.py)."""

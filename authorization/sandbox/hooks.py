@@ -1,0 +1,5 @@
+"""What authorization.sandbox registers with the kernel and other apps, called from AppConfig.ready()."""
+
+
+def register() -> None:
+    return None

@@ -1,0 +1,1 @@
+"""Models of authorization.sandbox (imported by authorization/models.py)."""

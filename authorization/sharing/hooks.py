@@ -1,0 +1,5 @@
+"""What authorization.sharing registers with the kernel and other apps, called from AppConfig.ready()."""
+
+
+def register() -> None:
+    return None

@@ -1,0 +1,1 @@
+"""Models of authorization.sharing (imported by authorization/models.py)."""

@@ -1,0 +1,1 @@
+"""Models of authorization.supply (imported by authorization/models.py)."""
