@@ -180,7 +180,12 @@ def read_columns(table: DatastoreTable, masks: dict) -> list[zones.ReadColumn]:
 
 
 def _signatures(rules: dict) -> dict[str, str]:
-    return {name: zones.mask_signature(rule.mask) for name, rule in rules.items()}
+    signatures = {name: zones.mask_signature(rule.mask) for name, rule in rules.items()}
+    builders = zones.builders_signature()
+    if builders:
+        # Not a column name (columns are identifiers of letters, digits and "_").
+        signatures["@functions"] = builders
+    return signatures
 
 
 def read_functions_current(table: DatastoreTable, rules: dict | None = None) -> bool:

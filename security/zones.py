@@ -183,6 +183,71 @@ def function_names(table: str) -> dict[str, str]:
     return {"page": f"{table}_page", "rows": f"{table}_rows", "count": f"{table}_count"}
 
 
+@dataclass(frozen=True)
+class ReadFunctionBuilder:
+    """More definer functions a later chapter makes beside the three above (the supply API's
+    rows in each grant's delivery forms, the sandbox's aggregates), made and dropped with them,
+    in the same transaction and as the same role, so they follow the table through its zone.
+
+    `names(table)` lists the functions' names; `create(cur, *, schema, table, columns,
+    grantees)` (re)creates them with the raw psycopg cursor (drop, create, REVOKE ALL FROM
+    PUBLIC, GRANT EXECUTE to `grantees`); `version` is remembered with the table's masking, so
+    a changed builder makes `manage.py datastore_read_functions` remake older tables."""
+
+    key: str
+    version: int
+    names: object  # Callable[[str], list[str]]
+    create: object  # Callable[..., None]
+
+
+_BUILDERS: dict[str, ReadFunctionBuilder] = {}
+
+
+def register_read_function_builder(builder: ReadFunctionBuilder) -> None:
+    _BUILDERS[builder.key] = builder
+
+
+def read_function_builders() -> list[ReadFunctionBuilder]:
+    return [_BUILDERS[k] for k in sorted(_BUILDERS)]
+
+
+def builders_signature() -> str:
+    """What the registered builders are, as text (kept with the table's read masking)."""
+    return ",".join(f"{b.key}:{b.version}" for b in read_function_builders())
+
+
+def definer_function_sql(
+    cur,
+    *,
+    schema: str,
+    name: str,
+    args: sql.Composable,
+    returns: sql.Composable,
+    body: sql.Composable,
+    grantees: list[str],
+) -> None:
+    """Create one SECURITY DEFINER function as the read functions are made: plpgsql, STABLE,
+    `search_path` pinned, no PUBLIC execute, EXECUTE granted to `grantees` only."""
+    fn = _fn(schema, name)
+    cur.execute(sql.SQL("DROP FUNCTION IF EXISTS {}").format(fn))
+    cur.execute(
+        sql.SQL(
+            "CREATE FUNCTION {fn}({args}) RETURNS {returns} LANGUAGE plpgsql STABLE "
+            "SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS {body}"
+        ).format(fn=fn, args=args, returns=returns, body=_body(cur, body))
+    )
+    cur.execute(sql.SQL("REVOKE ALL ON FUNCTION {} FROM PUBLIC").format(fn))
+    for grantee in grantees:
+        cur.execute(
+            sql.SQL("GRANT EXECUTE ON FUNCTION {} TO {}").format(fn, sql.Identifier(grantee))
+        )
+
+
+def reader_roles() -> list[str]:
+    """The roles that may execute read functions: web and worker, where they exist."""
+    return [r for r in (role_for("web"), role_for("worker")) if role_exists(r)]
+
+
 def _fn(schema: str, name: str) -> sql.Composed:
     return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(name))
 
@@ -203,8 +268,11 @@ def page_uses_position(columns: list[ReadColumn]) -> bool:
 
 
 def read_functions_drop(*, schema: str, table: str) -> None:
+    names = list(function_names(table).values())
+    for builder in read_function_builders():
+        names.extend(builder.names(table))
     with connection.cursor() as cur:
-        for name in function_names(table).values():
+        for name in names:
             cur.execute(sql.SQL("DROP FUNCTION IF EXISTS {}").format(_fn(schema, name)))
 
 
@@ -343,7 +411,7 @@ def read_functions_create(*, schema: str, table: str, columns: list[ReadColumn])
         "RAISE EXCEPTION 'no such column' USING ERRCODE = '42703'; END"
     ).format(branches=sql.SQL(" ").join(branches))
 
-    grantees = [r for r in (role_for("web"), role_for("worker")) if role_exists(r)]
+    grantees = reader_roles()
     with raw.cursor() as cur:
         for name in names.values():
             cur.execute(sql.SQL("DROP FUNCTION IF EXISTS {}").format(_fn(schema, name)))
@@ -373,19 +441,17 @@ def read_functions_create(*, schema: str, table: str, columns: list[ReadColumn])
             ),
         ]
         for name, args, returns, body in definitions:
-            cur.execute(
-                sql.SQL(
-                    "CREATE FUNCTION {fn}({args}) RETURNS {returns} LANGUAGE plpgsql STABLE "
-                    "SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS {body}"
-                ).format(fn=_fn(schema, name), args=args, returns=returns, body=_body(cur, body))
+            definer_function_sql(
+                cur,
+                schema=schema,
+                name=name,
+                args=args,
+                returns=returns,
+                body=body,
+                grantees=grantees,
             )
-            cur.execute(sql.SQL("REVOKE ALL ON FUNCTION {} FROM PUBLIC").format(_fn(schema, name)))
-            for grantee in grantees:
-                cur.execute(
-                    sql.SQL("GRANT EXECUTE ON FUNCTION {} TO {}").format(
-                        _fn(schema, name), sql.Identifier(grantee)
-                    )
-                )
+        for builder in read_function_builders():
+            builder.create(cur, schema=schema, table=table, columns=columns, grantees=grantees)
 
 
 def read_page(

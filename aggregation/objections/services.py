@@ -212,7 +212,7 @@ def rows_by_key(table: DatastoreTable, keys: list[list[str]]) -> dict:
         "labels": [c.item for c in columns],
         "key_positions": positions,
         # The columns that came masked (a reader masks only the others).
-        "masked": sorted(table.read_masked or {}),
+        "masked": sorted(k for k in (table.read_masked or {}) if not k.startswith("@")),
         "rows": [by_key[tuple(k)] for k in keys if tuple(k) in by_key],
     }
 
