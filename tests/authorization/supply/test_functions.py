@@ -52,9 +52,10 @@ def test_forms_per_column(restricted):
     assert amount == "1.50"
     assert pos is None  # key order
     # another HMAC key, another value; the same key, the same value
-    assert call(table, ["clear", "omit", "hmac", "omit", "omit", "omit"], limit=1, key="x")[0][
-        2
-    ] != age
+    assert (
+        call(table, ["clear", "omit", "hmac", "omit", "omit", "omit"], limit=1, key="x")[0][2]
+        != age
+    )
     assert call(table, ["clear", "omit", "hmac", "omit", "omit", "omit"], limit=1)[0][2] == age
 
 
@@ -114,13 +115,17 @@ def test_a_full_load_records_the_keys_it_removes(restricted):
     )
     forms = ["clear", "omit", "omit", "omit", "omit", "omit"]
     with connection.cursor() as cur:
-        cur.execute(sql.SQL("SELECT * FROM {}(%s::text[], %s, 100, 'k')").format(fn), [forms, before])
+        cur.execute(
+            sql.SQL("SELECT * FROM {}(%s::text[], %s, 100, 'k')").format(fn), [forms, before]
+        )
         removed = cur.fetchall()
     assert sorted(r[0] for r in removed) == ["A0001", "A0002", "A0011", "A0012"]
     # keys that come back are no longer reported deleted
     assert load(restricted, csv_rows(12)).status == Batch.Status.SUCCEEDED
     with connection.cursor() as cur:
-        cur.execute(sql.SQL("SELECT * FROM {}(%s::text[], %s, 100, 'k')").format(fn), [forms, before])
+        cur.execute(
+            sql.SQL("SELECT * FROM {}(%s::text[], %s, 100, 'k')").format(fn), [forms, before]
+        )
         assert cur.fetchall() == []
 
 
@@ -132,5 +137,3 @@ def test_count(restricted):
     with connection.cursor() as cur:
         cur.execute(sql.SQL("SELECT {}(%s::text[], NULL)").format(fn), [ALL_CLEAR])
         assert cur.fetchone()[0] == 12
-
-
