@@ -37,6 +37,7 @@ from security.masking import DEFAULT_MASK, HMAC, Mask, mask_expression
 
 VERSION = 1
 KEY = "supply"
+SIGNATURE = f"{KEY}:{VERSION}"  # as `zones.builders_signature` writes it
 
 CLEAR = "clear"
 HMAC_FORM = "hmac"

@@ -285,3 +285,27 @@ def test_the_schema_lists_the_supply_api(db, path):
     assert f"/api/v1/supply/{{resource}}/{path}/" in schema["paths"]
     assert "/api/v1/supply/{resource}/rows.csv" in schema["paths"]
     assert "grantKey" in schema["components"]["securitySchemes"]
+
+
+def test_refusals_speak_chinese_first(supply):
+    body = api().get(rows_url(supply.resource)).json()
+    assert body == {
+        "code": "key_missing",
+        "detail": "请提供授权凭证的 API 密钥：Authorization: Bearer <密钥> 或 X-API-Key: <密钥>。",
+    }
+
+
+def test_a_table_made_before_the_supply_functions_gets_them(supply):
+    from aggregation.models import DatastoreTable
+    from security import zones
+
+    table = DatastoreTable.objects.get(resource=supply.resource)
+    with connection.cursor() as cur:
+        for name in (f"{table.table_name}_supply", f"{table.table_name}_supply_count"):
+            cur.execute(f'DROP FUNCTION "{table.schema}"."{name}"')
+    DatastoreTable.objects.filter(pk=table.pk).update(
+        read_masked={k: v for k, v in table.read_masked.items() if k != "@functions"}
+    )
+    assert zones.builders_signature()
+    # (the test runs as the superuser, who may remake them as the worker would)
+    assert api(supply.key).get(rows_url(supply.resource)).status_code == 200
