@@ -309,3 +309,18 @@ def test_a_table_made_before_the_supply_functions_gets_them(supply):
     assert zones.builders_signature()
     # (the test runs as the superuser, who may remake them as the worker would)
     assert api(supply.key).get(rows_url(supply.resource)).status_code == 200
+
+
+def test_the_web_role_reads_a_zone_resource_through_the_definer_function(supply):
+    from aggregation.models import DatastoreTable
+    from authorization.supply import selectors
+    from tests.security.test_zones import as_role
+
+    table = DatastoreTable.objects.get(resource=supply.resource)
+    assert table.schema == "datastore_restricted"
+    plan = selectors.supply_plan(supply.grant, table, None)
+    with as_role("web"):
+        page = selectors.rows_page(plan, supply.grant, cursor="", limit=20, changed_since=None)
+        assert selectors.rows_count(plan, changed_since=None) == 12
+    assert page.rows == 12
+    assert '"full_name" : "姓*1"' in page.body and "姓名1" not in page.body
