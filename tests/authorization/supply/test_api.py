@@ -291,7 +291,7 @@ def test_refusals_speak_chinese_first(supply):
     body = api().get(rows_url(supply.resource)).json()
     assert body == {
         "code": "key_missing",
-        "detail": "请提供授权凭证的 API 密钥：Authorization: Bearer <密钥> 或 X-API-Key: <密钥>。",
+        "detail": "请提供授权凭证的 API 密钥：Authorization: Bearer <key> 或 X-API-Key: <key>。",
     }
 
 
