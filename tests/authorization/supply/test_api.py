@@ -324,3 +324,12 @@ def test_the_web_role_reads_a_zone_resource_through_the_definer_function(supply)
         assert selectors.rows_count(plan, changed_since=None) == 12
     assert page.rows == 12
     assert '"full_name" : "姓*1"' in page.body and "姓名1" not in page.body
+
+
+def test_too_many_deletions_ask_for_a_full_load(supply, monkeypatch):
+    from authorization.supply import selectors
+
+    monkeypatch.setattr(selectors, "MAX_DELETED", 1)
+    assert load(supply.setup, csv_rows(9, start=2)).status == Batch.Status.SUCCEEDED  # drops 3
+    response = api(supply.key).get(rows_url(supply.resource, changed_since="2025-01-01"))
+    refusal(response, 400, "changed_since_too_old")
