@@ -147,8 +147,10 @@ def _ensure_role(cur, name: str, *, login: bool, inherit: bool, password: str | 
 
 def _adopt_objects(cur, *, schema: str, owner: str, table_owner: str, keep: set[str]) -> int:
     """Give every object in `schema` that belongs to none of `keep` to `owner` (tables,
-    views and sequences not owned by a table: to `table_owner`). Objects of an extension and
-    sequences that follow their table are skipped (they move with it)."""
+    views and sequences not owned by a table, and functions: to `table_owner`, which is the
+    worker in `datastore`, where the tables' generated read functions must stay the worker's
+    for it to remake them). Objects of an extension and sequences that follow their table are
+    skipped (they move with it)."""
     adopted = 0
     cur.execute(
         """
@@ -188,12 +190,12 @@ def _adopt_objects(cur, *, schema: str, owner: str, table_owner: str, keep: set[
         [schema],
     )
     for signature, prokind, current in cur.fetchall():
-        if current in keep or current == owner:
+        if current in keep or current == table_owner:
             continue
         verb = {"a": "AGGREGATE", "p": "PROCEDURE"}.get(prokind, "FUNCTION")
         # regprocedure's text is already quoted and schema-qualified where needed.
         cur.execute(
-            sql.SQL("ALTER " + verb + " " + signature + " OWNER TO {}").format(_ident(owner))
+            sql.SQL("ALTER " + verb + " " + signature + " OWNER TO {}").format(_ident(table_owner))
         )
         adopted += 1
     cur.execute(
