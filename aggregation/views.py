@@ -41,6 +41,7 @@ from .forms import (
     ResourceChoiceForm,
     RunForm,
     UploadForm,
+    ZoneMoveForm,
 )
 from .models import Batch, Channel, ChannelKind
 from .permissions import (
@@ -187,7 +188,7 @@ def channel_edit(request, pk: int):
     )
 
 
-CHANNEL_ACTIONS = ("upload", "activate", "suspend", "token", "run", "confirm")
+CHANNEL_ACTIONS = ("upload", "activate", "suspend", "token", "run", "confirm", "zone_confirm")
 
 
 @login_required
@@ -198,6 +199,7 @@ def channel_detail(request, pk: int):
     forms = {
         "upload": UploadForm(),
         "confirm": ConfirmForm(),
+        "zone_confirm": ZoneMoveForm(),
         "run": RunForm(),
     }
     action_error = ""
@@ -277,6 +279,20 @@ def _channel_action(request, channel: Channel, action: str, forms: dict):
             ),
         )
         return redirect(here)
+    if action == "zone_confirm":
+        form = forms["zone_confirm"] = ZoneMoveForm(request.POST)
+        if not form.is_valid():
+            return None
+        job = services.datastore_zone_move_confirm(
+            resource=channel.resource, confirm=True, acting_user=user
+        )
+        messages.success(
+            request,
+            _("The move was confirmed; a message will tell you when the table has moved.")
+            if job is not None
+            else _("The move was confirmed; the provider confirms the other changes of the table."),
+        )
+        return redirect(here)
     raise Http404
 
 
@@ -294,6 +310,8 @@ def _render_channel(request, channel: Channel, forms: dict, *, action_error="", 
     from . import channels as channel_kinds
     from .schedules import effective_schedule
 
+    pending = selectors.table_pending_changes(table, channel.resource) if table is not None else []
+    zone_move = selectors.zone_move_state(table, pending, user) if table is not None else None
     engines = {"postgresql": "PostgreSQL", "mysql": "MySQL / MariaDB"}
     settings_rows = [
         (
@@ -321,9 +339,8 @@ def _render_channel(request, channel: Channel, forms: dict, *, action_error="", 
             "page_obj": batches,
             "chart": selectors.batch_chart(channel),
             "table": table,
-            "pending_changes": selectors.table_pending_changes(table, channel.resource)
-            if table is not None
-            else [],
+            "pending_changes": pending,
+            "zone_move": zone_move,
             "can_preview": table is not None and selectors.can_preview(user, channel.resource),
             "forms": forms,
             "action_error": action_error,
