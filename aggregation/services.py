@@ -364,8 +364,11 @@ def batch_upload(
         bytes_received=getattr(uploaded, "size", 0) or 0,
         triggered_by=acting_user,
     )
-    batch.source_file.save(
-        f"{channel.pk}-{secrets.token_hex(4)}{Path(name).suffix.lower()}", uploaded, save=False
+    channel_kinds.keep_file(
+        batch.source_file,
+        f"{channel.pk}-{secrets.token_hex(4)}{Path(name).suffix.lower()}",
+        uploaded,
+        resource=channel.resource,
     )
     batch.save()
     return _enqueue(batch, acting_user)
@@ -564,7 +567,9 @@ def batch_run(*, batch_id) -> Batch:
             batch.finished_at = now
             if result.reject_csv is not None:
                 with result.reject_csv.open("rb") as f:
-                    batch.reject_file.save(f"{batch.pk}.csv", File(f), save=False)
+                    channel_kinds.keep_file(
+                        batch.reject_file, f"{batch.pk}.csv", File(f), resource=channel.resource
+                    )
             batch.save()
             Channel.objects.filter(pk=channel.pk).update(watermark=result.watermark)
             DatastoreTable.objects.filter(pk=table.pk).update(
@@ -670,8 +675,11 @@ def _hold(batch_id, exc: ShrinkHeld, source) -> Batch:
             if channel.kind in RUN_KINDS and source is not None and not batch.source_file:
                 # Keep the fetched rows: a confirmation loads exactly what was shown.
                 with Path(source.path).open("rb") as f:
-                    batch.source_file.save(
-                        f"{channel.pk}-held-{secrets.token_hex(4)}.csv", File(f), save=False
+                    channel_kinds.keep_file(
+                        batch.source_file,
+                        f"{channel.pk}-held-{secrets.token_hex(4)}.csv",
+                        File(f),
+                        resource=channel.resource,
                     )
             batch.status = B.HELD
             batch.error = ""

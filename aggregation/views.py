@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,6 +27,7 @@ from catalog.models import Resource
 from security import audit
 from security.assessments import has_valid_pass
 from security.assessments.selectors import current_assessment
+from wuhan_pdr.kernel import sealed_files
 from wuhan_pdr.kernel.errors import AccessDenied, DomainError
 from wuhan_pdr.kernel.forms import add_domain_error
 
@@ -495,6 +496,10 @@ def batch_progress(request, pk):
 
 @login_required
 def batch_reject_file(request, pk):
+    """The reject file (its rows as they came, in clear). A zone resource's is kept sealed
+    and opened here for the provider's staff only (404 for everyone else, the oversight
+    roles included); a general resource's is plain, for whoever sees the batch. Every
+    download is recorded with its rows and bytes."""
     batch = access_batch(request.user, pk)
     if not batch.reject_file:
         raise Http404
@@ -502,15 +507,34 @@ def batch_reject_file(request, pk):
         handle = batch.reject_file.open("rb")
     except FileNotFoundError as exc:
         raise Http404 from exc
+    sealed = sealed_files.is_sealed(handle)
+    if sealed and not can_work_channel(request.user, batch.channel):
+        handle.close()
+        raise Http404
+    size = sealed_files.clear_size(handle)
     audit.record(
         "data.download",
         obj=batch,
         request=request,
-        details={"file": "rejects", "rows": batch.rows_rejected},
+        details={
+            "file": "rejects",
+            "rows": batch.rows_rejected,
+            "bytes": size,
+            "sealed": sealed,
+        },
     )
-    return FileResponse(
-        handle, as_attachment=True, filename=f"rejects-{batch.pk}.csv", content_type="text/csv"
-    )
+    filename = f"rejects-{batch.pk}.csv"
+    if not sealed:
+        return FileResponse(handle, as_attachment=True, filename=filename, content_type="text/csv")
+
+    def clear():
+        with handle:
+            yield from sealed_files.open_chunks(handle)
+
+    response = StreamingHttpResponse(clear(), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Length"] = str(size)
+    return response
 
 
 @login_required
