@@ -159,3 +159,45 @@ def test_a_general_resources_files_stay_plain_and_downloads_are_recorded(db):
     assert response.status_code == 200
     entry = AuditEvent.objects.filter(action="data.download").latest("id")
     assert entry.details["sealed"] is False and entry.details["bytes"] > 0
+
+
+# --- the kept source of a held pull ------------------------------------------------------------
+
+
+def test_the_held_source_of_a_zone_pull_is_sealed_and_loads_when_confirmed(
+    db, settings, monkeypatch
+):
+    from aggregation import pull
+    from tests.aggregation.test_pull import Agency, paged, person, pull_channel
+    from tests.catalog.factories import grade
+
+    settings.AGGREGATION_PULL_ALLOW_LOOPBACK = True
+    monkeypatch.setattr(pull, "BACKOFF_SECONDS", 0.01)
+    api = Agency()
+    try:
+        api.respond = paged([person(i) for i in range(12)], 5)
+        setup = pull_channel(api)
+        first = services.batch_start(channel=setup.channel, acting_user=setup.agency.staff)
+        assert services.batch_run(batch_id=first.pk).status == Batch.Status.SUCCEEDED
+        # The grade rises to L3: the provider confirms the move up, the table moves.
+        version = setup.resource.published_version
+        version.grade = grade("L3")
+        version.save(update_fields=["grade"])
+        job = services.datastore_confirm_changes(
+            resource=setup.resource, confirm=True, acting_user=setup.agency.staff
+        )
+        assert services.datastore_rebuild(**job.kwargs).schema == "datastore_restricted"
+
+        api.respond = paged([person(i) for i in range(2)], 5)  # a short answer: held
+        by_hand = services.batch_start(channel=setup.channel, acting_user=setup.agency.staff)
+        held = services.batch_run(batch_id=by_hand.pk)
+        assert held.status == Batch.Status.HELD and held.source_file
+        kept = on_disk(held.source_file)
+        assert kept.startswith(sealed_files.MAGIC) and b"P0001" not in kept
+
+        services.batch_hold_confirm(batch=held, acting_user=setup.agency.staff)
+        done = services.batch_run(batch_id=held.pk)
+        assert done.status == Batch.Status.SUCCEEDED, done.error
+        assert done.rows_inserted == 2
+    finally:
+        api.close()
