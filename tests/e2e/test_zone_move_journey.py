@@ -21,9 +21,7 @@ from .conftest import login, logout
 pytestmark = [pytest.mark.e2e]
 
 
-def test_the_security_admin_confirms_a_move_down_from_the_work_queue(
-    page, transactional_db, shot
-):
+def test_the_security_admin_confirms_a_move_down_from_the_work_queue(page, transactional_db, shot):
     ensure_catalog_base_data()
     setup = make_channel(items=items_people(), grade="L3", name="受限通道")
     assert load(setup, csv_rows(5)).status == Batch.Status.SUCCEEDED
