@@ -20,7 +20,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files import File
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -972,6 +972,24 @@ def _zone_move_record(table: DatastoreTable, move: tuple[str, str], acting_user:
     )
 
 
+def _table_for_confirmation(resource: Resource) -> DatastoreTable | None:
+    """The resource's table, its row locked for the confirmation; a page never waits for a
+    load or a rebuild holding it: the user is asked to try again."""
+    try:
+        with transaction.atomic():
+            return (
+                DatastoreTable.objects.select_for_update(of=("self",), nowait=True)
+                .select_related("resource")
+                .filter(resource=resource)
+                .first()
+            )
+    except DatabaseError as exc:
+        raise DomainError(
+            _("The table is being loaded or rebuilt; confirm again when that has finished."),
+            field="confirm",
+        ) from exc
+
+
 def _rebuild_enqueue(resource: Resource, acting_user: User):
     return job_enqueue(
         task_name="aggregation.datastore_rebuild",
@@ -995,12 +1013,7 @@ def datastore_confirm_changes(*, resource: Resource, confirm: bool, acting_user:
     if not confirm:
         raise DomainError(_("Confirm that the table may lose columns or data."), field="confirm")
     with transaction.atomic():
-        table = (
-            DatastoreTable.objects.select_for_update(of=("self",))
-            .select_related("resource")
-            .filter(resource=resource)
-            .first()
-        )
+        table = _table_for_confirmation(resource)
         move = zone_move_of(table) if table is not None else None
         if move is not None and table.zone_move_to != move[1]:
             if is_downgrade(*move):
@@ -1022,17 +1035,12 @@ def datastore_zone_move_confirm(*, resource: Resource, confirm: bool, acting_use
     one by the security administrator or the provider. Recorded in the table's history and
     the audit log. When the move is the only change waiting, the rebuild is queued at once
     (returned); otherwise the provider confirms the other changes, and is told so."""
+    if not (is_security_admin(acting_user) or works_for(acting_user, resource.provider_id)):
+        raise AccessDenied(_("Only the security administrator may confirm this move."))
     with transaction.atomic():
-        table = (
-            DatastoreTable.objects.select_for_update(of=("self",))
-            .select_related("resource")
-            .filter(resource=resource)
-            .first()
-        )
+        table = _table_for_confirmation(resource)
         move = zone_move_of(table) if table is not None else None
         if move is None:
-            if not (is_security_admin(acting_user) or works_for(acting_user, resource.provider_id)):
-                raise AccessDenied(_("Only the security administrator may confirm this move."))
             raise DomainError(_("No move of the table to another storage zone is waiting."))
         if not may_confirm_zone_move(acting_user, resource, downgrade=is_downgrade(*move)):
             raise AccessDenied(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 from django.urls import reverse
+from django.utils import translation
 
 from aggregation import selectors, services
 from aggregation.datastore import datastore_ensure
@@ -22,6 +23,12 @@ from wuhan_pdr.kernel.errors import AccessDenied, DomainError
 from wuhan_pdr.kernel.workqueue import queues_for
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
@@ -231,3 +238,34 @@ def test_another_agency_posting_the_confirmation_gets_404(restricted, staff_b):
     regrade(restricted, "L2")
     url = reverse("aggregation:channel-detail", args=[restricted.channel.pk])
     assert client(staff_b).post(url, {"action": "zone_confirm", "confirm": "on"}).status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_confirmation_does_not_wait_for_a_load_holding_the_table():
+    import psycopg
+    from django.db import connection
+
+    from tests.catalog.conftest import ensure_catalog_base_data
+
+    ensure_catalog_base_data()
+    setup = make_channel(items=items_people(), grade="L3", name="受限通道")
+    assert load(setup, csv_rows(2)).status == Batch.Status.SUCCEEDED
+    regrade(setup, "L2")
+    admin = security_admin()
+    params = connection.get_connection_params()
+    for key in ("cursor_factory", "context"):
+        params.pop(key, None)
+    with psycopg.connect(**params) as other:  # a load in another process holds the row
+        other.execute(
+            "SELECT 1 FROM aggregation_datastoretable WHERE resource_id = %s FOR UPDATE",
+            [setup.resource.pk],
+        )
+        with pytest.raises(DomainError) as refused:
+            services.datastore_zone_move_confirm(
+                resource=setup.resource, confirm=True, acting_user=admin
+            )
+        assert "being loaded" in str(refused.value)
+        other.rollback()
+    assert services.datastore_zone_move_confirm(
+        resource=setup.resource, confirm=True, acting_user=admin
+    )
