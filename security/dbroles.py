@@ -297,6 +297,26 @@ def roles_ensure(cursor, *, database: str, passwords: dict[str, str] | None = No
     cursor.execute(
         x("REVOKE CREATE ON SCHEMA {} FROM {}").format(_ident(DATASTORE_SCHEMA), _ident(web))
     )
+    # The zone roles call the loader's value checks (`datastore.is_date`, `is_timestamp`,
+    # `is_bytea`: the set-based search for bad rows runs as the zone's role): USAGE to find
+    # them, EXECUTE on them only; no right on the general zone's tables or read functions.
+    for zone in zones:
+        cursor.execute(
+            x("GRANT USAGE ON SCHEMA {} TO {}").format(_ident(DATASTORE_SCHEMA), _ident(zone))
+        )
+    cursor.execute(
+        """
+        SELECT p.oid::regprocedure::text FROM pg_proc p
+          JOIN pg_namespace n ON n.oid = p.pronamespace
+         WHERE n.nspname = %s AND p.proname IN ('is_date', 'is_timestamp', 'is_bytea')
+        """,
+        [DATASTORE_SCHEMA],
+    )
+    for (signature,) in cursor.fetchall():
+        for zone in zones:
+            cursor.execute(
+                x("GRANT EXECUTE ON FUNCTION {} TO {}").format(x(signature), _ident(zone))
+            )
 
     # Every other schema of the database that no zone role owns (a demo source schema, say):
     # the owner's, as are the objects in it.

@@ -352,6 +352,9 @@ CELERY_LONG_TASK_SOFT_TIME_LIMITS = {
     "aggregation.run_batch": env.int("AGGREGATION_LOAD_SOFT_TIME_LIMIT", 90 * 60),
     # Rebuilding a table after confirmed changes copies it like a full load.
     "aggregation.datastore_rebuild": env.int("AGGREGATION_LOAD_SOFT_TIME_LIMIT", 90 * 60),
+    # New read functions after a masking change: quick DDL, but each table's waits for a load
+    # or a rebuild of that table to finish (its row lock), so it queues with them.
+    "aggregation.read_functions_remake": env.int("AGGREGATION_LOAD_SOFT_TIME_LIMIT", 90 * 60),
     "aggregation.quality_run": env.int("QUALITY_RUN_SOFT_TIME_LIMIT", 60 * 60),
     "catalog.bulk_filing_process": env.int("BULK_FILING_SOFT_TIME_LIMIT", 30 * 60),
     "catalog.standards_impact_count": env.int("STANDARDS_IMPACT_SOFT_TIME_LIMIT", 30 * 60),
