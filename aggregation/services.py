@@ -46,6 +46,7 @@ from wuhan_pdr.kernel.sealing import seal
 from wuhan_pdr.kernel.uploads import WorkbookRefused, inspect_workbook
 
 from . import channels as channel_kinds
+from .after_load import after_load
 from .datastore import datastore_ensure, published_columns, table_columns
 from .loading import LoadRefused, ShrinkHeld, load_csv
 from .models import Batch, Channel, ChannelKind, DatastoreTable, DowntimeReport, Schedule
@@ -560,6 +561,7 @@ def batch_run(*, batch_id) -> Batch:
             from .quality.services import quality_run_after_batch
 
             quality_run_after_batch(batch=batch)
+            after_load(batch=batch)  # other chapters' follow-up work (open-data files)
         cache.delete(key)
         return batch
     except ShrinkHeld as exc:

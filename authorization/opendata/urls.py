@@ -1,3 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views
+
+app_name = "opendata"
+
+urlpatterns = [
+    path("", views.open_list, name="list"),
+    path("<int:pk>/", views.open_detail, name="detail"),
+    path("<int:pk>/download/<str:fmt>/", views.open_download, name="download"),
+]

@@ -1,0 +1,44 @@
+"""The open-data search form: a bad or stale filter is dropped, never a 500."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from catalog.models import Classification, ResourceFormat
+from wuhan_pdr.accounts.models import Organization
+
+from .models import Licence
+from .selectors import OpenQuery
+
+SEARCH_MAX = 100
+
+
+class OpenSearchForm(forms.Form):
+    # No max_length: an over-long search is cut, not refused (refusing would drop the filter).
+    q = forms.CharField(label=_("Search"), required=False)
+    provider = forms.ModelChoiceField(
+        label=_("Provider"),
+        required=False,
+        queryset=Organization.objects.filter(kind__in=Organization.AGENCY_KINDS),
+    )
+    classification = forms.ModelChoiceField(
+        label=_("Classification"), required=False, queryset=Classification.objects.all()
+    )
+    format = forms.ChoiceField(label=_("Format"), required=False, choices=ResourceFormat.choices)
+    licence = forms.ModelChoiceField(
+        label=_("Licence"), required=False, queryset=Licence.objects.all()
+    )
+
+    def to_query(self) -> OpenQuery:
+        # Keep the valid fields: a mistyped filter must not drop the search and the others.
+        self.is_valid()
+        d = getattr(self, "cleaned_data", {})
+        q = (d.get("q") or "").replace("\x00", "")[:SEARCH_MAX]
+        return OpenQuery(
+            q=q,
+            provider=d["provider"].pk if d.get("provider") else None,
+            classification=d["classification"].pk if d.get("classification") else None,
+            format=d.get("format") or "",
+            licence=d["licence"].pk if d.get("licence") else None,
+        )
