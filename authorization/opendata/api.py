@@ -73,7 +73,7 @@ class OpenEntrySerializer(serializers.ModelSerializer):
         OpenApiParameter("q", str, description="Search text"),
         OpenApiParameter("provider", int),
         OpenApiParameter("classification", int),
-        OpenApiParameter("format", str),
+        OpenApiParameter("resource_format", str),
         OpenApiParameter("licence", int),
     ]
 )

@@ -25,7 +25,10 @@ class OpenSearchForm(forms.Form):
     classification = forms.ModelChoiceField(
         label=_("Classification"), required=False, queryset=Classification.objects.all()
     )
-    format = forms.ChoiceField(label=_("Format"), required=False, choices=ResourceFormat.choices)
+    # Not "format": the API's URL_FORMAT_OVERRIDE takes that name.
+    resource_format = forms.ChoiceField(
+        label=_("Format"), required=False, choices=ResourceFormat.choices
+    )
     licence = forms.ModelChoiceField(
         label=_("Licence"), required=False, queryset=Licence.objects.all()
     )
@@ -39,6 +42,6 @@ class OpenSearchForm(forms.Form):
             q=q,
             provider=d["provider"].pk if d.get("provider") else None,
             classification=d["classification"].pk if d.get("classification") else None,
-            format=d.get("format") or "",
+            resource_format=d.get("resource_format") or "",
             licence=d["licence"].pk if d.get("licence") else None,
         )

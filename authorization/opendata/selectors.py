@@ -15,11 +15,11 @@ from catalog.selectors import CatalogQuery, catalog_entries
 
 from .models import OpenFile
 
-FACETS = ("provider", "classification", "format", "licence")
+FACETS = ("provider", "classification", "resource_format", "licence")
 _FACET_FIELDS = {
     "provider": ("provider_id", "provider_name"),
     "classification": ("classification_id", "classification__name"),
-    "format": ("version__format", None),
+    "resource_format": ("version__format", None),
     "licence": ("resource__open_dataset__licence_id", "resource__open_dataset__licence__name"),
 }
 
@@ -29,7 +29,7 @@ class OpenQuery:
     q: str = ""
     provider: int | None = None
     classification: int | None = None
-    format: str = ""
+    resource_format: str = ""
     licence: int | None = None
 
 
@@ -56,12 +56,14 @@ def open_entries(params: OpenQuery) -> QuerySet[CatalogEntry]:
     anonymous visitor), narrowed to open data."""
     qs = _open(
         catalog_entries(
-            CatalogQuery(q=params.q, provider=params.provider, classification=params.classification),
+            CatalogQuery(
+                q=params.q, provider=params.provider, classification=params.classification
+            ),
             viewer=AnonymousUser(),
         )
     )
-    if params.format:
-        qs = qs.filter(version__format=params.format)
+    if params.resource_format:
+        qs = qs.filter(version__format=params.resource_format)
     if params.licence:
         qs = qs.filter(resource__open_dataset__licence_id=params.licence)
     return qs
@@ -94,7 +96,7 @@ def open_facets(qs: QuerySet[CatalogEntry], params: OpenQuery) -> dict[str, list
             value = row[key]
             if value is None:
                 continue
-            text = str(formats.get(value, value)) if name == "format" else row[label]
+            text = str(formats.get(value, value)) if name == "resource_format" else row[label]
             facet.append(
                 Facet(value=str(value), label=text, count=row["n"], selected=str(value) == selected)
             )
@@ -153,9 +155,7 @@ def open_file(resource: Resource, fmt: str) -> OpenFile:
     """The built file of an open resource in a format, or 404."""
     if fmt not in OpenFile.Format.values:
         raise Http404
-    found = OpenFile.objects.filter(
-        dataset__resource=resource, format=fmt
-    ).first()
+    found = OpenFile.objects.filter(dataset__resource=resource, format=fmt).first()
     if found is None or not found.file:
         raise Http404
     return found

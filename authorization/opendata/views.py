@@ -34,7 +34,7 @@ def open_list(request):
     labels = {
         "provider": _("Provider"),
         "classification": _("Classification"),
-        "format": _("Format"),
+        "resource_format": _("Format"),
         "licence": _("Licence"),
     }
     facets = [
