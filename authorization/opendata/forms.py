@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from catalog.models import Classification, ResourceFormat
 from wuhan_pdr.accounts.models import Organization
@@ -30,7 +31,7 @@ class OpenSearchForm(forms.Form):
         label=_("Format"), required=False, choices=ResourceFormat.choices
     )
     licence = forms.ModelChoiceField(
-        label=_("Licence"), required=False, queryset=Licence.objects.all()
+        label=pgettext_lazy("open data", "Licence"), required=False, queryset=Licence.objects.all()
     )
 
     def to_query(self) -> OpenQuery:

@@ -1,7 +1,7 @@
 """What authorization.opendata registers with the kernel and other apps, called from
 AppConfig.ready()."""
 
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wuhan_pdr.kernel.navigation import NavItem, everyone, register_nav
 
@@ -12,5 +12,13 @@ def register() -> None:
     from . import demo, tasks  # noqa: F401  (the seeder and the durable task register)
     from .services import after_load
 
-    register_nav(NavItem("open_data", _("Open data"), "opendata:list", everyone, order=10))
+    register_nav(
+        NavItem(
+            "open_data",
+            pgettext_lazy("open data", "Open data"),
+            "opendata:list",
+            everyone,
+            order=10,
+        )
+    )
     register_after_load("opendata", after_load)

@@ -19,16 +19,16 @@ from catalog.models import Resource
 
 
 class Licence(models.Model):
-    name = models.CharField(_("licence name"), max_length=200, unique=True)
-    url = models.URLField(_("licence URL"), max_length=500, blank=True)
-    text = models.TextField(_("licence text"), max_length=20000)
+    name = models.CharField(pgettext_lazy("open data", "licence name"), max_length=200, unique=True)
+    url = models.URLField(pgettext_lazy("open data", "licence URL"), max_length=500, blank=True)
+    text = models.TextField(pgettext_lazy("open data", "licence text"), max_length=20000)
     is_default = models.BooleanField(
-        _("default open-data licence"),
+        pgettext_lazy("open data", "default open-data licence"),
         default=False,
         help_text=_("Given to an open resource that has no licence of its own."),
     )
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    created_at = models.DateTimeField(pgettext_lazy("open data", "created"), auto_now_add=True)
+    updated_at = models.DateTimeField(pgettext_lazy("open data", "updated"), auto_now=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -58,12 +58,15 @@ class OpenDataset(models.Model):
 
     resource = models.OneToOneField(
         Resource,
-        verbose_name=_("resource"),
+        verbose_name=pgettext_lazy("open data", "resource"),
         on_delete=models.CASCADE,
         related_name="open_dataset",
     )
     licence = models.ForeignKey(
-        Licence, verbose_name=_("licence"), on_delete=models.PROTECT, related_name="datasets"
+        Licence,
+        verbose_name=pgettext_lazy("open data", "licence"),
+        on_delete=models.PROTECT,
+        related_name="datasets",
     )
     state = models.CharField(
         pgettext_lazy("open data files", "State"),
@@ -71,12 +74,14 @@ class OpenDataset(models.Model):
         choices=State.choices,
         default=State.PENDING,
     )
-    rows = models.BigIntegerField(_("rows"), default=0)
+    rows = models.BigIntegerField(pgettext_lazy("open data", "rows"), default=0)
     # The table generation and batch the files were built from.
     built_generation = models.IntegerField(null=True, blank=True)
     built_batch = models.CharField(max_length=40, blank=True)
-    built_at = models.DateTimeField(_("files built"), null=True, blank=True)
-    error = models.TextField(_("error"), blank=True)
+    built_at = models.DateTimeField(
+        pgettext_lazy("open data", "files built"), null=True, blank=True
+    )
+    error = models.TextField(pgettext_lazy("open data", "error"), blank=True)
     history = HistoricalRecords(excluded_fields=["error"])
 
     class Meta:
@@ -100,13 +105,17 @@ class OpenFile(models.Model):
     }
 
     dataset = models.ForeignKey(OpenDataset, on_delete=models.CASCADE, related_name="files")
-    format = models.CharField(_("format"), max_length=8, choices=Format.choices)
-    file = models.FileField(_("file"), upload_to="opendata/", max_length=300)
-    size = models.BigIntegerField(_("size"), default=0)
-    rows = models.BigIntegerField(_("rows"), default=0)
+    format = models.CharField(
+        pgettext_lazy("open data", "format"), max_length=8, choices=Format.choices
+    )
+    file = models.FileField(
+        pgettext_lazy("open data", "file"), upload_to="opendata/", max_length=300
+    )
+    size = models.BigIntegerField(pgettext_lazy("open data", "size"), default=0)
+    rows = models.BigIntegerField(pgettext_lazy("open data", "rows"), default=0)
     sheets = models.PositiveIntegerField(default=1)
-    built_at = models.DateTimeField(_("built"))
-    downloads = models.BigIntegerField(_("downloads"), default=0)
+    built_at = models.DateTimeField(pgettext_lazy("open data", "built"))
+    downloads = models.BigIntegerField(pgettext_lazy("open data", "downloads"), default=0)
 
     class Meta:
         verbose_name = _("open-data file")

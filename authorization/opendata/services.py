@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from aggregation.datastore import read_functions_current, read_functions_refresh
 from aggregation.models import DatastoreTable
@@ -167,7 +168,7 @@ def downloads_build(*, resource_id: int, batch_id: str = "") -> OpenDataset | No
                     "provider": resource.provider.name,
                     "licence": {"name": dataset.licence.name, "url": dataset.licence.url},
                 },
-                sheet_title=_("Data"),
+                sheet_title=pgettext("open data sheet", "Data"),
             )
         now = timezone.now()
         stamp = now.strftime("%Y%m%d%H%M%S%f")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.http import FileResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
 
 from wuhan_pdr.kernel.pagination import KnownCountPaginator
@@ -35,7 +36,7 @@ def open_list(request):
         "provider": _("Provider"),
         "classification": _("Classification"),
         "resource_format": _("Format"),
-        "licence": _("Licence"),
+        "licence": pgettext("open data", "Licence"),
     }
     facets = [
         (name, labels[name], values, _querystring(request, name))
