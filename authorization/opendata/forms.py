@@ -46,3 +46,52 @@ class OpenSearchForm(forms.Form):
             resource_format=d.get("resource_format") or "",
             licence=d["licence"].pk if d.get("licence") else None,
         )
+
+
+class ApplicationForm(forms.Form):
+    purpose = forms.CharField(
+        label=_("Purpose of use"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("What the data will be used for, by whom, and for how long."),
+    )
+    security_measures = forms.CharField(
+        label=_("Security measures promised"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("How the data will be stored, who may access it, and when it is deleted."),
+    )
+    licence_accepted = forms.BooleanField(
+        label=_("I have read and accept the licence terms"), required=True
+    )
+
+
+class DecisionForm(forms.Form):
+    action = forms.ChoiceField(choices=())
+    comment = forms.CharField(
+        label=_("Comment"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required when refusing: the reasons are sent to the applicant."),
+    )
+
+    def __init__(self, *args, transitions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [(t.name, t.label) for t in transitions]
+
+
+class ApplicationFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False)
+    state = forms.ChoiceField(label=pgettext_lazy("open application", "State"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        from .models import OpenApplication
+
+        super().__init__(*args, **kwargs)
+        self.fields["state"].choices = [("", _("All"))] + OpenApplication.State.choices
+
+    def cleaned(self) -> tuple[str, str]:
+        self.is_valid()
+        d = getattr(self, "cleaned_data", {})
+        return (d.get("q") or "").replace("\x00", "")[:SEARCH_MAX], d.get("state") or ""

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -131,3 +132,76 @@ class OpenFile(models.Model):
     @property
     def content_type(self) -> str:
         return self.CONTENT_TYPES[self.format]
+
+
+class OpenApplication(models.Model):
+    """A registered user's application to use a resource opened under conditions (有条件开放):
+    the purpose, the security measures promised and the licence accepted; the provider's data
+    officer and then the responsible data bureau decide; approval issues a grant
+    (`authorization.sharing.services.grant_issue`, origin "open_application") whose API key
+    the applicant sees once."""
+
+    class State(models.TextChoices):
+        SUBMITTED = "submitted", _("Waiting for the provider")
+        PROVIDER_APPROVED = "provider_approved", _("Waiting for the data bureau")
+        APPROVED = "approved", pgettext_lazy("open application", "Approved")
+        REFUSED = "refused", pgettext_lazy("open application", "Refused")
+
+    OPEN_STATES = (State.SUBMITTED, State.PROVIDER_APPROVED)
+
+    resource = models.ForeignKey(
+        Resource,
+        verbose_name=pgettext_lazy("open data", "resource"),
+        on_delete=models.PROTECT,
+        related_name="open_applications",
+    )
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("applicant"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    organization = models.ForeignKey(
+        "accounts.Organization",
+        verbose_name=_("applicant organization"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    purpose = models.TextField(_("purpose of use"), max_length=2000)
+    security_measures = models.TextField(_("security measures promised"), max_length=2000)
+    licence = models.ForeignKey(
+        Licence,
+        verbose_name=pgettext_lazy("open data", "licence"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    licence_accepted_at = models.DateTimeField(_("licence terms accepted"))
+    state = models.CharField(
+        pgettext_lazy("open application", "State"),
+        max_length=20,
+        choices=State.choices,
+        default=State.SUBMITTED,
+    )
+    step_deadline = models.DateTimeField(_("deadline of the current step"), null=True, blank=True)
+    grant = models.ForeignKey(
+        "authorization.Grant",
+        verbose_name=_("grant"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # The grant's raw key, sealed (kernel.sealing) until the applicant has seen it once.
+    key_sealed = models.TextField(blank=True)
+    created_at = models.DateTimeField(pgettext_lazy("open data", "created"), auto_now_add=True)
+    updated_at = models.DateTimeField(pgettext_lazy("open data", "updated"), auto_now=True)
+    history = HistoricalRecords(excluded_fields=["key_sealed"])
+
+    class Meta:
+        verbose_name = _("open-data application")
+        verbose_name_plural = _("open-data applications")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["state", "step_deadline"])]
+
+    def __str__(self) -> str:
+        return f"{self.resource} #{self.pk}"

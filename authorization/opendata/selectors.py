@@ -159,3 +159,48 @@ def open_file(resource: Resource, fmt: str) -> OpenFile:
     if found is None or not found.file:
         raise Http404
     return found
+
+
+def applications_visible_to(user, *, q: str = "", state: str = ""):
+    """The open-data applications `user` may see (permissions.applications_visible_q)."""
+    from django.db.models import Q
+
+    from .models import OpenApplication
+    from .permissions import applications_visible_q
+
+    qs = OpenApplication.objects.filter(applications_visible_q(user)).select_related(
+        "resource__published_version", "resource__provider", "organization", "applicant"
+    )
+    if q:
+        qs = qs.filter(
+            Q(resource__published_version__name__icontains=q)
+            | Q(resource__code__icontains=q)
+            | Q(organization__name__icontains=q)
+        )
+    if state:
+        qs = qs.filter(state=state)
+    return qs.order_by("-created_at", "-pk")
+
+
+def apply_target(pk) -> Resource:
+    """A resource of the open catalog opened under conditions, or 404."""
+    from catalog.models import OpenType
+    from catalog.public import public_resources_q
+
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    found = (
+        Resource.objects.filter(
+            public_resources_q("entry"),
+            pk=pk,
+            entry__open_type=OpenType.CONDITIONAL,
+            retired_at__isnull=True,
+        )
+        .select_related("published_version", "provider", "open_dataset__licence")
+        .first()
+    )
+    if found is None:
+        raise Http404
+    return found

@@ -227,3 +227,190 @@ def download_count(*, file: OpenFile, request=None) -> None:
             obj=file.dataset,
             details={"rows": file.rows, "format": file.format, "bytes": file.size},
         )
+
+
+# --- conditional opening: applications ------------------------------------------------------
+
+APPLICATION_GRANT_DAYS = 365
+
+
+def is_conditionally_open(resource: Resource) -> bool:
+    """Whether the resource is in the open catalog under conditions (`catalog.public`)."""
+    from catalog.models import OpenType
+    from catalog.public import public_resources_q
+
+    return Resource.objects.filter(
+        public_resources_q("entry"),
+        pk=resource.pk,
+        entry__open_type=OpenType.CONDITIONAL,
+        retired_at__isnull=True,
+    ).exists()
+
+
+def may_apply(user, resource: Resource) -> bool:
+    """A registered user of an organization may apply for a conditionally open resource
+    (not its own provider's)."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and user.is_active
+        and user.organization_id
+        and user.organization_id != resource.provider_id
+        and is_conditionally_open(resource)
+    )
+
+
+def _reply_days() -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, "OPENDATA_APPLICATION_REPLY_DAYS", 10))
+
+
+def application_submit(
+    *,
+    resource: Resource,
+    purpose: str,
+    security_measures: str,
+    licence_accepted: bool,
+    acting_user,
+):
+    """Apply for a conditionally open resource. The provider's data officers are notified."""
+    from wuhan_pdr.accounts.models import User
+    from wuhan_pdr.accounts.roles import Role
+    from wuhan_pdr.kernel.notifications import notify
+    from wuhan_pdr.kernel.workdays import deadline_after
+
+    from .models import OpenApplication
+
+    if not may_apply(acting_user, resource):
+        raise DomainError(_("This resource cannot be applied for."), field="resource")
+    purpose, security_measures = (purpose or "").strip(), (security_measures or "").strip()
+    if not purpose:
+        raise DomainError(_("State the purpose of use."), field="purpose")
+    if not security_measures:
+        raise DomainError(
+            _("State the security measures you will take."), field="security_measures"
+        )
+    if not licence_accepted:
+        raise DomainError(
+            _("The licence terms must be accepted to apply."), field="licence_accepted"
+        )
+    with transaction.atomic():
+        pending = OpenApplication.objects.filter(
+            resource=resource, applicant=acting_user, state__in=OpenApplication.OPEN_STATES
+        ).exists()
+        if pending:
+            raise DomainError(
+                _("You already have an application for this resource waiting for a decision."),
+                field="resource",
+            )
+        dataset = OpenDataset.objects.filter(resource=resource).select_related("licence").first()
+        licence = dataset.licence if dataset else default_licence()
+        if licence is None:
+            raise DomainError(
+                _("No open-data licence: create the city's default licence first."),
+                field="licence_accepted",
+            )
+        application = OpenApplication(
+            resource=resource,
+            applicant=acting_user,
+            organization=acting_user.organization,
+            purpose=purpose,
+            security_measures=security_measures,
+            licence=licence,
+            licence_accepted_at=timezone.now(),
+            step_deadline=deadline_after(_reply_days()),
+        )
+        audited_save(application, acting_user=acting_user, reason="submitted")
+        officers = User.objects.filter(
+            organization_id=resource.provider_id, groups__name=Role.AGENCY_ADMIN, is_active=True
+        )
+        notify(
+            recipients=officers,
+            title=_("An open-data application waits for your decision"),
+            body=str(resource.published_version.name),
+            url=f"/open/applications/{application.pk}/",
+        )
+        return application
+
+
+def _deliveries(resource: Resource) -> dict[int, str]:
+    """The grant's items: the public fields, masked where a masking rule applies."""
+    version = resource.published_version
+    items = list(
+        DataItem.objects.filter(version=version)
+        .select_related("grade", "masking_rule", "element__masking_rule")
+        .order_by("position")
+    )
+    out = {}
+    for item in public_fields(version, items):
+        rule = item.masking_rule or (item.element.masking_rule if item.element_id else None)
+        out[item.pk] = "masked" if rule is not None else "clear"
+    return out
+
+
+def application_decide(*, application, action: str, comment: str = "", acting_user):
+    """The provider's or the bureau's decision on an application; the bureau's approval
+    issues a grant whose key waits, sealed, for the applicant to see it once."""
+    import datetime as dt
+
+    from authorization.sharing.services import grant_issue
+    from wuhan_pdr.kernel.notifications import notify
+    from wuhan_pdr.kernel.sealing import seal
+    from wuhan_pdr.kernel.workdays import deadline_after
+
+    from .models import OpenApplication
+    from .workflows import application_workflow
+
+    with transaction.atomic():
+        application = (
+            OpenApplication.objects.select_for_update(of=("self",))
+            .select_related("resource__provider", "resource__published_version", "applicant")
+            .get(pk=application.pk)
+        )
+        target = application_workflow.get(action).target
+        if target == OpenApplication.State.PROVIDER_APPROVED:
+            application.step_deadline = deadline_after(_reply_days())
+        else:
+            application.step_deadline = None
+        if target == OpenApplication.State.APPROVED:
+            application_workflow.check(application, action, acting_user=acting_user)
+            if not is_conditionally_open(application.resource):
+                raise DomainError(_("This resource is no longer open under conditions."))
+            grant, raw_key = grant_issue(
+                resource=application.resource,
+                grantee=application.organization,
+                items=_deliveries(application.resource),
+                origin="open_application",
+                valid_until=timezone.now() + dt.timedelta(days=APPLICATION_GRANT_DAYS),
+                acting_user=acting_user,
+            )
+            application.grant = grant
+            application.key_sealed = seal(raw_key)
+        application_workflow.apply(application, action, acting_user=acting_user, comment=comment)
+        notify(
+            recipients=[application.applicant],
+            title=_("Your open-data application: %(state)s")
+            % {"state": application.get_state_display()},
+            body=comment,
+            url=f"/open/applications/{application.pk}/",
+        )
+        return application
+
+
+def application_key_reveal(*, application, acting_user) -> str:
+    """The grant's raw API key, to the applicant, once: it is then forgotten."""
+    from wuhan_pdr.kernel.sealing import unseal
+
+    from .models import OpenApplication
+
+    with transaction.atomic():
+        application = OpenApplication.objects.select_for_update().get(pk=application.pk)
+        if application.applicant_id != getattr(acting_user, "pk", None):
+            raise DomainError(_("Only the applicant may see the key."))
+        if not application.key_sealed:
+            raise DomainError(_("The key has already been shown; it is not kept."))
+        raw = unseal(application.key_sealed)
+        application.key_sealed = ""
+        application.save(update_fields=["key_sealed", "updated_at"])
+        audit.record("opendata.application_key_shown", actor=acting_user, obj=application)
+        return raw

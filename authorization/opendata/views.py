@@ -3,16 +3,24 @@ public items and licence, and the downloads, streamed from storage."""
 
 from __future__ import annotations
 
-from django.http import FileResponse
-from django.shortcuts import render
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
+from wuhan_pdr.kernel.errors import DomainError
+from wuhan_pdr.kernel.forms import add_domain_error
 from wuhan_pdr.kernel.pagination import KnownCountPaginator
+from wuhan_pdr.kernel.workflow import events_described
 
 from . import selectors, services
-from .forms import OpenSearchForm
+from .forms import ApplicationFilterForm, ApplicationForm, DecisionForm, OpenSearchForm
+from .permissions import access_application
+from .workflows import application_workflow
 
 PAGE_SIZE = 20
 
@@ -82,3 +90,92 @@ def file_response(request, resource, fmt: str) -> FileResponse:
 @require_GET
 def open_download(request, pk: int, fmt: str):
     return file_response(request, selectors.open_resource(pk), fmt)
+
+
+# --- conditional opening: applications ------------------------------------------------------
+
+
+@login_required
+def application_create(request, pk: int):
+    resource = selectors.apply_target(pk)
+    if not services.may_apply(request.user, resource):
+        raise Http404
+    dataset = getattr(resource, "open_dataset", None)
+    licence = dataset.licence if dataset else services.default_licence()
+    form = ApplicationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            application = services.application_submit(
+                resource=resource, acting_user=request.user, **form.cleaned_data
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Your application has been sent to the provider."))
+            return redirect("opendata:application", application.pk)
+    return render(
+        request,
+        "authorization/opendata/application_form.html",
+        {"resource": resource, "form": form, "licence": licence},
+    )
+
+
+@login_required
+def application_list(request):
+    form = ApplicationFilterForm(request.GET or None)
+    q, state = form.cleaned()
+    page = Paginator(selectors.applications_visible_to(request.user, q=q, state=state), 20)
+    return render(
+        request,
+        "authorization/opendata/application_list.html",
+        {"form": form, "page_obj": page.get_page(request.GET.get("page"))},
+    )
+
+
+@login_required
+def application_detail(request, pk: int):
+    application = access_application(request.user, pk)
+    transitions = application_workflow.available_to(application, request.user)
+    form = DecisionForm(request.POST or None, transitions=transitions)
+    if request.method == "POST" and transitions and form.is_valid():
+        try:
+            services.application_decide(
+                application=application,
+                action=form.cleaned_data["action"],
+                comment=form.cleaned_data["comment"],
+                acting_user=request.user,
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Your decision has been recorded."))
+            return redirect("opendata:application", application.pk)
+    return render(
+        request,
+        "authorization/opendata/application_detail.html",
+        {
+            "application": application,
+            "form": form if transitions else None,
+            "events": events_described(application, application_workflow),
+            "key_waiting": bool(application.key_sealed)
+            and application.applicant_id == request.user.pk,
+        },
+    )
+
+
+@login_required
+@require_POST
+def application_key(request, pk: int):
+    application = access_application(request.user, pk)
+    try:
+        raw = services.application_key_reveal(application=application, acting_user=request.user)
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return redirect("opendata:application", application.pk)
+    response = render(
+        request,
+        "authorization/opendata/application_key.html",
+        {"application": application, "raw_key": raw},
+    )
+    response["Cache-Control"] = "no-store"
+    return response
