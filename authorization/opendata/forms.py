@@ -50,13 +50,13 @@ class OpenSearchForm(forms.Form):
 
 class ApplicationForm(forms.Form):
     purpose = forms.CharField(
-        label=_("Purpose of use"),
+        label=pgettext_lazy("open application", "Purpose of use"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("What the data will be used for, by whom, and for how long."),
     )
     security_measures = forms.CharField(
-        label=_("Security measures promised"),
+        label=pgettext_lazy("open application", "Security measures promised"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("How the data will be stored, who may access it, and when it is deleted."),

@@ -142,8 +142,11 @@ class OpenApplication(models.Model):
     the applicant sees once."""
 
     class State(models.TextChoices):
-        SUBMITTED = "submitted", _("Waiting for the provider")
-        PROVIDER_APPROVED = "provider_approved", _("Waiting for the data bureau")
+        SUBMITTED = "submitted", pgettext_lazy("open application", "Waiting for the provider")
+        PROVIDER_APPROVED = (
+            "provider_approved",
+            pgettext_lazy("open application", "Waiting for the data bureau"),
+        )
         APPROVED = "approved", pgettext_lazy("open application", "Approved")
         REFUSED = "refused", pgettext_lazy("open application", "Refused")
 
@@ -157,25 +160,29 @@ class OpenApplication(models.Model):
     )
     applicant = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name=_("applicant"),
+        verbose_name=pgettext_lazy("open application", "applicant"),
         on_delete=models.PROTECT,
         related_name="+",
     )
     organization = models.ForeignKey(
         "accounts.Organization",
-        verbose_name=_("applicant organization"),
+        verbose_name=pgettext_lazy("open application", "applicant organization"),
         on_delete=models.PROTECT,
         related_name="+",
     )
-    purpose = models.TextField(_("purpose of use"), max_length=2000)
-    security_measures = models.TextField(_("security measures promised"), max_length=2000)
+    purpose = models.TextField(pgettext_lazy("open application", "purpose of use"), max_length=2000)
+    security_measures = models.TextField(
+        pgettext_lazy("open application", "security measures promised"), max_length=2000
+    )
     licence = models.ForeignKey(
         Licence,
         verbose_name=pgettext_lazy("open data", "licence"),
         on_delete=models.PROTECT,
         related_name="+",
     )
-    licence_accepted_at = models.DateTimeField(_("licence terms accepted"))
+    licence_accepted_at = models.DateTimeField(
+        pgettext_lazy("open application", "licence terms accepted")
+    )
     state = models.CharField(
         pgettext_lazy("open application", "State"),
         max_length=20,
@@ -185,7 +192,7 @@ class OpenApplication(models.Model):
     step_deadline = models.DateTimeField(_("deadline of the current step"), null=True, blank=True)
     grant = models.ForeignKey(
         "authorization.Grant",
-        verbose_name=_("grant"),
+        verbose_name=pgettext_lazy("open application", "grant"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
