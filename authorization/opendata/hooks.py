@@ -11,7 +11,7 @@ def register() -> None:
     from aggregation.after_load import register_after_load
     from catalog.actions import ResourceAction, register_resource_action
 
-    from . import demo, tasks  # noqa: F401  (the seeder and the durable task register)
+    from . import demo, queues, tasks  # noqa: F401  (the seeder and the durable task register)
     from .services import after_load, may_apply
 
     register_nav(
@@ -24,6 +24,7 @@ def register() -> None:
         )
     )
     register_after_load("opendata", after_load)
+    queues.register()
     register_nav(
         NavItem(
             "open_applications",

@@ -77,7 +77,10 @@ def open_detail(request, pk: int):
 def file_response(request, resource, fmt: str) -> FileResponse:
     """Stream a built file (the WSGI server sends it in blocks) and count the download."""
     found = selectors.open_file(resource, fmt)
-    handle = found.file.open("rb")
+    try:
+        handle = found.file.open("rb")
+    except OSError:  # the row outlived its file (storage cleaned by hand): nothing to serve
+        raise Http404 from None
     services.download_count(file=found, request=request)
     name = f"{resource.published_version.name}-{resource.code.replace('/', '-')}.{fmt}"
     response = FileResponse(

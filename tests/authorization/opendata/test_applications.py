@@ -143,3 +143,42 @@ def test_naughty_strings_in_applications_never_500(setup, applicant):
         OpenApplication.objects.filter(applicant=applicant).delete()
     for s in naughty_strings()[:100]:
         assert c.get("/open/applications/", {"q": s, "state": s}).status_code == 200
+
+
+def test_queues_show_who_must_decide(setup, applicant):
+    from wuhan_pdr.kernel.workqueue import queues_for
+
+    application = apply(applicant, setup)
+    admin = setup.agency.admin
+    mine = dict((q.key, items) for q, items in queues_for(admin, {Role.AGENCY_ADMIN}))
+    assert [i.url for i in mine["open_applications_provider"]] == [
+        f"/open/applications/{application.pk}/"
+    ]
+    bureau = make_city_bureau().reviewer
+    theirs = dict((q.key, items) for q, items in queues_for(bureau, {Role.CITY_REVIEWER}))
+    assert theirs["open_applications_bureau"] == []
+    decide(admin, application, "provider_approve")
+    theirs = dict((q.key, items) for q, items in queues_for(bureau, {Role.CITY_REVIEWER}))
+    assert len(theirs["open_applications_bureau"]) == 1
+
+
+def test_application_list_query_count_is_constant(setup, applicant):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+
+    c = client(setup.agency.admin)
+    apply(applicant, setup)
+    c.get("/open/applications/")
+    with CaptureQueriesContext(connection) as few:
+        assert c.get("/open/applications/").status_code == 200
+    for _ in range(4):
+        other = UserFactory(
+            organization=OrganizationFactory(kind=Organization.Kind.USER_ORG),
+            roles=[Role.REQUESTER],
+        )
+        apply(other, setup)
+    with CaptureQueriesContext(connection) as many:
+        page = c.get("/open/applications/")
+    assert page.content.decode().count("/open/applications/") >= 5
+    assert len(many) == len(few)
