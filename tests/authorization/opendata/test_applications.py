@@ -166,7 +166,6 @@ def test_application_list_query_count_is_constant(setup, applicant):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-
     c = client(setup.agency.admin)
     apply(applicant, setup)
     c.get("/open/applications/")
