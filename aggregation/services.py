@@ -48,6 +48,7 @@ from wuhan_pdr.kernel.sealing import seal
 from wuhan_pdr.kernel.uploads import WorkbookRefused, inspect_workbook
 
 from . import channels as channel_kinds
+from .after_load import after_load
 from .datastore import (
     datastore_ensure,
     is_downgrade,
@@ -579,6 +580,7 @@ def batch_run(*, batch_id) -> Batch:
             from .quality.services import quality_run_after_batch
 
             quality_run_after_batch(batch=batch)
+            after_load(batch=batch)  # other chapters' follow-up work (open-data files)
         cache.delete(key)
         return batch
     except ShrinkHeld as exc:

@@ -305,6 +305,8 @@ REST_FRAMEWORK = {
         "anon": env("API_THROTTLE_ANON", default="120/min"),
         "user": env("API_THROTTLE_USER", default="600/min"),
         "ingest": env("API_THROTTLE_INGEST", default="1200/min"),
+        # The anonymous open-data API (authorization.opendata), per client address.
+        "open_data": env("API_THROTTLE_OPEN_DATA", default="60/min"),
     },
     "EXCEPTION_HANDLER": "wuhan_pdr.kernel.throttling.api_exception_handler",
     # The same count of trusted proxies as TRUSTED_PROXY_COUNT (below).
@@ -360,6 +362,8 @@ CELERY_LONG_TASK_SOFT_TIME_LIMITS = {
     "catalog.standards_impact_count": env.int("STANDARDS_IMPACT_SOFT_TIME_LIMIT", 30 * 60),
     "security.backup_run": env.int("BACKUP_SOFT_TIME_LIMIT", 2 * 60 * 60),
     "security.restore_drill_run": env.int("BACKUP_DRILL_SOFT_TIME_LIMIT", 2 * 60 * 60),
+    # Open-data files (CSV, XLSX, JSON) of a resource, rebuilt after each load.
+    "opendata.downloads_build": env.int("OPENDATA_BUILD_SOFT_TIME_LIMIT", 60 * 60),
 }
 CELERY_TASK_ROUTES = {
     **{name: {"queue": CELERY_LONG_QUEUE} for name in CELERY_LONG_TASK_SOFT_TIME_LIMITS},
