@@ -7,7 +7,10 @@ function through a transaction-local setting, so it is never written into a stat
 
 - CSV: `COPY (SELECT <public columns> FROM <table>_page(...)) TO STDOUT (FORMAT csv)` streamed
   into the file after a header row of the items' Chinese names (UTF-8 with a BOM, so that
-  Excel reads the Chinese): PostgreSQL formats the rows, Python only copies bytes.
+  Excel reads the Chinese): PostgreSQL formats the rows, Python only copies bytes. The file is
+  made for spreadsheets, so a text value that would start a formula there (`=`, `+`, `-`, `@`,
+  tab, carriage return) is written with a leading `'` (OWASP's CSV-injection advice); the JSON
+  file and the APIs keep every value exactly as stored.
 - XLSX and JSON: one pass over a server-side cursor, written together. XLSX with openpyxl's
   write-only mode, a new sheet (header repeated) every `SHEET_ROWS` rows, since Excel holds
   1,048,576 rows a sheet; text that would start a formula is stored as text.
@@ -44,6 +47,7 @@ KEY_SETTING = "pdr.open_hmac_key"
 class PublicColumn:
     name: str  # the datastore column
     title: str  # the item's (Chinese) name
+    text: bool = False  # text a person typed (or masked text): guarded against formulas in CSV
 
 
 @dataclass
@@ -80,6 +84,25 @@ def hand_key(cur) -> None:
     cur.execute("SELECT set_config(%s, %s, true)", [KEY_SETTING, hmac_key()])
 
 
+def csv_query(query: sql.Composed, columns: list[PublicColumn]) -> sql.Composed:
+    """`query` with each text column that starts as a spreadsheet formula would prefixed by
+    `'`, so that no cell of the CSV becomes a live formula when a spreadsheet opens it."""
+    prefixes = sql.SQL(", ").join(sql.Literal(p) for p in FORMULA_PREFIXES)
+    exprs = []
+    for c in columns:
+        ref = sql.SQL("q.{}").format(sql.Identifier(c.name))
+        if c.text:
+            exprs.append(
+                sql.SQL(
+                    "CASE WHEN left({r}::text, 1) IN ({p}) THEN '''' || {r}::text "
+                    "ELSE {r}::text END AS {n}"
+                ).format(r=ref, p=prefixes, n=sql.Identifier(c.name))
+            )
+        else:
+            exprs.append(ref)
+    return sql.SQL("SELECT {} FROM ({}) q").format(sql.SQL(", ").join(exprs), query)
+
+
 def write_csv(path: Path, *, query: sql.Composed, columns: list[PublicColumn]) -> Built:
     rows = 0
     with path.open("wb") as out, _raw().cursor() as cur:
@@ -87,7 +110,9 @@ def write_csv(path: Path, *, query: sql.Composed, columns: list[PublicColumn]) -
         head = io.StringIO()
         csv.writer(head, lineterminator="\r\n").writerow([c.title for c in columns])
         out.write(("\ufeff" + head.getvalue()).encode())
-        copy_sql = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv)").format(query)
+        copy_sql = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv)").format(
+            csv_query(query, columns)
+        )
         with cur.copy(copy_sql) as copy:
             for chunk in copy:
                 out.write(chunk)

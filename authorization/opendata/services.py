@@ -18,6 +18,7 @@ from django.utils.translation import pgettext
 
 from aggregation.datastore import read_functions_current, read_functions_refresh
 from aggregation.models import DatastoreTable
+from catalog.datatypes import DataType
 from catalog.models import DataItem, Resource
 from catalog.public import open_data_resources_q, public_fields
 from security import audit
@@ -91,6 +92,10 @@ def after_load(*, batch) -> None:
         )
 
 
+# Items holding text a person typed: guarded against spreadsheet formulas in the CSV file.
+TEXT_TYPES = {DataType.C, DataType.M}
+
+
 def public_columns(resource: Resource, table: DatastoreTable) -> list[build.PublicColumn]:
     """The table's columns an anonymous visitor may see, in item order, with their items'
     names (`catalog.public.public_fields`)."""
@@ -98,12 +103,19 @@ def public_columns(resource: Resource, table: DatastoreTable) -> list[build.Publ
 
     version = resource.published_version
     items = list(
-        DataItem.objects.filter(version=version).select_related("grade").order_by("position")
+        DataItem.objects.filter(version=version)
+        .select_related("grade", "element")
+        .order_by("position")
     )
     allowed = {item.pk for item in public_fields(version, items)}
     stored = {d["name"] for d in table.columns}
     return [
-        build.PublicColumn(name=column.name, title=item.name)
+        build.PublicColumn(
+            name=column.name,
+            title=item.name,
+            text=item.data_type in TEXT_TYPES
+            or bool(item.masking_rule_id or (item.element_id and item.element.masking_rule_id)),
+        )
         for item, column in zip(items, columns_for(items), strict=True)
         if item.pk in allowed and column.name in stored
     ]

@@ -123,6 +123,24 @@ def test_formulas_stay_text_in_xlsx(licence):
     assert ws["B2"].value == '=HYPERLINK("http://x")' and ws["B2"].data_type == "s"
 
 
+def test_formulas_stay_text_in_csv_and_exact_in_json(licence):
+    setup = make_open(n=0)
+    load(
+        setup, '编号,姓名,电话,年龄,备注\nK1,=HYPERLINK("http://x"),1,-2,@SUM(1)\nK2,-1+1,2,3,ok\n'
+    )
+    dataset = built(setup)
+    lines = csv_lines(dataset.files.get(format="csv").file.open("rb").read())
+    by_key = {line[0]: line for line in lines[1:]}
+    # Text that a spreadsheet would run starts with a quote; a negative number stays a number.
+    assert by_key["K1"][1] == '\'=HYPERLINK("http://x")'
+    assert by_key["K2"][1] == "'-1+1"
+    assert "-2" in by_key["K1"] and "'-2" not in by_key["K1"]
+    assert not any(cell.startswith(("=", "+", "@")) for line in lines for cell in line)
+    data = json.loads(dataset.files.get(format="json").file.open("rb").read())
+    names = {row[next(iter(row))]: row for row in data["rows"]}
+    assert '=HYPERLINK("http://x")' in names["K1"].values()
+
+
 def test_a_resource_no_longer_open_loses_its_files(licence):
     setup = make_open(n=3)
     dataset = built(setup)
