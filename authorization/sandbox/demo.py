@@ -1,0 +1,1 @@
+"""Demo sandbox data (filled in below)."""
