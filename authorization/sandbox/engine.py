@@ -21,6 +21,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from aggregation.datastore import read_functions_current, read_functions_refresh
 from catalog.models import Resource
@@ -48,10 +49,10 @@ class QueryRefused(DomainError):
 def measure_labels() -> dict[str, str]:
     return {
         "count": _("Count of rows"),
-        "sum": _("Sum"),
-        "mean": _("Mean"),
-        "min": _("Minimum"),
-        "max": _("Maximum"),
+        "sum": pgettext("sandbox", "Sum"),
+        "mean": pgettext("sandbox", "Mean"),
+        "min": pgettext("sandbox", "Minimum"),
+        "max": pgettext("sandbox", "Maximum"),
     }
 
 

@@ -122,11 +122,11 @@ class BuilderForm(forms.Form):
     """The aggregate builder: a resource, a measure, up to three groups, up to five filters."""
 
     resource = forms.TypedChoiceField(label=_("Resource"), coerce=int)
-    measure = forms.ChoiceField(label=_("Measure"))
+    measure = forms.ChoiceField(label=pgettext_lazy("sandbox", "Measure"))
     value = forms.ChoiceField(label=_("Of the item"), required=False)
     group1 = forms.ChoiceField(label=_("Group by"), required=False)
-    group2 = forms.ChoiceField(label=_("then by"), required=False)
-    group3 = forms.ChoiceField(label=_("then by"), required=False)
+    group2 = forms.ChoiceField(label=pgettext_lazy("sandbox", "then by"), required=False)
+    group3 = forms.ChoiceField(label=pgettext_lazy("sandbox", "then by"), required=False)
     epsilon = forms.TypedChoiceField(
         label=_("Privacy budget of this query"),
         coerce=float,

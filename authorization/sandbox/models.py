@@ -107,10 +107,10 @@ class SandboxQuery(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+"
     )
-    spec = models.JSONField(_("query"), default=dict)
+    spec = models.JSONField(pgettext_lazy("sandbox", "query"), default=dict)
     epsilon = models.FloatField(_("privacy budget spent"))
     result = models.JSONField(_("released table"), default=dict)
-    created_at = models.DateTimeField(_("run at"), auto_now_add=True)
+    created_at = models.DateTimeField(pgettext_lazy("sandbox", "run at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("sandbox query")

@@ -318,8 +318,18 @@ def query_detail(request, pk: int, query_pk: int):
                 for f in query.spec.get("filters", [])
             ],
             "workspace_open": query.session.is_current,
+            "measure_label": _measure_label(query, items),
         },
     )
+
+
+def _measure_label(query: SandboxQuery, items: dict) -> str:
+    measure = (query.result or {}).get("measure") or query.spec.get("measure")
+    label = engine.measure_labels().get(measure, measure)
+    if measure == "count":
+        return label
+    value = query.spec.get("value")
+    return f"{label}: {items.get(value, value)}"
 
 
 class _Echo:
