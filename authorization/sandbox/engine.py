@@ -61,9 +61,7 @@ def _text(value, *, field: str) -> str:
     if "\x00" in value:
         raise QueryRefused(_("Null characters are not allowed."), field=field)
     if len(value) > MAX_VALUE_LENGTH:
-        raise QueryRefused(
-            _("At most %(n)d characters.") % {"n": MAX_VALUE_LENGTH}, field=field
-        )
+        raise QueryRefused(_("At most %(n)d characters.") % {"n": MAX_VALUE_LENGTH}, field=field)
     return value
 
 
@@ -78,9 +76,7 @@ def _bound(item: selectors.SandboxItem, value, *, field: str) -> str | None:
         except InvalidOperation:
             number = None
         if number is None or not number.is_finite():
-            raise QueryRefused(
-                _("“%(item)s”: give a number.") % {"item": item.label}, field=field
-            )
+            raise QueryRefused(_("“%(item)s”: give a number.") % {"item": item.label}, field=field)
         return str(number)
     try:
         if item.data_type == "T":

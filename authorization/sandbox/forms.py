@@ -53,7 +53,9 @@ class SessionRequestForm(forms.Form):
         max_length=4000,
         help_text=_("What the analysis is for, and the duty or law it serves."),
     )
-    valid_from = forms.DateField(label=_("Valid from"), widget=forms.DateInput(attrs={"type": "date"}))
+    valid_from = forms.DateField(
+        label=_("Valid from"), widget=forms.DateInput(attrs={"type": "date"})
+    )
     valid_until = forms.DateField(
         label=_("Valid until"), widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -61,8 +63,8 @@ class SessionRequestForm(forms.Form):
     def __init__(self, *args, resources=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["resources"].queryset = resources
-        self.fields["resources"].label_from_instance = (
-            lambda r: f"{resource_name(r)} ({r.provider.name})"
+        self.fields["resources"].label_from_instance = lambda r: (
+            f"{resource_name(r)} ({r.provider.name})"
         )
 
 
@@ -77,7 +79,10 @@ class ApproveForm(forms.Form):
         ),
     )
     comment = forms.CharField(
-        label=_("Comment"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Comment"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
     def __init__(self, *args, numeric_items=(), **kwargs):

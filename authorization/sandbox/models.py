@@ -89,9 +89,7 @@ class SandboxSession(models.Model):
     @property
     def is_current(self) -> bool:
         today = timezone.localdate()
-        return (
-            self.state == self.State.APPROVED and self.valid_from <= today <= self.valid_until
-        )
+        return self.state == self.State.APPROVED and self.valid_from <= today <= self.valid_until
 
 
 class SandboxQuery(models.Model):

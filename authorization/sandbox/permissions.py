@@ -54,7 +54,10 @@ def sessions_visible_q(user) -> Q:
 
 
 @observe_refusals(
-    "access.sandbox_session", actor_arg="user", object_arg="pk", model="authorization.SandboxSession"
+    "access.sandbox_session",
+    actor_arg="user",
+    object_arg="pk",
+    model="authorization.SandboxSession",
 )
 def access_session(user, pk) -> SandboxSession:
     session = (

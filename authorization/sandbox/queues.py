@@ -33,9 +33,7 @@ def _to_review(user) -> list[WorkItem]:
 
 
 def register() -> None:
-    register_nav(
-        NavItem("sandbox", _("Data sandbox"), "sandbox:index", may_use_sandbox, order=86)
-    )
+    register_nav(NavItem("sandbox", _("Data sandbox"), "sandbox:index", may_use_sandbox, order=86))
     register_queue(
         QueueSource(
             "sandbox_to_review",

@@ -132,9 +132,7 @@ def sandbox_items(resource: Resource, table: DatastoreTable | None = None) -> li
 
 
 def session_resources(session: SandboxSession) -> list[Resource]:
-    return list(
-        session.resources.select_related("published_version", "provider").order_by("code")
-    )
+    return list(session.resources.select_related("published_version", "provider").order_by("code"))
 
 
 def bounds_key(resource_id: int, column: str) -> str:

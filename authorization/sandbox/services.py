@@ -21,7 +21,6 @@ from catalog.models import Resource
 from wuhan_pdr.accounts.models import User
 from wuhan_pdr.accounts.roles import Role
 from wuhan_pdr.kernel.errors import AccessDenied, DomainError
-from wuhan_pdr.kernel.history import audited_save
 from wuhan_pdr.kernel.notifications import notify
 from wuhan_pdr.kernel.workdays import deadline_after
 
@@ -229,9 +228,7 @@ def session_refuse(*, session: SandboxSession, reason: str, acting_user: User) -
         return session
 
 
-def session_withdraw(
-    *, session: SandboxSession, reason: str, acting_user: User
-) -> SandboxSession:
+def session_withdraw(*, session: SandboxSession, reason: str, acting_user: User) -> SandboxSession:
     """End an approved session before its window ends (either party), with reasons."""
     reason = _clean_text(reason, field="comment")
     with transaction.atomic():

@@ -46,9 +46,11 @@ def load_rows(setup: Setup, rows: list[tuple[int, float]]) -> Batch:
 
 
 # 25 people aged 30, 20 aged 40, 3 aged 50 (a small group).
-STANDARD = [(30, 1000.0 + i) for i in range(25)] + [(40, 2000.0 + i) for i in range(20)] + [
-    (50, 3000.0 + i) for i in range(3)
-]
+STANDARD = (
+    [(30, 1000.0 + i) for i in range(25)]
+    + [(40, 2000.0 + i) for i in range(20)]
+    + [(50, 3000.0 + i) for i in range(3)]
+)
 
 
 def make_resource(rows=None, *, grade: str = "L3") -> Setup:
@@ -87,7 +89,10 @@ def approve(session: SandboxSession, officer, *, epsilon_total=5.0, bounds=None,
     bounds = (
         bounds
         if bounds is not None
-        else {bounds_key(resource.pk, "amount"): [0, 5000], bounds_key(resource.pk, "age"): [0, 120]}
+        else {
+            bounds_key(resource.pk, "amount"): [0, 5000],
+            bounds_key(resource.pk, "age"): [0, 120],
+        }
     )
     return services.session_approve(
         session=session,

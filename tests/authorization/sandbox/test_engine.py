@@ -167,7 +167,9 @@ def test_the_function_refuses_a_column_outside_its_allow_list_and_runs_only_with
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cur:
         cur.execute("SET LOCAL statement_timeout = 0")
         cur.execute(
-            sql.SQL("SELECT * FROM {}('count', NULL, '{{}}', '{{}}', '{{}}', '{{}}', NULL, NULL, 10, 10)").format(fn)
+            sql.SQL(
+                "SELECT * FROM {}('count', NULL, '{{}}', '{{}}', '{{}}', '{{}}', NULL, NULL, 10, 10)"
+            ).format(fn)
         )
 
 

@@ -49,10 +49,14 @@ def test_a_requester_asks_and_the_provider_officer_approves_through_the_pages():
     assert response.status_code == 302 and session.state == "submitted"
     assert session.step_deadline is not None
     officer = client(setup.agency.admin)
-    assert "#%d" % session.pk in officer.get(reverse("sandbox:review")).text
+    assert f"#{session.pk}" in officer.get(reverse("sandbox:review")).text
     response = officer.post(
         reverse("sandbox:approve", kwargs={"pk": session.pk}),
-        {"epsilon_total": "3", f"lo_{setup.resource.pk}_amount": "0", f"hi_{setup.resource.pk}_amount": "9000"},
+        {
+            "epsilon_total": "3",
+            f"lo_{setup.resource.pk}_amount": "0",
+            f"hi_{setup.resource.pk}_amount": "9000",
+        },
     )
     assert response.status_code == 302
     session.refresh_from_db()
@@ -98,12 +102,19 @@ def test_others_get_404():
     colleague = make_agency().admin
     for user in (outsider, colleague, world.setup.agency.staff):
         c = client(user)
-        assert c.get(reverse("sandbox:workspace", kwargs={"pk": world.session.pk})).status_code == 404
+        assert (
+            c.get(reverse("sandbox:workspace", kwargs={"pk": world.session.pk})).status_code == 404
+        )
         assert c.get(reverse("sandbox:detail", kwargs={"pk": world.session.pk})).status_code == 404
     # The provider's officer sees the session but never queries in it.
     officer = client(world.officer)
-    assert officer.get(reverse("sandbox:detail", kwargs={"pk": world.session.pk})).status_code == 200
-    assert officer.get(reverse("sandbox:workspace", kwargs={"pk": world.session.pk})).status_code == 404
+    assert (
+        officer.get(reverse("sandbox:detail", kwargs={"pk": world.session.pk})).status_code == 200
+    )
+    assert (
+        officer.get(reverse("sandbox:workspace", kwargs={"pk": world.session.pk})).status_code
+        == 404
+    )
 
 
 def test_a_session_not_approved_or_out_of_its_window_answers_404():
