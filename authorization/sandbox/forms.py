@@ -48,7 +48,7 @@ class SessionRequestForm(forms.Form):
         help_text=_("Resources of one provider, with data on the platform."),
     )
     purpose = forms.CharField(
-        label=_("Purpose"),
+        label=pgettext_lazy("sandbox", "Purpose"),
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=4000,
         help_text=_("What the analysis is for, and the duty or law it serves."),

@@ -125,6 +125,9 @@ def _detail(request, session, *, actions, approve_form=None, refuse_form=None):
         if session.requester_id == request.user.pk
         else []
     )
+    labels = engine.measure_labels()
+    for q in queries:
+        q.measure_label = labels.get(q.spec.get("measure"), q.spec.get("measure"))
     bounds = []
     for resource in resources:
         for item in selectors.sandbox_items(resource):
