@@ -151,3 +151,59 @@ def test_list_searches_survive_naughty_strings(naughty):
     for s in naughty[:100]:
         assert client(world.requester).get(reverse("sandbox:mine"), {"q": s}).status_code == 200
         assert client(world.officer).get(reverse("sandbox:review"), {"q": s}).status_code == 200
+
+
+def test_withdrawal_asks_for_confirmation_and_reasons_then_closes_the_builder():
+    world = make_world()
+    c = client(world.requester)
+    url = reverse("sandbox:withdraw", kwargs={"pk": world.session.pk})
+    assert c.get(url).status_code == 200  # the confirmation page
+    assert c.post(url, {"comment": ""}).status_code == 200
+    world.session.refresh_from_db()
+    assert world.session.state == "approved"
+    assert c.post(url, {"comment": "分析已完成"}).status_code == 302
+    world.session.refresh_from_db()
+    assert world.session.state == "withdrawn"
+    workspace = reverse("sandbox:workspace", kwargs={"pk": world.session.pk})
+    assert c.get(workspace).status_code == 404
+
+
+def test_the_officer_is_told_and_finds_the_session_in_the_work_queue():
+    from wuhan_pdr.kernel.models import Notification
+
+    setup = make_resource()
+    session = submit(setup, make_agency().staff)
+    assert Notification.objects.filter(recipient=setup.agency.admin).exists()
+    home = client(setup.agency.admin).get("/")
+    assert reverse("sandbox:detail", kwargs={"pk": session.pk}) in home.text
+
+
+def test_a_company_requester_may_not_ask_for_a_session():
+    from tests.accounts.factories import OrganizationFactory, UserFactory
+    from wuhan_pdr.accounts.models import Organization
+    from wuhan_pdr.accounts.roles import Role
+
+    org = OrganizationFactory(kind=Organization.Kind.USER_ORG)
+    company = UserFactory(organization=org, roles=[Role.REQUESTER])
+    assert client(company).get(reverse("sandbox:request")).status_code == 404
+    assert client(company).get(reverse("sandbox:index")).status_code == 404
+
+
+def test_list_pages_keep_a_constant_query_count():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    world = make_world()
+
+    def count(user, name) -> int:
+        c = client(user)
+        c.get(reverse(name))  # warm caches (roles, menu)
+        with CaptureQueriesContext(connection) as ctx:
+            assert c.get(reverse(name)).status_code == 200
+        return len(ctx.captured_queries)
+
+    before = (count(world.requester, "sandbox:mine"), count(world.officer, "sandbox:review"))
+    for _ in range(3):
+        submit(world.setup, world.requester)
+    after = (count(world.requester, "sandbox:mine"), count(world.officer, "sandbox:review"))
+    assert before == after
