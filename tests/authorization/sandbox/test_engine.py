@@ -4,6 +4,7 @@ definer function."""
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
 from authorization.sandbox import engine
 from authorization.sandbox.models import SandboxQuery
@@ -53,10 +54,10 @@ def test_the_budget_is_spent_and_then_refused_with_a_message(db):
     world = make_world(epsilon_total=1.0)
     run(world, {"measure": "count"}, epsilon=0.5)
     run(world, {"measure": "count"}, epsilon=0.5)
-    with pytest.raises(engine.QueryRefused) as refused:
+    with pytest.raises(engine.QueryRefused) as refused, translation.override("en"):
         run(world, {"measure": "count"}, epsilon=0.1)
     assert refused.value.field == "epsilon"
-    assert "budget" in str(refused.value.message)
+    assert "privacy budget is spent" in str(refused.value.message)
     world.session.refresh_from_db()
     assert world.session.epsilon_spent == pytest.approx(1.0)
     assert SandboxQuery.objects.filter(session=world.session).count() == 2
