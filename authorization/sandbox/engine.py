@@ -27,7 +27,7 @@ from aggregation.datastore import read_functions_current, read_functions_refresh
 from catalog.models import Resource
 from security import audit
 from wuhan_pdr.accounts.models import User
-from wuhan_pdr.kernel.errors import DomainError
+from wuhan_pdr.kernel.errors import DomainError, observe_refusals
 from wuhan_pdr.kernel.history import audited_save
 
 from . import noise, selectors
@@ -253,6 +253,7 @@ def _release(checked: dict, found: list[tuple], epsilon: float) -> dict:
     }
 
 
+@observe_refusals("sandbox.query", object_arg="session")
 def query_run(
     *,
     session: SandboxSession,
@@ -265,7 +266,7 @@ def query_run(
     `epsilon` of its budget and keep the released table. Refused (QueryRefused, nothing
     spent) when the session is not current, the budget would be overspent, or the query asks
     what the builder does not offer. Every query is recorded in the audit log with its
-    parameters, the budget spent and the rows it aggregated."""
+    parameters, the budget spent and the rows it aggregated; a refused one with its reason."""
     epsilon = float(epsilon if epsilon is not None else settings.SANDBOX_QUERY_EPSILON)
     if not math.isfinite(epsilon) or epsilon <= 0 or epsilon > max(EPSILON_CHOICES):
         raise QueryRefused(_("Choose the privacy budget of the query."), field="epsilon")
