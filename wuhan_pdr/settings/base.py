@@ -576,3 +576,16 @@ BACKUP_ENCRYPTION_KEY = env("BACKUP_ENCRYPTION_KEY", default="")
 BACKUP_KEEP_DAYS = env.int("BACKUP_KEEP_DAYS", 30)
 BACKUP_KEEP_COUNT = env.int("BACKUP_KEEP_COUNT", 7)
 BACKUP_PG_BIN_DIR = env("BACKUP_PG_BIN_DIR", default="")
+
+# The data sandbox (authorization/sandbox/, Art. 27): groups of fewer rows are suppressed; the
+# privacy budget (epsilon) a session gets unless its reviewer gives another, and what one query
+# spends by default; the provider's reply time (working days); the statement timeout (ms), the
+# rows a query may scan and the groups it may return; the longest validity window (days).
+SANDBOX_MIN_GROUP_SIZE = env.int("SANDBOX_MIN_GROUP_SIZE", 10)
+SANDBOX_EPSILON_TOTAL = env.float("SANDBOX_EPSILON_TOTAL", 5.0)
+SANDBOX_QUERY_EPSILON = env.float("SANDBOX_QUERY_EPSILON", 0.5)
+SANDBOX_DAYS_PROVIDER_REPLY = env.int("SANDBOX_DAYS_PROVIDER_REPLY", 10)
+SANDBOX_STATEMENT_TIMEOUT_MS = env.int("SANDBOX_STATEMENT_TIMEOUT_MS", 5000)
+SANDBOX_MAX_ROWS = env.int("SANDBOX_MAX_ROWS", 5_000_000)
+SANDBOX_MAX_GROUPS = env.int("SANDBOX_MAX_GROUPS", 500)
+SANDBOX_MAX_DAYS = env.int("SANDBOX_MAX_DAYS", 180)
