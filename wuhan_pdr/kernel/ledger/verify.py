@@ -82,21 +82,26 @@ def _between(first: int, end: int) -> str:
     return _("an entry from %(first)s to %(last)s") % {"first": first, "last": end - 1}
 
 
-
 def _unknown_key(head, *, exported: bool) -> str:
     """The problem when `head` names a key the ring does not hold ("" when it holds it)."""
     if head.key_id in heads_mod.verification_keys():
         return ""
     values = {"size": head.size, "key": head.key_id[:64]}
     if exported:
-        return _(
-            "the exported head at size %(size)s has a bad signature: it names key %(key)s,"
+        return (
+            _(
+                "the exported head at size %(size)s has a bad signature: it names key %(key)s,"
+                " neither the current key nor one of LEDGER_PREVIOUS_PUBLIC_KEYS"
+            )
+            % values
+        )
+    return (
+        _(
+            "the signed head at size %(size)s has a bad signature: it names key %(key)s,"
             " neither the current key nor one of LEDGER_PREVIOUS_PUBLIC_KEYS"
-        ) % values
-    return _(
-        "the signed head at size %(size)s has a bad signature: it names key %(key)s,"
-        " neither the current key nor one of LEDGER_PREVIOUS_PUBLIC_KEYS"
-    ) % values
+        )
+        % values
+    )
 
 
 def verify_log(log: str, *, using: str = "default") -> Report:
@@ -236,8 +241,7 @@ def verify_log(log: str, *, using: str = "default") -> Report:
         if head.log != log or not heads_mod.signature_ok(head):
             report.fail(
                 (head.log == log and _unknown_key(head, exported=True))
-                or _("the exported head at size %(size)s has a bad signature")
-                % {"size": head.size}
+                or _("the exported head at size %(size)s has a bad signature") % {"size": head.size}
             )
             break
         if head.size > report.size:
