@@ -48,6 +48,23 @@ class _OrgChoice(forms.ModelChoiceField):
         return obj.name
 
 
+class ServiceModelForm(forms.ModelForm):
+    """A model form whose instance is saved by a service: it checks input shape (and refuses
+    null characters), leaves the model's own validation to the service (which reports
+    refusals on the form) and hands the service `service_fields()`, its Meta fields."""
+
+    def clean(self):
+        cleaned = super().clean()
+        _no_nulls(self)
+        return cleaned
+
+    def _post_clean(self):
+        pass
+
+    def service_fields(self) -> dict:
+        return {k: self.cleaned_data.get(k) for k in self.Meta.fields}
+
+
 class IncidentFilterForm(_Cleaned):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
     level = forms.ChoiceField(
@@ -61,7 +78,7 @@ class IncidentFilterForm(_Cleaned):
     )
 
 
-class IncidentForm(forms.ModelForm):
+class IncidentForm(ServiceModelForm):
     organization = _OrgChoice(label=_("Organization"), queryset=None)
     occurred_at = forms.DateTimeField(
         label=_("Occurred"), input_formats=DATETIME_FORMATS, widget=DateTimeInput
@@ -99,15 +116,6 @@ class IncidentForm(forms.ModelForm):
         if organizations.count() == 1:
             self.fields["organization"].initial = organizations.first()
         self.order_fields(self.field_order)
-
-    def clean(self):
-        cleaned = super().clean()
-        _no_nulls(self)
-        return cleaned
-
-    def _post_clean(self):
-        # The service validates the incident (times, organization) and reports refusals.
-        pass
 
     def service_fields(self) -> dict:
         d = self.cleaned_data
@@ -164,7 +172,7 @@ class PlanFilterForm(_Cleaned):
     )
 
 
-class PlanForm(forms.ModelForm):
+class PlanForm(ServiceModelForm):
     organization = _OrgChoice(label=_("Organization"), queryset=None)
 
     class Meta:
@@ -184,25 +192,13 @@ class PlanForm(forms.ModelForm):
             self.fields["organization"].queryset = organizations
             self.order_fields(["title", "organization"])
 
-    def clean(self):
-        cleaned = super().clean()
-        _no_nulls(self)
-        return cleaned
-
-    def _post_clean(self):
-        # The service validates the whole plan (with its organization) and reports refusals.
-        pass
-
-    def service_fields(self) -> dict:
-        return {k: self.cleaned_data[k] for k in self.Meta.fields}
-
 
 class DrillFilterForm(_Cleaned):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
     year = forms.IntegerField(label=_("Year"), required=False, min_value=2000, max_value=2100)
 
 
-class DrillForm(forms.ModelForm):
+class DrillForm(ServiceModelForm):
     organization = _OrgChoice(label=_("Organization"), queryset=None)
 
     class Meta:
@@ -230,14 +226,3 @@ class DrillForm(forms.ModelForm):
         self.fields["organization"].queryset = organizations
         self.fields["plan"].queryset = plans
         self.order_fields(["title", "organization"])
-
-    def clean(self):
-        cleaned = super().clean()
-        _no_nulls(self)
-        return cleaned
-
-    def _post_clean(self):
-        pass
-
-    def service_fields(self) -> dict:
-        return {k: self.cleaned_data.get(k) for k in self.Meta.fields}
