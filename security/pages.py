@@ -30,7 +30,14 @@ class ListTexts:
 
 
 def list_page(
-    request, template: str, *, form, qs, texts: ListTexts, can_write: bool, page_size: int = 20,
+    request,
+    template: str,
+    *,
+    form,
+    qs,
+    texts: ListTexts,
+    can_write: bool,
+    page_size: int = 20,
     **context,
 ):
     """Page `qs` (already restricted to the user and filtered by `form`) into `template`."""

@@ -12,11 +12,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from security.pages import ListTexts, list_page
 from wuhan_pdr.kernel.errors import AccessDenied, DomainError
 from wuhan_pdr.kernel.forms import add_domain_error, form_page
 from wuhan_pdr.kernel.workflow import events_described
-
-from ..pages import ListTexts, list_page
 
 from . import selectors, services
 from .forms import (
@@ -66,8 +65,7 @@ INCIDENT_TEXTS = ListTexts(
 PLAN_TEXTS = ListTexts(
     title=gettext_lazy("Emergency plans"),
     lead=gettext_lazy(
-        "Each organization's plans for data security incidents, with their versions and"
-        " validity."
+        "Each organization's plans for data security incidents, with their versions and validity."
     ),
     search_label=gettext_lazy("Search emergency plans"),
     none_match=gettext_lazy("No plan matches."),
