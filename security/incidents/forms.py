@@ -4,6 +4,7 @@ rights and rules, and their refusals are shown on the form."""
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from .models import Drill, EmergencyPlan, Incident, IncidentEntry
@@ -174,6 +175,16 @@ class PlanFilterForm(_Cleaned):
 
 class PlanForm(ServiceModelForm):
     organization = _OrgChoice(label=_("Organization"), queryset=None)
+    # Checked and stored by the service (plan_document_check): not a model field of the form.
+    document = forms.FileField(
+        label=_("Document"),
+        required=False,
+        help_text=_(
+            "The plan as filed: PDF, Word (.docx) or OpenDocument (.odt), at most %(mb)s MB."
+            " A new file replaces the current one; earlier versions stay in the plan's history."
+        ),
+        widget=forms.FileInput(attrs={"accept": ".pdf,.docx,.odt"}),
+    )
 
     class Meta:
         model = EmergencyPlan
@@ -191,6 +202,10 @@ class PlanForm(ServiceModelForm):
         else:
             self.fields["organization"].queryset = organizations
             self.order_fields(["title", "organization"])
+        field = self.fields["document"]
+        field.help_text = field.help_text % {
+            "mb": settings.SECURITY_PLAN_DOCUMENT_MAX_BYTES // (1024 * 1024)
+        }
 
 
 class DrillFilterForm(_Cleaned):

@@ -4,14 +4,18 @@ and redirects."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from security import audit
 from security.pages import ListTexts, list_page
 from wuhan_pdr.kernel.errors import AccessDenied, DomainError
 from wuhan_pdr.kernel.forms import add_domain_error, form_page
@@ -293,10 +297,40 @@ def plan_detail(request, pk: int):
         "security/incidents/plan_detail.html",
         {
             "plan": plan,
+            "documents": selectors.plan_document_versions(plan),
             "drills": plan.drills.all()[:50],
             "can_write": may_write_for(request.user, plan.organization),
         },
     )
+
+
+@login_required
+def plan_document(request, pk: int, version: int | None = None):
+    """The plan's document, or (`version`: a historical record's id) an earlier one, as an
+    attachment, for whoever may see the plan; the download is in the audit log."""
+    plan = access_plan(request.user, pk)
+    source = plan
+    if version is not None:
+        source = plan.history.filter(history_id=version).first()
+        if source is None:
+            raise Http404
+    # The plan's FieldFile, or a historical record's file name (kept as text).
+    stored = getattr(source.document, "name", source.document)
+    if not stored:
+        raise Http404
+    try:
+        handle = default_storage.open(stored, "rb")
+    except (FileNotFoundError, OSError):
+        raise Http404 from None
+    audit.record(
+        "security.plan_document.download",
+        obj=plan,
+        request=request,
+        details={"version": version, "sha256": source.document_sha256},
+    )
+    ext = Path(stored).suffix.lower()
+    name = source.document_name or f"plan-{plan.pk}{ext}"
+    return FileResponse(handle, as_attachment=True, filename=name)
 
 
 def _plan_form(request, form, plan=None):
@@ -308,6 +342,7 @@ def _plan_form(request, form, plan=None):
             plan=plan,
             organization=None if plan else form.cleaned_data["organization"],
             fields=form.service_fields(),
+            document=form.cleaned_data.get("document"),
             acting_user=request.user,
         ),
         done="security:plan-detail",
@@ -321,7 +356,11 @@ def plan_create(request):
     _require_writer(request.user)
     return _plan_form(
         request,
-        PlanForm(request.POST or None, organizations=writable_organizations(request.user)),
+        PlanForm(
+            request.POST or None,
+            request.FILES or None,
+            organizations=writable_organizations(request.user),
+        ),
     )
 
 
@@ -330,7 +369,8 @@ def plan_edit(request, pk: int):
     plan = access_plan(request.user, pk)
     if not may_write_for(request.user, plan.organization):
         raise Http404
-    return _plan_form(request, PlanForm(request.POST or None, instance=plan), plan)
+    form = PlanForm(request.POST or None, request.FILES or None, instance=plan)
+    return _plan_form(request, form, plan)
 
 
 # --- drills ------------------------------------------------------------------------------------

@@ -521,6 +521,10 @@ LEDGER_HEADS_DIR = env("LEDGER_HEADS_DIR", default=str(BASE_DIR / "var" / "ledge
 # heads they signed (each head names its key by id). Never remove a key while its heads exist.
 LEDGER_PREVIOUS_PUBLIC_KEYS = env.list("LEDGER_PREVIOUS_PUBLIC_KEYS", default=[])
 
+# The document of an emergency plan (security/incidents): PDF, Word (.docx) or OpenDocument
+# (.odt), at most this many bytes.
+SECURITY_PLAN_DOCUMENT_MAX_BYTES = env.int("SECURITY_PLAN_DOCUMENT_MAX_BYTES", 20 * 1024 * 1024)
+
 # Deadlines: default working days per workflow step (configurable per deployment).
 WORKFLOW_DEFAULT_DEADLINE_WORKING_DAYS = env.int("WORKFLOW_DEFAULT_DEADLINE_WORKING_DAYS", 5)
 
