@@ -17,7 +17,8 @@ from django.utils import timezone
 from security.audit.models import AuditEvent
 from security.incidents import services
 from security.incidents.models import EmergencyPlan
-from tests.security.test_incidents import HONGSHAN, client, world  # noqa: F401  (fixtures)
+from tests.aggregation.test_views import _base, client  # noqa: F401  (autouse fixture)
+from tests.security.test_incidents import world as _world  # noqa: F401  (the fixture `world`)
 from wuhan_pdr.kernel.errors import DomainError
 from wuhan_pdr.kernel.uploads import UploadRefused, inspect_document
 
