@@ -18,7 +18,7 @@ from security.audit.models import AuditEvent
 from security.incidents import services
 from security.incidents.models import EmergencyPlan
 from tests.aggregation.test_views import _base, client  # noqa: F401  (autouse fixture)
-from tests.security.test_incidents import world as _world  # noqa: F401  (the fixture `world`)
+from tests.security.test_incidents import incident_world
 from wuhan_pdr.kernel.errors import DomainError
 from wuhan_pdr.kernel.uploads import UploadRefused, inspect_document
 
@@ -49,6 +49,11 @@ def _file(name: str, data: bytes) -> SimpleUploadedFile:
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture
+def world(db):
+    return incident_world()
 
 
 def _fields(**over) -> dict:
