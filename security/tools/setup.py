@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wuhan_pdr.kernel.navigation import NavItem, register_nav
 
+from . import demo as _demo  # noqa: F401  (registers its seeder)
 from .assessments import register as register_subject
 from .permissions import sees_tools
 

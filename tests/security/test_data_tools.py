@@ -256,3 +256,16 @@ def test_searches_and_the_form_survive_naughty_strings(world, naughty):
         else:
             assert response.context["form"].errors, repr(text)
     assert stored > 0
+
+
+def test_demo_tools_are_seeded_once(db):
+    import os
+
+    from django.core.management import call_command
+
+    for _ in range(2):
+        call_command("seed_demo", only=["security_tools"], stdout=open(os.devnull, "w"))  # noqa: SIM115
+    tools = DataTool.objects.filter(organization__name="武汉市民政局")
+    assert tools.count() == 2
+    assert sorted(tools.values_list("state", flat=True)) == [S.IN_USE, S.REGISTERED]
+    assert any(p.kind == "data_tool" for p in pending_subjects())
