@@ -34,15 +34,12 @@ class DataToolForm(ServiceModelForm):
 
 
 class ReasonForm(_Cleaned):
+    """Why a tool is suspended (optional: `required=False`) or retired."""
+
     reason = forms.CharField(
         label=_("Reason"), max_length=300, widget=forms.Textarea(attrs={"rows": 2})
     )
 
-
-class OptionalReasonForm(_Cleaned):
-    reason = forms.CharField(
-        label=_("Reason"),
-        required=False,
-        max_length=300,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
+    def __init__(self, *args, required: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].required = required

@@ -7,35 +7,19 @@ retire tools; only the security administrator assesses them (security.assessment
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
 from wuhan_pdr.accounts.models import Organization
 from wuhan_pdr.accounts.roles import Role, has_role
 
+from ..incidents import permissions as incident_permissions
 from .models import DataTool
 
-SEES_ALL = (Role.SECURITY_ADMIN, Role.AUDITOR, Role.CITY_REVIEWER)
-OWN_ORG = (Role.AGENCY_ADMIN, Role.AGENCY_STAFF)
-
-
-def _active(user) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.is_active)
-
-
-def visible_q(user) -> Q | None:
-    """The tools' organizations `user` may see, as a filter; None: nothing."""
-    if not _active(user):
-        return None
-    if has_role(user, *SEES_ALL):
-        return Q()
-    if not user.organization_id:
-        return None
-    if has_role(user, Role.DISTRICT_REVIEWER):
-        return Q(organization__division_id=user.organization.division_id)
-    if has_role(user, *OWN_ORG):
-        return Q(organization_id=user.organization_id)
-    return None
+# Who sees which organizations' tools is the incidents' rule (Art. 26-27 records alike).
+SEES_ALL = incident_permissions.SEES_ALL
+_active = incident_permissions._active
+visible_q = incident_permissions.visible_q
 
 
 def sees_tools(user) -> bool:

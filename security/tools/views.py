@@ -21,7 +21,7 @@ from ..assessments.selectors import assessments_of
 from ..pages import ListTexts, list_page
 from . import selectors, services
 from .filters import DataToolFilter
-from .forms import DataToolForm, OptionalReasonForm, ReasonForm
+from .forms import DataToolForm, ReasonForm
 from .models import DataTool
 from .permissions import (
     access_tool,
@@ -90,7 +90,7 @@ def _tool_page(request, tool: DataTool, **forms):
             "assess_url": reverse(
                 "security:assessment-new", args=[services.SUBJECT_KIND, str(tool.pk)]
             ),
-            "suspend_form": OptionalReasonForm(),
+            "suspend_form": ReasonForm(required=False),
             **forms,
         },
     )
@@ -173,7 +173,7 @@ def tool_start_use(request, pk: int):
 @require_POST
 def tool_suspend(request, pk: int):
     tool = _writable(request, pk)
-    form = OptionalReasonForm(request.POST)
+    form = ReasonForm(request.POST, required=False)
     if not form.is_valid():
         return _tool_page(request, tool, suspend_form=form)
     return _act(
