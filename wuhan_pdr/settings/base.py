@@ -523,6 +523,14 @@ LEDGER_DEV_SIGNING_KEY = base64.b64encode(
 ).decode("ascii")
 LEDGER_SIGNING_KEY = env("LEDGER_SIGNING_KEY", default=LEDGER_DEV_SIGNING_KEY)
 LEDGER_HEADS_DIR = env("LEDGER_HEADS_DIR", default=str(BASE_DIR / "var" / "ledger-heads"))
+# Key rotation: the public keys (32 bytes, base64, comma-separated) of the signing keys used
+# before the current one, so that ledger_verify, /ledger/ and the heads' JSON still verify the
+# heads they signed (each head names its key by id). Never remove a key while its heads exist.
+LEDGER_PREVIOUS_PUBLIC_KEYS = env.list("LEDGER_PREVIOUS_PUBLIC_KEYS", default=[])
+
+# The document of an emergency plan (security/incidents): PDF, Word (.docx) or OpenDocument
+# (.odt), at most this many bytes.
+SECURITY_PLAN_DOCUMENT_MAX_BYTES = env.int("SECURITY_PLAN_DOCUMENT_MAX_BYTES", 20 * 1024 * 1024)
 
 # Deadlines: default working days per workflow step (configurable per deployment).
 WORKFLOW_DEFAULT_DEADLINE_WORKING_DAYS = env.int("WORKFLOW_DEFAULT_DEADLINE_WORKING_DAYS", 5)
