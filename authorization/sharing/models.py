@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
-from catalog.models import DataItem, Resource, ResourceVersion
+from catalog.models import DataItem, Resource, ResourceVersion, ShareType
 from wuhan_pdr.accounts.models import Organization
 
 
@@ -63,7 +63,9 @@ class ShareRequest(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    share_type = models.CharField(_("share type when requested"), max_length=16)
+    share_type = models.CharField(
+        _("share type when requested"), max_length=16, choices=ShareType.choices
+    )
     scenario = models.TextField(_("application scenario"), max_length=2000)
     basis_kind = models.CharField(_("legal basis"), max_length=8, choices=Basis.choices)
     law_name = models.CharField(_("law or regulation"), max_length=200, blank=True)
@@ -168,6 +170,9 @@ class Grant(models.Model):
     key_prefix = models.CharField(_("key prefix"), max_length=12, unique=True)
     key_hash = models.CharField(max_length=64)
     key_issued_at = models.DateTimeField(_("key issued"))
+    # A key issued by the provider's decision is collected (re-issued and shown once) by the
+    # grantee, so that nobody but the grantee ever sees it.
+    key_collected_at = models.DateTimeField(_("key collected"), null=True, blank=True)
     rate_per_minute = models.PositiveIntegerField(_("calls per minute"), default=60)
     valid_from = models.DateTimeField(_("valid from"))
     valid_until = models.DateTimeField(_("valid until"))
