@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import (
     BooleanField,
+    Case,
     Count,
     ExpressionWrapper,
+    F,
     Max,
     OuterRef,
     Prefetch,
@@ -18,6 +20,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    When,
 )
 from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
@@ -76,7 +79,9 @@ def requests_of_my_agency(user) -> QuerySet[ShareRequest]:
     """The requests the viewer's agency made (the requester's list)."""
     if not is_agency_member(user):
         return ShareRequest.objects.none()
-    return _request_rows(ShareRequest.objects.filter(requester_id=user.organization_id))
+    return _request_rows(ShareRequest.objects.filter(requester_id=user.organization_id)).order_by(
+        "-created_at", "-pk"
+    )
 
 
 def requests_to_review(user) -> QuerySet[ShareRequest]:
@@ -84,7 +89,10 @@ def requests_to_review(user) -> QuerySet[ShareRequest]:
     pending ones first, the earliest due first."""
     if not is_data_officer(user):
         return ShareRequest.objects.none()
-    return _request_rows(ShareRequest.objects.filter(provider_id=user.organization_id))
+    pending_first = Case(When(state=ShareRequest.State.PENDING, then=0), default=1)
+    return _request_rows(ShareRequest.objects.filter(provider_id=user.organization_id)).order_by(
+        pending_first, "reply_due", "-pk"
+    )
 
 
 def request_items(request: ShareRequest) -> list[ShareRequestItem]:
@@ -155,14 +163,18 @@ def grants_of_my_agency(user) -> QuerySet[Grant]:
     """The grants the viewer's agency holds, with their recent use."""
     if not is_agency_member(user):
         return Grant.objects.none()
-    return _with_usage(Grant.objects.filter(grantee_id=user.organization_id))
+    return _with_usage(Grant.objects.filter(grantee_id=user.organization_id)).order_by(
+        "-created_at", "-pk"
+    )
 
 
 def grants_to_my_data(user) -> QuerySet[Grant]:
     """Who uses the viewer's agency's data and how much (the provider's page)."""
     if not is_data_officer(user):
         return Grant.objects.none()
-    return _with_usage(Grant.objects.filter(resource__provider_id=user.organization_id))
+    return _with_usage(Grant.objects.filter(resource__provider_id=user.organization_id)).order_by(
+        F("flagged_at").desc(nulls_last=True), "-created_at", "-pk"
+    )
 
 
 def grants_for_review(user) -> QuerySet[Grant]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -75,8 +76,7 @@ def review_list(request):
     """The provider's queue: requests for the viewer's agency's resources."""
     if not is_data_officer(request.user):
         raise Http404
-    qs = selectors.requests_to_review(request.user).order_by("-state", "reply_due", "-pk")
-    f = ShareRequestFilter(request.GET or None, queryset=qs)
+    f = ShareRequestFilter(request.GET or None, queryset=selectors.requests_to_review(request.user))
     return render(
         request,
         "authorization/sharing/request_list.html",
@@ -286,7 +286,10 @@ def risk_review(request):
     if not may_review_risk(request.user):
         raise Http404
     qs = selectors.grants_for_review(request.user).order_by(
-        "-flagged_at", "-review_due", "reviewed_at", "pk"
+        F("flagged_at").desc(nulls_last=True),
+        "-review_due",
+        F("reviewed_at").asc(nulls_first=True),
+        "pk",
     )
     f = GrantFilter(request.GET or None, queryset=qs)
     return render(
