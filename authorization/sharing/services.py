@@ -83,9 +83,13 @@ def effective_grade(item: DataItem) -> Grade:
 
 
 def default_delivery(item: DataItem) -> str:
-    """The delivery form an item gets unless the provider chooses another: masked when its
-    grade requires masking outside its zone, in clear otherwise."""
-    return Delivery.MASKED if effective_grade(item).masking_required else Delivery.CLEAR
+    """The delivery form an item gets unless the provider chooses another: in clear when its
+    grade does not require masking outside its zone; otherwise masked, except a key, which
+    goes as a keyed HMAC (still joinable), and the update flag, which stays in clear (a
+    timestamp; incremental reads by `changed_since` need it)."""
+    if item.is_update_flag or not effective_grade(item).masking_required:
+        return Delivery.CLEAR
+    return Delivery.HMAC if item.is_key else Delivery.MASKED
 
 
 def needs_assessment_for(items: Iterable[DataItem]) -> bool:
@@ -254,8 +258,8 @@ def grant_authenticate(raw_key: str, *, client_ip: str) -> Grant:
     return grant
 
 
-def usage_record(grant: Grant, *, rows: int, calls: int = 1) -> None:
-    """Count `calls` and `rows` for `grant` today (Asia/Shanghai), in one upsert."""
+def usage_record(grant: Grant, *, rows: int, calls: int = 1, day: dt.date | None = None) -> None:
+    """Count `calls` and `rows` for `grant` today (Asia/Shanghai; or on `day`), in one upsert."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -264,8 +268,26 @@ def usage_record(grant: Grant, *, rows: int, calls: int = 1) -> None:
             ON CONFLICT (grant_id, day) DO UPDATE
                SET calls = u.calls + EXCLUDED.calls, rows = u.rows + EXCLUDED.rows
             """,
-            [grant.pk, timezone.localdate(), int(calls), int(rows)],
+            [grant.pk, day or timezone.localdate(), int(calls), int(rows)],
         )
+
+
+def grant_key_install(*, grant: Grant, raw_key: str, acting_user) -> Grant:
+    """Give a demo grant a fixed key (settings.DEMO_SUPPLY_KEY, so the README can show a
+    working curl line). Refused where demo data is not allowed (production)."""
+    if not settings.DEMO_SEED_ALLOWED:
+        raise DomainError(_("Fixed keys are for the demo only."))
+    match = _KEY_RE.match(raw_key or "")
+    if match is None:
+        raise DomainError(_("The API key is not valid."), field="raw_key")
+    with transaction.atomic():
+        grant = Grant.objects.select_for_update().get(pk=grant.pk)
+        if Grant.objects.filter(key_prefix=match.group(1)).exclude(pk=grant.pk).exists():
+            raise DomainError(_("Another grant already uses this key."), field="raw_key")
+        grant.key_prefix, grant.key_hash = match.group(1), key_digest(raw_key)
+        grant.key_issued_at = grant.key_collected_at = timezone.now()
+        audited_save(grant, acting_user=acting_user, reason="demo key installed")
+    return grant
 
 
 # --- people to tell -----------------------------------------------------------------------
