@@ -174,7 +174,13 @@ def read_columns(table: DatastoreTable, masks: dict) -> list[zones.ReadColumn]:
     """The table's columns for `security.zones`, each with its entry of `masks` (a masking
     rule, or anything that says the column is masked)."""
     return [
-        zones.ReadColumn(name=c.name, type=c.type, key=bool(c.key), mask=masks.get(c.name) or None)
+        zones.ReadColumn(
+            name=c.name,
+            type=c.type,
+            key=bool(c.key),
+            mask=masks.get(c.name) or None,
+            update_flag=bool(c.update_flag),
+        )
         for c in table_columns(table)
     ]
 

@@ -156,6 +156,8 @@ class ReadColumn:
     # The column's masking (`security.masking.Mask`), or None: shown as stored. Where only
     # whether it is masked matters, any other non-None value says so.
     mask: object = None
+    # The column is the table's update flag (the supply functions filter by it).
+    update_flag: bool = False
 
     @property
     def masked(self) -> bool:
