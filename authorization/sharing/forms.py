@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import Delivery, ShareRequest
 from .services import default_delivery
@@ -49,7 +50,7 @@ class ShareRequestForm(forms.Form):
         label=_("Legal basis"), choices=ShareRequest.Basis.choices, widget=forms.RadioSelect
     )
     law_name = _text(_("Law or regulation"), max_length=200, required=False)
-    law_article = _text(_("Article"), max_length=100, required=False)
+    law_article = _text(pgettext_lazy("sharing", "Article"), max_length=100, required=False)
     duty = _text(_("Official duty"), max_length=1000, required=False, rows=2)
     purpose = _text(_("Purpose"), max_length=2000, rows=3)
     period_start = forms.DateField(label=_("Period from"), widget=DateInput())

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from wuhan_pdr.accounts.roles import Role
 from wuhan_pdr.kernel.workqueue import QueueSource, WorkItem, register_queue
@@ -91,7 +91,7 @@ def _flagged(user) -> list[WorkItem]:
         WorkItem(
             title=f"{g.grantee.name} · {g.resource.code}: {g.flag_reason}",
             url=reverse("sharing:grant", kwargs={"pk": g.pk}),
-            state=_("Flagged"),
+            state=pgettext("sharing", "Flagged"),
             overdue=True,
         )
         for g in qs

@@ -17,7 +17,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from catalog.models import DataItem, Resource, ShareType
 from security.models import Grade
@@ -619,7 +619,7 @@ def share_request_ask_coordination(
 ) -> ShareRequest:
     """The requester asks the city bureau to coordinate a refused request (Art. 7); the
     supervision chapter takes it up as a dispute."""
-    note = _text({"purpose": note}, "purpose", required=False, label=_("Why"))
+    note = _text({"purpose": note}, "purpose", required=False, label=pgettext("sharing", "Why"))
     if not note:
         raise DomainError(_("Say why the bureau should coordinate."), field="note")
     with transaction.atomic():

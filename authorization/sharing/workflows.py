@@ -9,6 +9,7 @@ renewal gives an active or expired grant a new end of validity.
 """
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wuhan_pdr.kernel.workflow import Transition, Workflow
 
@@ -34,16 +35,28 @@ request_workflow = Workflow(
             _("Refused at once (not shared)"),
             internal=True,
         ),
-        Transition("approve", frozenset({R.PENDING}), R.GRANTED, _("Approve"), decides),
+        Transition(
+            "approve",
+            frozenset({R.PENDING}),
+            R.GRANTED,
+            pgettext_lazy("sharing", "Approve"),
+            decides,
+        ),
         Transition(
             "refuse",
             frozenset({R.PENDING}),
             R.REFUSED,
-            _("Refuse"),
+            pgettext_lazy("sharing", "Refuse"),
             decides,
             comment_required=True,
         ),
-        Transition("withdraw", frozenset({R.PENDING}), R.WITHDRAWN, _("Withdraw"), asks),
+        Transition(
+            "withdraw",
+            frozenset({R.PENDING}),
+            R.WITHDRAWN,
+            pgettext_lazy("sharing", "Withdraw"),
+            asks,
+        ),
         Transition(
             "ask_coordination",
             frozenset({R.REFUSED}),
@@ -61,7 +74,7 @@ grant_workflow = Workflow(
             "suspend",
             frozenset({G.ACTIVE}),
             G.SUSPENDED,
-            _("Suspend"),
+            pgettext_lazy("sharing", "Suspend"),
             may_suspend,
             comment_required=True,
         ),
@@ -69,7 +82,7 @@ grant_workflow = Workflow(
             "resume",
             frozenset({G.SUSPENDED}),
             G.ACTIVE,
-            _("Resume"),
+            pgettext_lazy("sharing", "Resume"),
             may_suspend,
             comment_required=True,
         ),
@@ -77,16 +90,22 @@ grant_workflow = Workflow(
             "revoke",
             frozenset({G.ACTIVE, G.SUSPENDED}),
             G.REVOKED,
-            _("Revoke"),
+            pgettext_lazy("sharing", "Revoke"),
             provides,
             comment_required=True,
         ),
-        Transition("renew", frozenset({G.ACTIVE, G.EXPIRED}), G.ACTIVE, _("Renew"), provides),
+        Transition(
+            "renew",
+            frozenset({G.ACTIVE, G.EXPIRED}),
+            G.ACTIVE,
+            pgettext_lazy("sharing", "Renew"),
+            provides,
+        ),
         Transition(
             "expire",
             frozenset({G.ACTIVE, G.SUSPENDED}),
             G.EXPIRED,
-            _("Expired"),
+            pgettext_lazy("sharing", "Expired"),
             internal=True,
         ),
     ]
