@@ -52,7 +52,7 @@ class ShareRequestForm(forms.Form):
     law_name = _text(_("Law or regulation"), max_length=200, required=False)
     law_article = _text(pgettext_lazy("sharing", "Article"), max_length=100, required=False)
     duty = _text(_("Official duty"), max_length=1000, required=False, rows=2)
-    purpose = _text(_("Purpose"), max_length=2000, rows=3)
+    purpose = _text(pgettext_lazy("sharing", "Purpose"), max_length=2000, rows=3)
     period_start = forms.DateField(label=_("Period from"), widget=DateInput())
     period_end = forms.DateField(label=_("Period until"), widget=DateInput())
     expected_daily_rows = forms.IntegerField(

@@ -71,7 +71,7 @@ class ShareRequest(models.Model):
     law_name = models.CharField(_("law or regulation"), max_length=200, blank=True)
     law_article = models.CharField(pgettext_lazy("sharing", "article"), max_length=100, blank=True)
     duty = models.TextField(_("official duty"), max_length=1000, blank=True)
-    purpose = models.TextField(_("purpose"), max_length=2000)
+    purpose = models.TextField(pgettext_lazy("sharing", "purpose"), max_length=2000)
     period_start = models.DateField(_("period from"))
     period_end = models.DateField(_("period until"))
     expected_daily_rows = models.PositiveIntegerField(_("expected rows per day"))
