@@ -92,7 +92,6 @@ def _flagged(user) -> list[WorkItem]:
             title=f"{g.grantee.name} · {g.resource.code}: {g.flag_reason}",
             url=reverse("sharing:grant", kwargs={"pk": g.pk}),
             state=pgettext("sharing", "Flagged"),
-            overdue=True,
         )
         for g in qs
     ]

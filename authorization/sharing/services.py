@@ -15,9 +15,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import gettext_lazy, gettext_noop, pgettext
 
 from catalog.models import DataItem, Resource, ShareType
 from security.models import Grade
@@ -203,7 +203,7 @@ def grant_issue(
             needs_assessment=needs_assessment_for(item for item, _d in chosen),
             created_by=acting_user if getattr(acting_user, "pk", None) else None,
         )
-        audited_save(grant, acting_user=acting_user, reason="issued")
+        audited_save(grant, acting_user=acting_user, reason=gettext_noop("issued"))
         GrantItem.objects.bulk_create(
             GrantItem(grant=grant, item=item, column=item.english_name, delivery=delivery)
             for item, delivery in chosen
@@ -286,7 +286,7 @@ def grant_key_install(*, grant: Grant, raw_key: str, acting_user) -> Grant:
             raise DomainError(_("Another grant already uses this key."), field="raw_key")
         grant.key_prefix, grant.key_hash = match.group(1), key_digest(raw_key)
         grant.key_issued_at = grant.key_collected_at = timezone.now()
-        audited_save(grant, acting_user=acting_user, reason="demo key installed")
+        audited_save(grant, acting_user=acting_user, reason=gettext_noop("demo key installed"))
     return grant
 
 
@@ -477,7 +477,7 @@ def share_request_create(
         )
         if version.share_type == ShareType.CONDITIONAL:
             request.reply_due = workdays.deadline_after(settings.SHARING_DAYS_PROVIDER_REPLY)
-        audited_save(request, acting_user=acting_user, reason="requested")
+        audited_save(request, acting_user=acting_user, reason=gettext_noop("requested"))
         ShareRequestItem.objects.bulk_create(
             ShareRequestItem(request=request, item=item) for item in items
         )
@@ -501,6 +501,7 @@ def share_request_create(
             basis = version.share_legal_basis.strip() or _("The catalog states no basis.")
             request.refusal_reasons = basis
             request.decided_at = timezone.now()
+            request.items.update(granted=False)
             request_workflow.apply(
                 request, "refuse_at_once", acting_user=acting_user, comment=basis
             )
@@ -695,7 +696,7 @@ def grant_key_rotate(*, grant: Grant, acting_user) -> tuple[Grant, str]:
         audited_save(
             grant,
             acting_user=acting_user,
-            reason="key collected" if first else "key rotated",
+            reason=gettext_noop("API key collected") if first else gettext_noop("API key rotated"),
         )
     return grant, raw_key
 
@@ -857,17 +858,21 @@ def grants_volume_check(*, day: dt.date | None = None, now: dt.datetime | None =
     count = 0
     for usage in over:
         grant = usage.grant
-        reason = _("%(rows)d rows on %(day)s, %(factor)s× over the declared %(declared)d a day") % {
-            "rows": usage.rows,
-            "day": day.isoformat(),
-            "factor": f"{usage.rows / max(grant.declared_daily_rows, 1):.1f}",
-            "declared": grant.declared_daily_rows,
-        }
+        # Stored, so in the portal's language whoever runs the check (beat, a command).
+        with translation.override(settings.LANGUAGE_CODE):
+            reason = _(
+                "%(rows)d rows on %(day)s, %(factor)s× over the declared %(declared)d a day"
+            ) % {
+                "rows": usage.rows,
+                "day": day.isoformat(),
+                "factor": f"{usage.rows / max(grant.declared_daily_rows, 1):.1f}",
+                "declared": grant.declared_daily_rows,
+            }
         with transaction.atomic():
             grant = _locked_grant(grant)
             grant.flagged_at = now
             grant.flag_reason = reason[:300]
-            audited_save(grant, acting_user=None, reason="volume flagged")
+            audited_save(grant, acting_user=None, reason=gettext_noop("volume flagged"))
             count += 1
             _tell(
                 security_admins() + data_officers(grant.resource.provider_id),
