@@ -291,3 +291,28 @@ def test_request_form_stores_naughty_text_or_refuses_it(naughty, resource, reque
             assert page.status_code == 200
             if "<script" in s:
                 assert s not in page.content.decode()
+
+
+def test_reason_fields_store_naughty_text_or_refuse_it(naughty, resource, requester, provider):
+    """Refusal reasons, coordination notes and suspension reasons: never a server error;
+    what is stored comes back trimmed and escaped."""
+    c_provider, c_requester = web(provider.admin), web(requester.admin)
+    for s in naughty[::25]:
+        request = _ask(resource, requester.staff)
+        response = c_provider.post(
+            reverse("sharing:request_refuse", args=[request.pk]), {"reasons": s}
+        )
+        assert response.status_code in (200, 302), repr(s)
+        request.refresh_from_db()
+        if response.status_code == 302:
+            assert request.refusal_reasons == s.strip()
+            response = c_requester.post(
+                reverse("sharing:request_coordination", args=[request.pk]), {"note": s}
+            )
+            assert response.status_code == 302, repr(s)
+            page = c_requester.get(reverse("sharing:request", args=[request.pk]))
+            assert page.status_code == 200
+            if "<script" in s:
+                assert s not in page.content.decode()
+        else:
+            assert request.state == ShareRequest.State.PENDING
