@@ -37,6 +37,7 @@ from security.masking import DEFAULT_MASK, HMAC, Mask, mask_expression
 
 VERSION = 1
 KEY = "supply"
+SIGNATURE = f"{KEY}:{VERSION}"  # as `zones.builders_signature` writes it
 
 CLEAR = "clear"
 HMAC_FORM = "hmac"
@@ -261,4 +262,10 @@ def create(cur, *, schema: str, table: str, columns: list[zones.ReadColumn], gra
         )
 
 
-BUILDER = zones.ReadFunctionBuilder(key=KEY, version=VERSION, names=names, create=create)
+def drop(cur, *, schema: str, table: str) -> None:
+    """With the table (a rebuild or a move between zones): its deleted-keys table too. The
+    rebuilt table has a new generation; its clients start again from a full load."""
+    cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(_ident(schema, deleted_table(table))))
+
+
+BUILDER = zones.ReadFunctionBuilder(key=KEY, version=VERSION, names=names, create=create, drop=drop)

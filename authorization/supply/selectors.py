@@ -10,17 +10,23 @@ generation, the order (key or storage position) and the grant.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
 import re
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from psycopg import sql
 
-from aggregation.datastore import columns_for, read_columns, table_columns
+from aggregation.datastore import (
+    columns_for,
+    read_columns,
+    read_functions_refresh,
+    table_columns,
+)
 from aggregation.models import DatastoreTable
 from catalog.models import Resource
 from security import zones
@@ -284,5 +290,20 @@ def _csv_quote(value: str) -> str:
 
 
 def supply_table(resource: Resource) -> DatastoreTable | None:
+    """The resource's table. Where its supply functions are older than this code (a table
+    made before them, or by an older builder), they are remade where this process may (the
+    worker; the web role may not, and `manage.py datastore_read_functions` does it)."""
     table = DatastoreTable.objects.filter(resource=resource).first()
+    if table is not None and functions.SIGNATURE not in _builders_of(table):
+        with contextlib.suppress(Exception), transaction.atomic():
+            read_functions_refresh(table)
     return table
+
+
+def _builders_of(table: DatastoreTable) -> list[str]:
+    made = (
+        (table.read_masked or {}).get("@functions", "")
+        if isinstance(table.read_masked, dict)
+        else ""
+    )
+    return made.split(",")

@@ -167,8 +167,11 @@ def test_the_definer_functions_are_pinned_and_not_public(restricted):
             [role_name("web"), table.schema, table.table_name + "\\_%"],
         )
         functions = cur.fetchall()
+    made_by_builders = [
+        name for b in zones.read_function_builders() for name in b.names(table.table_name)
+    ]
     assert sorted(f[0] for f in functions) == sorted(
-        zones.function_names(table.table_name).values()
+        [*zones.function_names(table.table_name).values(), *made_by_builders]
     )
     for _name, definer, config, owner, source, web_may, public_may in functions:
         assert definer and config == ["search_path=pg_catalog, pg_temp"]

@@ -285,3 +285,51 @@ def test_the_schema_lists_the_supply_api(db, path):
     assert f"/api/v1/supply/{{resource}}/{path}/" in schema["paths"]
     assert "/api/v1/supply/{resource}/rows.csv" in schema["paths"]
     assert "grantKey" in schema["components"]["securitySchemes"]
+
+
+def test_refusals_speak_chinese_first(supply):
+    body = api().get(rows_url(supply.resource)).json()
+    assert body == {
+        "code": "key_missing",
+        "detail": "请提供授权凭证的 API 密钥：Authorization: Bearer <key> 或 X-API-Key: <key>。",
+    }
+
+
+def test_a_table_made_before_the_supply_functions_gets_them(supply):
+    from aggregation.models import DatastoreTable
+    from security import zones
+
+    table = DatastoreTable.objects.get(resource=supply.resource)
+    with connection.cursor() as cur:
+        for name in (f"{table.table_name}_supply", f"{table.table_name}_supply_count"):
+            cur.execute(f'DROP FUNCTION "{table.schema}"."{name}"')
+    DatastoreTable.objects.filter(pk=table.pk).update(
+        read_masked={k: v for k, v in table.read_masked.items() if k != "@functions"}
+    )
+    assert zones.builders_signature()
+    # (the test runs as the superuser, who may remake them as the worker would)
+    assert api(supply.key).get(rows_url(supply.resource)).status_code == 200
+
+
+def test_the_web_role_reads_a_zone_resource_through_the_definer_function(supply):
+    from aggregation.models import DatastoreTable
+    from authorization.supply import selectors
+    from tests.security.test_zones import as_role
+
+    table = DatastoreTable.objects.get(resource=supply.resource)
+    assert table.schema == "datastore_restricted"
+    plan = selectors.supply_plan(supply.grant, table, None)
+    with as_role("web"):
+        page = selectors.rows_page(plan, supply.grant, cursor="", limit=20, changed_since=None)
+        assert selectors.rows_count(plan, changed_since=None) == 12
+    assert page.rows == 12
+    assert '"full_name" : "姓*1"' in page.body and "姓名1" not in page.body
+
+
+def test_too_many_deletions_ask_for_a_full_load(supply, monkeypatch):
+    from authorization.supply import selectors
+
+    monkeypatch.setattr(selectors, "MAX_DELETED", 1)
+    assert load(supply.setup, csv_rows(9, start=2)).status == Batch.Status.SUCCEEDED  # drops 3
+    response = api(supply.key).get(rows_url(supply.resource, changed_since="2025-01-01"))
+    refusal(response, 400, "changed_since_too_old")
