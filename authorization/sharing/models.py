@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
-from catalog.models import DataItem, Resource, ResourceVersion
+from catalog.models import DataItem, Resource, ResourceVersion, ShareType
 from wuhan_pdr.accounts.models import Organization
 
 
@@ -63,13 +63,15 @@ class ShareRequest(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    share_type = models.CharField(_("share type when requested"), max_length=16)
+    share_type = models.CharField(
+        _("share type when requested"), max_length=16, choices=ShareType.choices
+    )
     scenario = models.TextField(_("application scenario"), max_length=2000)
     basis_kind = models.CharField(_("legal basis"), max_length=8, choices=Basis.choices)
     law_name = models.CharField(_("law or regulation"), max_length=200, blank=True)
-    law_article = models.CharField(_("article"), max_length=100, blank=True)
+    law_article = models.CharField(pgettext_lazy("sharing", "article"), max_length=100, blank=True)
     duty = models.TextField(_("official duty"), max_length=1000, blank=True)
-    purpose = models.TextField(_("purpose"), max_length=2000)
+    purpose = models.TextField(pgettext_lazy("sharing", "purpose"), max_length=2000)
     period_start = models.DateField(_("period from"))
     period_end = models.DateField(_("period until"))
     expected_daily_rows = models.PositiveIntegerField(_("expected rows per day"))
@@ -123,8 +125,10 @@ class ShareRequestItem(models.Model):
 
     request = models.ForeignKey(ShareRequest, on_delete=models.CASCADE, related_name="items")
     item = models.ForeignKey(DataItem, on_delete=models.PROTECT, related_name="+")
-    granted = models.BooleanField(_("granted"), null=True)
-    delivery = models.CharField(_("delivery"), max_length=8, choices=Delivery.choices, blank=True)
+    granted = models.BooleanField(pgettext_lazy("sharing", "granted"), null=True)
+    delivery = models.CharField(
+        pgettext_lazy("sharing", "delivery"), max_length=8, choices=Delivery.choices, blank=True
+    )
 
     class Meta:
         verbose_name = _("requested item")
@@ -154,9 +158,14 @@ class Grant(models.Model):
         Resource, verbose_name=_("resource"), on_delete=models.PROTECT, related_name="grants"
     )
     grantee = models.ForeignKey(
-        Organization, verbose_name=_("grantee"), on_delete=models.PROTECT, related_name="grants"
+        Organization,
+        verbose_name=pgettext_lazy("sharing", "grantee"),
+        on_delete=models.PROTECT,
+        related_name="grants",
     )
-    origin = models.CharField(_("origin"), max_length=20, choices=Origin.choices)
+    origin = models.CharField(
+        pgettext_lazy("sharing", "origin"), max_length=20, choices=Origin.choices
+    )
     request = models.ForeignKey(
         ShareRequest,
         verbose_name=_("share request"),
@@ -168,6 +177,9 @@ class Grant(models.Model):
     key_prefix = models.CharField(_("key prefix"), max_length=12, unique=True)
     key_hash = models.CharField(max_length=64)
     key_issued_at = models.DateTimeField(_("key issued"))
+    # A key issued by the provider's decision is collected (re-issued and shown once) by the
+    # grantee, so that nobody but the grantee ever sees it.
+    key_collected_at = models.DateTimeField(_("key collected"), null=True, blank=True)
     rate_per_minute = models.PositiveIntegerField(_("calls per minute"), default=60)
     valid_from = models.DateTimeField(_("valid from"))
     valid_until = models.DateTimeField(_("valid until"))
@@ -188,8 +200,8 @@ class Grant(models.Model):
     )
     needs_assessment = models.BooleanField(_("needs a security assessment"), default=False)
     # Item 7: the daily volume check sets these; the provider or the security admin acts.
-    flagged_at = models.DateTimeField(_("flagged"), null=True, blank=True)
-    flag_reason = models.CharField(_("flag"), max_length=300, blank=True)
+    flagged_at = models.DateTimeField(pgettext_lazy("sharing", "flagged"), null=True, blank=True)
+    flag_reason = models.CharField(pgettext_lazy("sharing", "flag"), max_length=300, blank=True)
     reminded_at = models.DateTimeField(_("expiry reminder sent"), null=True, blank=True)
     reviewed_at = models.DateTimeField(_("last risk review"), null=True, blank=True)
     renewed_from = models.ForeignKey(
@@ -207,8 +219,8 @@ class Grant(models.Model):
     history = HistoricalRecords(excluded_fields=["key_hash"])
 
     class Meta:
-        verbose_name = _("grant")
-        verbose_name_plural = _("grants")
+        verbose_name = pgettext_lazy("sharing", "grant")
+        verbose_name_plural = pgettext_lazy("sharing", "grants")
         ordering = ["-created_at", "-pk"]
         indexes = [
             models.Index(fields=["grantee", "state"]),
@@ -230,7 +242,9 @@ class GrantItem(models.Model):
     grant = models.ForeignKey(Grant, on_delete=models.CASCADE, related_name="items")
     item = models.ForeignKey(DataItem, verbose_name=_("data item"), on_delete=models.PROTECT)
     column = models.CharField(_("column name"), max_length=64)
-    delivery = models.CharField(_("delivery"), max_length=8, choices=Delivery.choices)
+    delivery = models.CharField(
+        pgettext_lazy("sharing", "delivery"), max_length=8, choices=Delivery.choices
+    )
 
     class Meta:
         verbose_name = _("granted item")
@@ -247,8 +261,8 @@ class GrantItem(models.Model):
 
 class GrantUsage(models.Model):
     grant = models.ForeignKey(Grant, on_delete=models.CASCADE, related_name="usage")
-    day = models.DateField(_("day"))
-    calls = models.PositiveIntegerField(_("calls"), default=0)
+    day = models.DateField(pgettext_lazy("sharing", "day"))
+    calls = models.PositiveIntegerField(pgettext_lazy("sharing", "calls"), default=0)
     rows = models.PositiveBigIntegerField(_("rows"), default=0)
 
     class Meta:

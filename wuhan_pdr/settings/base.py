@@ -597,3 +597,26 @@ SANDBOX_STATEMENT_TIMEOUT_MS = env.int("SANDBOX_STATEMENT_TIMEOUT_MS", 5000)
 SANDBOX_MAX_ROWS = env.int("SANDBOX_MAX_ROWS", 5_000_000)
 SANDBOX_MAX_GROUPS = env.int("SANDBOX_MAX_GROUPS", 500)
 SANDBOX_MAX_DAYS = env.int("SANDBOX_MAX_DAYS", 180)
+# Sharing between government bodies (authorization/sharing/, Art. 7, 11, 27): working days
+# the provider's data officer has to decide a conditional share request; days before a
+# grant's end its holder is reminded; the default rate of a new grant; how often an active
+# grant's use is reviewed; how far a grant's daily rows may exceed its declared volume
+# before it is flagged to the security admin and the provider.
+SHARING_DAYS_PROVIDER_REPLY = env.int("SHARING_DAYS_PROVIDER_REPLY", 10)
+SHARING_EXPIRY_REMINDER_DAYS = env.int("SHARING_EXPIRY_REMINDER_DAYS", 30)
+SHARING_DEFAULT_RATE_PER_MINUTE = env.int("SHARING_DEFAULT_RATE_PER_MINUTE", 60)
+SHARING_RISK_REVIEW_DAYS = env.int("SHARING_RISK_REVIEW_DAYS", 365)
+SHARING_VOLUME_FACTOR = env.float("SHARING_VOLUME_FACTOR", 3.0)
+if SHARING_VOLUME_FACTOR <= 1:
+    raise ImproperlyConfigured("SHARING_VOLUME_FACTOR must be greater than 1.")
+# The demo's fixed supply key (README's curl line): set only by local settings, never here.
+DEMO_SUPPLY_KEY = ""
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "sharing.daily": {"task": "sharing.daily", "schedule": crontab(hour=0, minute=40)},
+        "sharing.volume_check": {
+            "task": "sharing.volume_check",
+            "schedule": crontab(hour=1, minute=10),
+        },
+    }
+)
