@@ -46,6 +46,8 @@ LONG = (
     "catalog.standards_impact_count",
     "security.backup_run",
     "security.restore_drill_run",
+    "aggregation.read_functions_remake",
+    "opendata.downloads_build",
 )
 SHORT = (
     "accounts.end_user_sessions",
