@@ -35,7 +35,7 @@ RUN DJANGO_SECRET_KEY=build-time-only-dummy-secret-not-used-at-run-time-01234567
    && python manage.py collectstatic --noinput --verbosity 0'
 
 RUN useradd --system --uid 10001 --home-dir /app app \
- && mkdir -p /app/var/media /app/var/backups \
+ && mkdir -p /app/var/media /app/var/backups /app/var/ledger-heads \
  && chown -R app:app /app/var
 USER app
 

@@ -23,6 +23,7 @@ class AggregationConfig(AppConfig):
         from .quality import tasks as _quality_tasks  # noqa: F401
         from .quality.queues import register as register_quality
         from .queues import register
+        from .readfunctions import register as register_masking_observer
         from .selectors import stored_samples
 
         register()
@@ -33,3 +34,4 @@ class AggregationConfig(AppConfig):
         register_objection_action()
         register_stored_data_counter(stored_data_counter)
         register_sample_source(stored_samples)
+        register_masking_observer()

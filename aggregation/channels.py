@@ -22,17 +22,19 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from django.core.files import File
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from security import zones
 from wuhan_pdr.kernel.errors import DomainError
+from wuhan_pdr.kernel.sealed_files import SealedFileError, clear_copy, sealed_temporary
 from wuhan_pdr.kernel.sealing import seal, unseal
 
 from .datastore import published_columns, resource_zone
 from .loading import CsvSource, LoadRefused, file_is_text_csv, open_csv, rows_to_csv, xlsx_to_csv
-from .models import Batch, Channel, ChannelKind, PushChunk
+from .models import Batch, Channel, ChannelKind, DatastoreTable, PushChunk
 
 
 class SourceUnavailable(Exception):
@@ -229,9 +231,19 @@ Fetcher = Callable[..., CsvSource]
 
 
 def fetch_file(batch: Batch, workdir: Path, *, progress=None) -> CsvSource:
+    """The uploaded (or kept) file as CSV; a sealed one (a zone resource's) is opened into
+    the work directory, which the batch removes when it ends."""
     if not batch.source_file:
         raise LoadRefused(_("The uploaded file is gone; upload it again."))
     path = Path(batch.source_file.path)
+    try:
+        path = clear_copy(path, workdir / f"source{path.suffix.lower()}")
+    except FileNotFoundError as exc:
+        raise LoadRefused(_("The uploaded file is gone; upload it again.")) from exc
+    except SealedFileError as exc:
+        raise LoadRefused(
+            _("The kept file cannot be opened with the configured keys; upload it again.")
+        ) from exc
     if path.suffix.lower() == ".xlsx":
         spool = workdir / "workbook.csv"
         xlsx_to_csv(path, spool)
@@ -296,6 +308,29 @@ def fetch(batch: Batch, workdir: Path, *, progress=None) -> CsvSource:
     if isinstance(fetcher, str):
         fetcher = import_string(fetcher)
     return fetcher(batch, workdir, progress=progress)
+
+
+def files_sealed(resource) -> bool:
+    """Whether files of the resource's rows (uploads, reject files, held sources) are kept
+    sealed: its grades name a restricted or sensitive zone, or its table is still in one (a
+    move down not yet confirmed)."""
+    if zones.is_zone(resource_zone(resource)):
+        return True
+    schema = (
+        DatastoreTable.objects.filter(resource=resource).values_list("schema", flat=True).first()
+    )
+    return schema is not None and zones.is_zone(zones.zone_of_schema(schema))
+
+
+def keep_file(field, name: str, content, *, resource) -> None:
+    """Save `content` (a Django File or upload) into the FileField `field` of an unsaved
+    change, sealed (kernel/sealed_files.py) when the resource's files are: zone data kept
+    outside the database follows the zone."""
+    if not files_sealed(resource):
+        field.save(name, content, save=False)
+        return
+    with sealed_temporary(content) as spool:
+        field.save(name, File(spool, name=name), save=False)
 
 
 def chunk_rows_kept(channel: Channel, rows: list):

@@ -151,6 +151,18 @@ def table_zone(table: DatastoreTable) -> str:
     return zones.zone_of_schema(table.schema)
 
 
+def zone_move_of(table: DatastoreTable) -> tuple[str, str] | None:
+    """(from, to) when the resource's published grades ask for another zone than the
+    table's, else None."""
+    old, new = table_zone(table), resource_zone(table.resource)
+    return (old, new) if old != new else None
+
+
+def is_downgrade(old: str, new: str) -> bool:
+    """A move to a less protected zone (confirmed by the security administrator only)."""
+    return zones.ZONE_RANK.get(new, 0) < zones.ZONE_RANK.get(old, 0)
+
+
 def masking_rules(resource: Resource) -> dict:
     """{column: masking rule} of the columns masked in the published version: an item's own
     rule, else the rule of the data element it follows (security.masking)."""
@@ -174,7 +186,13 @@ def read_columns(table: DatastoreTable, masks: dict) -> list[zones.ReadColumn]:
     """The table's columns for `security.zones`, each with its entry of `masks` (a masking
     rule, or anything that says the column is masked)."""
     return [
-        zones.ReadColumn(name=c.name, type=c.type, key=bool(c.key), mask=masks.get(c.name) or None)
+        zones.ReadColumn(
+            name=c.name,
+            type=c.type,
+            key=bool(c.key),
+            mask=masks.get(c.name) or None,
+            update_flag=bool(c.update_flag),
+        )
         for c in table_columns(table)
     ]
 
@@ -338,6 +356,17 @@ def datastore_apply_pending(*, resource: Resource, confirm: bool) -> DatastoreTa
     with transaction.atomic(), as_table_owner():
         table = DatastoreTable.objects.select_for_update().get(resource=resource)
         old_zone, old_schema, old_name = table_zone(table), table.schema, table.table_name
+        if (
+            new_zone != old_zone
+            and is_downgrade(old_zone, new_zone)
+            and table.zone_move_to != new_zone
+        ):
+            raise DomainError(
+                _(
+                    "The move of the table to a less protected storage zone waits for the "
+                    "security administrator's confirmation."
+                )
+            )
         new_schema = ensure_schema(new_zone)
         current = {d["name"] for d in table.columns}
         new_name = f"r{resource.pk}_{secrets.token_hex(3)}"
@@ -374,6 +403,10 @@ def datastore_apply_pending(*, resource: Resource, confirm: bool) -> DatastoreTa
         table.schema = new_schema
         table.columns = [c.as_dict() for c in wanted]
         table.pending_changes = []
+        if new_zone != old_zone:  # the confirmation was for this move only
+            table.zone_move_to = ""
+            table.zone_move_confirmed_by = None
+            table.zone_move_confirmed_at = None
         table.row_count = rows
         table.generation += 1  # a new table: page cursors into the old one are stale
         table.save()

@@ -405,6 +405,16 @@ class ConfirmForm(forms.Form):
     )
 
 
+class ZoneMoveForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_(
+            "I confirm that the table moves to the storage zone its grades ask for now, and who "
+            "may read it changes with it."
+        ),
+        required=True,
+    )
+
+
 class RunForm(forms.Form):
     mode = forms.ChoiceField(
         label=_("Mode"),

@@ -53,6 +53,17 @@ MAX_ROW_ERRORS = 1000  # bad rows kept on the batch record (the reject file has 
 ProgressFn = Callable[[int], None]
 
 
+# Called by a full load just before the live table is dropped for the new one, in the load's
+# transaction and role: hook(cur, schema=, table=, old=, new=, keys=[Column]) where `old` and
+# `new` are the quoted live and new tables (authorization.supply records the removed keys).
+_FULL_SWAP_HOOKS: list[Callable[..., None]] = []
+
+
+def register_full_swap_hook(hook: Callable[..., None]) -> None:
+    if hook not in _FULL_SWAP_HOOKS:
+        _FULL_SWAP_HOOKS.append(hook)
+
+
 class LoadRefused(Exception):
     """The batch cannot be loaded: a message, and the bad rows when there are any."""
 
@@ -502,6 +513,15 @@ def _load(
                     rows_after=incoming,
                     received=result.received,
                     rejected=result.rejected,
+                )
+            for hook in _FULL_SWAP_HOOKS:
+                hook(
+                    _raw(cur),
+                    schema=schema,
+                    table=table_name,
+                    old=qualified(table_name),
+                    new=work_ref,
+                    keys=[by_name[k] for k in keys],
                 )
             cur.execute(sql.SQL("DROP TABLE {}").format(qualified(table_name)))
             cur.execute(

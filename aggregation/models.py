@@ -248,6 +248,20 @@ class DatastoreTable(models.Model):
     columns = models.JSONField(default=list)
     # Destructive differences from the published items, waiting for a confirmed action.
     pending_changes = models.JSONField(default=list, blank=True)
+    # A move to another storage zone (the grade changed), confirmed: the zone it may move
+    # to, who confirmed and when. A move to a less protected zone is confirmed by the security
+    # administrator only; a move to a more protected one by the provider or the security
+    # administrator (decision "zone-moves"). Cleared once the table moved.
+    zone_move_to = models.CharField(_("confirmed move to zone"), max_length=16, blank=True)
+    zone_move_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("move confirmed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    zone_move_confirmed_at = models.DateTimeField(_("move confirmed"), null=True, blank=True)
     row_count = models.BigIntegerField(default=0)
     # Bumped whenever the rows are replaced (a full load swaps in a new table, a confirmed
     # rebuild): page cursors (kernel/cursors.py) made before are refused as stale. An

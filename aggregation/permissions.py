@@ -47,6 +47,15 @@ def is_security_admin(user) -> bool:
     return _active(user) and has_role(user, Role.SECURITY_ADMIN)
 
 
+def may_confirm_zone_move(user, resource, *, downgrade: bool) -> bool:
+    """Who confirms a move of a resource's table to another storage zone: a move to a less
+    protected zone (`downgrade`) only the security administrator; a move to a more protected
+    one the security administrator or the provider's staff."""
+    if is_security_admin(user):
+        return True
+    return not downgrade and works_for(user, resource.provider_id)
+
+
 def channels_visible_to(user) -> QuerySet[Channel]:
     qs = Channel.objects.select_related("resource", "resource__provider", "information_system")
     if sees_all_channels(user):

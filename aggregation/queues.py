@@ -7,11 +7,13 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from security.models import Grade
 from wuhan_pdr.accounts.roles import Role
 from wuhan_pdr.kernel.navigation import NavItem, register_nav, signed_in
 from wuhan_pdr.kernel.workqueue import QueueSource, WorkItem, register_queue
 
 from . import selectors
+from .models import Channel
 from .permissions import sees_all_channels, works_for
 
 QUEUE_LENGTH = 10
@@ -47,6 +49,40 @@ def _failed(user) -> list[WorkItem]:
     ]
 
 
+def _zone_moves(user) -> list[WorkItem]:
+    """Tables waiting to move to another storage zone: a move to a less protected zone waits
+    for the security administrator's confirmation; the others may be confirmed by the
+    provider too. Linked to the resource's channel page, where the move is confirmed."""
+    labels = dict(Grade.Zone.choices)
+    moves = [m for m in selectors.pending_zone_moves() if not m.confirmed][:QUEUE_LENGTH]
+    channels = dict(
+        Channel.objects.filter(resource_id__in=[m.table.resource_id for m in moves])
+        .order_by("-pk")
+        .values_list("resource_id", "pk")
+    )
+    items = []
+    for m in moves:
+        channel_id = channels.get(m.table.resource_id)
+        if channel_id is None:
+            continue
+        items.append(
+            WorkItem(
+                title=_("%(resource)s: from the %(a)s to the %(b)s")
+                % {
+                    "resource": m.table.resource.code,
+                    "a": labels.get(m.from_zone, m.from_zone),
+                    "b": labels.get(m.to_zone, m.to_zone),
+                },
+                url=reverse("aggregation:channel-detail", args=[channel_id]),
+                state=str(
+                    _("Your confirmation is needed") if m.downgrade else _("Provider may confirm")
+                ),
+                overdue=m.downgrade,
+            )
+        )
+    return items
+
+
 def register() -> None:
     register_nav(
         NavItem(
@@ -72,5 +108,14 @@ def register() -> None:
             frozenset({Role.AGENCY_STAFF, Role.AGENCY_ADMIN, Role.CITY_REVIEWER}),
             _failed,
             order=30,
+        )
+    )
+    register_queue(
+        QueueSource(
+            "aggregation_zone_moves",
+            _("Tables moving to another storage zone"),
+            frozenset({Role.SECURITY_ADMIN}),
+            _zone_moves,
+            order=31,
         )
     )

@@ -186,6 +186,83 @@ def table_pending_changes(table: DatastoreTable, resource: Resource) -> list[dic
     return [_labelled(c) for c in pending]
 
 
+def zone_move_state(table: DatastoreTable, pending: list[dict], user) -> dict | None:
+    """What the channel page says of a pending move of the table to another zone: the zones,
+    whether it is a downgrade, who confirmed it (if anyone), whether `user` may confirm it,
+    and whether the provider's rebuild must wait for the security administrator."""
+    from .datastore import is_downgrade
+    from .permissions import may_confirm_zone_move
+
+    change = next((c for c in pending if c.get("action") == "zone"), None)
+    if change is None:
+        return None
+    downgrade = is_downgrade(change["from"], change["to"])
+    confirmed = table.zone_move_to == change["to"]
+    return {
+        **change,
+        "downgrade": downgrade,
+        "confirmed": confirmed,
+        "confirmed_by": table.zone_move_confirmed_by if confirmed else None,
+        "confirmed_at": table.zone_move_confirmed_at if confirmed else None,
+        "can_confirm": not confirmed
+        and may_confirm_zone_move(user, table.resource, downgrade=downgrade),
+        "waits_for_security": downgrade and not confirmed,
+    }
+
+
+@dataclass(frozen=True)
+class ZoneMove:
+    table: DatastoreTable
+    from_zone: str
+    to_zone: str
+    downgrade: bool
+    confirmed: bool
+
+
+def pending_zone_moves() -> list[ZoneMove]:
+    """Every datastore table whose resource's published grades ask for another storage zone
+    than the one it is in (two queries, whatever the number of tables), downgrades first.
+    For the security administrator (work queue): the zones, never a row."""
+    from catalog.models import DataItem
+
+    from .datastore import is_downgrade, table_zone
+
+    tables = list(
+        DatastoreTable.objects.select_related(
+            "resource__published_version__grade", "resource__provider"
+        )
+        .filter(resource__published_version__isnull=False)
+        .order_by("resource__code")
+    )
+    item_zones = defaultdict(list)
+    for version_id, zone in (
+        DataItem.objects.filter(
+            version_id__in=[t.resource.published_version_id for t in tables],
+            grade__isnull=False,
+        )
+        .values_list("version_id", "grade__storage_zone")
+        .distinct()
+    ):
+        item_zones[version_id].append(zone)
+    moves = []
+    for table in tables:
+        version = table.resource.published_version
+        grades = [version.grade] + [Grade(storage_zone=z) for z in item_zones[version.pk]]
+        want, have = zones.zone_of_grades(grades), table_zone(table)
+        if want != have:
+            moves.append(
+                ZoneMove(
+                    table=table,
+                    from_zone=have,
+                    to_zone=want,
+                    downgrade=is_downgrade(have, want),
+                    confirmed=table.zone_move_to == want,
+                )
+            )
+    moves.sort(key=lambda m: (not m.downgrade, m.confirmed))
+    return moves
+
+
 def _labelled(change: dict) -> dict:
     """A pending change as the page shows it: a zone move names the zones."""
     if change.get("action") != "zone":

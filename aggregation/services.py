@@ -20,18 +20,20 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files import File
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from catalog.models import Resource, UpdateMode
+from security import audit
 from security.assessments import has_valid_pass
 from security.assessments.services import assessments_revoke
 from wuhan_pdr.accounts.models import User
 from wuhan_pdr.accounts.roles import Role
-from wuhan_pdr.kernel.errors import AccessDenied, DomainError
+from wuhan_pdr.kernel.errors import AccessDenied, DomainError, observe_refusals
 from wuhan_pdr.kernel.history import audited_save
 from wuhan_pdr.kernel.jobs import (
     db_cancel_running_statement,
@@ -46,10 +48,23 @@ from wuhan_pdr.kernel.sealing import seal
 from wuhan_pdr.kernel.uploads import WorkbookRefused, inspect_workbook
 
 from . import channels as channel_kinds
-from .datastore import datastore_ensure, published_columns, table_columns
+from .after_load import after_load
+from .datastore import (
+    datastore_ensure,
+    is_downgrade,
+    published_columns,
+    table_columns,
+    zone_move_of,
+)
 from .loading import LoadRefused, ShrinkHeld, load_csv
 from .models import Batch, Channel, ChannelKind, DatastoreTable, DowntimeReport, Schedule
-from .permissions import can_report_downtime, can_work_channel, is_security_admin, works_for
+from .permissions import (
+    can_report_downtime,
+    can_work_channel,
+    is_security_admin,
+    may_confirm_zone_move,
+    works_for,
+)
 from .schedules import in_planned_window, next_run_after
 
 logger = logging.getLogger(__name__)
@@ -350,8 +365,11 @@ def batch_upload(
         bytes_received=getattr(uploaded, "size", 0) or 0,
         triggered_by=acting_user,
     )
-    batch.source_file.save(
-        f"{channel.pk}-{secrets.token_hex(4)}{Path(name).suffix.lower()}", uploaded, save=False
+    channel_kinds.keep_file(
+        batch.source_file,
+        f"{channel.pk}-{secrets.token_hex(4)}{Path(name).suffix.lower()}",
+        uploaded,
+        resource=channel.resource,
     )
     batch.save()
     return _enqueue(batch, acting_user)
@@ -550,7 +568,9 @@ def batch_run(*, batch_id) -> Batch:
             batch.finished_at = now
             if result.reject_csv is not None:
                 with result.reject_csv.open("rb") as f:
-                    batch.reject_file.save(f"{batch.pk}.csv", File(f), save=False)
+                    channel_kinds.keep_file(
+                        batch.reject_file, f"{batch.pk}.csv", File(f), resource=channel.resource
+                    )
             batch.save()
             Channel.objects.filter(pk=channel.pk).update(watermark=result.watermark)
             DatastoreTable.objects.filter(pk=table.pk).update(
@@ -560,6 +580,7 @@ def batch_run(*, batch_id) -> Batch:
             from .quality.services import quality_run_after_batch
 
             quality_run_after_batch(batch=batch)
+            after_load(batch=batch)  # other chapters' follow-up work (open-data files)
         cache.delete(key)
         return batch
     except ShrinkHeld as exc:
@@ -656,8 +677,11 @@ def _hold(batch_id, exc: ShrinkHeld, source) -> Batch:
             if channel.kind in RUN_KINDS and source is not None and not batch.source_file:
                 # Keep the fetched rows: a confirmation loads exactly what was shown.
                 with Path(source.path).open("rb") as f:
-                    batch.source_file.save(
-                        f"{channel.pk}-held-{secrets.token_hex(4)}.csv", File(f), save=False
+                    channel_kinds.keep_file(
+                        batch.source_file,
+                        f"{channel.pk}-held-{secrets.token_hex(4)}.csv",
+                        File(f),
+                        resource=channel.resource,
                     )
             batch.status = B.HELD
             batch.error = ""
@@ -928,21 +952,127 @@ def schedule_due_channels(*, now: dt.datetime | None = None) -> int:
 # --- Datastore schema changes --------------------------------------------------------------
 
 
+ZONE_MOVE_CONFIRMED = gettext_noop("Move to another storage zone confirmed")
+
+
+def _zone_move_record(table: DatastoreTable, move: tuple[str, str], acting_user: User) -> None:
+    """Record who confirmed the table's move (its history and the audit log)."""
+    table.zone_move_to = move[1]
+    table.zone_move_confirmed_by = acting_user
+    table.zone_move_confirmed_at = timezone.now()
+    audited_save(table, acting_user=acting_user, reason=ZONE_MOVE_CONFIRMED, validate=False)
+    audit.record(
+        "datastore.zone_move_confirmed",
+        actor=acting_user,
+        obj=table,
+        details={
+            "resource": table.resource.code,
+            "from": move[0],
+            "to": move[1],
+            "downgrade": is_downgrade(*move),
+        },
+    )
+
+
+def _table_for_confirmation(resource: Resource) -> DatastoreTable | None:
+    """The resource's table, its row locked for the confirmation; a page never waits for a
+    load or a rebuild holding it: the user is asked to try again."""
+    try:
+        with transaction.atomic():
+            return (
+                DatastoreTable.objects.select_for_update(of=("self",), nowait=True)
+                .select_related("resource")
+                .filter(resource=resource)
+                .first()
+            )
+    except DatabaseError as exc:
+        raise DomainError(
+            _("The table is being loaded or rebuilt; confirm again when that has finished."),
+            field="confirm",
+        ) from exc
+
+
+def _rebuild_enqueue(resource: Resource, acting_user: User):
+    return job_enqueue(
+        task_name="aggregation.datastore_rebuild",
+        kwargs={"resource_id": resource.pk, "user_id": acting_user.pk},
+        acting_user=acting_user,
+    )
+
+
+@observe_refusals("datastore.confirm_changes", object_arg="resource")
 def datastore_confirm_changes(*, resource: Resource, confirm: bool, acting_user: User):
     """The user confirmed that the destructive table changes a new version of the items needs
     may lose columns or values: queue the rebuild (`datastore_rebuild`). It runs in the
     worker, whose database role owns the datastore's tables; the web's makes and drops none
-    (security/dbroles.py). Returns the job."""
+    (security/dbroles.py). Returns the job.
+
+    A move to another storage zone among the changes: to a more protected zone the provider
+    confirms it here (recorded); to a less protected one the security administrator must
+    have confirmed it first (`datastore_zone_move_confirm`)."""
     if not works_for(acting_user, resource.provider_id):
         raise AccessDenied(_("Only the provider's staff may change its tables."))
     if not confirm:
         raise DomainError(_("Confirm that the table may lose columns or data."), field="confirm")
     with transaction.atomic():
-        return job_enqueue(
-            task_name="aggregation.datastore_rebuild",
-            kwargs={"resource_id": resource.pk, "user_id": acting_user.pk},
-            acting_user=acting_user,
-        )
+        table = _table_for_confirmation(resource)
+        move = zone_move_of(table) if table is not None else None
+        if move is not None and table.zone_move_to != move[1]:
+            if is_downgrade(*move):
+                raise DomainError(
+                    _(
+                        "Moving the table to a less protected storage zone is confirmed by the "
+                        "security administrator; the rebuild can be confirmed after that."
+                    ),
+                    field="confirm",
+                )
+            _zone_move_record(table, move, acting_user)
+        return _rebuild_enqueue(resource, acting_user)
+
+
+@observe_refusals("datastore.zone_move_confirm", object_arg="resource")
+def datastore_zone_move_confirm(*, resource: Resource, confirm: bool, acting_user: User):
+    """Confirm the move of the resource's table to the storage zone its grades ask for now: a
+    move to a less protected zone by the security administrator only, to a more protected
+    one by the security administrator or the provider. Recorded in the table's history and
+    the audit log. When the move is the only change waiting, the rebuild is queued at once
+    (returned); otherwise the provider confirms the other changes, and is told so."""
+    if not (is_security_admin(acting_user) or works_for(acting_user, resource.provider_id)):
+        raise AccessDenied(_("Only the security administrator may confirm this move."))
+    with transaction.atomic():
+        table = _table_for_confirmation(resource)
+        move = zone_move_of(table) if table is not None else None
+        if move is None:
+            raise DomainError(_("No move of the table to another storage zone is waiting."))
+        if not may_confirm_zone_move(acting_user, resource, downgrade=is_downgrade(*move)):
+            raise AccessDenied(
+                _(
+                    "Only the security administrator may move a table to a less protected "
+                    "storage zone."
+                )
+            )
+        if not confirm:
+            raise DomainError(
+                _("Confirm that the table moves to the other storage zone."), field="confirm"
+            )
+        if table.zone_move_to == move[1]:
+            return None  # confirmed already: a second confirmation does nothing new
+        _zone_move_record(table, move, acting_user)
+        from .selectors import table_pending_changes
+
+        others = [c for c in table_pending_changes(table, resource) if c["action"] != "zone"]
+        if not others:
+            return _rebuild_enqueue(resource, acting_user)
+        channel = Channel.objects.filter(resource=resource).select_related("resource").first()
+        if channel is not None:
+            notify(
+                recipients=[u for u in _recipients_for_failure(channel) if u.pk != acting_user.pk],
+                title=_("The move of the table of %(resource)s to another zone was confirmed")
+                % {"resource": resource.code},
+                body=_("Confirm the other changes of the table so that it is rebuilt."),
+                url=reverse("aggregation:channel-detail", args=[channel.pk]),
+            )
+        return None
 
 
 def datastore_rebuild(*, resource_id: int, user_id: int) -> DatastoreTable | None:

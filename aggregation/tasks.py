@@ -21,6 +21,13 @@ def datastore_rebuild(job, *, resource_id: int, user_id: int) -> None:
     run(resource_id=resource_id, user_id=user_id)
 
 
+@durable_task("aggregation.read_functions_remake")
+def read_functions_remake(job, *, table_ids: list[int]) -> None:
+    from .readfunctions import read_functions_remake as run
+
+    run(table_ids=table_ids)
+
+
 @shared_task(name="aggregation.schedule_due_channels", ignore_result=True)
 def schedule_due_channels() -> int:
     from .services import schedule_due_channels as run

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,6 +27,7 @@ from catalog.models import Resource
 from security import audit
 from security.assessments import has_valid_pass
 from security.assessments.selectors import current_assessment
+from wuhan_pdr.kernel import sealed_files
 from wuhan_pdr.kernel.errors import AccessDenied, DomainError
 from wuhan_pdr.kernel.forms import add_domain_error
 
@@ -41,6 +42,7 @@ from .forms import (
     ResourceChoiceForm,
     RunForm,
     UploadForm,
+    ZoneMoveForm,
 )
 from .models import Batch, Channel, ChannelKind
 from .permissions import (
@@ -187,7 +189,7 @@ def channel_edit(request, pk: int):
     )
 
 
-CHANNEL_ACTIONS = ("upload", "activate", "suspend", "token", "run", "confirm")
+CHANNEL_ACTIONS = ("upload", "activate", "suspend", "token", "run", "confirm", "zone_confirm")
 
 
 @login_required
@@ -198,6 +200,7 @@ def channel_detail(request, pk: int):
     forms = {
         "upload": UploadForm(),
         "confirm": ConfirmForm(),
+        "zone_confirm": ZoneMoveForm(),
         "run": RunForm(),
     }
     action_error = ""
@@ -277,6 +280,20 @@ def _channel_action(request, channel: Channel, action: str, forms: dict):
             ),
         )
         return redirect(here)
+    if action == "zone_confirm":
+        form = forms["zone_confirm"] = ZoneMoveForm(request.POST)
+        if not form.is_valid():
+            return None
+        job = services.datastore_zone_move_confirm(
+            resource=channel.resource, confirm=True, acting_user=user
+        )
+        messages.success(
+            request,
+            _("The move was confirmed; a message will tell you when the table has moved.")
+            if job is not None
+            else _("The move was confirmed; the provider confirms the other changes of the table."),
+        )
+        return redirect(here)
     raise Http404
 
 
@@ -294,6 +311,8 @@ def _render_channel(request, channel: Channel, forms: dict, *, action_error="", 
     from . import channels as channel_kinds
     from .schedules import effective_schedule
 
+    pending = selectors.table_pending_changes(table, channel.resource) if table is not None else []
+    zone_move = selectors.zone_move_state(table, pending, user) if table is not None else None
     engines = {"postgresql": "PostgreSQL", "mysql": "MySQL / MariaDB"}
     settings_rows = [
         (
@@ -321,9 +340,8 @@ def _render_channel(request, channel: Channel, forms: dict, *, action_error="", 
             "page_obj": batches,
             "chart": selectors.batch_chart(channel),
             "table": table,
-            "pending_changes": selectors.table_pending_changes(table, channel.resource)
-            if table is not None
-            else [],
+            "pending_changes": pending,
+            "zone_move": zone_move,
             "can_preview": table is not None and selectors.can_preview(user, channel.resource),
             "forms": forms,
             "action_error": action_error,
@@ -478,6 +496,10 @@ def batch_progress(request, pk):
 
 @login_required
 def batch_reject_file(request, pk):
+    """The reject file (its rows as they came, in clear). A zone resource's is kept sealed
+    and opened here for the provider's staff only (404 for everyone else, the oversight
+    roles included); a general resource's is plain, for whoever sees the batch. Every
+    download is recorded with its rows and bytes."""
     batch = access_batch(request.user, pk)
     if not batch.reject_file:
         raise Http404
@@ -485,15 +507,34 @@ def batch_reject_file(request, pk):
         handle = batch.reject_file.open("rb")
     except FileNotFoundError as exc:
         raise Http404 from exc
+    sealed = sealed_files.is_sealed(handle)
+    if sealed and not can_work_channel(request.user, batch.channel):
+        handle.close()
+        raise Http404
+    size = sealed_files.clear_size(handle)
     audit.record(
         "data.download",
         obj=batch,
         request=request,
-        details={"file": "rejects", "rows": batch.rows_rejected},
+        details={
+            "file": "rejects",
+            "rows": batch.rows_rejected,
+            "bytes": size,
+            "sealed": sealed,
+        },
     )
-    return FileResponse(
-        handle, as_attachment=True, filename=f"rejects-{batch.pk}.csv", content_type="text/csv"
-    )
+    filename = f"rejects-{batch.pk}.csv"
+    if not sealed:
+        return FileResponse(handle, as_attachment=True, filename=filename, content_type="text/csv")
+
+    def clear():
+        with handle:
+            yield from sealed_files.open_chunks(handle)
+
+    response = StreamingHttpResponse(clear(), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Length"] = str(size)
+    return response
 
 
 @login_required

@@ -18,12 +18,12 @@ from __future__ import annotations
 from django.db.models import Q
 from django.http import Http404
 
-from security.models import Grade
 from wuhan_pdr.accounts.models import Organization
 from wuhan_pdr.accounts.roles import Role, has_role
 from wuhan_pdr.kernel.errors import observe_refusals
 
-from .models import OpenType, ResourceVersion
+from .models import ResourceVersion
+from .public import public_resources_q
 
 FILER_ROLES = (Role.AGENCY_STAFF, Role.AGENCY_ADMIN)
 
@@ -120,24 +120,10 @@ def catalog_audience(user) -> str:
     return AUDIENCE_PUBLIC
 
 
-def _p(prefix: str, name: str) -> str:
-    return f"{prefix}__{name}" if prefix else name
-
-
 def open_catalog_q(prefix: str = "") -> Q:
     """Rows (catalog entries or versions, or what leads to one through `prefix`) in the open
-    catalog: open unconditionally or under conditions, with a grade that allows that opening
-    (the security administrator's grade table, read as it is now)."""
-    unconditional = Grade.objects.filter(may_open_unconditionally=True).values("pk")
-    conditional = Grade.objects.filter(may_open_conditionally=True).values("pk")
-    return Q(
-        **{
-            _p(prefix, "open_type"): OpenType.UNCONDITIONAL,
-            _p(prefix, "grade_id__in"): unconditional,
-        }
-    ) | Q(
-        **{_p(prefix, "open_type"): OpenType.CONDITIONAL, _p(prefix, "grade_id__in"): conditional}
-    )
+    catalog: the one rule for what is public, `catalog.public.public_resources_q`."""
+    return public_resources_q(prefix)
 
 
 def catalog_visible_q(user, prefix: str = "") -> Q:

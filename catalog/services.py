@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
+from security.masking.observers import masking_changed
 from security.masking.selectors import resolve_rules
 from security.models import Grade
 from wuhan_pdr.accounts.models import Organization, User
@@ -318,6 +319,9 @@ def resource_transition(
         resource.retired_at = None
         resource.save(update_fields=["published_version", "retired_at"])
         _write_entry(version)
+        # The new items may mask otherwise: the resource's stored rows get read functions
+        # with the new rules (security.masking.observers).
+        masking_changed(resources=[resource], acting_user=acting_user)
     elif action == "retire":
         resource.retired_at = now
         resource.save(update_fields=["retired_at"])

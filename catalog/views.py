@@ -48,6 +48,7 @@ from .permissions import (
     catalog_audience,
     reviews_for,
 )
+from .public import public_fields
 from .workflows import catalog_workflow, feedback_workflow
 
 PAGE_SIZE = 20
@@ -165,13 +166,16 @@ def resource_detail(request, pk: int):
         raise Http404
     version = resource.published_version
     viewer_files = can_file_for(request.user, resource.provider)
+    items = list(version.items.all())
+    if catalog_audience(request.user) == AUDIENCE_PUBLIC:
+        items = public_fields(version, items)  # the one rule for what is public
     return render(
         request,
         "catalog/resource_detail.html",
         {
             "resource": resource,
             "version": version,
-            "items": list(version.items.all()),
+            "items": items,
             "items_visible": _items_detail_visible(request.user, version),
             "can_revise": viewer_files,
             "actions": resource_actions_for(request.user, resource),

@@ -25,9 +25,11 @@ class SecurityConfig(AppConfig):
         from .assessments.queues import register as register_assessments
         from .incidents import demo as _incidents_demo  # noqa: F401  (registers its seeder)
         from .incidents.queues import register as register_incidents
+        from .tools.setup import register as register_tools
 
         register_assessments()
         register_incidents()
+        register_tools()
         from wuhan_pdr.kernel.errors import register_refusal_observer
 
         from .audit import receivers

@@ -147,8 +147,10 @@ def _ensure_role(cur, name: str, *, login: bool, inherit: bool, password: str | 
 
 def _adopt_objects(cur, *, schema: str, owner: str, table_owner: str, keep: set[str]) -> int:
     """Give every object in `schema` that belongs to none of `keep` to `owner` (tables,
-    views and sequences not owned by a table: to `table_owner`). Objects of an extension and
-    sequences that follow their table are skipped (they move with it)."""
+    views and sequences not owned by a table, and functions: to `table_owner`, which is the
+    worker in `datastore`, where the tables' generated read functions must stay the worker's
+    for it to remake them). Objects of an extension and sequences that follow their table are
+    skipped (they move with it)."""
     adopted = 0
     cur.execute(
         """
@@ -188,12 +190,12 @@ def _adopt_objects(cur, *, schema: str, owner: str, table_owner: str, keep: set[
         [schema],
     )
     for signature, prokind, current in cur.fetchall():
-        if current in keep or current == owner:
+        if current in keep or current == table_owner:
             continue
         verb = {"a": "AGGREGATE", "p": "PROCEDURE"}.get(prokind, "FUNCTION")
         # regprocedure's text is already quoted and schema-qualified where needed.
         cur.execute(
-            sql.SQL("ALTER " + verb + " " + signature + " OWNER TO {}").format(_ident(owner))
+            sql.SQL("ALTER " + verb + " " + signature + " OWNER TO {}").format(_ident(table_owner))
         )
         adopted += 1
     cur.execute(
@@ -295,6 +297,26 @@ def roles_ensure(cursor, *, database: str, passwords: dict[str, str] | None = No
     cursor.execute(
         x("REVOKE CREATE ON SCHEMA {} FROM {}").format(_ident(DATASTORE_SCHEMA), _ident(web))
     )
+    # The zone roles call the loader's value checks (`datastore.is_date`, `is_timestamp`,
+    # `is_bytea`: the set-based search for bad rows runs as the zone's role): USAGE to find
+    # them, EXECUTE on them only; no right on the general zone's tables or read functions.
+    for zone in zones:
+        cursor.execute(
+            x("GRANT USAGE ON SCHEMA {} TO {}").format(_ident(DATASTORE_SCHEMA), _ident(zone))
+        )
+    cursor.execute(
+        """
+        SELECT p.oid::regprocedure::text FROM pg_proc p
+          JOIN pg_namespace n ON n.oid = p.pronamespace
+         WHERE n.nspname = %s AND p.proname IN ('is_date', 'is_timestamp', 'is_bytea')
+        """,
+        [DATASTORE_SCHEMA],
+    )
+    for (signature,) in cursor.fetchall():
+        for zone in zones:
+            cursor.execute(
+                x("GRANT EXECUTE ON FUNCTION {} TO {}").format(x(signature), _ident(zone))
+            )
 
     # Every other schema of the database that no zone role owns (a demo source schema, say):
     # the owner's, as are the objects in it.

@@ -57,3 +57,4 @@ from .incidents.models import (  # noqa: E402,F401
     IncidentResource,
 )
 from .masking.models import MaskingRule  # noqa: E402,F401
+from .tools.models import DataTool  # noqa: E402,F401

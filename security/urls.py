@@ -9,6 +9,7 @@ urlpatterns: list = [
     path("masking/", include("security.masking.urls")),
     path("assessments/", include("security.assessments.urls")),
     path("incidents/", include("security.incidents.urls")),
+    path("tools/", include("security.tools.urls")),
     path("audit/", include("security.audit.urls")),
     path("backups/", include("security.backups.urls")),
 ]

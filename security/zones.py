@@ -156,6 +156,8 @@ class ReadColumn:
     # The column's masking (`security.masking.Mask`), or None: shown as stored. Where only
     # whether it is masked matters, any other non-None value says so.
     mask: object = None
+    # The column is the table's update flag (the supply functions filter by it).
+    update_flag: bool = False
 
     @property
     def masked(self) -> bool:
@@ -198,6 +200,9 @@ class ReadFunctionBuilder:
     version: int
     names: object  # Callable[[str], list[str]]
     create: object  # Callable[..., None]
+    # Optional: drop(cur, *, schema, table) removes what `create` made beside the functions
+    # (a side table), when the table itself is dropped (a rebuild, a move between zones).
+    drop: object = None
 
 
 _BUILDERS: dict[str, ReadFunctionBuilder] = {}
@@ -274,6 +279,9 @@ def read_functions_drop(*, schema: str, table: str) -> None:
     with connection.cursor() as cur:
         for name in names:
             cur.execute(sql.SQL("DROP FUNCTION IF EXISTS {}").format(_fn(schema, name)))
+        for builder in read_function_builders():
+            if builder.drop is not None:
+                builder.drop(cur, schema=schema, table=table)
 
 
 def read_functions_create(*, schema: str, table: str, columns: list[ReadColumn]) -> None:

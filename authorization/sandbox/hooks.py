@@ -2,4 +2,8 @@
 
 
 def register() -> None:
-    return None
+    from . import functions, queues
+
+    functions.register()
+    queues.register()
+    from . import demo  # noqa: F401  (registers its seeder)

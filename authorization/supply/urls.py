@@ -1,3 +1,13 @@
-from django.urls import path  # noqa: F401
+"""The data supply API under /api/v1/supply/ (api.py)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import api
+
+app_name = "supply"
+
+urlpatterns = [
+    path("<str:resource>/rows/", api.RowsView.as_view(), name="rows"),
+    path("<str:resource>/rows.csv", api.RowsCsvView.as_view(), name="rows-csv"),
+    path("<str:resource>/count/", api.CountView.as_view(), name="count"),
+]

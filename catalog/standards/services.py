@@ -605,12 +605,20 @@ def element_masking_rule_set(*, element: DataElement, rule, acting_user) -> Data
 
     if not can_manage_rules(acting_user):
         raise AccessDenied(_("Only the security administrator manages masking rules."))
+    from security.masking.observers import masking_changed
+
     element = DataElement.objects.select_for_update().get(pk=element.pk)
+    changed = element.masking_rule_id != getattr(rule, "pk", None)
     element.masking_rule = rule
-    return audited_save(
+    element = audited_save(
         element,
         acting_user=acting_user,
         reason=ELEMENT_MASKING_SET,
         update_fields=["masking_rule"],
         validate=False,
     )
+    if changed:
+        # Items following the element mask differently: their tables' read functions are
+        # remade (security.masking.observers).
+        masking_changed(elements=[element], acting_user=acting_user)
+    return element

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from wuhan_pdr.accounts.roles import Role
-from wuhan_pdr.kernel.navigation import NavGroup, NavItem, register_nav, register_nav_group
+from wuhan_pdr.kernel.navigation import NavItem, register_nav
 from wuhan_pdr.kernel.workdays import today as local_today
 from wuhan_pdr.kernel.workqueue import QueueSource, WorkItem, register_queue
 
@@ -65,8 +65,8 @@ def _due(user) -> list[WorkItem]:
 
 
 def register() -> None:
-    # The security chapter's drop-down; its other pages (audit log, backups...) join by key.
-    register_nav_group(NavGroup("security_group", _("Security"), order=85))
+    # The security chapter's drop-down ("security_group") is arranged with the others in
+    # accounts/navigation.py MENU_GROUPS; its pages join it by key.
     register_nav(
         NavItem(
             "security_assessments",

@@ -33,6 +33,7 @@ AUDITED_MODELS = {
     "security.IncidentEntry": "security.incident_entry",
     "security.IncidentResource": "security.incident_resource",
     "security.EmergencyPlan": "security.emergency_plan",
+    "security.DataTool": "security.data_tool",
     "security.Drill": "security.drill",
     "security.Backup": "security.backup",
     "security.RestoreDrill": "security.restore_drill",

@@ -4,6 +4,7 @@ rights and rules, and their refusals are shown on the form."""
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from .models import Drill, EmergencyPlan, Incident, IncidentEntry
@@ -48,6 +49,23 @@ class _OrgChoice(forms.ModelChoiceField):
         return obj.name
 
 
+class ServiceModelForm(forms.ModelForm):
+    """A model form whose instance is saved by a service: it checks input shape (and refuses
+    null characters), leaves the model's own validation to the service (which reports
+    refusals on the form) and hands the service `service_fields()`, its Meta fields."""
+
+    def clean(self):
+        cleaned = super().clean()
+        _no_nulls(self)
+        return cleaned
+
+    def _post_clean(self):
+        pass
+
+    def service_fields(self) -> dict:
+        return {k: self.cleaned_data.get(k) for k in self.Meta.fields}
+
+
 class IncidentFilterForm(_Cleaned):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
     level = forms.ChoiceField(
@@ -61,7 +79,7 @@ class IncidentFilterForm(_Cleaned):
     )
 
 
-class IncidentForm(forms.ModelForm):
+class IncidentForm(ServiceModelForm):
     organization = _OrgChoice(label=_("Organization"), queryset=None)
     occurred_at = forms.DateTimeField(
         label=_("Occurred"), input_formats=DATETIME_FORMATS, widget=DateTimeInput
@@ -99,15 +117,6 @@ class IncidentForm(forms.ModelForm):
         if organizations.count() == 1:
             self.fields["organization"].initial = organizations.first()
         self.order_fields(self.field_order)
-
-    def clean(self):
-        cleaned = super().clean()
-        _no_nulls(self)
-        return cleaned
-
-    def _post_clean(self):
-        # The service validates the incident (times, organization) and reports refusals.
-        pass
 
     def service_fields(self) -> dict:
         d = self.cleaned_data
@@ -164,8 +173,18 @@ class PlanFilterForm(_Cleaned):
     )
 
 
-class PlanForm(forms.ModelForm):
+class PlanForm(ServiceModelForm):
     organization = _OrgChoice(label=_("Organization"), queryset=None)
+    # Checked and stored by the service (plan_document_check): not a model field of the form.
+    document = forms.FileField(
+        label=_("Document"),
+        required=False,
+        help_text=_(
+            "The plan as filed: PDF, Word (.docx) or OpenDocument (.odt), at most %(mb)s MB."
+            " A new file replaces the current one; earlier versions stay in the plan's history."
+        ),
+        widget=forms.FileInput(attrs={"accept": ".pdf,.docx,.odt"}),
+    )
 
     class Meta:
         model = EmergencyPlan
@@ -183,18 +202,10 @@ class PlanForm(forms.ModelForm):
         else:
             self.fields["organization"].queryset = organizations
             self.order_fields(["title", "organization"])
-
-    def clean(self):
-        cleaned = super().clean()
-        _no_nulls(self)
-        return cleaned
-
-    def _post_clean(self):
-        # The service validates the whole plan (with its organization) and reports refusals.
-        pass
-
-    def service_fields(self) -> dict:
-        return {k: self.cleaned_data[k] for k in self.Meta.fields}
+        field = self.fields["document"]
+        field.help_text = field.help_text % {
+            "mb": settings.SECURITY_PLAN_DOCUMENT_MAX_BYTES // (1024 * 1024)
+        }
 
 
 class DrillFilterForm(_Cleaned):
@@ -202,7 +213,7 @@ class DrillFilterForm(_Cleaned):
     year = forms.IntegerField(label=_("Year"), required=False, min_value=2000, max_value=2100)
 
 
-class DrillForm(forms.ModelForm):
+class DrillForm(ServiceModelForm):
     organization = _OrgChoice(label=_("Organization"), queryset=None)
 
     class Meta:
@@ -230,14 +241,3 @@ class DrillForm(forms.ModelForm):
         self.fields["organization"].queryset = organizations
         self.fields["plan"].queryset = plans
         self.order_fields(["title", "organization"])
-
-    def clean(self):
-        cleaned = super().clean()
-        _no_nulls(self)
-        return cleaned
-
-    def _post_clean(self):
-        pass
-
-    def service_fields(self) -> dict:
-        return {k: self.cleaned_data.get(k) for k in self.Meta.fields}

@@ -126,9 +126,23 @@ class EmergencyPlan(models.Model):
     )
     version = models.CharField(_("version"), max_length=20)
     scope = models.CharField(_("scope"), max_length=500)
-    content = models.TextField(_("plan"), max_length=50000)
+    content = models.TextField(
+        _("plan"),
+        max_length=50000,
+        blank=True,
+        help_text=_("The plan's text, or a summary of the attached document."),
+    )
     valid_from = models.DateField(_("valid from"))
     valid_until = models.DateField(_("valid until"))
+    # The plan's document as filed (PDF, Word, OpenDocument). A new upload is stored under a
+    # new random name and the old file is kept: each historical record names its own file,
+    # so every version of the document stays downloadable (views.plan_document).
+    document = models.FileField(
+        _("document"), upload_to="security/plans/%Y/%m/", blank=True, max_length=200
+    )
+    document_name = models.CharField(_("document file name"), max_length=200, blank=True)
+    document_size = models.PositiveBigIntegerField(_("document size"), null=True, blank=True)
+    document_sha256 = models.CharField(_("document SHA-256"), max_length=64, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

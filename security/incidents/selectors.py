@@ -66,3 +66,23 @@ def drill_list(user, *, q: str = "", year: int | None = None) -> QuerySet[Drill]
     if year:
         qs = qs.filter(held_on__year=year)
     return qs.order_by("-held_on", "-pk")
+
+
+def plan_document_versions(plan: EmergencyPlan, limit: int = 50) -> list:
+    """The plan's documents, newest first: one historical record per stored file (the record
+    that first named it), with who filed it and when. The first is the current document."""
+    seen: set[str] = set()
+    versions = []
+    rows = (
+        plan.history.exclude(document="")
+        .select_related("history_user")
+        .order_by("history_date", "history_id")[:500]
+    )
+    for row in rows:
+        # Historical records keep the file's name as text (django-simple-history).
+        if row.document in seen:
+            continue
+        seen.add(row.document)
+        versions.append(row)
+    versions.reverse()
+    return versions[:limit]

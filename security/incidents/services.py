@@ -5,9 +5,14 @@ naming the actor."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
+import secrets
+from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +22,7 @@ from wuhan_pdr.accounts.roles import Role
 from wuhan_pdr.kernel.errors import AccessDenied, DomainError
 from wuhan_pdr.kernel.history import audited_save
 from wuhan_pdr.kernel.notifications import notify
+from wuhan_pdr.kernel.uploads import UploadRefused, inspect_document
 
 from .models import Drill, EmergencyPlan, Incident, IncidentEntry, IncidentResource
 from .permissions import may_write_for, plans_visible_to
@@ -178,11 +184,48 @@ def incident_move(
     return incident
 
 
+PLAN_DOCUMENT_KINDS = ("pdf", "docx", "odt")
+
+
+def plan_document_check(uploaded) -> str:
+    """The extension to store a plan's document under, or DomainError (field `document`)
+    naming the file: too large (SECURITY_PLAN_DOCUMENT_MAX_BYTES), empty, not a PDF, Word
+    (.docx) or OpenDocument (.odt) file, or content that is not what its name says."""
+    try:
+        return inspect_document(
+            uploaded,
+            kinds=PLAN_DOCUMENT_KINDS,
+            max_bytes=settings.SECURITY_PLAN_DOCUMENT_MAX_BYTES,
+        )
+    except UploadRefused as exc:
+        raise DomainError(exc.message, field="document") from exc
+
+
+def _attach(plan: EmergencyPlan, uploaded, ext: str) -> None:
+    """Store the document under a new random name (the file is served only through the
+    access-checked view); the previous version's file stays for its historical record."""
+    uploaded.seek(0)
+    digest = hashlib.sha256()
+    for chunk in uploaded.chunks():
+        digest.update(chunk)
+    uploaded.seek(0)
+    plan.document.save(f"{secrets.token_hex(16)}{ext}", File(uploaded), save=False)
+    plan.document_name = Path(uploaded.name).name[:200]
+    plan.document_size = uploaded.size
+    plan.document_sha256 = digest.hexdigest()
+
+
 @transaction.atomic
 def plan_save(
-    *, fields: dict, acting_user, organization: Organization | None = None, plan=None
+    *,
+    fields: dict,
+    acting_user,
+    organization: Organization | None = None,
+    plan=None,
+    document=None,
 ) -> EmergencyPlan:
-    """Create an emergency plan of `organization`, or change `plan`."""
+    """Create an emergency plan of `organization`, or change `plan`; `document` (an uploaded
+    file) replaces the plan's document, the earlier one staying with the plan's history."""
     fields = _only(fields, PLAN_FIELDS)
     if plan is None:
         _require_writer(acting_user, organization)
@@ -196,6 +239,12 @@ def plan_save(
         setattr(plan, name, value)
     if plan.valid_until < plan.valid_from:
         raise DomainError(_("The plan must be valid before it expires."), field="valid_until")
+    ext = plan_document_check(document) if document else None
+    if not ext and not plan.document and not (plan.content or "").strip():
+        raise DomainError(
+            _("Write the plan, or attach its document (PDF, Word or OpenDocument)."),
+            field="content",
+        )
     if (
         EmergencyPlan.objects.filter(
             organization=plan.organization, title=plan.title, version=plan.version
@@ -204,6 +253,9 @@ def plan_save(
         .exists()
     ):
         raise DomainError(_("This plan already has this version."), field="version")
+    if ext:
+        _attach(plan, document, ext)
+        reason = f"{reason}: document"
     return audited_save(plan, acting_user=acting_user, reason=reason)
 
 

@@ -13,6 +13,12 @@ urlpatterns = [
     path("plans/new/", views.plan_create, name="plan-new"),
     path("plans/<int:pk>/", views.plan_detail, name="plan-detail"),
     path("plans/<int:pk>/edit/", views.plan_edit, name="plan-edit"),
+    path("plans/<int:pk>/document/", views.plan_document, name="plan-document"),
+    path(
+        "plans/<int:pk>/document/<int:version>/",
+        views.plan_document,
+        name="plan-document-version",
+    ),
     path("drills/", views.drill_list, name="drill-list"),
     path("drills/new/", views.drill_create, name="drill-new"),
     path("drills/<int:pk>/", views.drill_detail, name="drill-detail"),

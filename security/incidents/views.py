@@ -4,16 +4,21 @@ and redirects."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.http import Http404
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from security import audit
+from security.pages import ListTexts, list_page
 from wuhan_pdr.kernel.errors import AccessDenied, DomainError
-from wuhan_pdr.kernel.forms import add_domain_error
+from wuhan_pdr.kernel.forms import add_domain_error, form_page
 from wuhan_pdr.kernel.workflow import events_described
 
 from . import selectors, services
@@ -39,9 +44,64 @@ from .permissions import (
     writable_organizations,
 )
 from .registry import resource_lookup
+from .services import parse_resource_codes
 from .workflows import incident_workflow
 
 PAGE_SIZE = 20
+
+INCIDENT_TEXTS = ListTexts(
+    title=gettext_lazy("Security incidents"),
+    lead=gettext_lazy(
+        "Incidents graded by the national four levels, with the resources they affected, a"
+        " timeline of actions and the lessons learned (Art. 26)."
+    ),
+    search_label=gettext_lazy("Search incidents"),
+    none_match=gettext_lazy("No incident matches."),
+    none_yet=gettext_lazy("No incident has been reported."),
+    hint_writer=gettext_lazy(
+        "Report an incident as soon as it is discovered; add the actions to its timeline as"
+        " they happen."
+    ),
+    hint_reader=gettext_lazy("Incidents appear here when they are reported."),
+    new_url="security:incident-new",
+    new_label=gettext_lazy("Report an incident"),
+)
+PLAN_TEXTS = ListTexts(
+    title=gettext_lazy("Emergency plans"),
+    lead=gettext_lazy(
+        "Each organization's plans for data security incidents, with their versions and validity."
+    ),
+    search_label=gettext_lazy("Search emergency plans"),
+    none_match=gettext_lazy("No plan matches."),
+    none_yet=gettext_lazy("No emergency plan is recorded yet."),
+    hint_writer=gettext_lazy(
+        "Add the plan your organization follows when an incident happens; drills are recorded"
+        " against it."
+    ),
+    hint_reader=gettext_lazy("Plans appear here when they are added."),
+    new_url="security:plan-new",
+    new_label=gettext_lazy("Add a plan"),
+    parent_url="security:incident-list",
+    parent_label=gettext_lazy("Security incidents"),
+)
+DRILL_TEXTS = ListTexts(
+    title=gettext_lazy("Emergency drills"),
+    lead=gettext_lazy(
+        "Drills held regularly by public bodies under their emergency plans (Art. 26), with"
+        " participants and findings."
+    ),
+    search_label=gettext_lazy("Search drills"),
+    none_match=gettext_lazy("No drill matches."),
+    none_yet=gettext_lazy("No drill is recorded yet."),
+    hint_writer=gettext_lazy(
+        "Record each drill after it is held, with who took part and what it found."
+    ),
+    hint_reader=gettext_lazy("Drills appear here when they are recorded."),
+    new_url="security:drill-new",
+    new_label=gettext_lazy("Record a drill"),
+    parent_url="security:incident-list",
+    parent_label=gettext_lazy("Security incidents"),
+)
 
 
 def _require_use(user) -> None:
@@ -49,13 +109,25 @@ def _require_use(user) -> None:
         raise Http404
 
 
-def _list(request, template: str, form, qs, tab: str):
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
+def _list(request, template: str, filter_form, select, texts: ListTexts, tab: str):
+    """A list page of incidents, plans or drills: `select(user, **filters)` is its selector."""
+    _require_use(request.user)
+    form = filter_form(request.GET or None)
+    return list_page(
         request,
         template,
-        {"form": form, "page_obj": page, "can_write": may_write_any(request.user), "tab": tab},
+        form=form,
+        qs=select(request.user, **form.filters()),
+        texts=texts,
+        can_write=may_write_any(request.user),
+        page_size=PAGE_SIZE,
+        tab=tab,
     )
+
+
+def _require_writer(user) -> None:
+    if not may_write_any(user):
+        raise Http404
 
 
 # --- incidents ---------------------------------------------------------------------------------
@@ -63,35 +135,36 @@ def _list(request, template: str, form, qs, tab: str):
 
 @login_required
 def incident_list(request):
-    _require_use(request.user)
-    form = IncidentFilterForm(request.GET or None)
-    qs = selectors.incident_list(request.user, **form.filters())
-    return _list(request, "security/incidents/incident_list.html", form, qs, "incidents")
+    return _list(
+        request,
+        "security/incidents/incident_list.html",
+        IncidentFilterForm,
+        selectors.incident_list,
+        INCIDENT_TEXTS,
+        "incidents",
+    )
 
 
 @login_required
 def incident_create(request):
     user = request.user
-    if not may_write_any(user):
-        raise Http404
-    form = IncidentForm(request.POST or None, organizations=writable_organizations(user))
-    if request.method == "POST" and form.is_valid():
-        try:
-            incident = services.incident_report(
-                organization=form.cleaned_data["organization"],
-                fields=form.service_fields(),
-                resource_codes=form.resource_codes(),
-                acting_user=user,
-            )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            messages.success(request, _("Incident reported."))
-            return redirect("security:incident-detail", pk=incident.pk)
-    return render(request, "security/incidents/incident_form.html", {"form": form})
+    _require_writer(user)
+    return form_page(
+        request,
+        IncidentForm(request.POST or None, organizations=writable_organizations(user)),
+        "security/incidents/incident_form.html",
+        save=lambda form: services.incident_report(
+            organization=form.cleaned_data["organization"],
+            fields=form.service_fields(),
+            resource_codes=form.resource_codes(),
+            acting_user=user,
+        ),
+        done="security:incident-detail",
+        message=_("Incident reported."),
+    )
 
 
-def _incident_page(request, incident, *, entry_form=None, move_form=None, resources_form=None):
+def _incident_page(request, incident, **forms):
     user = request.user
     resources = list(incident.resources.all())
     for r in resources:
@@ -107,9 +180,10 @@ def _incident_page(request, incident, *, entry_form=None, move_form=None, resour
             "events": events_described(incident, incident_workflow),
             "transitions": incident_workflow.available_to(incident, user),
             "can_write": may_write_for(user, incident.organization),
-            "entry_form": entry_form or EntryForm(),
-            "move_form": move_form or MoveForm(),
-            "resources_form": resources_form or ResourcesForm(),
+            "entry_form": EntryForm(),
+            "move_form": MoveForm(),
+            "resources_form": ResourcesForm(),
+            **forms,
         },
     )
 
@@ -119,78 +193,85 @@ def incident_detail(request, pk: int):
     return _incident_page(request, access_incident(request.user, pk))
 
 
-def _refused(request, incident, exc):
-    if isinstance(exc, AccessDenied) and not may_write_for(request.user, incident.organization):
-        raise Http404 from exc
+def _incident_step(request, pk: int, form_class, form_key: str, call, message: str, *, hide=None):
+    """A form posted from the incident's page: `call(incident, cleaned_data)` runs the
+    service. A refusal to someone who may not write for the incident's organization is a 404
+    (`hide(exc)` says which refusals; by default the access refusals); others are shown on the
+    page with the form."""
+    incident = access_incident(request.user, pk)
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            call(incident, form.cleaned_data)
+        except DomainError as exc:
+            hidden = hide(exc) if hide else isinstance(exc, AccessDenied)
+            if hidden and not may_write_for(request.user, incident.organization):
+                raise Http404 from exc
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, message)
+            return redirect("security:incident-detail", pk=incident.pk)
+    return _incident_page(request, incident, **{form_key: form})
 
 
 @login_required
 @require_POST
 def incident_entry(request, pk: int):
-    incident = access_incident(request.user, pk)
-    form = EntryForm(request.POST)
-    if form.is_valid():
-        try:
-            services.incident_entry_add(
-                incident=incident,
-                kind=form.cleaned_data["kind"],
-                at=form.cleaned_data["at"],
-                text=form.cleaned_data["text"],
-                acting_user=request.user,
-            )
-        except DomainError as exc:
-            _refused(request, incident, exc)
-            add_domain_error(form, exc)
-        else:
-            messages.success(request, _("Added to the timeline."))
-            return redirect("security:incident-detail", pk=incident.pk)
-    return _incident_page(request, incident, entry_form=form)
+    return _incident_step(
+        request,
+        pk,
+        EntryForm,
+        "entry_form",
+        lambda incident, d: services.incident_entry_add(
+            incident=incident,
+            kind=d["kind"],
+            at=d["at"],
+            text=d["text"],
+            acting_user=request.user,
+        ),
+        _("Added to the timeline."),
+    )
 
 
 @login_required
 @require_POST
 def incident_resources(request, pk: int):
-    incident = access_incident(request.user, pk)
-    form = ResourcesForm(request.POST)
-    if form.is_valid():
-        try:
-            services.incident_resource_add(
-                incident=incident, resource_codes=form.resource_codes(), acting_user=request.user
-            )
-        except DomainError as exc:
-            _refused(request, incident, exc)
-            add_domain_error(form, exc)
-        else:
-            messages.success(request, _("Affected resources saved."))
-            return redirect("security:incident-detail", pk=incident.pk)
-    return _incident_page(request, incident, resources_form=form)
+    return _incident_step(
+        request,
+        pk,
+        ResourcesForm,
+        "resources_form",
+        lambda incident, d: services.incident_resource_add(
+            incident=incident,
+            resource_codes=parse_resource_codes(d.get("resources", "")),
+            acting_user=request.user,
+        ),
+        _("Affected resources saved."),
+    )
 
 
 @login_required
 @require_POST
 def incident_move(request, pk: int):
-    incident = access_incident(request.user, pk)
     transition = request.POST.get("transition", "")
     if transition not in {t.name for t in incident_workflow}:
         raise Http404
-    form = MoveForm(request.POST)
-    if form.is_valid():
-        try:
-            services.incident_move(
-                incident=incident,
-                transition=transition,
-                comment=form.cleaned_data.get("comment", ""),
-                lessons=form.cleaned_data.get("lessons_learned", ""),
-                acting_user=request.user,
-            )
-        except DomainError as exc:
-            if not may_write_for(request.user, incident.organization):
-                raise Http404 from exc
-            add_domain_error(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("security:incident-detail", pk=incident.pk)
-    return _incident_page(request, incident, move_form=form)
+    return _incident_step(
+        request,
+        pk,
+        MoveForm,
+        "move_form",
+        lambda incident, d: services.incident_move(
+            incident=incident,
+            transition=transition,
+            comment=d.get("comment", ""),
+            lessons=d.get("lessons_learned", ""),
+            acting_user=request.user,
+        ),
+        _("Saved."),
+        # Any refusal of a move (a transition not offered to them) is hidden from outsiders.
+        hide=lambda exc: True,
+    )
 
 
 # --- emergency plans ---------------------------------------------------------------------------
@@ -198,10 +279,14 @@ def incident_move(request, pk: int):
 
 @login_required
 def plan_list(request):
-    _require_use(request.user)
-    form = PlanFilterForm(request.GET or None)
-    qs = selectors.plan_list(request.user, **form.filters())
-    return _list(request, "security/incidents/plan_list.html", form, qs, "plans")
+    return _list(
+        request,
+        "security/incidents/plan_list.html",
+        PlanFilterForm,
+        selectors.plan_list,
+        PLAN_TEXTS,
+        "plans",
+    )
 
 
 @login_required
@@ -212,53 +297,80 @@ def plan_detail(request, pk: int):
         "security/incidents/plan_detail.html",
         {
             "plan": plan,
+            "documents": selectors.plan_document_versions(plan),
             "drills": plan.drills.all()[:50],
             "can_write": may_write_for(request.user, plan.organization),
         },
     )
 
 
-def _plan_form_page(request, form, plan=None):
-    return render(request, "security/incidents/plan_form.html", {"form": form, "plan": plan})
+@login_required
+def plan_document(request, pk: int, version: int | None = None):
+    """The plan's document, or (`version`: a historical record's id) an earlier one, as an
+    attachment, for whoever may see the plan; the download is in the audit log."""
+    plan = access_plan(request.user, pk)
+    source = plan
+    if version is not None:
+        source = plan.history.filter(history_id=version).first()
+        if source is None:
+            raise Http404
+    # The plan's FieldFile, or a historical record's file name (kept as text).
+    stored = getattr(source.document, "name", source.document)
+    if not stored:
+        raise Http404
+    try:
+        handle = default_storage.open(stored, "rb")
+    except (FileNotFoundError, OSError):
+        raise Http404 from None
+    audit.record(
+        "security.plan_document.download",
+        obj=plan,
+        request=request,
+        details={"version": version, "sha256": source.document_sha256},
+    )
+    ext = Path(stored).suffix.lower()
+    name = source.document_name or f"plan-{plan.pk}{ext}"
+    return FileResponse(handle, as_attachment=True, filename=name)
+
+
+def _plan_form(request, form, plan=None):
+    return form_page(
+        request,
+        form,
+        "security/incidents/plan_form.html",
+        save=lambda form: services.plan_save(
+            plan=plan,
+            organization=None if plan else form.cleaned_data["organization"],
+            fields=form.service_fields(),
+            document=form.cleaned_data.get("document"),
+            acting_user=request.user,
+        ),
+        done="security:plan-detail",
+        message=_("Emergency plan saved."),
+        context={"plan": plan},
+    )
 
 
 @login_required
 def plan_create(request):
-    user = request.user
-    if not may_write_any(user):
-        raise Http404
-    form = PlanForm(request.POST or None, organizations=writable_organizations(user))
-    if request.method == "POST" and form.is_valid():
-        try:
-            plan = services.plan_save(
-                organization=form.cleaned_data["organization"],
-                fields=form.service_fields(),
-                acting_user=user,
-            )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            messages.success(request, _("Emergency plan saved."))
-            return redirect("security:plan-detail", pk=plan.pk)
-    return _plan_form_page(request, form)
+    _require_writer(request.user)
+    return _plan_form(
+        request,
+        PlanForm(
+            request.POST or None,
+            request.FILES or None,
+            organizations=writable_organizations(request.user),
+        ),
+    )
 
 
 @login_required
 def plan_edit(request, pk: int):
-    user = request.user
-    plan = access_plan(user, pk)
-    if not may_write_for(user, plan.organization):
+    plan = access_plan(request.user, pk)
+    if not may_write_for(request.user, plan.organization):
         raise Http404
-    form = PlanForm(request.POST or None, instance=plan)
-    if request.method == "POST" and form.is_valid():
-        try:
-            plan = services.plan_save(plan=plan, fields=form.service_fields(), acting_user=user)
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            messages.success(request, _("Emergency plan saved."))
-            return redirect("security:plan-detail", pk=plan.pk)
-    return _plan_form_page(request, form, plan)
+    form = PlanForm(request.POST or None, request.FILES or None, instance=plan)
+    return _plan_form(request, form, plan)
 
 
 # --- drills ------------------------------------------------------------------------------------
@@ -266,10 +378,14 @@ def plan_edit(request, pk: int):
 
 @login_required
 def drill_list(request):
-    _require_use(request.user)
-    form = DrillFilterForm(request.GET or None)
-    qs = selectors.drill_list(request.user, **form.filters())
-    return _list(request, "security/incidents/drill_list.html", form, qs, "drills")
+    return _list(
+        request,
+        "security/incidents/drill_list.html",
+        DrillFilterForm,
+        selectors.drill_list,
+        DRILL_TEXTS,
+        "drills",
+    )
 
 
 @login_required
@@ -281,22 +397,21 @@ def drill_detail(request, pk: int):
 @login_required
 def drill_create(request):
     user = request.user
-    if not may_write_any(user):
-        raise Http404
+    _require_writer(user)
     form = DrillForm(
         request.POST or None,
         organizations=writable_organizations(user),
         plans=plans_visible_to(user).order_by("title", "-valid_from"),
     )
-    if request.method == "POST" and form.is_valid():
-        fields = form.service_fields()
-        try:
-            drill = services.drill_record(
-                organization=form.cleaned_data["organization"], fields=fields, acting_user=user
-            )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            messages.success(request, _("Drill recorded."))
-            return redirect("security:drill-detail", pk=drill.pk)
-    return render(request, "security/incidents/drill_form.html", {"form": form})
+    return form_page(
+        request,
+        form,
+        "security/incidents/drill_form.html",
+        save=lambda form: services.drill_record(
+            organization=form.cleaned_data["organization"],
+            fields=form.service_fields(),
+            acting_user=user,
+        ),
+        done="security:drill-detail",
+        message=_("Drill recorded."),
+    )

@@ -1,5 +1,6 @@
 """Writes on masking rules. A change is kept in the rule's history with the acting user (the
-audit log reads that history)."""
+audit log reads that history), and the observers of masking changes are told (the datastore's
+read functions of the tables using the rule are remade by a queued job: observers.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from wuhan_pdr.kernel.errors import AccessDenied
 from wuhan_pdr.kernel.history import audited_save
 
 from .models import MaskingRule
+from .observers import masking_changed
 from .permissions import can_manage_rules
 
 RULE_CREATED = gettext_noop("Masking rule created")
@@ -49,4 +51,8 @@ def masking_rule_update(*, rule: MaskingRule, acting_user, **fields) -> MaskingR
     for k, v in fields.items():
         if k in RULE_FIELDS:
             setattr(rule, k, v)
-    return audited_save(rule, acting_user=acting_user, reason=RULE_CHANGED)
+    rule = audited_save(rule, acting_user=acting_user, reason=RULE_CHANGED)
+    # The job finds the tables whose functions are stale (a change of the name alone leaves
+    # them current, and it does nothing for those).
+    masking_changed(rules=[rule], acting_user=acting_user)
+    return rule

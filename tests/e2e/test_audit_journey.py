@@ -24,6 +24,8 @@ def test_the_auditor_finds_the_reviewers_login(page, seeded, shot):
     logout(page)
 
     login(page, "demo_auditor", password)
+    # The audit log sits in the security drop-down (数据安全), not on the bar itself.
+    page.locator(".nav-wide .nav-group summary", has_text="数据安全").click()
     page.locator(".nav-wide").get_by_role("link", name="审计日志").click()
     expect(page).to_have_url(re.compile(r"/security/audit/"))
     expect(page.locator("main h1")).to_have_text("审计日志")

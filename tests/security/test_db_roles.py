@@ -224,6 +224,30 @@ def test_roles_ensure_twice_changes_nothing_more():
     assert second["adopted"] == 0
 
 
+def test_functions_in_the_datastore_stay_the_workers_so_it_can_remake_them():
+    """`make roles` must not hand the tables' generated read functions to the owner: the worker
+    remakes them (a masking change, a rebuild) and only an owner may replace a function."""
+    with acting_as("worker"):
+        _run(
+            "CREATE FUNCTION datastore.roles_probe_page() RETURNS integer "
+            "LANGUAGE sql AS 'SELECT 1'"
+        )
+    database = connection.settings_dict["NAME"]
+    with connection.cursor() as cur:
+        roles_ensure(cur, database=database)
+    owner = _one(
+        "SELECT pg_get_userbyid(p.proowner) FROM pg_proc p JOIN pg_namespace n "
+        "ON n.oid = p.pronamespace WHERE n.nspname = 'datastore' AND p.proname = 'roles_probe_page'"
+    )
+    assert owner == role_name("worker")
+    with acting_as("worker"):
+        _run(
+            "CREATE OR REPLACE FUNCTION datastore.roles_probe_page() RETURNS integer "
+            "LANGUAGE sql AS 'SELECT 2'"
+        )
+    assert _one("SELECT datastore.roles_probe_page()") == 2
+
+
 def test_db_roles_command_over_the_admin_connection(capsys):
     database = connection.settings_dict["NAME"]
     call_command("db_roles", database=database)

@@ -47,6 +47,10 @@ def _report(org, user, **over) -> Incident:
 
 @pytest.fixture
 def world(db):
+    return incident_world()
+
+
+def incident_world() -> dict:
     """A city agency, an agency and a bureau in each of two districts, with an incident each."""
     admin = security_admin()
     city_agency = cf.make_agency()

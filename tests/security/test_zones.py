@@ -17,7 +17,7 @@ from aggregation.models import Batch, DatastoreTable
 from aggregation.objections.services import rows_by_key
 from security import zones
 from security.dbroles import role_name
-from tests.aggregation.factories import items_people, make_channel
+from tests.aggregation.factories import items_people, make_channel, security_admin
 from tests.aggregation.test_views import client, csv_rows, load
 from tests.catalog.factories import grade
 from wuhan_pdr.kernel.errors import DomainError
@@ -167,8 +167,11 @@ def test_the_definer_functions_are_pinned_and_not_public(restricted):
             [role_name("web"), table.schema, table.table_name + "\\_%"],
         )
         functions = cur.fetchall()
+    made_by_builders = [
+        name for b in zones.read_function_builders() for name in b.names(table.table_name)
+    ]
     assert sorted(f[0] for f in functions) == sorted(
-        zones.function_names(table.table_name).values()
+        [*zones.function_names(table.table_name).values(), *made_by_builders]
     )
     for _name, definer, config, owner, source, web_may, public_may in functions:
         assert definer and config == ["search_path=pg_catalog, pg_temp"]
@@ -302,11 +305,17 @@ def test_quality_sample_keys_of_a_masked_key_are_kept_masked(db):
 # --- a grade change moves the table, when confirmed ---------------------------------------------
 
 
-def confirm(setup) -> None:
-    """The provider confirms; the worker's job (run here) moves the table."""
-    job = services.datastore_confirm_changes(
-        resource=setup.resource, confirm=True, acting_user=setup.agency.staff
-    )
+def confirm(setup, by=None) -> None:
+    """The provider confirms (a move down, the security administrator `by`); the worker's
+    job (run here) moves the table."""
+    if by is not None:
+        job = services.datastore_zone_move_confirm(
+            resource=setup.resource, confirm=True, acting_user=by
+        )
+    else:
+        job = services.datastore_confirm_changes(
+            resource=setup.resource, confirm=True, acting_user=setup.agency.staff
+        )
     assert job.task_name == "aggregation.datastore_rebuild"
     assert services.datastore_rebuild(**job.kwargs) is not None
 
@@ -329,12 +338,17 @@ def test_a_grade_change_moves_the_table_when_confirmed(restricted):
             resource=restricted.resource, confirm=False, acting_user=restricted.agency.staff
         )
     generation = table.generation
-    confirm(restricted)
+    with pytest.raises(DomainError):  # a move down: the security administrator's to confirm
+        services.datastore_confirm_changes(
+            resource=restricted.resource, confirm=True, acting_user=restricted.agency.staff
+        )
+    admin = security_admin()
+    confirm(restricted, by=admin)
     table = table_of(restricted)
     assert table.schema == "datastore" and table.row_count == 12
     assert table.generation == generation + 1 and table.pending_changes == []
     assert table.history.first().schema == "datastore"
-    assert table.history.first().history_user == restricted.agency.staff
+    assert table.history.first().history_user == admin
     with connection.cursor() as cur:
         cur.execute(
             "SELECT count(*) FROM pg_tables WHERE schemaname = 'datastore_restricted' "

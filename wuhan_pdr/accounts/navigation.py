@@ -70,10 +70,24 @@ MENU_GROUPS = (
         ),
     ),
     NavGroup(
+        "security_group",
+        _("Security"),
+        order=85,
+        members=(
+            "security_assessments",
+            "security_data_tools",
+            "security_incidents",
+            "masking_rules",
+            "security_backups",
+            "manage_two_factor",
+            "audit_log",
+        ),
+    ),
+    NavGroup(
         "manage_group",
         _("Management"),
         order=90,
-        members=("manage_users", "manage_orgs", "manage_two_factor", "admin"),
+        members=("manage_users", "manage_orgs", "admin"),
     ),
 )
 

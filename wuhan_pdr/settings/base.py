@@ -309,6 +309,8 @@ REST_FRAMEWORK = {
         "anon": env("API_THROTTLE_ANON", default="120/min"),
         "user": env("API_THROTTLE_USER", default="600/min"),
         "ingest": env("API_THROTTLE_INGEST", default="1200/min"),
+        # The anonymous open-data API (authorization.opendata), per client address.
+        "open_data": env("API_THROTTLE_OPEN_DATA", default="60/min"),
     },
     "EXCEPTION_HANDLER": "wuhan_pdr.kernel.throttling.api_exception_handler",
     # The same count of trusted proxies as TRUSTED_PROXY_COUNT (below).
@@ -356,11 +358,16 @@ CELERY_LONG_TASK_SOFT_TIME_LIMITS = {
     "aggregation.run_batch": env.int("AGGREGATION_LOAD_SOFT_TIME_LIMIT", 90 * 60),
     # Rebuilding a table after confirmed changes copies it like a full load.
     "aggregation.datastore_rebuild": env.int("AGGREGATION_LOAD_SOFT_TIME_LIMIT", 90 * 60),
+    # New read functions after a masking change: quick DDL, but each table's waits for a load
+    # or a rebuild of that table to finish (its row lock), so it queues with them.
+    "aggregation.read_functions_remake": env.int("AGGREGATION_LOAD_SOFT_TIME_LIMIT", 90 * 60),
     "aggregation.quality_run": env.int("QUALITY_RUN_SOFT_TIME_LIMIT", 60 * 60),
     "catalog.bulk_filing_process": env.int("BULK_FILING_SOFT_TIME_LIMIT", 30 * 60),
     "catalog.standards_impact_count": env.int("STANDARDS_IMPACT_SOFT_TIME_LIMIT", 30 * 60),
     "security.backup_run": env.int("BACKUP_SOFT_TIME_LIMIT", 2 * 60 * 60),
     "security.restore_drill_run": env.int("BACKUP_DRILL_SOFT_TIME_LIMIT", 2 * 60 * 60),
+    # Open-data files (CSV, XLSX, JSON) of a resource, rebuilt after each load.
+    "opendata.downloads_build": env.int("OPENDATA_BUILD_SOFT_TIME_LIMIT", 60 * 60),
 }
 CELERY_TASK_ROUTES = {
     **{name: {"queue": CELERY_LONG_QUEUE} for name in CELERY_LONG_TASK_SOFT_TIME_LIMITS},
@@ -520,6 +527,14 @@ LEDGER_DEV_SIGNING_KEY = base64.b64encode(
 ).decode("ascii")
 LEDGER_SIGNING_KEY = env("LEDGER_SIGNING_KEY", default=LEDGER_DEV_SIGNING_KEY)
 LEDGER_HEADS_DIR = env("LEDGER_HEADS_DIR", default=str(BASE_DIR / "var" / "ledger-heads"))
+# Key rotation: the public keys (32 bytes, base64, comma-separated) of the signing keys used
+# before the current one, so that ledger_verify, /ledger/ and the heads' JSON still verify the
+# heads they signed (each head names its key by id). Never remove a key while its heads exist.
+LEDGER_PREVIOUS_PUBLIC_KEYS = env.list("LEDGER_PREVIOUS_PUBLIC_KEYS", default=[])
+
+# The document of an emergency plan (security/incidents): PDF, Word (.docx) or OpenDocument
+# (.odt), at most this many bytes.
+SECURITY_PLAN_DOCUMENT_MAX_BYTES = env.int("SECURITY_PLAN_DOCUMENT_MAX_BYTES", 20 * 1024 * 1024)
 
 # Deadlines: default working days per workflow step (configurable per deployment).
 WORKFLOW_DEFAULT_DEADLINE_WORKING_DAYS = env.int("WORKFLOW_DEFAULT_DEADLINE_WORKING_DAYS", 5)
@@ -573,3 +588,39 @@ BACKUP_ENCRYPTION_KEY = env("BACKUP_ENCRYPTION_KEY", default="")
 BACKUP_KEEP_DAYS = env.int("BACKUP_KEEP_DAYS", 30)
 BACKUP_KEEP_COUNT = env.int("BACKUP_KEEP_COUNT", 7)
 BACKUP_PG_BIN_DIR = env("BACKUP_PG_BIN_DIR", default="")
+
+# The data sandbox (authorization/sandbox/, Art. 27): groups of fewer rows are suppressed; the
+# privacy budget (epsilon) a session gets unless its reviewer gives another, and what one query
+# spends by default; the provider's reply time (working days); the statement timeout (ms), the
+# rows a query may scan and the groups it may return; the longest validity window (days).
+SANDBOX_MIN_GROUP_SIZE = env.int("SANDBOX_MIN_GROUP_SIZE", 10)
+SANDBOX_EPSILON_TOTAL = env.float("SANDBOX_EPSILON_TOTAL", 5.0)
+SANDBOX_QUERY_EPSILON = env.float("SANDBOX_QUERY_EPSILON", 0.5)
+SANDBOX_DAYS_PROVIDER_REPLY = env.int("SANDBOX_DAYS_PROVIDER_REPLY", 10)
+SANDBOX_STATEMENT_TIMEOUT_MS = env.int("SANDBOX_STATEMENT_TIMEOUT_MS", 5000)
+SANDBOX_MAX_ROWS = env.int("SANDBOX_MAX_ROWS", 5_000_000)
+SANDBOX_MAX_GROUPS = env.int("SANDBOX_MAX_GROUPS", 500)
+SANDBOX_MAX_DAYS = env.int("SANDBOX_MAX_DAYS", 180)
+# Sharing between government bodies (authorization/sharing/, Art. 7, 11, 27): working days
+# the provider's data officer has to decide a conditional share request; days before a
+# grant's end its holder is reminded; the default rate of a new grant; how often an active
+# grant's use is reviewed; how far a grant's daily rows may exceed its declared volume
+# before it is flagged to the security admin and the provider.
+SHARING_DAYS_PROVIDER_REPLY = env.int("SHARING_DAYS_PROVIDER_REPLY", 10)
+SHARING_EXPIRY_REMINDER_DAYS = env.int("SHARING_EXPIRY_REMINDER_DAYS", 30)
+SHARING_DEFAULT_RATE_PER_MINUTE = env.int("SHARING_DEFAULT_RATE_PER_MINUTE", 60)
+SHARING_RISK_REVIEW_DAYS = env.int("SHARING_RISK_REVIEW_DAYS", 365)
+SHARING_VOLUME_FACTOR = env.float("SHARING_VOLUME_FACTOR", 3.0)
+if SHARING_VOLUME_FACTOR <= 1:
+    raise ImproperlyConfigured("SHARING_VOLUME_FACTOR must be greater than 1.")
+# The demo's fixed supply key (README's curl line): set only by local settings, never here.
+DEMO_SUPPLY_KEY = ""
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "sharing.daily": {"task": "sharing.daily", "schedule": crontab(hour=0, minute=40)},
+        "sharing.volume_check": {
+            "task": "sharing.volume_check",
+            "schedule": crontab(hour=1, minute=10),
+        },
+    }
+)

@@ -17,3 +17,8 @@ SECURITY_2FA_REQUIRED = env.bool("SECURITY_2FA_REQUIRED", default=False)
 BACKUP_ENCRYPTION_KEY = env(
     "BACKUP_ENCRYPTION_KEY", default="bG9jYWwtZGV2ZWxvcG1lbnQtYmFja3VwLWtleS0zMmI"
 )
+# The demo grant of 武汉市公安局 to a 武汉市民政局 resource answers to this fixed key, so the
+# README can show a working curl line (authorization/sharing/demo.py). Never in production.
+DEMO_SUPPLY_KEY = env(
+    "DEMO_SUPPLY_KEY", default="pdr_de0000000001_demo-supply-key-for-the-readme-only-0001"
+)

@@ -35,7 +35,12 @@ AGGREGATION_EXTRACT_ALLOW_PLATFORM_DB = True
 # production rates (tests/api/test_throttling.py sets low ones to see a 429).
 REST_FRAMEWORK = {  # noqa: F405
     **REST_FRAMEWORK,  # noqa: F405
-    "DEFAULT_THROTTLE_RATES": {"anon": "100000/min", "user": "100000/min", "ingest": "100000/min"},
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": "100000/min",
+        "user": "100000/min",
+        "ingest": "100000/min",
+        "open_data": "100000/min",
+    },
 }
 
 # Tests that need two-factor login turn it on with the `settings` fixture.

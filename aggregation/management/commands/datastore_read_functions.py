@@ -1,8 +1,9 @@
 """Make again the masked read functions of every datastore table (storage zones, issue #13).
 
-Loads, rebuilds and moves make them by themselves; run this once after the upgrade that brought
-storage zones (tables loaded before have none), and after masking rules changed, as the owner
-or the worker (`DATABASE_ROLE=worker`): the web's role may make none."""
+Loads, rebuilds and moves make them by themselves, and a masking change queues the job that
+remakes those of the tables concerned (aggregation/readfunctions.py); run this once after the
+upgrade that brought storage zones (tables loaded before have none), or to catch up when that
+job failed, as the owner or the worker (`DATABASE_ROLE=worker`): the web's role may make none."""
 
 from django.core.management.base import BaseCommand
 from django.db import transaction

@@ -18,10 +18,13 @@ def catalog_gates_only():
     check (a working channel, registered when the app loads) has its tests in
     tests/aggregation/test_checks.py."""
     from aggregation.checks import resource_has_working_channel
+    from authorization.sharing.checks import resource_has_supply_path
 
     services.unregister_acceptance_check(resource_has_working_channel)
+    services.unregister_acceptance_check(resource_has_supply_path)
     yield
     services.register_acceptance_check(resource_has_working_channel)
+    services.register_acceptance_check(resource_has_supply_path)
 
 
 def system_fields(**overrides) -> dict:

@@ -100,8 +100,45 @@ def sign(log: str, size: int, root_hash: bytes, timestamp_ms: int) -> Head:
     return Head(log, size, root_hash, timestamp_ms, key_id(), signature)
 
 
+@lru_cache(maxsize=4)
+def _ring(current_seed: str, previous: tuple[str, ...]) -> dict[str, bytes]:
+    ring = {}
+    for number, text in enumerate(previous, 1):
+        try:
+            public = base64.b64decode(text.strip(), validate=True)
+            Ed25519PublicKey.from_public_bytes(public)
+        except ValueError as exc:
+            raise ValueError(
+                f"LEDGER_PREVIOUS_PUBLIC_KEYS, key {number}: not an Ed25519 public key"
+                " (32 bytes in base64)"
+            ) from exc
+        ring[key_id(public)] = public
+    current = public_key_bytes(_private_key(current_seed).public_key())
+    ring[key_id(current)] = current
+    return ring
+
+
+def verification_keys() -> dict[str, bytes]:
+    """Key id -> public key of every key whose heads verify: the current signing key's and
+    those of `LEDGER_PREVIOUS_PUBLIC_KEYS` (keys the ledger signed with before a rotation)."""
+    previous = tuple(k for k in getattr(settings, "LEDGER_PREVIOUS_PUBLIC_KEYS", ()) if k.strip())
+    return _ring(settings.LEDGER_SIGNING_KEY, previous)
+
+
+def previous_keys() -> list[tuple[str, bytes]]:
+    """(key id, public key) of the earlier keys, as configured."""
+    current = key_id()
+    return [(kid, pub) for kid, pub in verification_keys().items() if kid != current]
+
+
 def signature_ok(head: Head, public: bytes | None = None) -> bool:
-    public = public or public_key_bytes()
+    """Whether `head` is signed by `public`, or, when none is given, by the key its key id
+    names among `verification_keys()` (the current key or an earlier one). A head naming a
+    key the ring does not hold fails."""
+    if public is None:
+        public = verification_keys().get(head.key_id)
+        if public is None:
+            return False
     try:
         Ed25519PublicKey.from_public_bytes(public).verify(head.signature, head.checkpoint())
     except InvalidSignature:

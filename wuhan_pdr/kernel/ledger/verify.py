@@ -82,6 +82,28 @@ def _between(first: int, end: int) -> str:
     return _("an entry from %(first)s to %(last)s") % {"first": first, "last": end - 1}
 
 
+def _unknown_key(head, *, exported: bool) -> str:
+    """The problem when `head` names a key the ring does not hold ("" when it holds it)."""
+    if head.key_id in heads_mod.verification_keys():
+        return ""
+    values = {"size": head.size, "key": head.key_id[:64]}
+    if exported:
+        return (
+            _(
+                "the exported head at size %(size)s has a bad signature: it names key %(key)s,"
+                " neither the current key nor one of LEDGER_PREVIOUS_PUBLIC_KEYS"
+            )
+            % values
+        )
+    return (
+        _(
+            "the signed head at size %(size)s has a bad signature: it names key %(key)s,"
+            " neither the current key nor one of LEDGER_PREVIOUS_PUBLIC_KEYS"
+        )
+        % values
+    )
+
+
 def verify_log(log: str, *, using: str = "default") -> Report:
     from .models import LedgerHead
 
@@ -188,12 +210,14 @@ def verify_log(log: str, *, using: str = "default") -> Report:
         if lost:
             report.fail(_("leaf #%(leaf)s is neither in the tree nor pending") % {"leaf": lost[0]})
 
-    public = heads_mod.public_key_bytes()
+    # Each head is checked with the key its key id names: the current key or one listed in
+    # LEDGER_PREVIOUS_PUBLIC_KEYS (heads signed before a rotation).
     previous_ok = 0
     for head in db_heads:
-        if not heads_mod.signature_ok(head, public):
+        if not heads_mod.signature_ok(head):
             report.fail(
-                _("the signed head at size %(size)s has a bad signature") % {"size": head.size}
+                _unknown_key(head, exported=False)
+                or _("the signed head at size %(size)s has a bad signature") % {"size": head.size}
             )
             break
         if head.size > report.size:
@@ -214,9 +238,10 @@ def verify_log(log: str, *, using: str = "default") -> Report:
 
     previous_ok = 0
     for head in exported:
-        if head.log != log or not heads_mod.signature_ok(head, public):
+        if head.log != log or not heads_mod.signature_ok(head):
             report.fail(
-                _("the exported head at size %(size)s has a bad signature") % {"size": head.size}
+                (head.log == log and _unknown_key(head, exported=True))
+                or _("the exported head at size %(size)s has a bad signature") % {"size": head.size}
             )
             break
         if head.size > report.size:

@@ -35,12 +35,21 @@ def _int_param(request, name: str, default: int | None = None) -> int | None:
     return int(value)
 
 
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
 def _key_context() -> dict:
+    """The current key, and the earlier keys (LEDGER_PREVIOUS_PUBLIC_KEYS) whose heads still
+    verify: each head names its key by `key_id`."""
     public = heads_mod.public_key_bytes()
     return {
         "algorithm": "Ed25519",
-        "public_key": base64.b64encode(public).decode("ascii"),
+        "public_key": _b64(public),
         "key_id": heads_mod.key_id(public),
+        "previous_keys": [
+            {"key_id": kid, "public_key": _b64(pub)} for kid, pub in heads_mod.previous_keys()
+        ],
     }
 
 
