@@ -302,16 +302,15 @@ def mask_expression(
             column, _lit(mask.replacement)
         )
     if method == KEEP_ENDS:
+        # The stars are cut from a literal of `max_stars` of them (`left` of it: at most that
+        # many, none for 0): one call where `repeat(least(...))` took two.
         n = sql.SQL("char_length({})").format(v)
-        short = sql.SQL("repeat('*', least({}, {}))").format(n, _lit(mask.max_stars))
+        stars = _lit(STAR * mask.max_stars)
+        short = sql.SQL("left({}, {})").format(stars, n)
         parts = []
         if mask.first:
             parts.append(sql.SQL("left({}, {})").format(v, _lit(mask.first)))
-        parts.append(
-            sql.SQL("repeat('*', least({} - {}, {}))").format(
-                n, _lit(mask.first + mask.last), _lit(mask.max_stars)
-            )
-        )
+        parts.append(sql.SQL("left({}, {} - {})").format(stars, n, _lit(mask.first + mask.last)))
         if mask.last:
             parts.append(sql.SQL("right({}, {})").format(v, _lit(mask.last)))
         return sql.SQL("CASE WHEN {} <= {} THEN {} ELSE {} END").format(
@@ -357,23 +356,28 @@ _FOUR = tuple(d for d in WUHAN_DISTRICTS if len(d) == 4)
 
 def _district_sql(v: sql.Composable, mask: Mask) -> sql.Composable:
     """The first district an address names. Every district name ends in 区 and has no other
-    区, so a district that ends at the first 区 is the leftmost one: that is looked up with
-    `strpos` and `substr` (cheap); only where none ends there does the regular expression
-    run (the Python twin's `re.search`, which finds the same)."""
+    区, so a district that ends at the first 区 is the leftmost one: the three characters
+    ending there are cut once (`strpos`, `substr`) and compared in a simple CASE (its operand
+    is evaluated once); the four-character district is tried next, and only where neither
+    ends there does the regular expression run (the Python twin's `re.search`, which finds
+    the same). No 区 at all: no district."""
     first = sql.SQL("strpos({}, '区')").format(v)
     three = sql.SQL("substr({}, {} - 2, 3)").format(v, first)
     four = sql.SQL("substr({}, {} - 3, 4)").format(v, first)
     return sql.SQL(
-        "CASE WHEN {v} IS NULL THEN NULL WHEN {first} = 0 THEN {r}::text"
-        " WHEN {three} IN ({threes}) THEN {three}"
+        "CASE WHEN {v} IS NULL THEN NULL ELSE CASE {three} {threes} ELSE CASE"
+        " WHEN {first} = 0 THEN {r}::text"
         " WHEN {four} IN ({fours}) THEN {four}"
-        " ELSE coalesce(substring({v} from {p}), {r}::text) END"
+        " ELSE coalesce(substring({v} from {p}), {r}::text) END END END"
     ).format(
         v=v,
         first=first,
         r=_lit(mask.replacement),
         three=three,
-        threes=sql.SQL(", ").join(_lit(d) for d in _THREE),
+        threes=sql.SQL(" ").join(
+            sql.SQL("WHEN {d} THEN {d}").format(d=sql.SQL("{}::text").format(_lit(d)))
+            for d in _THREE
+        ),
         four=four,
         fours=sql.SQL(", ").join(_lit(d) for d in _FOUR),
         p=_lit(_DISTRICT_PATTERN),

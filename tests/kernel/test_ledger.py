@@ -631,3 +631,10 @@ def test_a_leaf_integrated_twice_is_named():
         )
     report = verify_log("evidence")
     assert "is in the tree twice (entry 5)" in report.problems[0]
+
+
+def test_copy_text_escapes_what_copy_would_read_as_a_delimiter():
+    from wuhan_pdr.kernel.ledger.tree import _copy_text
+
+    assert _copy_text("audit") == "audit"
+    assert _copy_text("a\\b\tc\nd\re") == "a\\\\b\\tc\\nd\\re"

@@ -193,3 +193,42 @@ def test_masking_rule_changes_are_recorded_with_the_actor(system_admin):
     assert row.details["changed"] == ["description"]
     assert row.actor_id == system_admin.pk
     assert row.object_id == str(rule.pk)
+
+
+@pytest.mark.parametrize("prepared", [True, False])
+def test_record_is_one_statement_prepared_or_not(
+    prepared, staff_a, settings, django_assert_num_queries
+):
+    settings.DATABASE_PREPARED_STATEMENTS = prepared
+    for rows in (1, 2):  # the first call of a session prepares, the second executes
+        with django_assert_num_queries(1):
+            event = record("data.export", actor=staff_a, details={"rows": rows, "名": "值"})
+        stored = AuditEvent.objects.get(pk=event.pk)
+        assert (stored.details, stored.leaf_id, stored.actor_id) == (
+            {"rows": rows, "名": "值"},
+            event.leaf_id,
+            staff_a.pk,
+        )
+        entry = bytes(LedgerEntry.objects.get(leaf_id=event.leaf_id).entry)
+        assert hashlib.sha256(entry).hexdigest() == stored.entry_sha256 == event.entry_sha256
+        assert event.occurred_at == stored.occurred_at and not event._state.adding
+
+
+def test_details_that_are_not_json_yet_are_recorded_as_json(staff_a):
+    import datetime as dt
+    from decimal import Decimal
+
+    event = record(
+        "data.export",
+        actor=staff_a,
+        details={"on": dt.date(2026, 12, 6), "sum": Decimal("1.50"), "ids": (2, 1)},
+    )
+    assert (
+        AuditEvent.objects.get(pk=event.pk).details
+        == event.details
+        == {
+            "on": "2026-12-06",
+            "sum": "1.50",
+            "ids": [2, 1],
+        }
+    )

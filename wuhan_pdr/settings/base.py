@@ -118,6 +118,10 @@ DATABASES = {
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# The ledger's append and the audit record run as statements prepared once per database
+# session (wuhan_pdr/kernel/prepared.py, decision "audit log"). Off: sent whole each time
+# (behind a pooler in transaction mode without prepared-statement support).
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
 # Which least-privilege role this process connects as (security/dbroles.py, decision
 # "db-roles"): owner (migrate, seed_demo, collectstatic), web (gunicorn) or worker (Celery
 # workers and beat). Unset: the user of DATABASE_URL, as the tests do. The role's name is

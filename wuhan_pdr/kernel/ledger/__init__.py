@@ -17,6 +17,8 @@ from typing import Any
 
 from django.db import connection
 
+from wuhan_pdr.kernel.prepared import execute_prepared
+
 
 @dataclass(frozen=True)
 class Log:
@@ -51,51 +53,63 @@ def leaf_hash_of(entry: bytes, details: Any | None = None) -> bytes:
     return hashlib.sha256(b"\x00" + leaf_input(entry, details)).digest()
 
 
-_APPEND_SQL = """
-WITH leaf AS (
-    INSERT INTO kernel_ledgerleaf (log, leaf_hash, created_at) VALUES (%s, %s, now())
+# The append as common table expressions (`append_ctes`): its CTE `leaf` yields the new leaf's
+# id. Parameters: $1 log, $2 leaf hash, $3 entry, $4 details.
+APPEND_CTES = """leaf AS (
+    INSERT INTO kernel_ledgerleaf (log, leaf_hash, created_at) VALUES ($1, $2, now())
     RETURNING id
 ), entry AS (
-    INSERT INTO kernel_ledgerentry (leaf_id, log, entry, details) SELECT id, %s, %s, %s FROM leaf
+    INSERT INTO kernel_ledgerentry (leaf_id, log, entry, details) SELECT id, $1, $3, $4 FROM leaf
 ), pending AS (
-    INSERT INTO kernel_ledgerpending (log, leaf_id, leaf_hash) SELECT %s, id, %s FROM leaf
-)
-SELECT id FROM leaf
-"""
+    INSERT INTO kernel_ledgerpending (log, leaf_id, leaf_hash) SELECT $1, id, $2 FROM leaf
+)"""
+APPEND_TYPES = ("text", "bytea", "bytea", "jsonb")
+_APPEND_SQL = f"WITH {APPEND_CTES} SELECT id FROM leaf"  # noqa: S608 (constants)
 
 
 def append(log: str, entry: bytes | Any, *, details: Any | None = None) -> int:
     """Append `entry` (bytes, or a JSON value hashed as canonical JSON) to `log`, with optional
     JSON `details` (covered by the leaf hash, pruned with the entry by retention). One INSERT
-    statement in the caller's transaction; returns the leaf's id (its index comes later)."""
+    statement in the caller's transaction (prepared once per session); returns the leaf's id
+    (its index comes later)."""
     with connection.cursor() as cur:
-        cur.execute(_APPEND_SQL, _append_params(log, entry, details))
+        execute_prepared(
+            cur,
+            "kernel_ledger_append",
+            _APPEND_SQL,
+            APPEND_TYPES,
+            append_params(log, entry, details),
+        )
         return cur.fetchone()[0]
 
 
-def _append_params(log: str, entry: bytes | Any, details: Any | None) -> list:
-    """The parameters of `_APPEND_SQL` (shared by `append` and `append_ctes`)."""
+def append_params(log: str, entry: bytes | Any, details: Any | None = None) -> list:
+    """The parameters $1 .. $4 of `APPEND_CTES` (the log, the leaf hash, the entry's bytes and
+    the details as JSON text)."""
     if log not in LOGS:
         raise ValueError(f"unknown ledger log: {log!r}")
     data = (
         bytes(entry) if isinstance(entry, bytes | bytearray | memoryview) else canonical_json(entry)
     )
-    details_json = None if details is None else canonical_json(details).decode("utf-8")
-    leaf_hash = leaf_hash_of(data, details)
-    return [log, leaf_hash, log, data, details_json, log, leaf_hash]
+    if details is None:
+        return [log, hashlib.sha256(b"\x00" + data).digest(), data, None]
+    details_json = canonical_json(details)
+    leaf_hash = hashlib.sha256(b"\x00" + data + b"\n" + details_json).digest()
+    return [log, leaf_hash, data, details_json.decode("utf-8")]
 
 
-def append_ctes(log: str, entry: bytes | Any, *, details: Any | None = None) -> tuple[str, list]:
+def append_ctes() -> tuple[str, tuple[str, ...]]:
     """`append` as common table expressions, for a caller that writes a row of its own in the
-    same statement (the audit log's searchable row): returns `(ctes, params)` where `ctes`
-    goes after `WITH` and its CTE `leaf` yields the new leaf's `id`:
+    same statement (the audit log's searchable row): returns `(ctes, types)`; `ctes` goes
+    after `WITH`, its parameters are $1 .. $4 (`append_params`, of the types `types`) and its
+    CTE `leaf` yields the new leaf's `id`:
 
-        WITH {ctes}, mine AS (INSERT INTO t (..., leaf_id) SELECT ..., id FROM leaf RETURNING id)
+        WITH {ctes}, mine AS (INSERT INTO t (..., leaf_id) SELECT $5, ..., id FROM leaf
+                              RETURNING id)
         SELECT id FROM mine
 
     Still one statement: one round trip, atomic on its own."""
-    head = _APPEND_SQL.strip().removeprefix("WITH").rpartition("SELECT id FROM leaf")[0]
-    return head.strip(), _append_params(log, entry, details)
+    return APPEND_CTES, APPEND_TYPES
 
 
 def prune(log: str, *, before) -> int:

@@ -55,36 +55,47 @@ def _existing_bottom(log: str, t_level: int, first: int, count: int) -> list[byt
     return [fold(below[(t_level - 1, j)]) for j in range(first, count)]
 
 
+# The batch: the `limit` pending leaves of the log with the lowest ids, found by the primary
+# key (log, leaf_id) and deleted by their row addresses (a TID scan): no plan reads the whole
+# queue, whatever the statistics say of it.
 _TAKE_PENDING = """
-WITH taken AS (
-    -- a range of the primary key (log, leaf_id): an index range scan whatever the statistics
-    DELETE FROM kernel_ledgerpending WHERE log = %(log)s AND leaf_id <= (
-        SELECT max(leaf_id) FROM (
-            SELECT leaf_id FROM kernel_ledgerpending WHERE log = %(log)s
-            ORDER BY leaf_id LIMIT %(limit)s
-        ) batch
-    ) RETURNING leaf_id, leaf_hash
-), numbered AS (
-    SELECT leaf_id, leaf_hash, %(size)s + row_number() OVER (ORDER BY leaf_id) - 1 AS idx
-    FROM taken
-), indexed AS (
-    INSERT INTO kernel_ledgerindex (log, idx, leaf_id) SELECT %(log)s, idx, leaf_id FROM numbered
-)
-SELECT leaf_hash FROM numbered ORDER BY idx
+DELETE FROM kernel_ledgerpending WHERE ctid = ANY(ARRAY(
+    SELECT ctid FROM kernel_ledgerpending WHERE log = %(log)s ORDER BY leaf_id LIMIT %(limit)s
+)) RETURNING leaf_id, leaf_hash
 """
+
+
+def _copy_text(value: str) -> str:
+    """A text value as COPY's text format writes it."""
+    for char, escaped in (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r")):
+        value = value.replace(char, escaped)
+    return value
 
 
 def _integrate_batch(log: str, limit: int) -> tuple[heads_mod.Head, int] | None:
     with connection.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"kernel.ledger.{log}"])
         size = tree_size(log)
-        cur.execute(_TAKE_PENDING, {"log": log, "limit": limit, "size": size})
+        cur.execute(_TAKE_PENDING, {"log": log, "limit": limit})
         rows = cur.fetchall()
         if not rows:
             return None
+        rows.sort()  # by leaf id: the order of the indexes
         raw = cur.cursor  # psycopg's own cursor: COPY
         new_size = size + len(rows)
-        bottom = [h for (h,) in rows]  # bytea arrives as bytes
+        # The index rows, written with COPY (one WAL record per page of rows, not per row),
+        # its text built in one join.
+        name = _copy_text(log)
+        with raw.copy("COPY kernel_ledgerindex (log, idx, leaf_id) FROM STDIN") as copy:
+            step = 10_000
+            for start in range(0, len(rows), step):
+                copy.write(
+                    "".join(
+                        f"{name}\t{size + start + i}\t{leaf_id}\n"
+                        for i, (leaf_id, _h) in enumerate(rows[start : start + step])
+                    )
+                )
+        bottom = [h for (_id, h) in rows]  # bytea arrives as bytes
         tiles = []
         t_level, count_before = 0, size
         sha256 = hashlib.sha256
@@ -104,8 +115,13 @@ def _integrate_batch(log: str, limit: int) -> tuple[heads_mod.Head, int] | None:
             t_level, count_before = t_level + 1, count_before >> TILE_HEIGHT
         if tiles:
             with raw.copy("COPY kernel_ledgertile (log, level, tile, hashes) FROM STDIN") as copy:
-                for t_level, tile, data in tiles:
-                    copy.write_row((log, t_level, tile, data))
+                for start in range(0, len(tiles), 2_000):
+                    copy.write(
+                        "".join(
+                            f"{name}\t{t_level}\t{tile}\t\\\\x{data.hex()}\n"
+                            for t_level, tile, data in tiles[start : start + 2_000]
+                        )
+                    )
     head = heads_mod.sign(log, new_size, root_hash(log, new_size), int(time.time() * 1000))
     from .models import LedgerHead
 
