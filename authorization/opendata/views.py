@@ -3,11 +3,15 @@ public items and licence, and the downloads, streamed from storage."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
@@ -74,18 +78,33 @@ def open_detail(request, pk: int):
     )
 
 
-def file_response(request, resource, fmt: str) -> FileResponse:
-    """Stream a built file (the WSGI server sends it in blocks) and count the download."""
+def file_response(request, resource, fmt: str) -> HttpResponse:
+    """Send a built file and count the download.
+
+    Behind nginx (`OPENDATA_ACCEL_REDIRECT_PREFIX` set, e.g. `/protected-media/`, an
+    `internal` location aliased to MEDIA_ROOT) the answer is an empty response whose
+    `X-Accel-Redirect` hands the file to nginx, so no gunicorn worker is held while a slow
+    client downloads a large file (docs/operations.md, "Open-data downloads"). Without it
+    (`make run`, tests) the WSGI server streams the file in blocks (`FileResponse`)."""
     found = selectors.open_file(resource, fmt)
-    try:
-        handle = found.file.open("rb")
-    except OSError:  # the row outlived its file (storage cleaned by hand): nothing to serve
-        raise Http404 from None
-    services.download_count(file=found, request=request)
     name = f"{resource.published_version.name}-{resource.code.replace('/', '-')}.{fmt}"
-    response = FileResponse(
-        handle, as_attachment=True, filename=name, content_type=found.content_type
-    )
+    prefix = settings.OPENDATA_ACCEL_REDIRECT_PREFIX
+    if prefix:
+        if not found.file.storage.exists(found.file.name):
+            raise Http404
+        services.download_count(file=found, request=request)
+        response = HttpResponse(content_type=found.content_type)
+        response["X-Accel-Redirect"] = prefix.rstrip("/") + "/" + quote(found.file.name)
+        response["Content-Disposition"] = content_disposition_header(True, name)
+    else:
+        try:
+            handle = found.file.open("rb")
+        except OSError:  # the row outlived its file (storage cleaned by hand): nothing to serve
+            raise Http404 from None
+        services.download_count(file=found, request=request)
+        response = FileResponse(
+            handle, as_attachment=True, filename=name, content_type=found.content_type
+        )
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

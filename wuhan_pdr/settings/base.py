@@ -624,3 +624,8 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+
+# Open-data downloads behind nginx: the internal location (aliased to MEDIA_ROOT) that
+# `X-Accel-Redirect` names, so nginx, not a gunicorn worker, sends large files; empty: the
+# WSGI server streams them (docs/operations.md, "Open-data downloads").
+OPENDATA_ACCEL_REDIRECT_PREFIX = env("OPENDATA_ACCEL_REDIRECT_PREFIX", default="")

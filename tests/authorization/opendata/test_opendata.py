@@ -264,6 +264,20 @@ def test_api_lists_details_and_downloads(licence):
     assert len(json.loads(body(response))["rows"]) == 3
 
 
+def test_behind_nginx_the_download_is_handed_over_and_still_counted(licence, settings):
+    settings.OPENDATA_ACCEL_REDIRECT_PREFIX = "/protected-media/"
+    setup = make_open(n=3)
+    dataset = built(setup)
+    csv_file = dataset.files.get(format="csv")
+    before = csv_file.downloads
+    response = Client().get(f"/api/v1/open/resources/{setup.resource.pk}/download/csv/")
+    assert response.status_code == 200 and response.content == b""
+    assert response["X-Accel-Redirect"] == "/protected-media/" + csv_file.file.name
+    assert "attachment" in response["Content-Disposition"]
+    csv_file.refresh_from_db()
+    assert csv_file.downloads == before + 1
+
+
 def test_api_has_its_own_rate_limit(licence, settings):
     from django.core.cache import cache
 
