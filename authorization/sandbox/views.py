@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from security import audit
 from wuhan_pdr.kernel.errors import DomainError
 from wuhan_pdr.kernel.excel import safe_value, stream_workbook
-from wuhan_pdr.kernel.forms import add_domain_error
+from wuhan_pdr.kernel.forms import add_domain_error, form_page
 from wuhan_pdr.kernel.workflow import events_described
 
 from . import engine, selectors, services
@@ -205,19 +205,21 @@ def session_withdraw(request, pk: int):
     session = access_session(request.user, pk)
     if "withdraw" not in {t.name for t in session_workflow.available_to(session, request.user)}:
         raise Http404
-    form = ReasonForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.session_withdraw(
-                session=session, reason=form.cleaned_data["comment"], acting_user=request.user
-            )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            messages.success(request, _("The session is withdrawn."))
-            return redirect("sandbox:detail", pk=session.pk)
-    return render(
-        request, "authorization/sandbox/session_withdraw.html", {"session": session, "form": form}
+
+    def save(form):
+        services.session_withdraw(
+            session=session, reason=form.cleaned_data["comment"], acting_user=request.user
+        )
+        return session
+
+    return form_page(
+        request,
+        ReasonForm(request.POST or None),
+        "authorization/sandbox/session_withdraw.html",
+        save=save,
+        done="sandbox:detail",
+        message=_("The session is withdrawn."),
+        context={"session": session},
     )
 
 

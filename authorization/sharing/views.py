@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 
 from wuhan_pdr.kernel import workdays
 from wuhan_pdr.kernel.errors import DomainError
-from wuhan_pdr.kernel.forms import add_domain_error
+from wuhan_pdr.kernel.forms import add_domain_error, form_page
 from wuhan_pdr.kernel.workflow import events_described
 
 from . import selectors, services
@@ -355,19 +355,19 @@ def grant_move(request, pk: int, action: str):
     grant = access_grant(request.user, pk)
     if not allowed(grant, request.user):
         raise Http404
-    form = ReasonForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            service(grant=grant, reason=form.cleaned_data["reason"], acting_user=request.user)
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            messages.success(request, str(done))
-            return redirect("sharing:grant", pk=grant.pk)
-    return render(
+
+    def save(form):
+        service(grant=grant, reason=form.cleaned_data["reason"], acting_user=request.user)
+        return grant
+
+    return form_page(
         request,
+        ReasonForm(request.POST or None),
         "authorization/sharing/grant_move.html",
-        {"grant": grant, "form": form, "action": action},
+        save=save,
+        done="sharing:grant",
+        message=str(done),
+        context={"grant": grant, "action": action},
     )
 
 
@@ -376,21 +376,21 @@ def grant_renew(request, pk: int):
     grant = access_grant(request.user, pk)
     if not provides(grant, request.user):
         raise Http404
-    form = RenewForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.grant_renew(
-                grant=grant, valid_until=form.cleaned_data["valid_until"], acting_user=request.user
-            )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            messages.success(request, _("The grant is renewed."))
-            return redirect("sharing:grant", pk=grant.pk)
-    return render(
+
+    def save(form):
+        services.grant_renew(
+            grant=grant, valid_until=form.cleaned_data["valid_until"], acting_user=request.user
+        )
+        return grant
+
+    return form_page(
         request,
+        RenewForm(request.POST or None),
         "authorization/sharing/grant_renew.html",
-        {"grant": grant, "form": form, "today": workdays.today()},
+        save=save,
+        done="sharing:grant",
+        message=_("The grant is renewed."),
+        context={"grant": grant, "today": workdays.today()},
     )
 
 
@@ -399,17 +399,19 @@ def grant_review(request, pk: int):
     grant = access_grant(request.user, pk)
     if not (may_review_risk(request.user) or provides(grant, request.user)):
         raise Http404
-    form = ReviewForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.grant_review_record(
-                grant=grant, note=form.cleaned_data["note"], acting_user=request.user
-            )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            messages.success(request, _("The review is recorded."))
-            return redirect("sharing:grant", pk=grant.pk)
-    return render(
-        request, "authorization/sharing/grant_review.html", {"grant": grant, "form": form}
+
+    def save(form):
+        services.grant_review_record(
+            grant=grant, note=form.cleaned_data["note"], acting_user=request.user
+        )
+        return grant
+
+    return form_page(
+        request,
+        ReviewForm(request.POST or None),
+        "authorization/sharing/grant_review.html",
+        save=save,
+        done="sharing:grant",
+        message=_("The review is recorded."),
+        context={"grant": grant},
     )
