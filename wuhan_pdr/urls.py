@@ -30,6 +30,8 @@ urlpatterns = [
     path("filing/", include("catalog.filing.urls")),
     path("security/", include("security.urls")),
     path("", include("authorization.urls")),
+    path("registration/", include("registration.urls")),
+    path("supervision/", include("supervision.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),

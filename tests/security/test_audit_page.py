@@ -48,7 +48,9 @@ def entries(staff_a, staff_b):
         obj=("catalog.resource", 42, "户籍人口"),
         details={"rows": 20},
     )
-    record("access.channel", actor=staff_b, obj=("aggregation.channel", 9_000_007), outcome="refused")
+    record(
+        "access.channel", actor=staff_b, obj=("aggregation.channel", 9_000_007), outcome="refused"
+    )
     return staff_a, staff_b
 
 

@@ -1,4 +1,5 @@
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wuhan_pdr.kernel.navigation import (
     NavGroup,
@@ -69,6 +70,10 @@ MENU_GROUPS = (
             "sharing_risk",
         ),
     ),
+    # Entries join these by naming the group (NavItem.group).
+    NavGroup("operation_group", _("Authorized operation"), order=75),
+    NavGroup("registration_group", pgettext_lazy("menu", "Registration"), order=80),
+    NavGroup("supervision_group", pgettext_lazy("menu", "Supervision"), order=82),
     NavGroup(
         "security_group",
         _("Security"),

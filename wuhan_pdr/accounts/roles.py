@@ -21,6 +21,7 @@ class Role(models.TextChoices):
     DISTRICT_REVIEWER = "district_reviewer", _("District data bureau reviewer")
     CITY_REVIEWER = "city_reviewer", _("City data bureau reviewer")
     OPERATOR = "operator", _("Authorized operator")
+    REGISTRAR = "registrar", _("Registration body staff")
     SECURITY_ADMIN = "security_admin", _("Security administrator")
     AUDITOR = "auditor", _("Auditor")
     SYSTEM_ADMIN = "system_admin", _("System administrator")

@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "catalog",
     "aggregation",
     "authorization",
+    "registration",
+    "supervision",
 ]
 
 MIDDLEWARE = [

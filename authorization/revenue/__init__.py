@@ -1,0 +1,1 @@
+"""authorization.revenue: revenue distribution of authorized operation (Art. 21)."""

@@ -1,0 +1,6 @@
+"""What registration.evidence registers with the kernel and other apps, called from
+AppConfig.ready()."""
+
+
+def register() -> None:
+    return None

@@ -1,0 +1,1 @@
+"""Chapter 9: supervision: evaluation, inspections, rectification orders, disputes, the city dashboard."""
