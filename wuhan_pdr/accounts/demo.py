@@ -60,6 +60,7 @@ DEMO_PEOPLE = {
     Role.DISTRICT_REVIEWER: ("demo_district_reviewer", "李娜", "武汉市江岸区数据局"),
     Role.CITY_REVIEWER: ("demo_city_reviewer", "陈静", "武汉市数据局"),
     Role.OPERATOR: ("demo_operator", "赵磊", "武汉数据集团有限公司"),
+    Role.REGISTRAR: ("demo_registrar", "郑洁", "武汉市公共数据资源登记中心"),
     Role.SECURITY_ADMIN: ("demo_security_admin", "孙强", "武汉市数据局"),
     Role.AUDITOR: ("demo_auditor", "周敏", "武汉市数据局"),
     Role.SYSTEM_ADMIN: ("demo_system_admin", "吴军", "武汉市数据局"),
