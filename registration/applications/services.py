@@ -230,6 +230,16 @@ def _notify_later(recipients, title: str, registration: Registration) -> None:
     transaction.on_commit(lambda: notify(recipients=people, title=title, url=url))
 
 
+def acceptance_deadline(submitted_at: dt.datetime) -> dt.datetime:
+    """The end of the REGISTRATION_DAYS_ACCEPT-th working day after submission."""
+    return deadline_after(settings.REGISTRATION_DAYS_ACCEPT, start=submitted_at)
+
+
+def notice_end(starts_at: dt.datetime) -> dt.datetime:
+    """The end of the public notice: REGISTRATION_NOTICE_DAYS working days after its start."""
+    return deadline_after(settings.REGISTRATION_NOTICE_DAYS, start=starts_at)
+
+
 def open_objections(registration: Registration) -> int:
     return registration.objections.filter(state=NoticeObjection.State.OPEN).count()
 
@@ -278,7 +288,7 @@ def registration_move(
         if not registration.materials.exists():
             raise DomainError(_("Attach at least one material before submitting."), field="file")
         registration.submitted_at = now
-        registration.accept_by = deadline_after(settings.REGISTRATION_DAYS_ACCEPT, start=now)
+        registration.accept_by = acceptance_deadline(now)
         registration.accept_overdue_at = None
         _notify_later(
             _registrars(),
@@ -299,7 +309,7 @@ def registration_move(
         registration.accept_by = None
     elif transition == "review_pass":
         registration.notice_starts_at = now
-        registration.notice_ends_at = deadline_after(settings.REGISTRATION_NOTICE_DAYS, start=now)
+        registration.notice_ends_at = notice_end(now)
     elif transition == "assign_code":
         if registration.notice_ends_at is None or registration.notice_ends_at > now:
             raise DomainError(
