@@ -127,7 +127,9 @@ def registration_create(
         raise AccessDenied(_("You may not apply for registration."))
     registrant = acting_user.organization
     fields = _only(fields)
-    if resource is not None and kind != Registration.Kind.PRODUCT and not fields.get("name"):
+    if resource is not None and kind != Registration.Kind.PRODUCT:
+        # A resource is named publicly by its catalog name only (catalog.public,
+        # LEGALLY_PUBLIC_FIELDS), never by a name of the registrant's choosing.
         fields["name"] = resource.published_version.name if resource.published_version else ""
     _check_object(kind=kind, registrant=registrant, resource=resource)
     _check_deposit(deposit=deposit, kind=kind, registrant=registrant, resource=resource)
@@ -154,7 +156,10 @@ def registration_update(
         raise AccessDenied(_("You may not change this application."))
     if registration.state not in Registration.EDITABLE_STATES:
         raise DomainError(_("Only a draft or an application sent back can be changed."))
-    for name, value in _only(fields).items():
+    fields = _only(fields)
+    if registration.kind != Registration.Kind.PRODUCT:
+        fields.pop("name", None)
+    for name, value in fields.items():
         setattr(registration, name, value)
     _check_deposit(
         deposit=deposit,

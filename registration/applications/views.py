@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
@@ -80,8 +81,10 @@ def _notice_page(request, registration, objection_form=None, status=200):
             "registration": registration,
             "in_notice": in_notice,
             "objection_form": objection_form or ObjectionForm(),
-            "answered": registration.objections.filter(state=NoticeObjection.State.ANSWERED).only(
-                "text", "answer", "upheld", "lodged_at", "answered_at"
+            # Who objected and what they wrote stay with the body: only the counts are public.
+            **registration.objections.aggregate(
+                objection_count=Count("pk"),
+                answered_count=Count("pk", filter=Q(state=NoticeObjection.State.ANSWERED)),
             ),
         },
         status=status,

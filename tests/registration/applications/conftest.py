@@ -131,6 +131,15 @@ def setup(db) -> Setup:
 
 
 @pytest.fixture(autouse=True)
+def _english():
+    # The services' refusals are matched by their English text.
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _objection_counters():
     # The hourly objection counters live in the cache (Redis): each test starts afresh.
     cache.clear()

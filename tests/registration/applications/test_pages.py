@@ -11,11 +11,12 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from registration.applications import services
 from registration.applications.models import NoticeObjection, Registration
 from tests.catalog.factories import make_agency
 from tests.conftest import client_for
 
-from .conftest import end_notice, make_setup
+from .conftest import end_notice, make_deposit, make_setup
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +25,18 @@ def test_the_public_register_shows_public_fields_only(setup):
     registered = setup.registered()
     other = make_setup()
     other.registrar = setup.registrar
-    draft = other.draft(name="尚未提交的草稿资源")
+    draft = services.registration_create(
+        kind=Registration.Kind.PRODUCT,
+        resource=None,
+        deposit=make_deposit(holder=other.agency.org, kind="product", by=other.agency.staff),
+        fields={
+            "name": "尚未提交的草稿产品",
+            "description": "x",
+            "contact_name": "李明",
+            "contact_phone": "027-88888888",
+        },
+        acting_user=other.agency.staff,
+    )
     response = Client().get(reverse("registration:register"))
     assert response.status_code == 200
     body = response.content.decode()
@@ -32,6 +44,10 @@ def test_the_public_register_shows_public_fields_only(setup):
     assert setup.agency.org.name in body
     assert "027-88888888" not in body and "李明" not in body  # contact details stay inside
     assert draft.name not in body
+    # A resource is named by its code, name and provider only, never the registrant's text.
+    detail = Client().get(reverse("registration:public-detail", args=[registered.public_id]))
+    assert registered.resource.code in detail.content.decode()
+    assert "测试登记说明" not in detail.content.decode()
 
 
 def test_the_public_register_searches_and_filters(setup):
