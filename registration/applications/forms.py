@@ -27,7 +27,9 @@ class _Fields(forms.Form):
         label=pgettext_lazy("registration", "name"),
         max_length=200,
         required=False,
-        help_text=_("For a catalog resource, left empty: its catalog name."),
+        help_text=_(
+            "A data product's name; a catalog resource is registered under its catalog name."
+        ),
     )
     description = forms.CharField(
         label=pgettext_lazy("registration", "description"),

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Resource
+from catalog.public import open_data_resources_q
 from registration.evidence.models import Deposit
 from wuhan_pdr.accounts.models import Organization
 from wuhan_pdr.accounts.roles import Role
@@ -78,6 +79,13 @@ def _check_object(*, kind: str, registrant: Organization, resource: Resource | N
     if resource.published_version_id is None or resource.retired_at is not None:
         raise DomainError(
             _("Only a published catalog resource can be registered."), field="resource"
+        )
+    if kind == Registration.Kind.OPEN_DATA and not (
+        Resource.objects.filter(open_data_resources_q("published_version"), pk=resource.pk).exists()
+    ):
+        raise DomainError(
+            _("This resource is not open data: register it as a public data resource."),
+            field="resource",
         )
 
 

@@ -380,3 +380,24 @@ def test_the_daily_sweep_flags_overdue_acceptance_and_ended_notices_once(setup):
         Notification.objects.filter(recipient=setup.registrar).values_list("title", flat=True)
     )
     assert any("Acceptance overdue" in t or "受理" in t for t in titles)
+
+
+def test_only_open_data_registers_as_an_open_data_resource(setup):
+    with pytest.raises(DomainError, match="not open data"):
+        services.registration_create(
+            kind=Registration.Kind.OPEN_DATA,
+            resource=setup.resource,  # shared under conditions, not open
+            deposit=make_deposit(
+                holder=setup.agency.org,
+                resource=setup.resource,
+                kind="open_data",
+                by=setup.agency.staff,
+            ),
+            fields={"description": "x", "contact_name": "李明", "contact_phone": "1"},
+            acting_user=setup.agency.staff,
+        )
+
+
+def test_a_resource_is_registered_under_its_catalog_name(setup):
+    registration = setup.draft(name="自拟的名称")
+    assert registration.name == setup.resource.published_version.name
