@@ -279,3 +279,69 @@ def test_the_list_pages_cost_a_fixed_number_of_queries(setup, django_assert_max_
         more.move(more.draft(), "submit")
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert c.get(reverse("registration:applications")).status_code == 200
+
+
+def test_the_work_queues_show_what_to_accept_by_when_and_what_was_sent_back(setup):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from registration.applications.queues import _sent_back, _to_accept
+
+    registration = setup.move(setup.draft(), "submit")
+    Registration.objects.filter(pk=registration.pk).update(
+        accept_by=timezone.now() - dt.timedelta(hours=1)
+    )
+    items = _to_accept(setup.registrar)
+    assert [i.url for i in items] == [reverse("registration:detail", args=[registration.pk])]
+    assert items[0].overdue
+    assert _to_accept(setup.agency.staff) == []
+    setup.move(registration, "send_back", comment="缺少授权文件。")
+    assert _to_accept(setup.registrar) == []
+    assert len(_sent_back(setup.agency.staff)) == 1
+    assert _sent_back(make_agency().staff) == []
+    home = client_for(setup.registrar).get("/")
+    assert home.status_code == 200
+
+
+def test_a_material_that_is_not_what_its_name_says_is_refused(setup):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    registration = setup.draft()
+    c = client_for(setup.agency.staff)
+    response = c.post(
+        reverse("registration:material-add", args=[registration.pk]),
+        {"title": "伪装的文件", "file": SimpleUploadedFile("a.pdf", b"MZ\x90\x00 not a pdf")},
+    )
+    assert response.status_code == 200
+    assert 'id="id_file_error"' in response.content.decode()
+    assert registration.materials.count() == 1  # the one the fixture attached
+
+
+def test_a_change_is_requested_and_decided_on_the_pages(setup):
+    registration = setup.registered()
+    new = make_deposit(
+        holder=setup.agency.org, resource=setup.resource, by=setup.agency.staff, content=b"v2"
+    )
+    c = client_for(setup.agency.staff)
+    assert c.get(reverse("registration:change", args=[registration.pk])).status_code == 200
+    response = c.post(
+        reverse("registration:change", args=[registration.pk]),
+        {"description": "新增字段。", "reason": "数据项调整。", "deposit": new.pk},
+    )
+    assert response.status_code == 302
+    change = registration.changes.get()
+    # Another organization's staff cannot even see the page.
+    assert (
+        client_for(make_agency().staff)
+        .get(reverse("registration:change", args=[registration.pk]))
+        .status_code
+        == 404
+    )
+    response = client_for(setup.registrar).post(
+        reverse("registration:change-decide", args=[registration.pk, change.pk]),
+        {"decision": "approve", "comment": ""},
+    )
+    assert response.status_code == 302
+    registration.refresh_from_db()
+    assert registration.version == 2 and registration.deposit == new
