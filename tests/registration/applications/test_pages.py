@@ -345,3 +345,34 @@ def test_a_change_is_requested_and_decided_on_the_pages(setup):
     assert response.status_code == 302
     registration.refresh_from_db()
     assert registration.version == 2 and registration.deposit == new
+
+
+def test_naughty_strings_on_the_detail_pages_forms_never_fail(setup, naughty):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    draft = setup.draft()
+    staff = client_for(setup.agency.staff)
+    for text in naughty[::5]:
+        response = staff.post(
+            reverse("registration:material-add", args=[draft.pk]),
+            {"title": text, "file": SimpleUploadedFile("x.txt", b"plain")},
+        )
+        assert response.status_code == 200, repr(text)
+    other = make_setup()
+    other.registrar = setup.registrar
+    registration = other.in_notice()
+    objection = services.objection_lodge(
+        registration=registration, name="a", contact="13900000000", text="x", client_key="n"
+    )
+    body = client_for(setup.registrar)
+    for text in naughty[::9]:
+        response = body.post(
+            reverse("registration:objection-answer", args=[registration.pk, objection.pk]),
+            {"answer": text},
+        )
+        assert response.status_code == 302, repr(text)
+        response = body.post(
+            reverse("registration:move", args=[registration.pk]),
+            {"transition": "assign_code", "comment": text},
+        )
+        assert response.status_code in (200, 302, 404), repr(text)
