@@ -631,3 +631,27 @@ CELERY_BEAT_SCHEDULE.update(
 # `X-Accel-Redirect` names, so nginx, not a gunicorn worker, sends large files; empty: the
 # WSGI server streams them (docs/operations.md, "Open-data downloads").
 OPENDATA_ACCEL_REDIRECT_PREFIX = env("OPENDATA_ACCEL_REDIRECT_PREFIX", default="")
+
+# Registration (registration/applications/, Art. 23-25): working days the registration body
+# has to accept an application (or send it back, once); working days of the public notice;
+# the format of registration codes (`year` and a gap-free per-year `seq`, decision
+# "registration codes"); the largest material document; objections one client may lodge in
+# an hour on the public notice page.
+REGISTRATION_DAYS_ACCEPT = env.int("REGISTRATION_DAYS_ACCEPT", 3)
+REGISTRATION_NOTICE_DAYS = env.int("REGISTRATION_NOTICE_DAYS", 10)
+REGISTRATION_CODE_FORMAT = env("REGISTRATION_CODE_FORMAT", default="WHDJ-{year}-{seq:06d}")
+try:
+    if REGISTRATION_CODE_FORMAT.format(year=2026, seq=1) == REGISTRATION_CODE_FORMAT.format(
+        year=2026, seq=2
+    ):
+        raise ValueError
+except (KeyError, IndexError, ValueError) as exc:
+    raise ImproperlyConfigured(
+        "REGISTRATION_CODE_FORMAT must use {year} and {seq}, e.g. WHDJ-{year}-{seq:06d}."
+    ) from exc
+REGISTRATION_MATERIAL_MAX_BYTES = env.int("REGISTRATION_MATERIAL_MAX_BYTES", 20 * 1024 * 1024)
+REGISTRATION_OBJECTIONS_PER_HOUR = env.int("REGISTRATION_OBJECTIONS_PER_HOUR", 5)
+CELERY_BEAT_SCHEDULE["registration.daily"] = {
+    "task": "registration.daily",
+    "schedule": crontab(hour=7, minute=50),
+}
