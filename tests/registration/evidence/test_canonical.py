@@ -168,9 +168,10 @@ def test_a_deposit_altered_in_the_database_or_in_storage_is_detected(db):
     assert "The deposited file does not match its digest." in problems
     # The metadata rewritten (digest kept).
     Deposit.objects.filter(pk=made.pk).update(
-        data_sha256=made.data_sha256, metadata_json=made.metadata_json.replace("存证", "xx")
+        data_sha256=made.data_sha256,
+        metadata_json=made.metadata_json.replace("存证", "xx")
         if "存证" in made.metadata_json
-        else made.metadata_json + " "
+        else made.metadata_json + " ",
     )
     assert "The metadata does not match its digest." in services.deposit_check(
         Deposit.objects.get(pk=made.pk)
