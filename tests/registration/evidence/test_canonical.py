@@ -5,6 +5,7 @@ database or file betrays; a failure leaves nothing behind; a real worker makes o
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pytest
 from django.core.files.storage import default_storage
@@ -180,9 +181,9 @@ def test_a_deposit_altered_in_the_database_or_in_storage_is_detected(db):
     assert services.deposit_check(Deposit.objects.get(pk=made.pk)) == []
     # One byte of the stored file changed.
     path = default_storage.path(made.data_file.name)
-    data = bytearray(open(path, "rb").read())
+    data = bytearray(Path(path).read_bytes())
     data[-2] ^= 1
-    open(path, "wb").write(bytes(data))
+    Path(path).write_bytes(bytes(data))
     assert services.deposit_check(Deposit.objects.get(pk=made.pk)) == [
         "The deposited file does not match its digest."
     ]
