@@ -16,6 +16,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
@@ -29,7 +30,12 @@ from security import audit, zones
 from wuhan_pdr.kernel import ledger
 from wuhan_pdr.kernel.errors import DomainError
 from wuhan_pdr.kernel.history import audited_save
-from wuhan_pdr.kernel.jobs import job_enqueue, job_progress
+from wuhan_pdr.kernel.jobs import (
+    db_cancel_running_statement,
+    db_drop_connection_if_broken,
+    job_enqueue,
+    job_progress,
+)
 from wuhan_pdr.kernel.sealed_files import CHUNK_SIZE, SealingWriter, clear_chunks
 
 from . import canonical
@@ -353,10 +359,15 @@ def deposit_make(*, deposit_id: int, job=None) -> Deposit | None:
         return deposit
     except Exception as exc:
         logger.exception("deposit %s failed", deposit_id)
+        if isinstance(exc, SoftTimeLimitExceeded):
+            # The COPY may still run: cancel it so that the failure can be recorded.
+            db_cancel_running_statement()
+            db_drop_connection_if_broken()
         _delete([saved] if saved else [])
+        message = str(exc)[:1000] or type(exc).__name__
         with transaction.atomic():
             Deposit.objects.filter(pk=deposit.pk, state=Deposit.State.PENDING).update(
-                state=Deposit.State.FAILED, error=str(exc)[:1000]
+                state=Deposit.State.FAILED, error=message
             )
         raise
     finally:

@@ -73,3 +73,34 @@ def test_anonymous_visitor_verifies_the_deposited_open_distribution(
     narrow.goto(live_server.url + "/registration/evidence/verify/")
     drop_and_check(narrow, altered, expect_match=False)
     context.close()
+
+
+def test_the_holder_sees_its_deposits_and_makes_one(page, seeded, shot, settings, tmp_path):
+    from tests.e2e.conftest import login
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    call_command("seed_demo", only=["opendata", "evidence"], stdout=open(os.devnull, "w"))  # noqa: SIM115
+    login(page, "demo_agency_staff", seeded)
+    page.goto(page.base_url + "/registration/evidence/")
+    expect(page.locator("main table")).to_contain_text("养老机构信息")
+    shot(page, "01-list")
+    page.goto(page.base_url + "/registration/evidence/new/")
+    page.locator("input[name=kind][value=resource_data]").check()
+    page.locator("#id_resource").select_option(
+        label=page.locator("#id_resource option").nth(1).inner_text()
+    )
+    shot(page, "02-form")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state("domcontentloaded")
+    expect(page.locator("main")).to_contain_text("生成中")  # on the long queue: no worker here
+    shot(page, "03-pending")
+    made = Deposit.objects.filter(state=Deposit.State.PENDING).get()
+    from registration.evidence.services import deposit_make
+    from wuhan_pdr.kernel.ledger.tree import integrate
+
+    deposit_make(deposit_id=made.pk)
+    integrate("evidence")
+    page.reload()
+    expect(page.locator(".deposit-proof .proof-ok")).to_be_visible()
+    expect(page.locator("main")).to_contain_text(Deposit.objects.get(pk=made.pk).data_sha256)
+    shot(page, "04-done")

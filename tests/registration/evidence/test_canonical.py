@@ -277,3 +277,17 @@ def test_a_real_worker_makes_the_deposit(celery_worker, celery_app_on_spare_redi
     assert made.state == Deposit.State.DONE and made.leaf_id
     table = DatastoreTable.objects.get(resource=setup.resource)
     assert snapshot_digest(table) == made.data_sha256
+
+
+def test_evidence_check_names_an_altered_deposit(db, capsys):
+    from django.core.management import CommandError, call_command
+
+    setup = typed()
+    good, bad = deposit(setup), deposit(setup)
+    call_command("evidence_check")
+    assert "2 deposits checked, all hold" in capsys.readouterr().out
+    Deposit.objects.filter(pk=bad.pk).update(data_bytes=bad.data_bytes + 1)
+    with pytest.raises(CommandError):
+        call_command("evidence_check", "--no-files")
+    out = capsys.readouterr().out
+    assert str(bad.public_id) in out and str(good.public_id) not in out
