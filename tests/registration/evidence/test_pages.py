@@ -8,6 +8,7 @@ import hashlib
 import uuid
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
@@ -33,6 +34,12 @@ def body(response) -> bytes:
     return response.content
 
 
+def english(**kw) -> Client:
+    c = Client(**kw)
+    c.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return c
+
+
 def client_addr() -> str:
     # A fresh address: the fallback's hourly count lives in the shared cache.
     n = uuid.uuid4().int
@@ -54,7 +61,7 @@ def test_anyone_downloads_the_open_distribution_exactly_as_deposited(opened):
     published = OpenFile.objects.get(dataset__resource=setup.resource, format="csv")
     with published.file.open("rb") as fh:
         at_deposit = fh.read()
-    response = Client().get(f"/registration/evidence/d/{made.public_id}/data/")
+    response = english().get(f"/registration/evidence/d/{made.public_id}/data/")
     assert response.status_code == 200
     data = body(response)
     assert data == at_deposit
@@ -66,7 +73,7 @@ def test_anyone_downloads_the_open_distribution_exactly_as_deposited(opened):
     published.refresh_from_db()
     with published.file.open("rb") as fh:
         assert fh.read() != at_deposit
-    assert body(Client().get(f"/registration/evidence/d/{made.public_id}/data/")) == at_deposit
+    assert body(english().get(f"/registration/evidence/d/{made.public_id}/data/")) == at_deposit
     assert services.deposit_check(made) == []
 
 
@@ -74,13 +81,13 @@ def test_a_resource_s_data_is_the_holder_s_download_audited(db):
     setup = typed()
     made = deposit(setup)
     url = f"/registration/evidence/d/{made.public_id}/data/"
-    assert Client().get(url).status_code == 404
+    assert english().get(url).status_code == 404
     stranger = typed()
-    other = Client()
+    other = english()
     other.force_login(stranger.agency.staff)
     assert other.get(url).status_code == 404
     assert other.get(f"/registration/evidence/{made.public_id}/").status_code == 404
-    holder = Client()
+    holder = english()
     holder.force_login(setup.agency.staff)
     response = holder.get(url)
     assert response.status_code == 200
@@ -91,12 +98,12 @@ def test_a_resource_s_data_is_the_holder_s_download_audited(db):
     listing = holder.get("/registration/evidence/").content.decode()
     assert str(made.public_id) in listing
     assert str(made.public_id) not in other.get("/registration/evidence/").content.decode()
-    assert Client().get("/registration/evidence/").status_code == 302
+    assert english().get("/registration/evidence/").status_code == 302
 
 
 def test_the_verification_page_matches_a_digest_and_shows_the_proof(opened):
     setup, made = opened
-    client = Client()
+    client = english()
     with CaptureQueriesContext(connection) as queries:
         response = client.get(VERIFY, {"digest": made.data_sha256.upper()})
     html = response.content.decode()
@@ -127,16 +134,16 @@ def test_the_server_side_fallback_is_size_limited_and_throttled(opened, settings
     setup, made = opened
     settings.EVIDENCE_VERIFY_UPLOADS_PER_HOUR = 2
     settings.EVIDENCE_VERIFY_MAX_BYTES = 1024 * 1024
-    data = body(Client().get(f"/registration/evidence/d/{made.public_id}/data/"))
+    data = body(english().get(f"/registration/evidence/d/{made.public_id}/data/"))
     addr = client_addr()
-    client = Client(REMOTE_ADDR=addr)
+    client = english(REMOTE_ADDR=addr)
     html = client.post(VERIFY, {"file": SimpleUploadedFile("x.csv", data)}).content.decode()
     assert "verify-match" in html
     html = client.post(VERIFY, {"file": SimpleUploadedFile("y.csv", data + b"!")}).content.decode()
     assert "verify-no-match" in html
     html = client.post(VERIFY, {"file": SimpleUploadedFile("z.csv", data)}).content.decode()
     assert "Too many files" in html and "verify-match" not in html
-    big = Client(REMOTE_ADDR=client_addr())
+    big = english(REMOTE_ADDR=client_addr())
     settings.EVIDENCE_VERIFY_MAX_BYTES = 10
     html = big.post(VERIFY, {"file": SimpleUploadedFile("b.csv", b"x" * 200_000)}).content
     assert "larger than" in html.decode()
@@ -145,7 +152,7 @@ def test_the_server_side_fallback_is_size_limited_and_throttled(opened, settings
 def test_naughty_strings_never_break_the_verification_page(opened, settings):
     setup, made = opened
     settings.EVIDENCE_VERIFY_UPLOADS_PER_HOUR = 10_000
-    client = Client(REMOTE_ADDR=client_addr())
+    client = english(REMOTE_ADDR=client_addr())
     for s in naughty_strings():
         for params in ({"digest": s}, {"deposit": s}, {"code": s}, {"digest": s, "deposit": s}):
             response = client.get(VERIFY, params)
@@ -157,7 +164,7 @@ def test_naughty_strings_never_break_the_verification_page(opened, settings):
 
 def test_naughty_strings_never_break_the_deposit_form(db):
     setup = typed()
-    client = Client()
+    client = english()
     client.force_login(setup.agency.staff)
     assert client.get("/registration/evidence/new/").status_code == 200
     for s in naughty_strings()[:80]:
@@ -201,3 +208,19 @@ def test_a_product_names_the_deposits_it_was_made_from(opened):
     assert meta["product"]["title"] == "养老服务地图"
     assert made.data_sha256 == hashlib.sha256(b'{"type":"FeatureCollection"}').hexdigest()
     assert services.deposit_check(made) == []
+
+
+def test_the_holder_s_list_costs_the_same_for_more_deposits(db):
+    setup = typed()
+    holder = english()
+    holder.force_login(setup.agency.staff)
+    deposit(setup)
+    holder.get("/registration/evidence/")
+    with CaptureQueriesContext(connection) as one:
+        assert holder.get("/registration/evidence/").status_code == 200
+    for _ in range(3):
+        deposit(setup)
+    with CaptureQueriesContext(connection) as four:
+        html = holder.get("/registration/evidence/?state=done").content.decode()
+    assert html.count("/registration/evidence/") >= 4
+    assert len(four) <= len(one) + 1, [q["sql"] for q in four.captured_queries]
