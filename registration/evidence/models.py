@@ -134,6 +134,11 @@ class Deposit(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.public_id}"
 
+    @property
+    def data_name(self) -> str:
+        """The deposited file's name (the last part of its storage name)."""
+        return (self.data_file.name or "").rsplit("/", 1)[-1] or "data"
+
     def proof(self) -> dict:
         """The public proof of a finished deposit (ledger leaf, checkpoint, inclusion path)
         for templates: `{% with proof=deposit.proof %}` (see evidence/proofs.py)."""

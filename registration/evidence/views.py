@@ -122,7 +122,7 @@ def deposit_detail(request, public_id: str):
 
 
 @require_GET
-def deposit_download(request, public_id: str):
+def deposit_download(request, public_id: str, name: str = ""):
     deposit = selectors.public_deposit(public_id)
     if deposit is None or not may_download(request.user, deposit) or not deposit.data_file:
         raise Http404
