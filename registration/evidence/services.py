@@ -120,8 +120,11 @@ def deposit_request(
         if sources:
             deposit.sources.set(sources)
         if upload is not None and kind == Deposit.Kind.PRODUCT:
+            suffix = "".join(ch for ch in Path(upload.name or "").suffix[:10] if ch.isalnum())
             name = default_storage.save(
-                f"evidence/{deposit.public_id}/incoming-{_safe_stem(upload.name)}", upload
+                f"evidence/{deposit.public_id}/incoming-{_safe_stem(Path(upload.name or '').stem)}"
+                + (f".{suffix}" if suffix else ""),
+                upload,
             )
             deposit.data_file.name = name
         job = job_enqueue(

@@ -208,6 +208,7 @@ def test_a_product_names_the_deposits_it_was_made_from(opened):
     assert meta["product"]["title"] == "养老服务地图"
     assert made.data_sha256 == hashlib.sha256(b'{"type":"FeatureCollection"}').hexdigest()
     assert services.deposit_check(made) == []
+    assert made.data_name.endswith(".geojson")
 
 
 def test_the_holder_s_list_costs_the_same_for_more_deposits(db):
