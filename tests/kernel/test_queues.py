@@ -48,6 +48,7 @@ LONG = (
     "security.restore_drill_run",
     "aggregation.read_functions_remake",
     "opendata.downloads_build",
+    "evidence.deposit_make",
 )
 SHORT = (
     "accounts.end_user_sessions",

@@ -370,6 +370,8 @@ CELERY_LONG_TASK_SOFT_TIME_LIMITS = {
     "security.restore_drill_run": env.int("BACKUP_DRILL_SOFT_TIME_LIMIT", 2 * 60 * 60),
     # Open-data files (CSV, XLSX, JSON) of a resource, rebuilt after each load.
     "opendata.downloads_build": env.int("OPENDATA_BUILD_SOFT_TIME_LIMIT", 60 * 60),
+    # An evidence deposit: a resource's canonical snapshot written and digested.
+    "evidence.deposit_make": env.int("EVIDENCE_DEPOSIT_SOFT_TIME_LIMIT", 60 * 60),
 }
 CELERY_TASK_ROUTES = {
     **{name: {"queue": CELERY_LONG_QUEUE} for name in CELERY_LONG_TASK_SOFT_TIME_LIMITS},
