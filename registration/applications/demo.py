@@ -11,15 +11,14 @@ makes the real ones from the resource's stored rows."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 
-import rfc8785
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import Resource
 from registration.evidence.models import Deposit
+from registration.evidence.services import deposit_of_bytes
 from wuhan_pdr.accounts.models import User
 from wuhan_pdr.kernel.demo import Seeder, register_seeder
 
@@ -70,18 +69,15 @@ STEPS = {
 
 
 def demo_deposit(*, holder, kind: str, resource, name: str, by) -> Deposit:
-    """A finished deposit whose digests are those of a small CSV and its canonical metadata."""
-    data = f"name\r\n{name}\r\n".encode()
-    metadata = rfc8785.dumps({"name": name, "resource": getattr(resource, "code", None)})
-    return Deposit.objects.create(
+    """A finished deposit of a small CSV, made by the evidence service as its job makes one
+    (stored, digested, in the ledger's evidence log)."""
+    return deposit_of_bytes(
         kind=kind,
         holder=holder,
         resource=resource,
-        state=Deposit.State.DONE,
-        data_sha256=hashlib.sha256(data).hexdigest(),
-        metadata_sha256=hashlib.sha256(metadata).hexdigest(),
-        data_bytes=len(data),
-        created_by=by,
+        data=f"name\r\n{name}\r\n".encode(),
+        acting_user=by,
+        title=name if kind == Deposit.Kind.PRODUCT else "",
     )
 
 

@@ -54,9 +54,12 @@ def public_deposit(public_id) -> Deposit | None:
 
 
 def deposit_for_code(code: str) -> Deposit | None:
-    """The deposit of a registration code: wired to the applications sub-package at merge
-    (it knows the codes); until then none."""
-    return None
+    """The deposit a registration code currently rests on (a change replaces it), found through
+    the registration's foreign key, so this package does not import the procedure's."""
+    code = (code or "").strip().upper()
+    if not code or len(code) > 40:
+        return None
+    return _public().filter(registrations__code=code).order_by("-created_at", "-id").first()
 
 
 def deposits_visible_q(user) -> Q:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils import timezone
@@ -303,12 +304,15 @@ def deposit_make(*, deposit_id: int, job=None) -> Deposit | None:
         return deposit
     workdir = Path(tempfile.mkdtemp(prefix=f"evidence-{deposit.pk}-"))
     saved: str | None = None
-    incoming = deposit.data_file.name if deposit.kind == Deposit.Kind.PRODUCT else ""
+    # A product's file handed in, or the bytes of `deposit_of_bytes`.
+    incoming = deposit.data_file.name or ""
     try:
         if job is not None:
             job_progress(job, 5)
         out_path = workdir / "data"
-        if deposit.kind == Deposit.Kind.RESOURCE_DATA:
+        if incoming:
+            data = _product_file(deposit, out_path)
+        elif deposit.kind == Deposit.Kind.RESOURCE_DATA:
             data = _snapshot(deposit, out_path)
         elif deposit.kind == Deposit.Kind.OPEN_DATA:
             data = _open_distribution(deposit, out_path)
@@ -320,7 +324,7 @@ def deposit_make(*, deposit_id: int, job=None) -> Deposit | None:
             stem = _safe_stem(deposit.resource.code)
         else:
             stem = _safe_stem(deposit.title) or "product"
-        suffix = ".csv" if deposit.kind != Deposit.Kind.PRODUCT else Path(incoming).suffix[:10]
+        suffix = Path(incoming).suffix[:10] if incoming else ".csv"
         with out_path.open("rb") as fh:
             saved = default_storage.save(f"evidence/{deposit.public_id}/{stem}{suffix}", File(fh))
         if job is not None:
@@ -379,6 +383,20 @@ def deposit_make(*, deposit_id: int, job=None) -> Deposit | None:
                 path.unlink()
         with contextlib.suppress(OSError):
             os.rmdir(workdir)
+
+
+def deposit_of_bytes(
+    *, kind: str, holder, resource=None, data: bytes, acting_user, title: str = ""
+) -> Deposit:
+    """A finished deposit of bytes in hand, made at once as the job makes one (stored,
+    digested, logged in the evidence log): for demo data and tests, where a resource has no
+    loaded table to snapshot. Never offered on a page."""
+    deposit = Deposit(
+        kind=kind, holder=holder, resource=resource, title=title, created_by=acting_user
+    )
+    deposit.data_file.save("handed-in.csv", ContentFile(data), save=False)
+    deposit.save()
+    return deposit_make(deposit_id=deposit.pk)
 
 
 def _delete(names) -> None:

@@ -4,7 +4,6 @@ and the registration body with one registrar."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import pytest
@@ -14,7 +13,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from catalog.models import Resource
 from registration.applications import services
 from registration.applications.models import Registration
-from registration.evidence.models import Deposit
+from registration.evidence.models import Deposit  # noqa: F401
+from registration.evidence.services import deposit_of_bytes
 from tests.accounts.factories import OrganizationFactory, UserFactory
 from tests.catalog.conftest import ensure_catalog_base_data
 from tests.catalog.factories import Agency, make_agency, make_city_bureau, make_published
@@ -29,15 +29,14 @@ def pdf(name: str = "申请表.pdf") -> SimpleUploadedFile:
 
 
 def make_deposit(*, holder, resource=None, kind="resource_data", by, content=b"a,b\r\n1,2\r\n"):
-    return Deposit.objects.create(
+    """A finished deposit of `content`, made by the evidence service (file, digests, leaf)."""
+    return deposit_of_bytes(
         kind=kind,
         holder=holder,
         resource=resource,
-        state=Deposit.State.DONE,
-        data_sha256=hashlib.sha256(content).hexdigest(),
-        metadata_sha256=hashlib.sha256(b"{}" + content).hexdigest(),
-        data_bytes=len(content),
-        created_by=by,
+        data=content,
+        acting_user=by,
+        title="数据产品" if kind == "product" else "",
     )
 
 

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0004_separation_of_duties'),
         ('catalog', '0012_masking_rule_free_text_removed'),
-        ('registration', '0001_evidence_deposit'),
+        ('registration', '0002_evidence'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
