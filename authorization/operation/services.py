@@ -857,6 +857,7 @@ def disclosures_remind(*, today: dt.date | None = None) -> dict[str, int]:
                     pk=disclosure.pk, overdue_flagged_at=None
                 ).update(overdue_flagged_at=now):
                     overdue += 1
+                    disclosure_changed()
                     bureaus = OperationAuthorization.objects.filter(
                         operator=operator, state__in=OperationAuthorization.DISCLOSED
                     ).values("authorizing_body_id")

@@ -408,8 +408,14 @@ def public_detail(request, pk: int):
 
 @require_GET
 def public_operator(request, pk: int):
-    def build():
-        operator = selectors.public_operator(pk)
+    """The operator's page: its products and prices, then its usage per month (read live from
+    the supply counters, which every supply call moves), then its reports and authorizations."""
+    operator = selectors.public_operator(pk)
+
+    def head():
+        return {"operator": operator, "products": list(selectors.listed_products(operator))}
+
+    def tail():
         authorizations = list(
             selectors.public_authorization_rows(
                 selectors.public_authorizations(selectors.DisclosureQuery(operator=operator.pk))
@@ -419,18 +425,30 @@ def public_operator(request, pk: int):
             a.public_resources = selectors.public_resource_rows(a.entries.all())
         reports = list(selectors.published_reports(operator))
         return {
-            "operator": operator,
             "authorizations": authorizations,
-            "products": list(selectors.listed_products(operator)),
-            "months": selectors.monthly_usage(operator),
             "reports": [r for r in reports if r.state == "published"],
             "pending": [r for r in reports if r.state != "published"],
         }
 
-    body = _fragment(
-        request, f"operator:{pk}", "authorization/operation/public/_operator.html", build
+    return render(
+        request,
+        "authorization/operation/public/operator.html",
+        {
+            "head": _fragment(
+                request,
+                f"operator:{pk}:head",
+                "authorization/operation/public/_operator.html",
+                head,
+            ),
+            "months": selectors.monthly_usage(operator),
+            "tail": _fragment(
+                request,
+                f"operator:{pk}:tail",
+                "authorization/operation/public/_operator_tail.html",
+                tail,
+            ),
+        },
     )
-    return render(request, "authorization/operation/public/page.html", {"body": body})
 
 
 @require_GET
