@@ -337,4 +337,6 @@ class YearlyDisclosure(models.Model):
     def is_overdue(self) -> bool:
         from wuhan_pdr.kernel.workdays import today
 
-        return self.state != self.State.PUBLISHED and today() > self.due_on
+        return self.state != self.State.PUBLISHED and (
+            self.overdue_flagged_at is not None or today() > self.due_on
+        )

@@ -448,6 +448,8 @@ def _move_grants(authorization, target: str, *, reason: str, acting_user) -> Non
 def _activate(authorization, *, acting_user) -> None:
     _issue_grants(authorization, acting_user=acting_user)
     authorization_workflow.apply(authorization, "activate", acting_user=None)
+    if acting_user is not None:
+        return  # the decision's own notice says it is in force
     _tell(
         operator_people(authorization),
         _("Operation authorization in force: #%(pk)d") % {"pk": authorization.pk},
