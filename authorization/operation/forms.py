@@ -126,7 +126,7 @@ class DecisionForm(_Cleaned):
 
     def __init__(self, *args, transitions=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [(t.name, t.label) for t in transitions]
+        self.fields["action"].choices = [("", "—")] + [(t.name, t.label) for t in transitions]
 
 
 class ConsentForm(_Cleaned):

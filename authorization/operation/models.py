@@ -190,6 +190,16 @@ class AuthorizedResource(models.Model):
     delivery = models.CharField(
         pgettext_lazy("operation", "delivery"), max_length=8, choices=Delivery.choices
     )
+    grant = models.ForeignKey(
+        "authorization.Grant",
+        verbose_name=pgettext_lazy("sharing", "grant"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # The grant's raw key, sealed, until the operator has seen it once (then emptied).
+    key_sealed = models.TextField(blank=True)
 
     class Meta:
         verbose_name = _("authorized resource")

@@ -87,7 +87,7 @@ def authorizations_visible_to(user, *, q: str = "", state: str = ""):
 
 def authorization_entries(authorization):
     return authorization.entries.select_related(
-        "resource__provider", "resource__published_version__grade"
+        "resource__provider", "resource__published_version__grade", "grant"
     ).order_by("resource__code")
 
 

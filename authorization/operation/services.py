@@ -30,6 +30,7 @@ from wuhan_pdr.kernel import workdays
 from wuhan_pdr.kernel.errors import AccessDenied, DomainError, observe_refusals
 from wuhan_pdr.kernel.history import audited_save
 from wuhan_pdr.kernel.notifications import notify
+from wuhan_pdr.kernel.sealing import seal, unseal
 from wuhan_pdr.kernel.uploads import UploadRefused, inspect_document
 
 from .checks import approval_problems
@@ -43,6 +44,7 @@ from .models import (
     YearlyDisclosure,
 )
 from .permissions import (
+    holds,
     is_city_reviewer,
     is_operator,
     may_manage_products,
@@ -412,7 +414,7 @@ def _issue_grants(authorization, *, acting_user) -> int:
         if authorization.grants.filter(resource_id=entry.resource_id).exists():
             continue
         start = _start_of_day(authorization.starts_on)
-        grant, _raw = grant_issue(
+        grant, raw_key = grant_issue(
             resource=entry.resource,
             grantee=authorization.operator,
             items=_grant_items(entry.resource),
@@ -422,8 +424,33 @@ def _issue_grants(authorization, *, acting_user) -> int:
             acting_user=acting_user,
         )
         authorization.grants.add(grant)
+        entry.grant, entry.key_sealed = grant, seal(raw_key)
+        entry.save(update_fields=["grant", "key_sealed"])
         count += 1
     return count
+
+
+@observe_refusals("operation.grant_key.reveal", object_arg="entry")
+def grant_key_reveal(*, entry: AuthorizedResource, acting_user) -> str:
+    """The raw API key of an authorization's grant, to the operator, once: then forgotten
+    (a new key is a rotation by the grant's rules)."""
+    from security import audit
+
+    with transaction.atomic():
+        entry = (
+            AuthorizedResource.objects.select_for_update(of=("self",))
+            .select_related("authorization")
+            .get(pk=entry.pk)
+        )
+        if not holds(entry.authorization, acting_user):
+            raise AccessDenied(_("Only the operator may see its keys."))
+        if not entry.key_sealed:
+            raise DomainError(_("The key has already been shown; it is not kept."))
+        raw = unseal(entry.key_sealed)
+        entry.key_sealed = ""
+        entry.save(update_fields=["key_sealed"])
+        audit.record("operation.grant_key_shown", actor=acting_user, obj=entry.grant)
+    return raw
 
 
 def _move_grants(authorization, target: str, *, reason: str, acting_user) -> None:

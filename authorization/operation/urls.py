@@ -11,6 +11,7 @@ urlpatterns = [
     path("apply/", views.authorization_apply, name="apply"),
     path("authorizations/<int:pk>/", views.authorization_detail, name="detail"),
     path("authorizations/<int:pk>/plan/", views.authorization_plan, name="plan"),
+    path("authorizations/<int:pk>/keys/<int:entry>/", views.grant_key, name="grant_key"),
     path("products/", views.product_list, name="products"),
     path("products/new/", views.product_edit, name="product_new"),
     path("products/<int:pk>/", views.product_edit, name="product_edit"),

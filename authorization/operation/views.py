@@ -45,6 +45,7 @@ from .permissions import (
     access_authorization,
     access_disclosure,
     access_product,
+    holds,
     is_city_reviewer,
     is_operator,
 )
@@ -159,7 +160,7 @@ def authorization_detail(request, pk: int):
             "missing": missing,
             "form": form if transitions else None,
             "consent_form": consent_form if consent_possible else None,
-            "grants": authorization.grants.select_related("resource").order_by("resource__code"),
+            "holder": holds(authorization, request.user),
             "events": events_described(authorization, authorization_workflow),
         },
     )
@@ -177,6 +178,27 @@ def authorization_plan(request, pk: int):
         raise Http404 from None
     response = FileResponse(handle, as_attachment=True, filename=authorization.plan_name or "plan")
     response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_http_methods(["POST"])
+def grant_key(request, pk: int, entry: int):
+    authorization = access_authorization(request.user, pk)
+    found = authorization.entries.filter(pk=entry).select_related("resource", "grant").first()
+    if found is None:
+        raise Http404
+    try:
+        raw = services.grant_key_reveal(entry=found, acting_user=request.user)
+    except (DomainError, AccessDenied) as exc:
+        messages.error(request, str(exc.message))
+        return redirect("operation:detail", authorization.pk)
+    response = render(
+        request,
+        "authorization/operation/grant_key.html",
+        {"authorization": authorization, "entry": found, "raw_key": raw},
+    )
+    response["Cache-Control"] = "no-store"
     return response
 
 

@@ -200,3 +200,20 @@ def test_naughty_strings_never_make_a_server_error(naughty, resource, bureau, op
             },
         )
         assert r.status_code == 200, repr(s)  # a whole authorization without a domain
+
+
+def test_the_operator_sees_each_grants_key_once(resource, bureau, operator):
+    a = approve(apply(operator, [resource]), bureau.reviewer)
+    (entry,) = a.entries.all()
+    assert entry.grant is not None and entry.key_sealed
+    c = web(operator)
+    detail = c.get(reverse("operation:detail", args=[a.pk])).content.decode()
+    url = reverse("operation:grant_key", args=[a.pk, entry.pk])
+    assert url in detail
+    assert web(bureau.reviewer).post(url).status_code == 302  # refused: not the operator
+    shown = c.post(url)
+    assert shown.status_code == 200 and shown["Cache-Control"] == "no-store"
+    assert 'data-testid="api-key"' in shown.content.decode()
+    entry.refresh_from_db()
+    assert entry.key_sealed == ""
+    assert c.post(url).status_code == 302  # not kept
