@@ -31,40 +31,6 @@ def _search(q: str) -> str:
     return (q or "").replace("\x00", "").strip()[:SEARCH_MAX]
 
 
-def public_resource_rows(entries) -> list[dict]:
-    """The legally public fields of authorized resources (code, name, provider), plus how the
-    operator receives them."""
-    rows = []
-    for entry in entries:
-        r = entry.resource
-        values = {
-            "code": r.code,
-            "name": r.published_version.name if r.published_version_id else "",
-            "provider": r.provider.name,
-        }
-        row = {k: values[k] for k in LEGALLY_PUBLIC_FIELDS}
-        row["delivery"] = entry.get_delivery_display()
-        rows.append(row)
-    return rows
-
-
-def _entries_prefetch() -> Prefetch:
-    return Prefetch(
-        "entries",
-        queryset=AuthorizedResource.objects.select_related(
-            "resource__provider", "resource__published_version"
-        )
-        .only(
-            "authorization_id",
-            "delivery",
-            "resource__code",
-            "resource__provider__name",
-            "resource__published_version__name",
-        )
-        .order_by("resource__code"),
-    )
-
-
 # --- the workspace ---------------------------------------------------------------------------
 
 
@@ -143,24 +109,46 @@ def public_authorizations(params: DisclosureQuery | None = None):
 
 
 def public_authorization_rows(qs):
-    return (
-        qs.select_related("operator", "authorizing_body", "domain", "region")
-        .only(
-            "kind",
-            "scope",
-            "starts_on",
-            "ends_on",
-            "state",
-            "decided_at",
-            "ended_at",
-            "state_reason",
-            "operator__name",
-            "authorizing_body__name",
-            "domain__name",
-            "region__name",
-        )
-        .prefetch_related(_entries_prefetch())
+    return qs.select_related("operator", "authorizing_body", "domain", "region").only(
+        "kind",
+        "scope",
+        "starts_on",
+        "ends_on",
+        "state",
+        "decided_at",
+        "ended_at",
+        "state_reason",
+        "operator__name",
+        "authorizing_body__name",
+        "domain__name",
+        "region__name",
     )
+
+
+def attach_public_resources(authorizations) -> list:
+    """Give each authorization `public_resources`: the legally public fields of its resources
+    (code, name, provider) and their delivery, read in one query of plain values."""
+    authorizations = list(authorizations)
+    deliveries = dict(AuthorizedResource.Delivery.choices)
+    rows: dict[int, list[dict]] = {a.pk: [] for a in authorizations}
+    for auth_id, delivery, code, name, provider in (
+        AuthorizedResource.objects.filter(authorization_id__in=list(rows))
+        .order_by("authorization_id", "resource__code")
+        .values_list(
+            "authorization_id",
+            "delivery",
+            "resource__code",
+            "resource__published_version__name",
+            "resource__provider__name",
+        )
+    ):
+        values = {"code": code, "name": name or "", "provider": provider}
+        row = {k: values[k] for k in LEGALLY_PUBLIC_FIELDS}
+        row["delivery"] = deliveries.get(delivery, delivery)
+        rows[auth_id].append(row)
+    for a in authorizations:
+        a.public_resources = rows[a.pk]
+    return authorizations
 
 
 def public_authorization(pk) -> OperationAuthorization:

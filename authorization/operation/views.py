@@ -409,8 +409,7 @@ def public_list(request):
             selectors.public_authorization_rows(matching), PAGE_SIZE, count=total
         )
         page = paginator.get_page(request.GET.get("page"))
-        for a in page.object_list:
-            a.public_resources = selectors.public_resource_rows(a.entries.all())
+        page.object_list = selectors.attach_public_resources(page.object_list)
         return {"form": form, "page_obj": page, "total": total, "filtered": bool(request.GET)}
 
     body = _fragment(request, "list", "authorization/operation/public/_list.html", build)
@@ -421,7 +420,7 @@ def public_list(request):
 def public_detail(request, pk: int):
     def build():
         authorization = selectors.public_authorization(pk)
-        authorization.public_resources = selectors.public_resource_rows(authorization.entries.all())
+        selectors.attach_public_resources([authorization])
         return {"authorization": authorization}
 
     body = _fragment(request, f"detail:{pk}", "authorization/operation/public/_detail.html", build)
@@ -443,8 +442,7 @@ def public_operator(request, pk: int):
                 selectors.public_authorizations(selectors.DisclosureQuery(operator=operator.pk))
             )
         )
-        for a in authorizations:
-            a.public_resources = selectors.public_resource_rows(a.entries.all())
+        selectors.attach_public_resources(authorizations)
         reports = list(selectors.published_reports(operator))
         return {
             "authorizations": authorizations,
@@ -500,9 +498,10 @@ FEED_ITEMS = 100
 
 
 def _feed_items(request):
-    rows = list(selectors.public_authorization_rows(selectors.public_authorizations())[:FEED_ITEMS])
+    rows = selectors.attach_public_resources(
+        selectors.public_authorization_rows(selectors.public_authorizations())[:FEED_ITEMS]
+    )
     for a in rows:
-        a.public_resources = selectors.public_resource_rows(a.entries.all())
         a.url = request.build_absolute_uri(reverse("disclosures:authorization", args=[a.pk]))
     return rows
 
