@@ -111,6 +111,18 @@ def check_resource(
                     % {"grade": grade},
                 )
             )
+        # Art. 18: only data whose grade allows it may enter the authorized-operation scope.
+        if data.get("operation_eligible") and not grade.may_operate:
+            v.append(
+                Violation(
+                    "operation_eligible",
+                    _(
+                        "Eligible for authorized operation: data of grade %(grade)s may not "
+                        "enter the authorized-operation scope."
+                    )
+                    % {"grade": grade},
+                )
+            )
 
     names: dict[str, int] = {}
     columns: dict[str, int] = {}

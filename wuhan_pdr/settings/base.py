@@ -629,6 +629,22 @@ CELERY_BEAT_SCHEDULE.update(
     }
 )
 
+# Authorized operation (authorization/operation/, Art. 18-20): days before an authorization's
+# end its operator and bureau are reminded; working days the bureau has to review an
+# application; the yearly disclosure report's due day (month, day of the next year) and the
+# days before it the operator is reminded; the largest implementation plan document.
+OPERATION_EXPIRY_REMINDER_DAYS = env.int("OPERATION_EXPIRY_REMINDER_DAYS", 30)
+OPERATION_REVIEW_DAYS = env.int("OPERATION_REVIEW_DAYS", 20)
+OPERATION_DISCLOSURE_DUE_MONTH = env.int("OPERATION_DISCLOSURE_DUE_MONTH", 3)
+OPERATION_DISCLOSURE_DUE_DAY = env.int("OPERATION_DISCLOSURE_DUE_DAY", 31)
+OPERATION_DISCLOSURE_REMINDER_DAYS = env.int("OPERATION_DISCLOSURE_REMINDER_DAYS", 30)
+OPERATION_PLAN_MAX_BYTES = env.int("OPERATION_PLAN_MAX_BYTES", 20 * 1024 * 1024)
+# Seconds a public disclosure page stays cached (any change invalidates it at once).
+OPERATION_DISCLOSURE_CACHE_SECONDS = env.int("OPERATION_DISCLOSURE_CACHE_SECONDS", 3600)
+CELERY_BEAT_SCHEDULE.update(
+    {"operation.daily": {"task": "operation.daily", "schedule": crontab(hour=0, minute=50)}}
+)
+
 # Open-data downloads behind nginx: the internal location (aliased to MEDIA_ROOT) that
 # `X-Accel-Redirect` names, so nginx, not a gunicorn worker, sends large files; empty: the
 # WSGI server streams them (docs/operations.md, "Open-data downloads").
