@@ -17,6 +17,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from wuhan_pdr.accounts.roles import Role
 from wuhan_pdr.kernel.errors import AccessDenied, DomainError
@@ -62,7 +63,7 @@ def call_publish(
         deadline=deadline,
         created_by=acting_user,
     )
-    audited_save(call, acting_user=acting_user, reason="published")
+    audited_save(call, acting_user=acting_user, reason=gettext_noop("call published"))
     return call
 
 
@@ -130,7 +131,7 @@ def proposal_submit(
     proposal.document_name = Path(document.name).name[:200]
     proposal.document_size = document.size
     proposal.document_sha256 = digest.hexdigest()
-    audited_save(proposal, acting_user=acting_user, reason="submitted")
+    audited_save(proposal, acting_user=acting_user, reason=gettext_noop("proposal submitted"))
     return proposal
 
 
@@ -170,7 +171,7 @@ def proposal_score(
     for name, v in values.items():
         setattr(review, name, v)
     review.comment = _text(comment, "comment", _("Explain the scores in a comment."))
-    audited_save(review, acting_user=acting_user, reason="scored")
+    audited_save(review, acting_user=acting_user, reason=gettext_noop("proposal scored"))
     return review
 
 
@@ -219,7 +220,7 @@ def proposal_select(
         waived_until=waived_until,
         created_by=acting_user,
     )
-    audited_save(trial, acting_user=acting_user, reason="selected")
+    audited_save(trial, acting_user=acting_user, reason=gettext_noop("selected as a pilot"))
     people = _people(Role.OPERATOR, Role.REQUESTER, organization_id=proposal.organization_id)
     title = _("Your proposal “%(title)s” was selected as a pilot") % {"title": proposal.title}
     url = reverse("pilots:proposal", args=[proposal.pk])

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from wuhan_pdr.accounts.models import Organization
 from wuhan_pdr.accounts.roles import Role
@@ -81,7 +82,7 @@ def revenue_record(
         note=(note or "").strip(),
         recorded_by=acting_user,
     )
-    audited_save(revenue, acting_user=acting_user, reason="recorded")
+    audited_save(revenue, acting_user=acting_user, reason=gettext_noop("revenue recorded"))
     return revenue
 
 
@@ -174,8 +175,11 @@ def distribution_set(
     distribution.reason = reason
     distribution.computed_at = timezone.now()
     distribution.computed_by = acting_user
+    # An adjustment's history row carries its reason; the first computation a fixed text.
     audited_save(
-        distribution, acting_user=acting_user, reason="adjusted" if existing else "computed"
+        distribution,
+        acting_user=acting_user,
+        reason=reason if existing else gettext_noop("distribution computed"),
     )
     old = {s.agency_id: s for s in distribution.shares.all()} if existing else {}
     basis_of = dict(bases)

@@ -5,6 +5,8 @@ forbidden alike); each form calls one service."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -139,11 +141,13 @@ def distribution_edit(request, pk: int):
     initial = {}
     if distribution is not None:
         initial = {
-            "government_percent": distribution.government_ratio * 100,
+            "government_percent": (distribution.government_ratio * 100).quantize(Decimal("0.01")),
             "rule": distribution.rule,
         }
         if distribution.rule == Distribution.Rule.WEIGHTS:
-            initial.update({f"weight_{s.agency_id}": s.basis for s in distribution.shares.all()})
+            initial.update(
+                {f"weight_{s.agency_id}": s.basis.normalize() for s in distribution.shares.all()}
+            )
     form = DistributionForm(
         request.POST or None,
         initial=initial,
