@@ -12,6 +12,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from security import audit
 from wuhan_pdr.kernel.errors import AccessDenied, DomainError
 from wuhan_pdr.kernel.forms import add_domain_error, form_page
 from wuhan_pdr.kernel.workflow import events_described
@@ -258,4 +259,10 @@ def proposal_document(request, pk: int):
         handle = default_storage.open(proposal.document.name, "rb")
     except (FileNotFoundError, OSError):
         raise Http404 from None
+    audit.record(
+        "pilots.proposal_document.download",
+        obj=proposal,
+        request=request,
+        details={"sha256": proposal.document_sha256},
+    )
     return FileResponse(handle, as_attachment=True, filename=proposal.document_name)

@@ -14,6 +14,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from security import audit
 from wuhan_pdr.accounts.models import Organization
 from wuhan_pdr.kernel.errors import DomainError
 from wuhan_pdr.kernel.excel import stream_workbook
@@ -190,6 +191,7 @@ def revenue_export(request, pk: int):
         [s.agency.name, _number(s.basis), _number(s.amount)]
         for s in distribution.shares.select_related("agency").order_by("agency_id")
     ]
+    audit.record("revenue.distribution.export", obj=revenue, request=request)
     return stream_workbook(
         filename=f"revenue-{revenue.pk}-v{distribution.version}.xlsx",
         sheet_title=_("Distribution"),
@@ -249,6 +251,7 @@ def statement_export(request, pk: int):
                 d.reason,
             ]
 
+    audit.record("revenue.statement.export", obj=agency, request=request)
     return stream_workbook(
         filename=f"statement-{agency.pk}.xlsx",
         sheet_title=_("Statement"),
