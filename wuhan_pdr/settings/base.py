@@ -644,6 +644,14 @@ OPERATION_DISCLOSURE_CACHE_SECONDS = env.int("OPERATION_DISCLOSURE_CACHE_SECONDS
 CELERY_BEAT_SCHEDULE.update(
     {"operation.daily": {"task": "operation.daily", "schedule": crontab(hour=0, minute=50)}}
 )
+# Pilot scenarios (authorization/pilots/, Art. 22): the largest proposal document; days
+# before a priced-but-free trial ends that its organization is reminded (beat "pilots.daily").
+PILOTS_DOCUMENT_MAX_BYTES = env.int("PILOTS_DOCUMENT_MAX_BYTES", 20 * 1024 * 1024)
+PILOTS_TRIAL_REMINDER_DAYS = env.int("PILOTS_TRIAL_REMINDER_DAYS", 14)
+CELERY_BEAT_SCHEDULE["pilots.daily"] = {
+    "task": "pilots.daily",
+    "schedule": crontab(hour=0, minute=55),
+}
 
 # Open-data downloads behind nginx: the internal location (aliased to MEDIA_ROOT) that
 # `X-Accel-Redirect` names, so nginx, not a gunicorn worker, sends large files; empty: the
