@@ -22,6 +22,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from authorization.pilots.selectors import trial_for
 from catalog.models import Resource
 from wuhan_pdr.kernel.errors import AccessDenied, DomainError
 from wuhan_pdr.kernel.forms import add_domain_error
@@ -461,6 +462,8 @@ def public_operator(request, pk: int):
                 head,
             ),
             "months": selectors.monthly_usage(operator),
+            # Art. 22: a selected pilot's priced-but-free trial (dated, so never cached).
+            "trial": trial_for(operator),
             "tail": _fragment(
                 request,
                 f"operator:{pk}:tail",

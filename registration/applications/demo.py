@@ -20,6 +20,7 @@ from catalog.models import Resource
 from registration.evidence.models import Deposit
 from registration.evidence.services import deposit_of_bytes
 from wuhan_pdr.accounts.models import User
+from wuhan_pdr.accounts.roles import Role
 from wuhan_pdr.kernel.demo import Seeder, register_seeder
 
 from . import services
@@ -162,4 +163,30 @@ def seed_registrations(context: dict) -> None:
         _one(applicant, registrar, kind, name, target)
 
 
+def seed_operation_scope(context: dict) -> None:
+    """Art. 23: the resources in the authorized-operation scope are registered (mandatory), by
+    a staff member of each provider, before the operation demo's authorizations are approved
+    (approval requires it: `operation_registration_problems`)."""
+    registrar = User.objects.filter(username="demo_registrar").first()
+    if registrar is None:
+        return
+    scope = (
+        Resource.objects.filter(published_version__operation_eligible=True, retired_at__isnull=True)
+        .exclude(registrations__isnull=False)
+        .select_related("provider", "published_version")
+        .order_by("code")
+    )
+    for resource in scope:
+        applicant = (
+            User.objects.filter(
+                organization=resource.provider, groups__name=Role.AGENCY_STAFF, is_active=True
+            )
+            .order_by("pk")
+            .first()
+        )
+        if applicant is not None:
+            _one(applicant, registrar, K.RESOURCE, resource.published_version.name, S.REGISTERED)
+
+
+register_seeder(Seeder(name="operation_scope_registrations", order=84, run=seed_operation_scope))
 register_seeder(Seeder(name="registrations", order=95, run=seed_registrations))

@@ -18,6 +18,7 @@ from django.utils import timezone
 from authorization.operation.models import OperationAuthorization, Product
 from authorization.operation.services import fee_cap_set
 from catalog.models import Resource
+from registration.applications.demo import seed_operation_scope
 from wuhan_pdr.accounts.models import User
 
 from .conftest import login, logout
@@ -31,6 +32,8 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 def test_operator_authorized_lists_a_product_and_is_disclosed(page, seeded, shot, tmp_path):
     password = seeded
     call_command("seed_demo", only=["aggregation"], stdout=open(os.devnull, "w"))  # noqa: SIM115
+    # Approval needs the resources registered (Art. 23): the demo registers the operation scope.
+    seed_operation_scope({})
     resource = Resource.objects.get(published_version__name=RESOURCE, retired_at__isnull=True)
     reviewer = User.objects.get(username="demo_city_reviewer")
     fee_cap_set(basis="call", amount="0.05", rule="按调用次数计费。", acting_user=reviewer)

@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase
 
-from authorization.operation import services
+from authorization.operation import checks, services
 from authorization.operation.models import FeeBasis, FeeCap
 from tests.accounts.factories import OrganizationFactory, UserFactory, division
 from tests.catalog import factories as cf
@@ -27,6 +27,16 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 def _base(db):
     ensure_catalog_base_data()
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _approval_checks_of_the_test_only():
+    """These tests approve resources nobody registered: the registration chapter's check
+    (registered at start-up) is set aside here, and test_registration_required puts it back."""
+    saved = list(checks._APPROVAL_CHECKS)
+    checks._APPROVAL_CHECKS.clear()
+    yield saved
+    checks._APPROVAL_CHECKS[:] = saved
 
 
 @pytest.fixture
