@@ -1,1 +1,11 @@
 """The models of the supervision app live in its sub-packages; Django finds them here."""
+
+from supervision.evaluation.models import (  # noqa: F401
+    AgencyScore,
+    EvaluationPlan,
+    EvaluationRun,
+    IndicatorValue,
+    PlanIndicator,
+    ReportCopy,
+    ScoreAdjustment,
+)

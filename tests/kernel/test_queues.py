@@ -48,6 +48,7 @@ LONG = (
     "security.restore_drill_run",
     "aggregation.read_functions_remake",
     "opendata.downloads_build",
+    "supervision.evaluation_run",
 )
 SHORT = (
     "accounts.end_user_sessions",

@@ -631,3 +631,27 @@ CELERY_BEAT_SCHEDULE.update(
 # `X-Accel-Redirect` names, so nginx, not a gunicorn worker, sends large files; empty: the
 # WSGI server streams them (docs/operations.md, "Open-data downloads").
 OPENDATA_ACCEL_REDIRECT_PREFIX = env("OPENDATA_ACCEL_REDIRECT_PREFIX", default="")
+
+# Supervision (supervision/, Art. 28-31): an evaluation run computes every agency's indicators
+# on the long queue; a copy of each plan's Excel report is kept every month; the limits in
+# working days that the "days" indicators score against (100 up to the limit, 10 points less
+# for each day beyond); rectification orders' overdue sweep.
+SUPERVISION_ISSUE_ANSWER_DAYS = env.int("SUPERVISION_ISSUE_ANSWER_DAYS", 10)
+SUPERVISION_FEEDBACK_ANSWER_DAYS = env.int("SUPERVISION_FEEDBACK_ANSWER_DAYS", 10)
+CELERY_LONG_TASK_SOFT_TIME_LIMITS["supervision.evaluation_run"] = env.int(
+    "SUPERVISION_RUN_SOFT_TIME_LIMIT", 60 * 60
+)
+CELERY_TASK_ROUTES["supervision.evaluation_run"] = {"queue": CELERY_LONG_QUEUE}
+CELERY_TASK_ANNOTATIONS["supervision.evaluation_run"] = {
+    "soft_time_limit": CELERY_LONG_TASK_SOFT_TIME_LIMITS["supervision.evaluation_run"],
+    "time_limit": CELERY_LONG_TASK_SOFT_TIME_LIMITS["supervision.evaluation_run"]
+    + CELERY_HARD_TIME_LIMIT_GRACE,
+}
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "supervision.report_monthly": {
+            "task": "supervision.report_monthly",
+            "schedule": crontab(day_of_month=1, hour=2, minute=20),
+        },
+    }
+)
