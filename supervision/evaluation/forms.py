@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .indicators import all_indicators
 
@@ -9,10 +10,12 @@ from .indicators import all_indicators
 class PlanForm(forms.Form):
     name = forms.CharField(label=_("plan name"), max_length=100)
     period_start = forms.DateField(
-        label=_("period from"), widget=forms.DateInput(attrs={"type": "date"})
+        label=pgettext_lazy("evaluation", "period from"),
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     period_end = forms.DateField(
-        label=_("period until"), widget=forms.DateInput(attrs={"type": "date"})
+        label=pgettext_lazy("evaluation", "period until"),
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     note = forms.CharField(label=_("note"), max_length=2000, required=False, widget=forms.Textarea)
 

@@ -5,6 +5,7 @@ the tasks."""
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def register() -> None:
@@ -19,7 +20,7 @@ def register() -> None:
     register_nav(
         NavItem(
             "evaluation",
-            _("Evaluation"),
+            pgettext_lazy("evaluation", "Evaluation"),
             "supervision:plans",
             sees_all,
             order=10,

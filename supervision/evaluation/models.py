@@ -17,8 +17,8 @@ from simple_history.models import HistoricalRecords
 
 class EvaluationPlan(models.Model):
     name = models.CharField(_("plan name"), max_length=100, unique=True)
-    period_start = models.DateField(_("period from"))
-    period_end = models.DateField(_("period until"))
+    period_start = models.DateField(pgettext_lazy("evaluation", "period from"))
+    period_end = models.DateField(pgettext_lazy("evaluation", "period until"))
     note = models.TextField(_("note"), max_length=2000, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -45,8 +45,8 @@ class PlanIndicator(models.Model):
     """One indicator of a plan (a key of the indicator registry) and its weight."""
 
     plan = models.ForeignKey(EvaluationPlan, on_delete=models.CASCADE, related_name="indicators")
-    key = models.CharField(_("indicator"), max_length=40)
-    weight = models.PositiveSmallIntegerField(_("weight"))
+    key = models.CharField(pgettext_lazy("evaluation", "indicator"), max_length=40)
+    weight = models.PositiveSmallIntegerField(pgettext_lazy("evaluation", "weight"))
     order = models.PositiveSmallIntegerField(default=0)
     history = HistoricalRecords()
 
@@ -85,12 +85,14 @@ class EvaluationRun(models.Model):
         "kernel.BackgroundJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     error = models.CharField(_("error"), max_length=500, blank=True)
-    agencies = models.PositiveIntegerField(_("agencies evaluated"), default=0)
+    agencies = models.PositiveIntegerField(_("agencies ranked"), default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    finished_at = models.DateTimeField(_("computed"), null=True, blank=True)
+    finished_at = models.DateTimeField(
+        pgettext_lazy("evaluation", "computed"), null=True, blank=True
+    )
     published_at = models.DateTimeField(_("published"), null=True, blank=True)
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -121,9 +123,15 @@ class AgencyScore(models.Model):
     agency = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
     # Null: none of the plan's indicators had anything to count for this agency.
     computed = models.DecimalField(
-        _("computed score"), max_digits=6, decimal_places=2, null=True, blank=True
+        pgettext_lazy("evaluation", "computed score"),
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
     )
-    adjustment = models.DecimalField(_("adjustment"), max_digits=6, decimal_places=2, default=0)
+    adjustment = models.DecimalField(
+        pgettext_lazy("evaluation", "adjustment"), max_digits=6, decimal_places=2, default=0
+    )
     final = models.DecimalField(_("score"), max_digits=6, decimal_places=2, null=True, blank=True)
     rank = models.PositiveIntegerField(_("rank"), null=True, blank=True)
     history = HistoricalRecords()
@@ -147,7 +155,7 @@ class IndicatorValue(models.Model):
 
     run = models.ForeignKey(EvaluationRun, on_delete=models.CASCADE, related_name="values")
     agency = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
-    key = models.CharField(_("indicator"), max_length=40)
+    key = models.CharField(pgettext_lazy("evaluation", "indicator"), max_length=40)
     numerator = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     denominator = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     measure = models.DecimalField(max_digits=10, decimal_places=2, null=True)
@@ -174,7 +182,7 @@ class ScoreAdjustment(models.Model):
     adjusted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    adjusted_at = models.DateTimeField(_("adjusted"), auto_now_add=True)
+    adjusted_at = models.DateTimeField(pgettext_lazy("evaluation", "adjusted"), auto_now_add=True)
 
     class Meta:
         ordering = ["-adjusted_at", "-pk"]
@@ -190,7 +198,7 @@ class ReportCopy(models.Model):
     """The monthly copy of a plan's Excel report (beat), kept for download."""
 
     plan = models.ForeignKey(EvaluationPlan, on_delete=models.CASCADE, related_name="copies")
-    month = models.DateField(_("month"))
+    month = models.DateField(pgettext_lazy("evaluation", "month"))
     file = models.FileField(upload_to="supervision/reports/%Y/%m/")
     size = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)

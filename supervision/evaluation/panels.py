@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from catalog.filing.services import ProjectPanel
 from wuhan_pdr.accounts.roles import Role, has_role
@@ -24,15 +25,16 @@ def project_panel(project, user):
     title = _("Data work evaluation (Art. 29)")
     if score is None:
         return ProjectPanel(
-            title=title, lines=((_("Latest result"), _("No published evaluation yet.")),)
+            title=title,
+            lines=((pgettext("evaluation", "Latest result"), _("No published evaluation yet.")),),
         )
     total = score.run.agencies
     lines = (
-        (_("Plan"), score.run.plan.name),
-        (_("Measured up to"), f"{score.run.as_of:%Y-%m-%d}"),
-        (_("Score"), "—" if score.final is None else f"{score.final:.2f}"),
+        (pgettext("evaluation", "Plan"), score.run.plan.name),
+        (pgettext("evaluation", "Measured up to"), f"{score.run.as_of:%Y-%m-%d}"),
+        (pgettext("evaluation", "Score"), "—" if score.final is None else f"{score.final:.2f}"),
         (
-            _("Rank"),
+            pgettext("evaluation", "Rank"),
             "—"
             if score.rank is None
             else _("%(rank)s of %(total)s") % {"rank": score.rank, "total": total},

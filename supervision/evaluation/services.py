@@ -229,7 +229,8 @@ def run_compute(*, run_id: int, job=None) -> EvaluationRun:
         _rank(run.pk)
         run.state = EvaluationRun.State.DONE
         run.finished_at = timezone.now()
-        run.agencies = AgencyScore.objects.filter(run=run).count()
+        # Ranked agencies: those with something to count (the "of N" of a rank).
+        run.agencies = AgencyScore.objects.filter(run=run, computed__isnull=False).count()
         run.error = ""
         audited_save(run, acting_user=run.created_by)
     return run
