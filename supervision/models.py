@@ -9,3 +9,8 @@ from supervision.evaluation.models import (  # noqa: F401
     ReportCopy,
     ScoreAdjustment,
 )
+from supervision.rectification.models import (  # noqa: F401
+    OrderEvidence,
+    OrderSuggestion,
+    RectificationOrder,
+)

@@ -655,3 +655,24 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+# Rectification orders (Art. 31): working days given again when the bureau returns an answer;
+# reminders that many working days before the due day; escalation to the city bureau once an
+# order is that many working days late; calendar days past a quality issue's deadline before
+# it is suggested as an order; the largest evidence document.
+SUPERVISION_ORDER_RETURN_DAYS = env.int("SUPERVISION_ORDER_RETURN_DAYS", 10)
+SUPERVISION_ORDER_REMIND_DAYS = env.int("SUPERVISION_ORDER_REMIND_DAYS", 2)
+SUPERVISION_ORDER_ESCALATE_DAYS = env.int("SUPERVISION_ORDER_ESCALATE_DAYS", 3)
+SUPERVISION_SIGNAL_GRACE_DAYS = env.int("SUPERVISION_SIGNAL_GRACE_DAYS", 10)
+SUPERVISION_EVIDENCE_MAX_BYTES = env.int("SUPERVISION_EVIDENCE_MAX_BYTES", 20 * 1024 * 1024)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "supervision.orders_sweep": {
+            "task": "supervision.orders_sweep",
+            "schedule": crontab(hour=8, minute=30),
+        },
+        "supervision.suggestions_scan": {
+            "task": "supervision.suggestions_scan",
+            "schedule": crontab(hour=2, minute=40),
+        },
+    }
+)
