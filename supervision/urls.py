@@ -7,4 +7,5 @@ app_name = "supervision"
 urlpatterns = [
     path("evaluation/", include("supervision.evaluation.urls")),
     path("orders/", include("supervision.rectification.urls")),
+    path("", include("supervision.dashboard.urls")),
 ]
