@@ -1,5 +1,6 @@
 """The models of the supervision app live in its sub-packages; Django finds them here."""
 
+from supervision.disputes.models import Dispute, DisputeMeeting  # noqa: F401
 from supervision.evaluation.models import (  # noqa: F401
     AgencyScore,
     EvaluationPlan,

@@ -7,5 +7,6 @@ app_name = "supervision"
 urlpatterns = [
     path("evaluation/", include("supervision.evaluation.urls")),
     path("orders/", include("supervision.rectification.urls")),
+    path("disputes/", include("supervision.disputes.urls")),
     path("", include("supervision.dashboard.urls")),
 ]

@@ -676,3 +676,10 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+# Disputes (Art. 30): working days the parties have to negotiate before the city bureau
+# coordinates (beat moves a dispute still negotiating after that).
+SUPERVISION_DISPUTE_NEGOTIATION_DAYS = env.int("SUPERVISION_DISPUTE_NEGOTIATION_DAYS", 10)
+CELERY_BEAT_SCHEDULE["supervision.disputes_sweep"] = {
+    "task": "supervision.disputes_sweep",
+    "schedule": crontab(hour=8, minute=40),
+}
