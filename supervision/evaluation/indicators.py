@@ -166,9 +166,11 @@ JOIN (VALUES ('realtime', interval '2 days'), ('daily', interval '2 days'),
              ('quarterly', interval '3 months 1 day'), ('yearly', interval '1 year 1 day'))
      AS cyc(cycle, iv) ON cyc.cycle = v.update_cycle
 LEFT JOIN (
-    SELECT c.resource_id, max(b.finished_at) AS last_at
-    FROM aggregation_batch b JOIN aggregation_channel c ON c.id = b.channel_id
-    WHERE b.status = 'succeeded' AND b.finished_at < %(as_of_end)s
+    SELECT c.resource_id, max(bc.last_at) AS last_at
+    FROM (SELECT b.channel_id, max(b.finished_at) AS last_at FROM aggregation_batch b
+          WHERE b.status = 'succeeded' AND b.finished_at < %(as_of_end)s
+          GROUP BY b.channel_id) bc
+    JOIN aggregation_channel c ON c.id = bc.channel_id
     GROUP BY c.resource_id) lb ON lb.resource_id = r.id
 WHERE r.retired_at IS NULL
   AND COALESCE(v.published_at, r.created_at) < %(as_of_end)s - cyc.iv

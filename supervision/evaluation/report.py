@@ -50,11 +50,16 @@ class _Styles:
 
 
 def _text(ws, value):
-    value = safe_value(value)
-    cell = WriteOnlyCell(ws, value=value)
+    """A text cell. Plain printable text is appended as it is (what raw openpyxl does); text
+    with control characters goes through `safe_value`, and text that would start a formula
+    becomes a cell typed as a string, so Excel shows it and never evaluates it."""
+    if not (isinstance(value, str) and value.isprintable()):
+        value = safe_value(value)
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        cell = WriteOnlyCell(ws, value=value)
         cell.data_type = "s"  # text, never a formula
-    return cell
+        return cell
+    return value
 
 
 def _header(ws, styles: _Styles, titles: Sequence[str]) -> list:

@@ -152,8 +152,10 @@ _AGENCIES = (
 )
 
 
-def indicator_insert_sql(ind) -> str:
-    """One statement: every agency's figure of indicator `ind` for the run."""
+def indicator_select_sql(ind) -> str:
+    """One statement: every agency's figure of indicator `ind` for the run (agency, numerator,
+    denominator, measure, score). A plain SELECT, so PostgreSQL may scan the big tables with
+    parallel workers (it never does for an INSERT ... SELECT)."""
     return f"""
 WITH rec AS ({ind.records}),
 g AS (
@@ -161,11 +163,38 @@ g AS (
            COALESCE(sum(rec.den), 0)::numeric AS den
     FROM ({_AGENCIES}) a LEFT JOIN rec ON rec.agency_id = a.id
     GROUP BY a.id)
-INSERT INTO supervision_indicatorvalue
-    (run_id, agency_id, key, numerator, denominator, measure, score)
-SELECT %(run_id)s, g.agency_id, %(key)s, g.num, g.den, {ind.measure_sql()}, {ind.score_sql()}
+SELECT g.agency_id, g.num, g.den, {ind.measure_sql()}, {ind.score_sql()}
 FROM g
 """  # noqa: S608 (the indicator's constant SQL; values are bound)
+
+
+# The figures of one indicator for every agency, stored in one statement.
+_VALUES_INSERT = """
+INSERT INTO supervision_indicatorvalue
+    (run_id, agency_id, key, numerator, denominator, measure, score)
+SELECT %(run_id)s, a, %(key)s, n, d, m, s
+FROM unnest(%(a)s::bigint[], %(n)s::numeric[], %(d)s::numeric[], %(m)s::numeric[],
+            %(s)s::numeric[]) AS t(a, n, d, m, s)
+"""
+
+
+def indicator_store(cur, ind, params: dict, *, run_id: int) -> int:
+    cur.execute(indicator_select_sql(ind), params)
+    rows = cur.fetchall()
+    cols = list(zip(*rows, strict=True)) if rows else [(), (), (), (), ()]
+    cur.execute(
+        _VALUES_INSERT,
+        {
+            "run_id": run_id,
+            "key": ind.key,
+            "a": list(cols[0]),
+            "n": list(cols[1]),
+            "d": list(cols[2]),
+            "m": list(cols[3]),
+            "s": list(cols[4]),
+        },
+    )
+    return len(rows)
 
 
 def _scores_sql() -> str:
@@ -220,7 +249,7 @@ def run_compute(*, run_id: int, job=None) -> EvaluationRun:
         with transaction.atomic(), connection.cursor() as cur:
             if ind is None:
                 continue
-            cur.execute(indicator_insert_sql(ind), {**params, "run_id": run.pk, "key": key})
+            indicator_store(cur, ind, params, run_id=run.pk)
         if job is not None:
             job_progress(job, int(90 * (i + 1) / max(len(keys), 1)))
     with transaction.atomic():

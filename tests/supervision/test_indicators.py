@@ -194,7 +194,7 @@ def _run(world) -> EvaluationRun:
 
 def test_every_indicator_on_crafted_records(world, django_assert_max_num_queries):
     pending = _plan(world)
-    with django_assert_max_num_queries(60):
+    with django_assert_max_num_queries(70):
         run = services.run_compute(run_id=pending.pk)
     values = {v.key: v for v in IndicatorValue.objects.filter(run=run, agency=world["a"])}
     late = working_days_between(MON, END)
