@@ -1,5 +1,12 @@
 """Pages of the supervision app; each part keeps its own URL table."""
 
-from django.urls import include, path  # noqa: F401
+from django.urls import include, path
 
-urlpatterns: list = []
+app_name = "supervision"
+
+urlpatterns = [
+    path("evaluation/", include("supervision.evaluation.urls")),
+    path("orders/", include("supervision.rectification.urls")),
+    path("disputes/", include("supervision.disputes.urls")),
+    path("", include("supervision.dashboard.urls")),
+]

@@ -631,3 +631,45 @@ def collection_entry_delete(*, entry: CollectionListEntry, acting_user: User) ->
     entry._history_user = acting_user
     entry._change_reason = _("Removed from the collection list")
     entry.delete()
+
+
+# --- panels other chapters add to a project's page (Art. 29: evaluation results) --------------
+
+
+@dataclass(frozen=True)
+class ProjectPanel:
+    """A box on an IT project's page offered by another chapter: a title, label/value lines,
+    and an optional link. The supervision chapter shows the agency's latest published
+    evaluation score and rank to the reviewer who approves the project (Art. 29)."""
+
+    title: str
+    lines: tuple[tuple[str, str], ...] = ()
+    url: str = ""
+    url_label: str = ""
+
+
+ProjectPanelProvider = Callable[[ITProject, object], "ProjectPanel | None"]
+_PROJECT_PANELS: list[ProjectPanelProvider] = []
+
+
+def register_project_panel(provider: ProjectPanelProvider) -> ProjectPanelProvider:
+    """Add a panel to IT projects' pages: `provider(project, user)` returns a `ProjectPanel`
+    or None (nothing to show to that user). The catalog imports no provider; registering
+    twice has no effect."""
+    if provider not in _PROJECT_PANELS:
+        _PROJECT_PANELS.append(provider)
+    return provider
+
+
+def unregister_project_panel(provider: ProjectPanelProvider) -> None:
+    if provider in _PROJECT_PANELS:
+        _PROJECT_PANELS.remove(provider)
+
+
+def project_panels(project: ITProject, user) -> list[ProjectPanel]:
+    panels = []
+    for provider in _PROJECT_PANELS:
+        panel = provider(project, user)
+        if panel is not None:
+            panels.append(panel)
+    return panels

@@ -452,6 +452,7 @@ def _project_page(request, project, *, entry_form=None, missing=None, comment=""
                 list(selectors.resources_not_listed(project)) if list_editable else []
             ),
             "missing": missing,
+            "panels": services.project_panels(project, user),
             "actions": actions,
             # The bureau's moves need a comment; the agency's own moves do not.
             "decides": any(t.comment_required for t in actions),

@@ -49,6 +49,7 @@ LONG = (
     "aggregation.read_functions_remake",
     "opendata.downloads_build",
     "evidence.deposit_make",
+    "supervision.evaluation_run",
 )
 SHORT = (
     "accounts.end_user_sessions",

@@ -680,4 +680,54 @@ REGISTRATION_OBJECTIONS_PER_HOUR = env.int("REGISTRATION_OBJECTIONS_PER_HOUR", 5
 CELERY_BEAT_SCHEDULE["registration.daily"] = {
     "task": "registration.daily",
     "schedule": crontab(hour=7, minute=50),
+# Supervision (supervision/, Art. 28-31): an evaluation run computes every agency's indicators
+# on the long queue; a copy of each plan's Excel report is kept every month; the limits in
+# working days that the "days" indicators score against (100 up to the limit, 10 points less
+# for each day beyond); rectification orders' overdue sweep.
+SUPERVISION_ISSUE_ANSWER_DAYS = env.int("SUPERVISION_ISSUE_ANSWER_DAYS", 10)
+SUPERVISION_FEEDBACK_ANSWER_DAYS = env.int("SUPERVISION_FEEDBACK_ANSWER_DAYS", 10)
+CELERY_LONG_TASK_SOFT_TIME_LIMITS["supervision.evaluation_run"] = env.int(
+    "SUPERVISION_RUN_SOFT_TIME_LIMIT", 60 * 60
+)
+CELERY_TASK_ROUTES["supervision.evaluation_run"] = {"queue": CELERY_LONG_QUEUE}
+CELERY_TASK_ANNOTATIONS["supervision.evaluation_run"] = {
+    "soft_time_limit": CELERY_LONG_TASK_SOFT_TIME_LIMITS["supervision.evaluation_run"],
+    "time_limit": CELERY_LONG_TASK_SOFT_TIME_LIMITS["supervision.evaluation_run"]
+    + CELERY_HARD_TIME_LIMIT_GRACE,
+}
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "supervision.report_monthly": {
+            "task": "supervision.report_monthly",
+            "schedule": crontab(day_of_month=1, hour=2, minute=20),
+        },
+    }
+)
+# Rectification orders (Art. 31): working days given again when the bureau returns an answer;
+# reminders that many working days before the due day; escalation to the city bureau once an
+# order is that many working days late; calendar days past a quality issue's deadline before
+# it is suggested as an order; the largest evidence document.
+SUPERVISION_ORDER_RETURN_DAYS = env.int("SUPERVISION_ORDER_RETURN_DAYS", 10)
+SUPERVISION_ORDER_REMIND_DAYS = env.int("SUPERVISION_ORDER_REMIND_DAYS", 2)
+SUPERVISION_ORDER_ESCALATE_DAYS = env.int("SUPERVISION_ORDER_ESCALATE_DAYS", 3)
+SUPERVISION_SIGNAL_GRACE_DAYS = env.int("SUPERVISION_SIGNAL_GRACE_DAYS", 10)
+SUPERVISION_EVIDENCE_MAX_BYTES = env.int("SUPERVISION_EVIDENCE_MAX_BYTES", 20 * 1024 * 1024)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "supervision.orders_sweep": {
+            "task": "supervision.orders_sweep",
+            "schedule": crontab(hour=8, minute=30),
+        },
+        "supervision.suggestions_scan": {
+            "task": "supervision.suggestions_scan",
+            "schedule": crontab(hour=2, minute=40),
+        },
+    }
+)
+# Disputes (Art. 30): working days the parties have to negotiate before the city bureau
+# coordinates (beat moves a dispute still negotiating after that).
+SUPERVISION_DISPUTE_NEGOTIATION_DAYS = env.int("SUPERVISION_DISPUTE_NEGOTIATION_DAYS", 10)
+CELERY_BEAT_SCHEDULE["supervision.disputes_sweep"] = {
+    "task": "supervision.disputes_sweep",
+    "schedule": crontab(hour=8, minute=40),
 }

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from wuhan_pdr.accounts.models import Organization
+
+from .models import Dispute
+
+
+class DisputeForm(forms.Form):
+    other_party = forms.ModelChoiceField(
+        label=pgettext_lazy("dispute", "other party"),
+        queryset=Organization.objects.filter(
+            is_active=True,
+            kind__in=(*Organization.AGENCY_KINDS, Organization.Kind.OPERATOR),
+        ),
+    )
+    subject = forms.ChoiceField(label=_("subject"), choices=Dispute.Subject.choices)
+    title = forms.CharField(label=_("what the dispute is about"), max_length=200)
+    reference = forms.CharField(label=_("record concerned"), max_length=100, required=False)
+    description = forms.CharField(label=_("the dispute"), max_length=4000, widget=forms.Textarea)
+
+
+class MeetingForm(forms.Form):
+    held_on = forms.DateField(label=_("held on"), widget=forms.DateInput(attrs={"type": "date"}))
+    participants = forms.CharField(label=_("participants"), max_length=500)
+    minutes = forms.CharField(label=_("minutes"), max_length=8000, widget=forms.Textarea)
+
+
+class TextForm(forms.Form):
+    text = forms.CharField(max_length=4000, required=False, widget=forms.Textarea)

@@ -1,0 +1,336 @@
+"""Writes of the evaluation (Art. 29): plans, runs (computed by a durable job), adjustments,
+publication. Each service runs in one transaction and refuses with a DomainError naming the
+field."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from wuhan_pdr.accounts.models import Organization
+from wuhan_pdr.kernel.errors import DomainError, observe_refusals
+from wuhan_pdr.kernel.history import audited_save
+from wuhan_pdr.kernel.jobs import job_enqueue, job_progress
+from wuhan_pdr.kernel.notifications import notify
+from wuhan_pdr.kernel.workdays import SHANGHAI, _is_working, _overrides
+from wuhan_pdr.kernel.workdays import today as local_today
+
+from .indicators import indicator
+from .models import (
+    AgencyScore,
+    EvaluationPlan,
+    EvaluationRun,
+    IndicatorValue,
+    PlanIndicator,
+    ScoreAdjustment,
+)
+from .permissions import may_manage
+
+RUN_TASK = "supervision.evaluation_run"
+
+
+def _require_manager(user) -> None:
+    if not may_manage(user):
+        raise DomainError(_("Only reviewers of the city data bureau may do this."))
+
+
+def check_weights(weights: dict[str, int]) -> None:
+    """Refuse a set of indicators whose weights do not add up to exactly 100."""
+    if not weights:
+        raise DomainError(_("Choose at least one indicator."), field="indicators")
+    for key, w in weights.items():
+        if indicator(key) is None:
+            raise DomainError(_("Unknown indicator: %(key)s.") % {"key": key}, field="indicators")
+        if not isinstance(w, int) or w <= 0 or w > 100:
+            raise DomainError(
+                _("Each weight must be a whole number from 1 to 100."), field="indicators"
+            )
+    total = sum(weights.values())
+    if total != 100:
+        raise DomainError(
+            _("The weights add up to %(total)s; they must add up to exactly 100.")
+            % {"total": total},
+            field="indicators",
+        )
+
+
+@observe_refusals("supervision.plan_create")
+def plan_create(
+    *,
+    name: str,
+    period_start: dt.date,
+    period_end: dt.date,
+    weights: dict[str, int],
+    note: str = "",
+    acting_user,
+) -> EvaluationPlan:
+    _require_manager(acting_user)
+    if period_end < period_start:
+        raise DomainError(_("The period must end on or after its first day."), field="period_end")
+    check_weights(weights)
+    with transaction.atomic():
+        if EvaluationPlan.objects.filter(name=name).exists():
+            raise DomainError(_("A plan with this name exists already."), field="name")
+        plan = EvaluationPlan(
+            name=name,
+            period_start=period_start,
+            period_end=period_end,
+            note=note,
+            created_by=acting_user,
+        )
+        audited_save(plan, acting_user=acting_user)
+        for order, (key, w) in enumerate(weights.items()):
+            audited_save(
+                PlanIndicator(plan=plan, key=key, weight=w, order=order), acting_user=acting_user
+            )
+    return plan
+
+
+@observe_refusals("supervision.run_start")
+def run_start(*, plan: EvaluationPlan, acting_user, as_of: dt.date | None = None) -> EvaluationRun:
+    """Start a run of `plan`: a durable job on the long queue computes it."""
+    _require_manager(acting_user)
+    as_of = as_of or min(local_today(), plan.period_end)
+    if as_of < plan.period_start:
+        raise DomainError(_("The period has not begun yet; nothing can be measured."))
+    with transaction.atomic():
+        EvaluationPlan.objects.select_for_update().get(pk=plan.pk)
+        if plan.runs.filter(
+            state__in=(EvaluationRun.State.PENDING, EvaluationRun.State.RUNNING)
+        ).exists():
+            raise DomainError(_("A run of this plan is still being computed."))
+        number = (plan.runs.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+        run = EvaluationRun(plan=plan, number=number, as_of=as_of, created_by=acting_user)
+        audited_save(run, acting_user=acting_user)
+        run.job = job_enqueue(
+            task_name=RUN_TASK, kwargs={"run_id": run.pk}, acting_user=acting_user
+        )
+        run.save(update_fields=["job"])
+    return run
+
+
+def calendar_params(first: dt.date, last: dt.date) -> dict:
+    """The working-day calendar a run's SQL reads: running counts of working days from the
+    day before `first` to `last` (see indicators.wd)."""
+    base = first - dt.timedelta(days=1)
+    overrides = _overrides(base, last)
+    counts, n, day = [], 0, base
+    while day <= last:
+        if day > base and _is_working(day, overrides):
+            n += 1
+        counts.append(n)
+        day += dt.timedelta(days=1)
+    return {"wd_base": base, "wd_n": counts, "wd_len": len(counts)}
+
+
+def _bounds(plan: EvaluationPlan, as_of: dt.date) -> dict:
+    def midnight(day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(), tzinfo=SHANGHAI)
+
+    return {
+        "start": midnight(plan.period_start),
+        "end": midnight(min(plan.period_end, as_of) + dt.timedelta(days=1)),
+        "as_of": as_of,
+        "as_of_end": midnight(as_of + dt.timedelta(days=1)),
+        **calendar_params(plan.period_start, max(as_of, plan.period_end)),
+    }
+
+
+def query_params(run: EvaluationRun) -> dict:
+    return _bounds(run.plan, run.as_of)
+
+
+# Constants only (the organization kinds); the indicators' SQL is constant too, values bound.
+_AGENCIES = (
+    "SELECT id FROM accounts_organization WHERE kind IN ("  # noqa: S608
+    + ", ".join(f"'{k}'" for k in Organization.AGENCY_KINDS)
+    + ") AND is_active"
+)
+
+
+def indicator_select_sql(ind) -> str:
+    """One statement: every agency's figure of indicator `ind` for the run (agency, numerator,
+    denominator, measure, score). A plain SELECT, so PostgreSQL may scan the big tables with
+    parallel workers (it never does for an INSERT ... SELECT)."""
+    return f"""
+WITH rec AS ({ind.records}),
+g AS (
+    SELECT a.id AS agency_id, COALESCE(sum(rec.num), 0)::numeric AS num,
+           COALESCE(sum(rec.den), 0)::numeric AS den
+    FROM ({_AGENCIES}) a LEFT JOIN rec ON rec.agency_id = a.id
+    GROUP BY a.id)
+SELECT g.agency_id, g.num, g.den, {ind.measure_sql()}, {ind.score_sql()}
+FROM g
+"""  # noqa: S608 (the indicator's constant SQL; values are bound)
+
+
+# The figures of one indicator for every agency, stored in one statement.
+_VALUES_INSERT = """
+INSERT INTO supervision_indicatorvalue
+    (run_id, agency_id, key, numerator, denominator, measure, score)
+SELECT %(run_id)s, a, %(key)s, n, d, m, s
+FROM unnest(%(a)s::bigint[], %(n)s::numeric[], %(d)s::numeric[], %(m)s::numeric[],
+            %(s)s::numeric[]) AS t(a, n, d, m, s)
+"""
+
+
+def indicator_store(cur, ind, params: dict, *, run_id: int) -> int:
+    cur.execute(indicator_select_sql(ind), params)
+    rows = cur.fetchall()
+    cols = list(zip(*rows, strict=True)) if rows else [(), (), (), (), ()]
+    cur.execute(
+        _VALUES_INSERT,
+        {
+            "run_id": run_id,
+            "key": ind.key,
+            "a": list(cols[0]),
+            "n": list(cols[1]),
+            "d": list(cols[2]),
+            "m": list(cols[3]),
+            "s": list(cols[4]),
+        },
+    )
+    return len(rows)
+
+
+def _scores_sql() -> str:
+    """The weighted total of every agency (over the indicators it has a score for), then the
+    ranks (ties share a rank; agencies without a score have none)."""
+    return """
+INSERT INTO supervision_agencyscore (run_id, agency_id, computed, adjustment, final, rank)
+SELECT v.run_id, v.agency_id,
+       round(sum(v.score * p.weight) / NULLIF(sum(p.weight) FILTER (WHERE v.score IS NOT NULL), 0), 2),
+       0, NULL, NULL
+FROM supervision_indicatorvalue v
+JOIN supervision_planindicator p ON p.key = v.key AND p.plan_id = %(plan_id)s
+WHERE v.run_id = %(run_id)s
+GROUP BY v.run_id, v.agency_id
+"""
+
+
+_RANK_SQL = """
+UPDATE supervision_agencyscore s
+SET final = CASE WHEN s.computed IS NULL THEN NULL
+                 ELSE GREATEST(0, LEAST(100, s.computed + s.adjustment)) END
+WHERE s.run_id = %(run_id)s;
+UPDATE supervision_agencyscore s SET rank = r.rank
+FROM (SELECT id, CASE WHEN final IS NULL THEN NULL
+                      ELSE rank() OVER (ORDER BY final DESC NULLS LAST) END AS rank
+      FROM supervision_agencyscore WHERE run_id = %(run_id)s) r
+WHERE r.id = s.id;
+"""
+
+
+def _rank(run_id: int) -> None:
+    with connection.cursor() as cur:
+        for statement in _RANK_SQL.split(";"):
+            if statement.strip():
+                cur.execute(statement, {"run_id": run_id})
+
+
+def run_compute(*, run_id: int, job=None) -> EvaluationRun:
+    """Compute every agency's indicators of a run set-based (one statement per indicator),
+    then the weighted scores and ranks. Idempotent: a run computed again starts afresh."""
+    run = EvaluationRun.objects.select_related("plan").get(pk=run_id)
+    if run.state not in (EvaluationRun.State.PENDING, EvaluationRun.State.RUNNING):
+        return run
+    EvaluationRun.objects.filter(pk=run.pk).update(state=EvaluationRun.State.RUNNING)
+    keys = list(run.plan.indicators.order_by("order", "pk").values_list("key", flat=True))
+    params = query_params(run)
+    with transaction.atomic():
+        IndicatorValue.objects.filter(run=run).delete()
+        AgencyScore.objects.filter(run=run).delete()
+    for i, key in enumerate(keys):
+        ind = indicator(key)
+        with transaction.atomic(), connection.cursor() as cur:
+            if ind is None:
+                continue
+            indicator_store(cur, ind, params, run_id=run.pk)
+        if job is not None:
+            job_progress(job, int(90 * (i + 1) / max(len(keys), 1)))
+    with transaction.atomic():
+        with connection.cursor() as cur:
+            cur.execute(_scores_sql(), {"run_id": run.pk, "plan_id": run.plan_id})
+        _rank(run.pk)
+        run.state = EvaluationRun.State.DONE
+        run.finished_at = timezone.now()
+        # Ranked agencies: those with something to count (the "of N" of a rank).
+        run.agencies = AgencyScore.objects.filter(run=run, computed__isnull=False).count()
+        run.error = ""
+        audited_save(run, acting_user=run.created_by)
+    return run
+
+
+def run_failed(*, run_id: int, error: str) -> None:
+    EvaluationRun.objects.filter(pk=run_id).update(
+        state=EvaluationRun.State.FAILED, error=error[:500]
+    )
+
+
+@observe_refusals("supervision.score_adjust")
+def score_adjust(*, score: AgencyScore, delta, reason: str, acting_user) -> AgencyScore:
+    """A reviewer's adjustment of an agency's score, with the reason (required); the run is
+    ranked again."""
+    _require_manager(acting_user)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Say why the score is adjusted."), field="reason")
+    try:
+        delta = Decimal(str(delta)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        raise DomainError(_("Enter the points as a number."), field="delta") from None
+    if delta == 0 or abs(delta) > 100:
+        raise DomainError(
+            _("The adjustment must be between -100 and 100 points, and not 0."), field="delta"
+        )
+    with transaction.atomic():
+        run = EvaluationRun.objects.select_for_update().get(pk=score.run_id)
+        if run.state != EvaluationRun.State.DONE:
+            raise DomainError(_("Only a computed run that is not yet published can be adjusted."))
+        score = AgencyScore.objects.select_for_update().get(pk=score.pk)
+        if score.computed is None:
+            raise DomainError(
+                _("This agency has no computed score (nothing to count); it cannot be adjusted."),
+                field="delta",
+            )
+        ScoreAdjustment.objects.create(
+            score=score, delta=delta, reason=reason, adjusted_by=acting_user
+        )
+        score.adjustment = score.adjustment + delta
+        audited_save(score, acting_user=acting_user, reason=reason)
+        _rank(run.pk)
+        score.refresh_from_db()
+    return score
+
+
+@observe_refusals("supervision.run_publish")
+def run_publish(*, run: EvaluationRun, acting_user) -> EvaluationRun:
+    """Publish a computed run: each agency then sees its own scores, and is told."""
+    _require_manager(acting_user)
+    with transaction.atomic():
+        run = EvaluationRun.objects.select_for_update().select_related("plan").get(pk=run.pk)
+        if run.state != EvaluationRun.State.DONE:
+            raise DomainError(_("Only a computed run can be published."))
+        run.state = EvaluationRun.State.PUBLISHED
+        run.published_at = timezone.now()
+        run.published_by = acting_user
+        audited_save(run, acting_user=acting_user)
+        from django.contrib.auth import get_user_model
+        from django.urls import reverse
+
+        from wuhan_pdr.accounts.roles import Role
+
+        agencies = AgencyScore.objects.filter(run=run).values("agency_id")
+        officers = get_user_model().objects.filter(
+            organization_id__in=agencies, is_active=True, groups__name=Role.AGENCY_ADMIN
+        )
+        notify(
+            recipients=officers,
+            title=_("Evaluation results published: %(plan)s") % {"plan": run.plan.name},
+            url=reverse("supervision:my_results"),
+        )
+    return run
