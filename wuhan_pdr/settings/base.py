@@ -680,6 +680,8 @@ REGISTRATION_OBJECTIONS_PER_HOUR = env.int("REGISTRATION_OBJECTIONS_PER_HOUR", 5
 CELERY_BEAT_SCHEDULE["registration.daily"] = {
     "task": "registration.daily",
     "schedule": crontab(hour=7, minute=50),
+}
+
 # Supervision (supervision/, Art. 28-31): an evaluation run computes every agency's indicators
 # on the long queue; a copy of each plan's Excel report is kept every month; the limits in
 # working days that the "days" indicators score against (100 up to the limit, 10 points less
