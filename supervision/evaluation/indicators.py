@@ -398,3 +398,28 @@ WHERE c.state = 'active'
 """,
     )
 )
+
+register_indicator(
+    Indicator(
+        key="operation_registered",
+        label=_("Operation scope registered"),
+        description=_(
+            "Published resources of the agency in the authorized-operation scope: the share "
+            "with a current registration (registered, not cancelled) on the run's day, as Art. "
+            "23 makes registration mandatory for them."
+        ),
+        kind="rate",
+        record_url="catalog:resource",
+        records="""
+SELECT r.provider_id AS agency_id, r.id::text AS record_id, r.code || ' ' || v.name AS label,
+       CASE WHEN EXISTS (
+           SELECT 1 FROM registration_registration g
+           WHERE g.resource_id = r.id AND g.state = 'registered'
+             AND g.registered_at < %(as_of_end)s)
+       THEN 1 ELSE 0 END AS num, 1 AS den, COALESCE(v.published_at, r.created_at) AS at
+FROM catalog_resource r
+JOIN catalog_resourceversion v ON v.id = r.published_version_id
+WHERE r.retired_at IS NULL AND v.operation_eligible
+""",
+    )
+)

@@ -137,6 +137,7 @@ class Signal(models.TextChoices):
     SHARE_UNANSWERED = "share_unanswered", _("Share request unanswered past its limit")
     OBJECTION_LATE = "objection_late", _("Objection not handled in time")
     DATA_STALE = "data_stale", _("Data not updated for its cycle")
+    UNREGISTERED = "unregistered", _("Operation-scope resource not registered")
 
 
 class OrderSuggestion(models.Model):

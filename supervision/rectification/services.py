@@ -294,6 +294,7 @@ def _signals(now) -> list[OrderSuggestion]:
     from aggregation.models import Batch, Objection, QualityIssue
     from authorization.sharing.models import ShareRequest
     from catalog.models import Resource
+    from registration.applications.models import Registration
 
     grace = dt.timedelta(days=settings.SUPERVISION_SIGNAL_GRACE_DAYS)
     found: list[OrderSuggestion] = []
@@ -384,6 +385,32 @@ def _signals(now) -> list[OrderSuggestion]:
                     "cycle": v.get_update_cycle_display(),
                     "since": f"{since:%Y-%m-%d}",
                 },
+            )
+        )
+    # Art. 23: resources in the authorized-operation scope must be registered; one published
+    # longer than the grace period without a current registration is a case (6) breach.
+    unregistered = (
+        Resource.objects.filter(
+            retired_at__isnull=True,
+            published_version__operation_eligible=True,
+            published_version__published_at__lt=now - grace,
+        )
+        .exclude(registrations__state=Registration.State.REGISTERED)
+        .select_related("published_version")
+        .order_by("pk")
+    )
+    for res in unregistered[:2000]:
+        found.append(
+            OrderSuggestion(
+                signal=Signal.UNREGISTERED,
+                source_id=str(res.pk),
+                agency_id=res.provider_id,
+                case=Case.OTHER,
+                facts=_(
+                    "%(code)s %(name)s is in the authorized-operation scope but has no current "
+                    "registration (Art. 23)."
+                )
+                % {"code": res.code, "name": res.published_version.name},
             )
         )
     return found

@@ -21,12 +21,15 @@ from aggregation.models import (
 from authorization.sharing.models import ShareRequest
 from catalog.filing.models import InformationSystem
 from catalog.models import CatalogFeedback
+from registration.applications.demo import _one
+from registration.applications.models import Registration
 from security.assessments.models import Assessment
 from supervision.evaluation import services
 from supervision.evaluation.indicators import all_indicators
 from supervision.evaluation.models import AgencyScore, EvaluationRun, IndicatorValue
 from tests.aggregation.factories import make_channel
 from tests.catalog.factories import make_agency, make_city_bureau
+from tests.registration.applications.conftest import make_registrar
 from wuhan_pdr.kernel.workdays import SHANGHAI, working_days_between
 
 START, END = dt.date(2026, 1, 1), dt.date(2026, 6, 30)
@@ -168,6 +171,20 @@ def world(db):
     Assessment.objects.filter(subject_kind="channel", subject_id=str(second.channel.pk)).update(
         revoked_at=at(MON)
     )
+    # Registration (Art. 23): both resources in the operation scope, the first registered
+    # before the run's day through the registration procedure, the second not.
+    for s_ in (a, second):
+        s_.resource.published_version.__class__.objects.filter(
+            pk=s_.resource.published_version_id
+        ).update(operation_eligible=True)
+    _one(
+        user,
+        make_registrar(),
+        Registration.Kind.RESOURCE,
+        a.resource.published_version.name,
+        Registration.State.REGISTERED,
+    )
+    assert Registration.objects.filter(resource=a.resource).update(registered_at=at(MON)) == 1
     return {"a": a.agency.org, "b": b.org, "city": city}
 
 
@@ -223,6 +240,7 @@ def test_every_indicator_on_crafted_records(world, django_assert_max_num_queries
     check("share_refusal_rate", 1, 2, 50, 50)
     check("downtime_reported", 1, 2, 50, 50)
     check("security_current", 1, 2, 50, 50)
+    check("operation_registered", 1, 2, 50, 50)
 
 
 def test_an_agency_with_nothing_to_count_gets_no_score_and_no_rank(world):

@@ -239,3 +239,36 @@ def test_an_order_goes_overdue_and_escalates_through_the_real_worker(
     assert Notification.objects.filter(recipient=a.admin, title__contains=f"#{order.pk}").exists()
     page = client_for(city.reviewer).get(reverse("supervision:order", args=[order.pk]))
     assert 'id="order-escalated"' in page.content.decode()
+
+
+def test_an_unregistered_resource_in_the_operation_scope_is_suggested_until_registered(city):
+    """Art. 23 and 31: past the grace period, an operation-scope resource without a current
+    registration is suggested once; a registered one is not."""
+    from django.utils import timezone
+
+    from registration.applications.demo import _one
+    from registration.applications.models import Registration
+    from tests.aggregation.factories import make_channel
+    from tests.registration.applications.conftest import make_registrar
+
+    old = timezone.now() - dt.timedelta(days=60)
+    first, second = make_channel(), make_channel()
+    for s_ in (first, second):
+        s_.resource.published_version.__class__.objects.filter(
+            pk=s_.resource.published_version_id
+        ).update(operation_eligible=True, published_at=old)
+    _one(
+        second.agency.staff,
+        make_registrar(),
+        Registration.Kind.RESOURCE,
+        second.resource.published_version.name,
+        Registration.State.REGISTERED,
+    )
+    assert Registration.objects.get(resource=second.resource).state == "registered"
+    services.suggestions_scan()
+    found = OrderSuggestion.objects.filter(signal="unregistered")
+    assert {s.source_id for s in found} == {str(first.resource.pk)}
+    (s,) = found
+    assert s.agency_id == first.agency.org.pk and s.case == "other"
+    assert first.resource.code in s.facts and "第二十三条" in s.facts
+    assert services.suggestions_scan() == 0
