@@ -426,7 +426,7 @@ def search_queryset(q: str, fq: str):
         q = ""
     base = catalog_entries(CatalogQuery(q=q[:200]), viewer=AnonymousUser())
     base = base.filter(resource__retired_at__isnull=True, pk__in=selectors.open_catalog_entries())
-    return apply_fq(base, fq), bool(q)
+    return apply_fq(base, fq)
 
 
 # --- facets -----------------------------------------------------------------------------------
@@ -555,7 +555,9 @@ def _list_param(params, name: str) -> list[str]:
 
 
 def _rows_for(ctx: Context, ids: list[int]) -> list[dict]:
-    return [package_dict(ctx, r) for r in selectors.dataset_rows(ids, divisions=ctx.divisions)]
+    rows = selectors.dataset_rows(ids, divisions=ctx.divisions)
+    ctx.orgs([r["provider_id"] for r in rows])  # one query for all
+    return [package_dict(ctx, r) for r in rows]
 
 
 def act_site_read(ctx, params):
@@ -591,8 +593,8 @@ def act_package_search(ctx, params):
     q, fq = str(params.get("q") or ""), str(params.get("fq") or "")
     for extra in _list_param(params, "fq_list"):
         fq = f"{fq} {extra}"
-    qs, ranked = search_queryset(q, fq)
-    qs = apply_sort(qs, params.get("sort"), ranked=ranked)
+    qs = search_queryset(q, fq)
+    qs = apply_sort(qs, params.get("sort"), ranked="rank" in qs.query.annotations)
     fields = _list_param(params, "facet.field")
     for field in fields:
         if field not in FACET_FIELDS:

@@ -76,7 +76,7 @@ class OpenDataFeed(Feed):
         return item["changed"]
 
 
-STATIC_PAGES = ["/", "/catalog/", "/open/", "/open/data-users/", "/disclosures/"]
+STATIC_PAGES = ["/", "/catalog/", "/open/", "/open/data-users/", "/organizations/"]
 
 
 @require_safe

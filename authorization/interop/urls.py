@@ -21,6 +21,8 @@ urlpatterns = [
     re_path(r"^dcat/datasets/(?P<uuid>[0-9a-fA-F-]{36})$", views.dataset_rdf, name="dataset"),
     path("api/3/action/<str:name>", ckan.action, name="ckan_action"),
     path("api/3/action/<str:name>/", ckan.action),
+    # ckanapi and older clients call the unversioned path.
+    path("api/action/<str:name>", ckan.action),
     path("feeds/open-data.atom", feeds.OpenDataFeed(), name="feed"),
     path("sitemap.xml", feeds.sitemap, name="sitemap"),
     path("robots.txt", feeds.robots, name="robots"),
