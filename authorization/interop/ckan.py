@@ -35,6 +35,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 
 from catalog.models import CatalogEntry, Classification, ResourceVersion
+from catalog.public import public_resources_q
 from catalog.selectors import GENERATION_KEY, CatalogQuery, catalog_entries
 from wuhan_pdr.accounts.models import Organization
 
@@ -425,7 +426,8 @@ def search_queryset(q: str, fq: str):
     if q in ("*:*", "*"):
         q = ""
     base = catalog_entries(CatalogQuery(q=q[:200]), viewer=AnonymousUser())
-    base = base.filter(resource__retired_at__isnull=True, pk__in=selectors.open_catalog_entries())
+    # The anonymous catalog is the open catalog already; the rule is restated, not assumed.
+    base = base.filter(public_resources_q(), resource__retired_at__isnull=True)
     return apply_fq(base, fq)
 
 
@@ -773,6 +775,9 @@ def _params(request) -> dict:
             params.update(body)
         else:
             params.update({k: request.POST.get(k) for k in request.POST})
+    for key, value in params.items():
+        if "\x00" in str(key) or "\\u0000" in json.dumps(value, default=str):
+            raise _validation(str(key).replace("\x00", ""), "Invalid character")
     return params
 
 

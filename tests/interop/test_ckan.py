@@ -195,6 +195,11 @@ def test_rate_limited(world, settings):
     assert data["success"] is False and data["error"]["__type"] == "Throttled"
 
 
+def test_nul_characters_are_refused(world):
+    status, data = call("package_search", q="a\x00b")
+    assert status == 409 and data["error"]["__type"] == "Validation Error"
+
+
 def test_naughty_queries_never_500(world):
     for s in naughty_strings()[::8]:
         for params in ({"q": s}, {"fq": s}, {"sort": s}, {"facet.field": s}, {"id": s}):
