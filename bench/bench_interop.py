@@ -80,9 +80,10 @@ def _ensure_data() -> None:
         cur.execute(
             """
             INSERT INTO aggregation_datastoretable (resource_id, table_name, schema, columns,
-                pending_changes, zone_move_to, row_count, generation, last_loaded_at, created_at)
+                pending_changes, zone_move_to, row_count, generation, last_loaded_at, created_at,
+                updated_at)
             SELECT e.resource_id, 'bench_open_' || e.resource_id, 'datastore', '[]', '[]', '',
-                   100, 1, now(), now()
+                   100, 1, now(), now(), now()
               FROM catalog_catalogentry e JOIN security_grade g ON g.id = e.grade_id
              WHERE e.open_type = 'unconditional' AND g.may_open_unconditionally
             ON CONFLICT DO NOTHING
@@ -117,7 +118,7 @@ def _ensure_data() -> None:
 def site():
     from authorization.interop.views import site_for
 
-    return site_for(RequestFactory().get("/", HTTP_HOST="data.wuhan.gov.cn", secure=True))
+    return site_for(RequestFactory().get("/", HTTP_HOST="127.0.0.1", secure=True))
 
 
 def serialize_pages(s, pages: int, fmt: str) -> int:
@@ -157,7 +158,7 @@ def _package_search_times() -> tuple[list[float], list[float], float, int]:
     from authorization.interop import ckan
     from authorization.interop.selectors import open_catalog_entries
 
-    request = RequestFactory().get("/api/3/action/package_search")
+    request = RequestFactory().get("/api/3/action/package_search", HTTP_HOST="127.0.0.1")
     params = {
         "rows": ROWS,
         "sort": "metadata_modified desc",
