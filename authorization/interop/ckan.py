@@ -28,7 +28,6 @@ from datetime import UTC, datetime
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.db.models import Count, F, Q
-from django.db.models.functions import Coalesce, Greatest
 from django.http import JsonResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -232,7 +231,7 @@ def package_dict(ctx: Context, row: dict) -> dict:
         "license_title": licence["title"] if licence else "",
         "license_url": licence["url"] if licence else "",
         "metadata_created": _iso(row["published_at"]),
-        "metadata_modified": _iso(row["modified"]),
+        "metadata_modified": _iso(row["published_at"]),
         "owner_org": org["id"],
         "organization": org,
         "tags": [
@@ -357,10 +356,6 @@ def _uuid_or_none(value: str):
         return None
 
 
-def _modified_expr():
-    return Greatest("published_at", Coalesce("resource__open_dataset__built_at", "published_at"))
-
-
 def apply_fq(qs, fq: str):
     for sign, field, raw in _FQ_TERM.findall(fq or ""):
         if field in ("metadata_modified", "metadata_created"):
@@ -368,9 +363,9 @@ def apply_fq(qs, fq: str):
             if not m:
                 raise ActionError("Search Query Error", "Invalid range in fq", 409)
             low, high = _moment(m.group(1), end=False), _moment(m.group(2), end=True)
-            column = "metadata_modified" if field == "metadata_modified" else "published_at"
-            if column == "metadata_modified":
-                qs = qs.annotate(metadata_modified=_modified_expr())
+            # The package's metadata is the catalog entry: modified when it is published again
+            # (a file rebuilt changes its resource's last_modified, as in CKAN).
+            column = "published_at"
             cond = Q()
             if low:
                 cond &= Q(**{f"{column}__gte": low})
@@ -386,7 +381,7 @@ def apply_fq(qs, fq: str):
 
 
 _SORTS = {
-    "metadata_modified": "metadata_modified",
+    "metadata_modified": "published_at",
     "metadata_created": "published_at",
     "name": "code",
     "title_string": "name",
@@ -414,9 +409,7 @@ def apply_sort(qs, sort: str | None, *, ranked: bool):
         column = _SORTS.get(field)
         if column is None:
             raise _validation("sort", f"Invalid sort field: {field[:40]}")
-        if column == "metadata_modified":
-            qs = qs.annotate(metadata_modified=_modified_expr())
-        order.append(F(column).desc(nulls_last=True) if direction == "desc" else F(column).asc())
+        order.append(F(column).desc() if direction == "desc" else F(column).asc())
     order.append("resource_id")
     return qs.order_by(*order)
 
@@ -425,6 +418,8 @@ def search_queryset(q: str, fq: str):
     q = (q or "").strip()
     if q in ("*:*", "*"):
         q = ""
+    if not q:
+        return apply_fq(selectors.open_catalog_entries().order_by("-published_at", "pk"), fq)
     base = catalog_entries(CatalogQuery(q=q[:200]), viewer=AnonymousUser())
     # The anonymous catalog is the open catalog already; the rule is restated, not assumed.
     base = base.filter(public_resources_q(), resource__retired_at__isnull=True)
