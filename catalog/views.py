@@ -11,6 +11,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -39,6 +40,7 @@ from .forms import (
 )
 from .masking import suggestions_for, version_masking_accept
 from .models import DataItem, Resource, ResourceVersion
+from .negotiation import negotiated_response
 from .permissions import (
     AUDIENCE_PUBLIC,
     FILER_ROLES,
@@ -66,6 +68,9 @@ def _querystring(request, **drop) -> str:
 
 
 def catalog_list(request):
+    other = negotiated_response(request)  # e.g. DCAT for an Accept of text/turtle
+    if other is not None:
+        return other
     form = CatalogSearchForm(request.GET or None)
     params = form.to_query()
     result = selectors.catalog_search(params, viewer=request.user)
@@ -87,7 +92,7 @@ def catalog_list(request):
         for name, values in result.facets.items()
         if values
     ]
-    return render(
+    response = render(
         request,
         "catalog/catalog_list.html",
         {
@@ -100,6 +105,8 @@ def catalog_list(request):
             "open_catalog_only": catalog_audience(request.user) == AUDIENCE_PUBLIC,
         },
     )
+    patch_vary_headers(response, ["Accept"])
+    return response
 
 
 def catalog_export(request):

@@ -1,0 +1,143 @@
+"""Reads of the open catalog for DCAT, CKAN and the feeds: only what `catalog.public` makes
+public, a fixed number of queries per chunk of datasets.
+
+- `open_catalog_entries`: the datasets, i.e. the open catalog (`public_resources_q`, not
+  retired): open unconditionally or under conditions with a grade that allows it.
+- `open_data_ids`: of some of those, the ones whose data anyone may download
+  (`open_data_resources_q`, data loaded), the same rule as `authorization.opendata`: only
+  these have distributions (their built files and the open-data API).
+- `dataset_rows`: what DCAT and CKAN say of a chunk of datasets, as dicts (4 queries a chunk:
+  entries, open-data ids, files, themes).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.db.models import F, Q, QuerySet
+from django.http import Http404
+
+from catalog.models import CatalogEntry, Classification, ResourceVersion
+from catalog.public import open_data_resources_q, public_resources_q
+from wuhan_pdr.accounts.models import Division, Organization
+
+from ..opendata.models import Licence, OpenFile
+from .models import identity_uuid
+
+
+def open_catalog_entries() -> QuerySet[CatalogEntry]:
+    return CatalogEntry.objects.filter(public_resources_q(), resource__retired_at__isnull=True)
+
+
+def open_data_q() -> Q:
+    """Entries whose data anyone may download (the open-data pages' own rule)."""
+    return open_data_resources_q() & Q(resource__datastore__last_loaded_at__isnull=False)
+
+
+_PLAIN = (
+    "resource_id",
+    "code",
+    "name",
+    "summary",
+    "provider_id",
+    "provider_name",
+    "division_code",
+    "update_cycle",
+    "published_at",
+    "open_type",
+    "version_id",
+)
+_RENAMED = {
+    "phone": F("provider__contact_phone"),
+    "classification_code": F("classification__code"),
+    "classification_name": F("classification__name"),
+    "stored_uuid": F("resource__dataset_identity__uuid"),
+    "licence_id": F("resource__open_dataset__licence_id"),
+}
+
+
+def dataset_rows(ids: list[int], *, divisions: dict[str, str] | None = None) -> list[dict]:
+    """The datasets of `ids` (resource ids of the open catalog), in the order of `ids`."""
+    if not ids:
+        return []
+    rows = list(open_catalog_entries().filter(resource_id__in=ids).values(*_PLAIN, **_RENAMED))
+    open_ids = set(
+        CatalogEntry.objects.filter(open_data_q(), resource_id__in=ids).values_list(
+            "resource_id", flat=True
+        )
+    )
+    files: dict[int, list[dict]] = defaultdict(list)
+    for f in (
+        OpenFile.objects.filter(dataset__resource_id__in=open_ids)
+        .exclude(file="")
+        .order_by("format")
+        .values("dataset__resource_id", "format", "size", "rows", "built_at")
+    ):
+        files[f["dataset__resource_id"]].append(f)
+    themes: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    through = ResourceVersion.themes.through
+    for t in through.objects.filter(
+        resourceversion_id__in=[r["version_id"] for r in rows]
+    ).values_list("resourceversion_id", "classification__code", "classification__name"):
+        themes[t[0]].append((t[1], t[2]))
+    if divisions is None:
+        divisions = division_names()
+    order = {pk: n for n, pk in enumerate(ids)}
+    for row in rows:
+        rid = row["resource_id"]
+        row["uuid"] = row.pop("stored_uuid") or identity_uuid(rid)
+        row["open_data"] = rid in open_ids
+        row["files"] = files.get(rid, []) if row["open_data"] else []
+        if not row["open_data"]:
+            row["licence_id"] = None
+        version_themes = themes.get(row["version_id"], [])
+        row["themes"] = [name for _, name in version_themes]
+        row["theme_codes"] = [code for code, _ in version_themes]
+        row["division_name"] = divisions.get(row["division_code"], "")
+        built = [f["built_at"] for f in row["files"] if f["built_at"]]
+        row["modified"] = max([row["published_at"], *built])
+    rows.sort(key=lambda r: order[r["resource_id"]])
+    return rows
+
+
+def division_names() -> dict[str, str]:
+    return dict(Division.objects.values_list("code", "name"))
+
+
+def city_publisher() -> Organization | None:
+    return (
+        Organization.objects.filter(kind=Organization.Kind.CITY_BUREAU, is_active=True)
+        .order_by("pk")
+        .first()
+    )
+
+
+def licences() -> list[dict]:
+    return [
+        {"pk": pk, "name": name, "url": url}
+        for pk, name, url in Licence.objects.order_by("pk").values_list("pk", "name", "url")
+    ]
+
+
+def concepts() -> list[dict]:
+    return [
+        {"code": code, "name": name}
+        for code, name in Classification.objects.order_by("code").values_list("code", "name")
+    ]
+
+
+def dataset_by_uuid(value) -> int:
+    """The resource id of the open catalog's dataset with UUID `value`, or 404."""
+    from .models import DatasetIdentity
+
+    found = (
+        DatasetIdentity.objects.filter(uuid=value, resource__entry__isnull=False)
+        .filter(
+            resource__in=open_catalog_entries().values("resource_id"),
+        )
+        .values_list("resource_id", flat=True)
+        .first()
+    )
+    if found is None:
+        raise Http404
+    return found
