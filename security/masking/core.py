@@ -291,8 +291,7 @@ def mask_expression(
     base_type = (sql_type or "").split("(")[0].strip().lower()
     method = mask.method
     if method in (YEAR, MONTH) and base_type in DATE_TYPES:
-        fmt = "YYYY" if method == YEAR else "YYYY-MM"
-        return sql.SQL("to_char({}, {})").format(column, _lit(fmt))
+        return _date_part_sql(column, method)
     if base_type in ("text", "varchar", "character varying"):
         v = column
     else:
@@ -348,6 +347,23 @@ def mask_expression(
             "CASE WHEN {c} IS NULL THEN NULL WHEN {g} THEN {r}::text ELSE ({x})::text END"
         ).format(c=column, g=guard, r=_lit(mask.replacement), x=rounded)
     raise ValueError(method)  # pragma: no cover
+
+
+# The session writes dates as ISO (`YYYY-MM-DD`, the default and what psycopg reads): asked
+# once per query (an uncorrelated subquery is an InitPlan), not once per row.
+_ISO_DATES = sql.SQL("(SELECT current_setting('DateStyle') LIKE 'ISO%')")
+
+
+def _date_part_sql(column: sql.Composable, method: str) -> sql.Composable:
+    """A date's (or timestamp's) year or year-month. Where the session writes dates as ISO
+    and the year has four digits (AD 1-9999, every date Python can hold), that is the first
+    4 or 7 characters of its text, which the plain SELECT writes anyway; `to_char` (as dear
+    as the read of the column) only for any other date or date style. Same text either way."""
+    fmt, width = ("YYYY", 4) if method == YEAR else ("YYYY-MM", 7)
+    return sql.SQL(
+        "CASE WHEN {iso} AND {c} >= '0001-01-01' AND {c} < '10000-01-01'"
+        " THEN left(({c})::text, {w}) ELSE to_char({c}, {f}) END"
+    ).format(iso=_ISO_DATES, c=column, w=_lit(width), f=_lit(fmt))
 
 
 _THREE = tuple(d for d in WUHAN_DISTRICTS if len(d) == 3)

@@ -156,3 +156,47 @@ def test_sql_and_python_agree(mask, sql_type, values):
         if stored is None:
             assert masked_in_sql is None
         assert masked_in_sql is None or isinstance(masked_in_sql, str)
+
+
+@pytest.mark.parametrize("style", ["ISO, MDY", "SQL, DMY", "German", "Postgres, MDY"])
+@pytest.mark.parametrize("sql_type", ["date", "timestamp"])
+def test_year_and_month_of_a_date_are_to_char_in_every_date_style(style, sql_type):
+    """The year and month of a date are cut from its ISO text where that is what to_char
+    writes (AD 1-9999 in the ISO style) and are to_char's elsewhere: BC, five-digit years,
+    infinity, any other DateStyle (whose text would tell the day)."""
+    stored = [
+        "2024-05-06",
+        "0001-01-01",
+        "9999-12-31",
+        "0999-02-03",
+        "0044-03-15 BC",
+        "0001-12-31 BC",
+        "10000-01-01",
+        "12345-06-07",
+        "infinity",
+        "-infinity",
+    ]
+    masks = [Mask(YEAR), Mask(MONTH)]
+    with connection.cursor() as cur:
+        cur.execute(sql.SQL("SET LOCAL DateStyle = {}").format(sql.Literal(style)))
+        cur.execute(
+            sql.SQL("CREATE TEMP TABLE d (i int, v {}) ON COMMIT DROP").format(sql.SQL(sql_type))
+        )
+        for i, v in enumerate(stored):
+            cur.execute(
+                sql.SQL("INSERT INTO d VALUES (%s, {}::{})").format(
+                    sql.Literal(v), sql.SQL(sql_type)
+                ),
+                [i],
+            )
+        v = sql.Identifier("v")
+        cur.execute(
+            sql.SQL(
+                "SELECT {}, {}, to_char(v, 'YYYY'), to_char(v, 'YYYY-MM') FROM d ORDER BY i"
+            ).format(*(mask_expression(v, m, sql_type=sql_type) for m in masks))
+        )
+        rows = cur.fetchall()
+        cur.execute("DROP TABLE d")
+    assert len(rows) == len(stored)
+    for year, month, want_year, want_month in rows:
+        assert (year, month) == (want_year, want_month)
