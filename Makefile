@@ -177,7 +177,7 @@ format: install ## Apply ruff format and the safe ruff fixes
 
 .PHONY: bench
 bench: install ## Benchmarks into bench/results/latest.json (ONLY=name for one)
-	@$(MAKE) migrate DATABASE_URL=$(BENCH_DATABASE_URL) >/dev/null
+	@$(MAKE) migrate static DATABASE_URL=$(BENCH_DATABASE_URL) >/dev/null
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) DJANGO_SETTINGS_MODULE=wuhan_pdr.settings.local \
 	  $(PY) bench/run.py $(if $(ONLY),--only $(ONLY))
 

@@ -120,7 +120,19 @@ def check_result(benchmark: str, row: object) -> dict:
     return {"benchmark": benchmark, **{k: row.get(k) for k in ordered}, **row}
 
 
+def factories_past_the_database() -> None:
+    """factory_boy's sequences restart in each process while the bench database keeps what
+    earlier runs made: start every benchmark's organizations and users past them, so that
+    names, credit codes and user names never collide (whichever benchmark ran first)."""
+    from tests.accounts.factories import OrganizationFactory, UserFactory
+    from wuhan_pdr.accounts.models import Organization, User
+
+    OrganizationFactory.reset_sequence(Organization.objects.count() + 100_000)
+    UserFactory.reset_sequence(User.objects.count() + 100_000)
+
+
 def run_one(name: str) -> list[dict]:
+    factories_past_the_database()
     module = importlib.import_module(f"bench_{name}")
     started = time.perf_counter()
     rows = [check_result(name, row) for row in module.run()]
