@@ -20,10 +20,12 @@ Which packages: the open catalog (`selectors.open_catalog_entries`); only open d
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import uuid
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
@@ -86,7 +88,16 @@ def org_name(pk: int, credit_code: str) -> str:
 
 
 def resource_uuid(dataset_uuid, fmt: str) -> str:
-    return str(uuid.uuid5(uuid.UUID(str(dataset_uuid)), fmt))
+    """uuid5(dataset UUID, format), computed without building UUID objects (a page of
+    package_search derives hundreds)."""
+    ns = (
+        dataset_uuid.bytes if isinstance(dataset_uuid, uuid.UUID) else uuid.UUID(dataset_uuid).bytes
+    )
+    h = bytearray(hashlib.sha1(ns + fmt.encode(), usedforsecurity=False).digest()[:16])
+    h[6] = (h[6] & 0x0F) | 0x50
+    h[8] = (h[8] & 0x3F) | 0x80
+    x = h.hex()
+    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
 
 
 def licence_key(pk) -> str:
@@ -96,7 +107,7 @@ def licence_key(pk) -> str:
 def _iso(value: datetime | None) -> str | None:
     if value is None:
         return None
-    return timezone.localtime(value, UTC).replace(tzinfo=None).isoformat()
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat()
 
 
 # --- dictionaries -----------------------------------------------------------------------------
@@ -147,6 +158,42 @@ class Context:
             "approval_status": "approved",
             "image_url": "",
             "created": _iso(org["created_at"]),
+        }
+
+    def org_from_row(self, row: dict) -> dict:
+        """The provider's dictionary, from the row's own columns when it has them
+        (`selectors.package_rows`), once per organization and request."""
+        pk = row["provider_id"]
+        if self._orgs is None:
+            self._orgs = {}
+        found = self._orgs.get(pk)
+        if found is None:
+            if "org_credit_code" not in row:
+                return self.orgs([pk])[pk]
+            found = self._orgs[pk] = self.org_dict(
+                {
+                    "pk": pk,
+                    "name": row["org_name"],
+                    "credit_code": row["org_credit_code"],
+                    "created_at": row["org_created_at"],
+                }
+            )
+        return found
+
+    def licence_from_row(self, row: dict) -> dict:
+        if "licence_name" not in row:
+            return self.licence_dict(row["licence_id"])
+        pk = row["licence_id"]
+        return self._licence(pk, row["licence_name"], row["licence_url"])
+
+    def _licence(self, pk: int, name: str, url: str) -> dict:
+        return {
+            "id": licence_key(pk),
+            "title": name,
+            "url": url or f"{self.base}/dcat/licences/{pk}",
+            "status": "active",
+            "od_conformance": "not reviewed",
+            "osd_conformance": "not reviewed",
         }
 
     def licence_dict(self, pk: int) -> dict:
@@ -207,10 +254,10 @@ def _resources(ctx: Context, row: dict) -> list[dict]:
 
 
 def package_dict(ctx: Context, row: dict) -> dict:
-    org = ctx.orgs([row["provider_id"]])[row["provider_id"]]
+    org = ctx.org_from_row(row)
     tags = sorted({row["classification_name"], *row["themes"]})
     groups = [row["classification_code"], *row["theme_codes"]]
-    licence = ctx.licence_dict(row["licence_id"]) if row.get("licence_id") else None
+    licence = ctx.licence_from_row(row) if row.get("licence_id") else None
     resources = _resources(ctx, row)
     return {
         "id": str(row["uuid"]),
@@ -264,10 +311,12 @@ def package_dict(ctx: Context, row: dict) -> dict:
     }
 
 
+@lru_cache(maxsize=4096)
 def _tag_id(name: str) -> str:
     return str(uuid.uuid5(IDENTITY_NAMESPACE, f"tag/{name}"))
 
 
+@lru_cache(maxsize=4096)
 def _group_id(code: str) -> str:
     return str(uuid.uuid5(IDENTITY_NAMESPACE, f"group/{code}"))
 
@@ -501,14 +550,22 @@ def cached_facets(qs, fields: list[str], limit: int, key_parts: tuple) -> dict:
     return found
 
 
-def _facet_titles(ctx: Context, field: str, values: dict[str, int]) -> dict:
-    items = []
-    orgs = {}
-    if field == "organization":
-        orgs = {
+def _org_labels() -> dict[str, str]:
+    """Organization facet labels (name -> title), cached like the facet counts."""
+    key = "interop:org-labels"
+    found = cache.get(key)
+    if found is None:
+        found = {
             org_name(o["pk"], o["credit_code"]): o["name"]
             for o in Organization.objects.values("pk", "credit_code", "name")
         }
+        cache.set(key, found, timeout=FACET_CACHE_SECONDS)
+    return found
+
+
+def _facet_titles(ctx: Context, field: str, values: dict[str, int]) -> dict:
+    items = []
+    orgs = _org_labels() if field == "organization" else {}
     for name, count in values.items():
         label = name
         if field == "organization":
@@ -552,9 +609,8 @@ def _list_param(params, name: str) -> list[str]:
 
 
 def _rows_for(ctx: Context, ids: list[int]) -> list[dict]:
-    rows = selectors.dataset_rows(ids, divisions=ctx.divisions)
-    ctx.orgs([r["provider_id"] for r in rows])  # one query for all
-    return [package_dict(ctx, r) for r in rows]
+    """The package dictionaries of `ids`: one query (`selectors.package_rows`)."""
+    return [package_dict(ctx, r) for r in selectors.package_rows(ids)]
 
 
 def act_site_read(ctx, params):

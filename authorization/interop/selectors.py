@@ -141,3 +141,68 @@ def dataset_by_uuid(value) -> int:
     if found is None:
         raise Http404
     return found
+
+
+def package_rows(ids: list[int]) -> list[dict]:
+    """The rows of `dataset_rows` for CKAN's package dictionaries in ONE query (CKAN's
+    package_search pages are small and many): open-data flag, files, themes, the provider
+    organization, the division's name and the licence as columns and array subqueries built
+    in SQL. In the order of `ids`."""
+    if not ids:
+        return []
+    from django.contrib.postgres.expressions import ArraySubquery
+    from django.db.models import Exists, OuterRef, Subquery
+
+    files = (
+        OpenFile.objects.filter(dataset__resource_id=OuterRef("resource_id"))
+        .exclude(file="")
+        .order_by("format")
+    )
+    through = ResourceVersion.themes.through
+    themes = through.objects.filter(resourceversion_id=OuterRef("version_id")).order_by("pk")
+    rows = list(
+        open_catalog_entries()
+        .filter(resource_id__in=ids)
+        .values(
+            *_PLAIN,
+            **_RENAMED,
+            open_data=Exists(
+                CatalogEntry.objects.filter(open_data_q(), resource_id=OuterRef("resource_id"))
+            ),
+            file_formats=ArraySubquery(files.values("format")),
+            file_sizes=ArraySubquery(files.values("size")),
+            file_built=ArraySubquery(files.values("built_at")),
+            themes=ArraySubquery(themes.values("classification__name")),
+            theme_codes=ArraySubquery(themes.values("classification__code")),
+            org_name=F("provider__name"),
+            org_credit_code=F("provider__credit_code"),
+            org_created_at=F("provider__created_at"),
+            licence_name=F("resource__open_dataset__licence__name"),
+            licence_url=F("resource__open_dataset__licence__url"),
+            division_name=Subquery(
+                Division.objects.filter(code=OuterRef("division_code")).values("name")[:1]
+            ),
+        )
+    )
+    order = {pk: n for n, pk in enumerate(ids)}
+    for row in rows:
+        rid = row["resource_id"]
+        row["uuid"] = row.pop("stored_uuid") or identity_uuid(rid)
+        if row["open_data"]:
+            row["files"] = [
+                {"format": f, "size": s, "built_at": b}
+                for f, s, b in zip(
+                    row.pop("file_formats"),
+                    row.pop("file_sizes"),
+                    row.pop("file_built"),
+                    strict=True,
+                )
+            ]
+        else:
+            row["files"] = []
+            row["licence_id"] = None
+        row["division_name"] = row["division_name"] or ""
+        built = [f["built_at"] for f in row["files"] if f["built_at"]]
+        row["modified"] = max([row["published_at"], *built])
+    rows.sort(key=lambda r: order[r["resource_id"]])
+    return rows
