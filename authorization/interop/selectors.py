@@ -13,6 +13,7 @@ public, a fixed number of queries per chunk of datasets.
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 
 from django.db.models import F, Q, QuerySet
 from django.http import Http404
@@ -152,6 +153,7 @@ def package_rows(ids: list[int]) -> list[dict]:
         return []
     from django.contrib.postgres.expressions import ArraySubquery
     from django.db.models import Exists, OuterRef, Subquery
+    from django.db.models.functions import JSONObject
 
     files = (
         OpenFile.objects.filter(dataset__resource_id=OuterRef("resource_id"))
@@ -169,11 +171,14 @@ def package_rows(ids: list[int]) -> list[dict]:
             open_data=Exists(
                 CatalogEntry.objects.filter(open_data_q(), resource_id=OuterRef("resource_id"))
             ),
-            file_formats=ArraySubquery(files.values("format")),
-            file_sizes=ArraySubquery(files.values("size")),
-            file_built=ArraySubquery(files.values("built_at")),
-            themes=ArraySubquery(themes.values("classification__name")),
-            theme_codes=ArraySubquery(themes.values("classification__code")),
+            file_list=ArraySubquery(
+                files.values(json=JSONObject(format="format", size="size", built_at="built_at"))
+            ),
+            theme_list=ArraySubquery(
+                themes.values(
+                    json=JSONObject(code="classification__code", name="classification__name")
+                )
+            ),
             org_name=F("provider__name"),
             org_credit_code=F("provider__credit_code"),
             org_created_at=F("provider__created_at"),
@@ -188,19 +193,17 @@ def package_rows(ids: list[int]) -> list[dict]:
     for row in rows:
         rid = row["resource_id"]
         row["uuid"] = row.pop("stored_uuid") or identity_uuid(rid)
+        files = row.pop("file_list")
         if row["open_data"]:
-            row["files"] = [
-                {"format": f, "size": s, "built_at": b}
-                for f, s, b in zip(
-                    row.pop("file_formats"),
-                    row.pop("file_sizes"),
-                    row.pop("file_built"),
-                    strict=True,
-                )
-            ]
+            for f in files:
+                f["built_at"] = f["built_at"] and datetime.fromisoformat(f["built_at"])
+            row["files"] = files
         else:
             row["files"] = []
             row["licence_id"] = None
+        version_themes = row.pop("theme_list")
+        row["themes"] = [t["name"] for t in version_themes]
+        row["theme_codes"] = [t["code"] for t in version_themes]
         row["division_name"] = row["division_name"] or ""
         built = [f["built_at"] for f in row["files"] if f["built_at"]]
         row["modified"] = max([row["published_at"], *built])
