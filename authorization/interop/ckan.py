@@ -107,6 +107,9 @@ def licence_key(pk) -> str:
 def _iso(value: datetime | None) -> str | None:
     if value is None:
         return None
+    text = value.isoformat()
+    if text.endswith("+00:00"):  # the database session's zone is UTC: the usual case
+        return text[:-6]
     return value.astimezone(UTC).replace(tzinfo=None).isoformat()
 
 
@@ -533,39 +536,47 @@ def _facet_counts(qs, fields: list[str], limit: int) -> dict[str, dict[str, int]
     return out
 
 
-def cached_facets(qs, fields: list[str], limit: int, key_parts: tuple) -> dict:
-    """Facet counts, cached for a minute per search and catalog generation (a publication
-    or retirement starts a new generation, as for the catalog's own facets)."""
-    generation = cache.get_or_set(GENERATION_KEY, 1, timeout=None)
-    key = (
-        "interop:facets:"
-        + uuid.uuid5(
-            IDENTITY_NAMESPACE, json.dumps([generation, *key_parts, fields, limit], default=str)
-        ).hex
+def _cache_key(kind: str, generation, key_parts) -> str:
+    return (
+        f"interop:{kind}:"
+        + uuid.uuid5(IDENTITY_NAMESPACE, json.dumps([generation, *key_parts], default=str)).hex
     )
-    found = cache.get(key)
-    if found is None:
-        found = _facet_counts(qs, fields, limit)
-        cache.set(key, found, timeout=FACET_CACHE_SECONDS)
-    return found
 
 
-def _org_labels() -> dict[str, str]:
-    """Organization facet labels (name -> title), cached like the facet counts."""
-    key = "interop:org-labels"
-    found = cache.get(key)
-    if found is None:
-        found = {
+def cached_counts(qs, fields: list[str], limit: int, key_parts: tuple) -> tuple[int, dict, dict]:
+    """The search's count, its facet counts and the organization facet's labels, cached for a
+    minute per search and catalog generation (a publication or retirement starts a new
+    generation, as for the catalog's own facets): two cache round trips when warm."""
+    generation = cache.get_or_set(GENERATION_KEY, 1, timeout=None)
+    count_key = _cache_key("count", generation, key_parts)
+    facets_key = _cache_key("facets", generation, (*key_parts, fields, limit))
+    labels_key = "interop:org-labels"
+    wanted = [count_key]
+    if fields:
+        wanted.append(facets_key)
+    if "organization" in fields:
+        wanted.append(labels_key)
+    found = cache.get_many(wanted)
+    fresh = {}
+    count = found.get(count_key)
+    if count is None:
+        count = fresh[count_key] = qs.order_by().count()
+    facets = found.get(facets_key, {} if not fields else None)
+    if facets is None:
+        facets = fresh[facets_key] = _facet_counts(qs, fields, limit)
+    labels = found.get(labels_key, {} if "organization" not in fields else None)
+    if labels is None:
+        labels = fresh[labels_key] = {
             org_name(o["pk"], o["credit_code"]): o["name"]
             for o in Organization.objects.values("pk", "credit_code", "name")
         }
-        cache.set(key, found, timeout=FACET_CACHE_SECONDS)
-    return found
+    if fresh:
+        cache.set_many(fresh, timeout=FACET_CACHE_SECONDS)
+    return count, facets, labels
 
 
-def _facet_titles(ctx: Context, field: str, values: dict[str, int]) -> dict:
+def _facet_titles(ctx: Context, field: str, values: dict[str, int], orgs: dict) -> dict:
     items = []
-    orgs = _org_labels() if field == "organization" else {}
     for name, count in values.items():
         label = name
         if field == "organization":
@@ -656,29 +667,14 @@ def act_package_search(ctx, params):
     if str(params.get("facet", "true")).lower() == "false":
         fields = []
     ids = list(qs.values_list("resource_id", flat=True)[start : start + rows])
-    count_key = ("count", q, fq)
-    count = _cached_count(qs, count_key)
-    facets = cached_facets(qs, fields, limit, (q, fq)) if fields else {}
+    count, facets, labels = cached_counts(qs, fields, limit, (q, fq))
     return {
         "count": count,
         "sort": params.get("sort") or "score desc, metadata_modified desc",
         "results": _rows_for(ctx, ids),
         "facets": facets,
-        "search_facets": {f: _facet_titles(ctx, f, facets[f]) for f in fields},
+        "search_facets": {f: _facet_titles(ctx, f, facets[f], labels) for f in fields},
     }
-
-
-def _cached_count(qs, key_parts) -> int:
-    generation = cache.get_or_set(GENERATION_KEY, 1, timeout=None)
-    key = (
-        "interop:count:"
-        + uuid.uuid5(IDENTITY_NAMESPACE, json.dumps([generation, *key_parts], default=str)).hex
-    )
-    found = cache.get(key)
-    if found is None:
-        found = qs.order_by().count()
-        cache.set(key, found, timeout=FACET_CACHE_SECONDS)
-    return found
 
 
 def _package_id(params, name: str = "id") -> int:
