@@ -284,21 +284,9 @@ def package_dict(ctx: Context, row: dict) -> dict:
         "metadata_modified": _iso(row["published_at"]),
         "owner_org": org["id"],
         "organization": org,
-        "tags": [
-            {
-                "name": t,
-                "display_name": t,
-                "id": _tag_id(t),
-                "state": "active",
-                "vocabulary_id": None,
-            }
-            for t in tags
-        ],
+        "tags": [_tag_dict(t) for t in tags],
         "num_tags": len(tags),
-        "groups": [
-            {"id": _group_id(code), "name": f"class-{code}", "title": code, "display_name": code}
-            for code in dict.fromkeys(groups)
-        ],
+        "groups": [_group_dict(code) for code in dict.fromkeys(groups)],
         "resources": resources,
         "num_resources": len(resources),
         "extras": [
@@ -312,6 +300,21 @@ def package_dict(ctx: Context, row: dict) -> dict:
         "relationships_as_object": [],
         "relationships_as_subject": [],
     }
+
+
+def _tag_dict(name: str) -> dict:
+    # A fresh dict per package (callers may change theirs); only its UUID is memoized.
+    return {
+        "name": name,
+        "display_name": name,
+        "id": _tag_id(name),
+        "state": "active",
+        "vocabulary_id": None,
+    }
+
+
+def _group_dict(code: str) -> dict:
+    return {"id": _group_id(code), "name": f"class-{code}", "title": code, "display_name": code}
 
 
 @lru_cache(maxsize=4096)
