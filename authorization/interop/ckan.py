@@ -20,10 +20,12 @@ Which packages: the open catalog (`selectors.open_catalog_entries`); only open d
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import uuid
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
@@ -86,7 +88,16 @@ def org_name(pk: int, credit_code: str) -> str:
 
 
 def resource_uuid(dataset_uuid, fmt: str) -> str:
-    return str(uuid.uuid5(uuid.UUID(str(dataset_uuid)), fmt))
+    """uuid5(dataset UUID, format), computed without building UUID objects (a page of
+    package_search derives hundreds)."""
+    ns = (
+        dataset_uuid.bytes if isinstance(dataset_uuid, uuid.UUID) else uuid.UUID(dataset_uuid).bytes
+    )
+    h = bytearray(hashlib.sha1(ns + fmt.encode(), usedforsecurity=False).digest()[:16])
+    h[6] = (h[6] & 0x0F) | 0x50
+    h[8] = (h[8] & 0x3F) | 0x80
+    x = h.hex()
+    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
 
 
 def licence_key(pk) -> str:
@@ -96,7 +107,10 @@ def licence_key(pk) -> str:
 def _iso(value: datetime | None) -> str | None:
     if value is None:
         return None
-    return timezone.localtime(value, UTC).replace(tzinfo=None).isoformat()
+    text = value.isoformat()
+    if text.endswith("+00:00"):  # the database session's zone is UTC: the usual case
+        return text[:-6]
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat()
 
 
 # --- dictionaries -----------------------------------------------------------------------------
@@ -147,6 +161,42 @@ class Context:
             "approval_status": "approved",
             "image_url": "",
             "created": _iso(org["created_at"]),
+        }
+
+    def org_from_row(self, row: dict) -> dict:
+        """The provider's dictionary, from the row's own columns when it has them
+        (`selectors.package_rows`), once per organization and request."""
+        pk = row["provider_id"]
+        if self._orgs is None:
+            self._orgs = {}
+        found = self._orgs.get(pk)
+        if found is None:
+            if "org_credit_code" not in row:
+                return self.orgs([pk])[pk]
+            found = self._orgs[pk] = self.org_dict(
+                {
+                    "pk": pk,
+                    "name": row["org_name"],
+                    "credit_code": row["org_credit_code"],
+                    "created_at": row["org_created_at"],
+                }
+            )
+        return found
+
+    def licence_from_row(self, row: dict) -> dict:
+        if "licence_name" not in row:
+            return self.licence_dict(row["licence_id"])
+        pk = row["licence_id"]
+        return self._licence(pk, row["licence_name"], row["licence_url"])
+
+    def _licence(self, pk: int, name: str, url: str) -> dict:
+        return {
+            "id": licence_key(pk),
+            "title": name,
+            "url": url or f"{self.base}/dcat/licences/{pk}",
+            "status": "active",
+            "od_conformance": "not reviewed",
+            "osd_conformance": "not reviewed",
         }
 
     def licence_dict(self, pk: int) -> dict:
@@ -207,10 +257,10 @@ def _resources(ctx: Context, row: dict) -> list[dict]:
 
 
 def package_dict(ctx: Context, row: dict) -> dict:
-    org = ctx.orgs([row["provider_id"]])[row["provider_id"]]
+    org = ctx.org_from_row(row)
     tags = sorted({row["classification_name"], *row["themes"]})
     groups = [row["classification_code"], *row["theme_codes"]]
-    licence = ctx.licence_dict(row["licence_id"]) if row.get("licence_id") else None
+    licence = ctx.licence_from_row(row) if row.get("licence_id") else None
     resources = _resources(ctx, row)
     return {
         "id": str(row["uuid"]),
@@ -234,21 +284,9 @@ def package_dict(ctx: Context, row: dict) -> dict:
         "metadata_modified": _iso(row["published_at"]),
         "owner_org": org["id"],
         "organization": org,
-        "tags": [
-            {
-                "name": t,
-                "display_name": t,
-                "id": _tag_id(t),
-                "state": "active",
-                "vocabulary_id": None,
-            }
-            for t in tags
-        ],
+        "tags": [_tag_dict(t) for t in tags],
         "num_tags": len(tags),
-        "groups": [
-            {"id": _group_id(code), "name": f"class-{code}", "title": code, "display_name": code}
-            for code in dict.fromkeys(groups)
-        ],
+        "groups": [_group_dict(code) for code in dict.fromkeys(groups)],
         "resources": resources,
         "num_resources": len(resources),
         "extras": [
@@ -264,10 +302,27 @@ def package_dict(ctx: Context, row: dict) -> dict:
     }
 
 
+def _tag_dict(name: str) -> dict:
+    # A fresh dict per package (callers may change theirs); only its UUID is memoized.
+    return {
+        "name": name,
+        "display_name": name,
+        "id": _tag_id(name),
+        "state": "active",
+        "vocabulary_id": None,
+    }
+
+
+def _group_dict(code: str) -> dict:
+    return {"id": _group_id(code), "name": f"class-{code}", "title": code, "display_name": code}
+
+
+@lru_cache(maxsize=4096)
 def _tag_id(name: str) -> str:
     return str(uuid.uuid5(IDENTITY_NAMESPACE, f"tag/{name}"))
 
 
+@lru_cache(maxsize=4096)
 def _group_id(code: str) -> str:
     return str(uuid.uuid5(IDENTITY_NAMESPACE, f"group/{code}"))
 
@@ -484,31 +539,47 @@ def _facet_counts(qs, fields: list[str], limit: int) -> dict[str, dict[str, int]
     return out
 
 
-def cached_facets(qs, fields: list[str], limit: int, key_parts: tuple) -> dict:
-    """Facet counts, cached for a minute per search and catalog generation (a publication
-    or retirement starts a new generation, as for the catalog's own facets)."""
-    generation = cache.get_or_set(GENERATION_KEY, 1, timeout=None)
-    key = (
-        "interop:facets:"
-        + uuid.uuid5(
-            IDENTITY_NAMESPACE, json.dumps([generation, *key_parts, fields, limit], default=str)
-        ).hex
+def _cache_key(kind: str, generation, key_parts) -> str:
+    return (
+        f"interop:{kind}:"
+        + uuid.uuid5(IDENTITY_NAMESPACE, json.dumps([generation, *key_parts], default=str)).hex
     )
-    found = cache.get(key)
-    if found is None:
-        found = _facet_counts(qs, fields, limit)
-        cache.set(key, found, timeout=FACET_CACHE_SECONDS)
-    return found
 
 
-def _facet_titles(ctx: Context, field: str, values: dict[str, int]) -> dict:
-    items = []
-    orgs = {}
-    if field == "organization":
-        orgs = {
+def cached_counts(qs, fields: list[str], limit: int, key_parts: tuple) -> tuple[int, dict, dict]:
+    """The search's count, its facet counts and the organization facet's labels, cached for a
+    minute per search and catalog generation (a publication or retirement starts a new
+    generation, as for the catalog's own facets): two cache round trips when warm."""
+    generation = cache.get_or_set(GENERATION_KEY, 1, timeout=None)
+    count_key = _cache_key("count", generation, key_parts)
+    facets_key = _cache_key("facets", generation, (*key_parts, fields, limit))
+    labels_key = "interop:org-labels"
+    wanted = [count_key]
+    if fields:
+        wanted.append(facets_key)
+    if "organization" in fields:
+        wanted.append(labels_key)
+    found = cache.get_many(wanted)
+    fresh = {}
+    count = found.get(count_key)
+    if count is None:
+        count = fresh[count_key] = qs.order_by().count()
+    facets = found.get(facets_key, {} if not fields else None)
+    if facets is None:
+        facets = fresh[facets_key] = _facet_counts(qs, fields, limit)
+    labels = found.get(labels_key, {} if "organization" not in fields else None)
+    if labels is None:
+        labels = fresh[labels_key] = {
             org_name(o["pk"], o["credit_code"]): o["name"]
             for o in Organization.objects.values("pk", "credit_code", "name")
         }
+    if fresh:
+        cache.set_many(fresh, timeout=FACET_CACHE_SECONDS)
+    return count, facets, labels
+
+
+def _facet_titles(ctx: Context, field: str, values: dict[str, int], orgs: dict) -> dict:
+    items = []
     for name, count in values.items():
         label = name
         if field == "organization":
@@ -552,9 +623,8 @@ def _list_param(params, name: str) -> list[str]:
 
 
 def _rows_for(ctx: Context, ids: list[int]) -> list[dict]:
-    rows = selectors.dataset_rows(ids, divisions=ctx.divisions)
-    ctx.orgs([r["provider_id"] for r in rows])  # one query for all
-    return [package_dict(ctx, r) for r in rows]
+    """The package dictionaries of `ids`: one query (`selectors.package_rows`)."""
+    return [package_dict(ctx, r) for r in selectors.package_rows(ids)]
 
 
 def act_site_read(ctx, params):
@@ -600,29 +670,14 @@ def act_package_search(ctx, params):
     if str(params.get("facet", "true")).lower() == "false":
         fields = []
     ids = list(qs.values_list("resource_id", flat=True)[start : start + rows])
-    count_key = ("count", q, fq)
-    count = _cached_count(qs, count_key)
-    facets = cached_facets(qs, fields, limit, (q, fq)) if fields else {}
+    count, facets, labels = cached_counts(qs, fields, limit, (q, fq))
     return {
         "count": count,
         "sort": params.get("sort") or "score desc, metadata_modified desc",
         "results": _rows_for(ctx, ids),
         "facets": facets,
-        "search_facets": {f: _facet_titles(ctx, f, facets[f]) for f in fields},
+        "search_facets": {f: _facet_titles(ctx, f, facets[f], labels) for f in fields},
     }
-
-
-def _cached_count(qs, key_parts) -> int:
-    generation = cache.get_or_set(GENERATION_KEY, 1, timeout=None)
-    key = (
-        "interop:count:"
-        + uuid.uuid5(IDENTITY_NAMESPACE, json.dumps([generation, *key_parts], default=str)).hex
-    )
-    found = cache.get(key)
-    if found is None:
-        found = qs.order_by().count()
-        cache.set(key, found, timeout=FACET_CACHE_SECONDS)
-    return found
 
 
 def _package_id(params, name: str = "id") -> int:

@@ -225,3 +225,27 @@ def test_ckanapi_reads_it_unchanged(live_server, settings, tmp_path):
         portal.action.package_show(id=world.closed.resource.code.lower().replace("/", "-"))
     with pytest.raises(ValidationError):
         portal.action.package_search(rows="x")
+
+
+def test_a_warm_package_search_page_is_two_queries(world):
+    """The page's ids, then its packages with their resources, tags, groups, organization and
+    licence in one (prepared) query; count and facets come from the cache when warm."""
+    params = {"rows": 10, "facet.field": '["organization","tags","res_format"]'}
+    cold = result("package_search", **params)
+    with CaptureQueriesContext(connection) as ctx:
+        warm = result("package_search", **params)
+    assert len(ctx.captured_queries) == 2, "\n".join(q["sql"][:150] for q in ctx.captured_queries)
+    assert warm == cold and warm["count"] == 2
+    open_package = next(p for p in warm["results"] if p["isopen"])
+    assert sorted(r["format"] for r in open_package["resources"]) == ["API", "CSV", "JSON", "XLSX"]
+    assert warm["search_facets"]["organization"]["items"][0]["display_name"]
+
+
+def test_package_show_is_two_queries_and_the_same_unprepared(world, settings):
+    name = str(world.open_.resource.dataset_identity.uuid)
+    result("package_show", id=name)
+    with CaptureQueriesContext(connection) as ctx:
+        prepared = result("package_show", id=name)
+    assert len(ctx.captured_queries) == 2
+    settings.DATABASE_PREPARED_STATEMENTS = False
+    assert result("package_show", id=name) == prepared
