@@ -198,7 +198,22 @@ class Batch(models.Model):
                 name="batch_external_id_unique",
             )
         ]
-        indexes = [models.Index(fields=["channel", "-created_at"])]
+        indexes = [
+            models.Index(fields=["channel", "-created_at"]),
+            # Supervision's indicators (Art. 29): a channel's last successful load (one index
+            # descent per channel) and the failed loads of a period (few rows of many).
+            models.Index(
+                fields=["channel", "finished_at"],
+                condition=models.Q(status="succeeded"),
+                name="batch_succeeded_finished",
+            ),
+            models.Index(
+                fields=["created_at"],
+                include=["channel", "started_at"],
+                condition=models.Q(status="failed"),
+                name="batch_failed_created",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.channel_id}:{self.pk}"

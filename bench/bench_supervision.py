@@ -171,6 +171,7 @@ SOURCES = (
     "authorization_sharerequest",
     "aggregation_downtimereport",
     "security_assessment",
+    "registration_registration",
 )
 BENCH_PREFIX = "评估基准单位"
 

@@ -167,10 +167,11 @@ JOIN (VALUES ('realtime', interval '2 days'), ('daily', interval '2 days'),
      AS cyc(cycle, iv) ON cyc.cycle = v.update_cycle
 LEFT JOIN (
     SELECT c.resource_id, max(bc.last_at) AS last_at
-    FROM (SELECT b.channel_id, max(b.finished_at) AS last_at FROM aggregation_batch b
-          WHERE b.status = 'succeeded' AND b.finished_at < %(as_of_end)s
-          GROUP BY b.channel_id) bc
-    JOIN aggregation_channel c ON c.id = bc.channel_id
+    FROM aggregation_channel c
+    CROSS JOIN LATERAL (
+        SELECT max(b.finished_at) AS last_at FROM aggregation_batch b
+        WHERE b.channel_id = c.id AND b.status = 'succeeded' AND b.finished_at < %(as_of_end)s
+    ) bc
     GROUP BY c.resource_id) lb ON lb.resource_id = r.id
 WHERE r.retired_at IS NULL
   AND COALESCE(v.published_at, r.created_at) < %(as_of_end)s - cyc.iv
@@ -360,15 +361,18 @@ register_indicator(
         record_url="aggregation:batch-detail",
         records="""
 SELECT r.provider_id AS agency_id, b.id::text AS record_id, r.code AS label,
-       CASE WHEN EXISTS (
-           SELECT 1 FROM aggregation_downtimereport d
-           WHERE d.information_system_id = c.information_system_id AND d.cancelled_at IS NULL
-             AND d.starts_at <= COALESCE(b.started_at, b.created_at)
-             AND d.ends_at > COALESCE(b.started_at, b.created_at))
-       THEN 1 ELSE 0 END AS num, 1 AS den, b.created_at AS at
+       CASE WHEN d.spans @> COALESCE(b.started_at, b.created_at) THEN 1 ELSE 0 END AS num,
+       1 AS den, b.created_at AS at
 FROM aggregation_batch b
 JOIN aggregation_channel c ON c.id = b.channel_id
 JOIN catalog_resource r ON r.id = c.resource_id
+LEFT JOIN (
+    -- A system's reported outages as one set of [start, end) spans: one hash join, not a
+    -- look-up per failed load.
+    SELECT d.information_system_id, range_agg(tstzrange(d.starts_at, d.ends_at, '[)')) AS spans
+    FROM aggregation_downtimereport d
+    WHERE d.cancelled_at IS NULL AND d.ends_at > d.starts_at
+    GROUP BY d.information_system_id) d ON d.information_system_id = c.information_system_id
 WHERE b.status = 'failed' AND c.information_system_id IS NOT NULL
   AND b.created_at >= %(start)s AND b.created_at < %(end)s
 """,

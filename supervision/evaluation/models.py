@@ -153,7 +153,11 @@ class IndicatorValue(models.Model):
     denominator), the measure shown (a rate in %, a mean in working days, a mean score) and
     the 0-100 score it gives. `denominator == 0`: nothing to count, no score."""
 
-    run = models.ForeignKey(EvaluationRun, on_delete=models.CASCADE, related_name="values")
+    # Indexed by the unique constraint (run, key, agency), whose prefix serves the run's and the
+    # indicator's look-ups: a run writes thousands of rows at once, so no redundant index.
+    run = models.ForeignKey(
+        EvaluationRun, on_delete=models.CASCADE, related_name="values", db_index=False
+    )
     agency = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
     key = models.CharField(pgettext_lazy("evaluation", "indicator"), max_length=40)
     numerator = models.DecimalField(max_digits=14, decimal_places=2, default=0)
@@ -163,9 +167,8 @@ class IndicatorValue(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["run", "agency", "key"], name="indicator_value_unique")
+            models.UniqueConstraint(fields=["run", "key", "agency"], name="indicator_value_unique")
         ]
-        indexes = [models.Index(fields=["run", "key"])]
 
     def __str__(self) -> str:
         return f"{self.key}: {self.score}"

@@ -168,33 +168,36 @@ FROM g
 """  # noqa: S608 (the indicator's constant SQL; values are bound)
 
 
-# The figures of one indicator for every agency, stored in one statement.
+# The figures of every indicator of a run for every agency, stored in one statement.
 _VALUES_INSERT = """
 INSERT INTO supervision_indicatorvalue
     (run_id, agency_id, key, numerator, denominator, measure, score)
-SELECT %(run_id)s, a, %(key)s, n, d, m, s
-FROM unnest(%(a)s::bigint[], %(n)s::numeric[], %(d)s::numeric[], %(m)s::numeric[],
-            %(s)s::numeric[]) AS t(a, n, d, m, s)
+SELECT %(run_id)s, a, k, n, d, m, s
+FROM unnest(%(a)s::bigint[], %(k)s::text[], %(n)s::numeric[], %(d)s::numeric[],
+            %(m)s::numeric[], %(s)s::numeric[]) AS t(a, k, n, d, m, s)
 """
 
 
-def indicator_store(cur, ind, params: dict, *, run_id: int) -> int:
+def indicator_figures(cur, ind, params: dict) -> list[tuple]:
+    """Every agency's figure of `ind`: (agency, key, numerator, denominator, measure, score)."""
     cur.execute(indicator_select_sql(ind), params)
-    rows = cur.fetchall()
-    cols = list(zip(*rows, strict=True)) if rows else [(), (), (), (), ()]
+    return [(a, ind.key, n, d, m, s) for a, n, d, m, s in cur.fetchall()]
+
+
+def figures_store(cur, figures: list[tuple], *, run_id: int) -> int:
+    cols = list(zip(*figures, strict=True)) if figures else [()] * 6
     cur.execute(
         _VALUES_INSERT,
         {
             "run_id": run_id,
-            "key": ind.key,
-            "a": list(cols[0]),
-            "n": list(cols[1]),
-            "d": list(cols[2]),
-            "m": list(cols[3]),
-            "s": list(cols[4]),
+            **{name: list(col) for name, col in zip("akndms", cols, strict=True)},
         },
     )
-    return len(rows)
+    return len(figures)
+
+
+def indicator_store(cur, ind, params: dict, *, run_id: int) -> int:
+    return figures_store(cur, indicator_figures(cur, ind, params), run_id=run_id)
 
 
 def _scores_sql() -> str:
@@ -241,19 +244,21 @@ def run_compute(*, run_id: int, job=None) -> EvaluationRun:
     EvaluationRun.objects.filter(pk=run.pk).update(state=EvaluationRun.State.RUNNING)
     keys = list(run.plan.indicators.order_by("order", "pk").values_list("key", flat=True))
     params = query_params(run)
+    # The figures are read first (plain SELECTs, outside any transaction), then stored with the
+    # scores and ranks in one transaction: one INSERT of every figure, one commit.
+    figures: list[tuple] = []
+    with connection.cursor() as cur:
+        for i, key in enumerate(keys):
+            ind = indicator(key)
+            if ind is not None:
+                figures += indicator_figures(cur, ind, params)
+            if job is not None:
+                job_progress(job, int(90 * (i + 1) / max(len(keys), 1)))
     with transaction.atomic():
         IndicatorValue.objects.filter(run=run).delete()
         AgencyScore.objects.filter(run=run).delete()
-    for i, key in enumerate(keys):
-        ind = indicator(key)
-        with transaction.atomic(), connection.cursor() as cur:
-            if ind is None:
-                continue
-            indicator_store(cur, ind, params, run_id=run.pk)
-        if job is not None:
-            job_progress(job, int(90 * (i + 1) / max(len(keys), 1)))
-    with transaction.atomic():
         with connection.cursor() as cur:
+            figures_store(cur, figures, run_id=run.pk)
             cur.execute(_scores_sql(), {"run_id": run.pk, "plan_id": run.plan_id})
         _rank(run.pk)
         run.state = EvaluationRun.State.DONE

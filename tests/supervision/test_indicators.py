@@ -12,6 +12,7 @@ from django.db import connection
 
 from aggregation.models import (
     Batch,
+    Channel,
     DowntimeReport,
     Objection,
     QualityIssue,
@@ -30,6 +31,7 @@ from supervision.evaluation.models import AgencyScore, EvaluationRun, IndicatorV
 from tests.aggregation.factories import make_channel
 from tests.catalog.factories import make_agency, make_city_bureau
 from tests.registration.applications.conftest import make_registrar
+from wuhan_pdr.accounts.models import Organization
 from wuhan_pdr.kernel.workdays import SHANGHAI, working_days_between
 
 START, END = dt.date(2026, 1, 1), dt.date(2026, 6, 30)
@@ -266,7 +268,8 @@ def test_the_drill_down_lists_exactly_the_records_counted(world):
 
 
 def test_a_run_is_one_statement_per_indicator(world):
-    """Set-based: the number of queries does not depend on the number of agencies."""
+    """Set-based: one SELECT per indicator and one INSERT of every figure, whatever the number
+    of agencies."""
     from django.test.utils import CaptureQueriesContext
 
     for _ in range(5):
@@ -276,5 +279,51 @@ def test_a_run_is_one_statement_per_indicator(world):
     inserts = [
         q for q in ctx.captured_queries if "INSERT INTO supervision_indicatorvalue" in q["sql"]
     ]
-    assert len(inserts) == len(all_indicators())
+    selects = [q for q in ctx.captured_queries if q["sql"].lstrip().startswith("WITH rec AS")]
+    assert len(inserts) == 1
+    assert len(selects) == len(all_indicators())
+    assert IndicatorValue.objects.filter(run=run).count() == len(all_indicators()) * (
+        Organization.objects.filter(kind__in=Organization.AGENCY_KINDS, is_active=True).count()
+    )
     assert run.state == EvaluationRun.State.DONE
+
+
+def test_outages_count_the_start_not_the_end_and_never_a_cancelled_report(world):
+    """The outage spans are [start, end): a failed load at a report's start is covered, one at
+    its end is not; overlapping reports cover their union; a cancelled report covers nothing."""
+    from django.utils import timezone
+
+    from supervision.evaluation.indicators import indicator
+    from supervision.evaluation.selectors import records_behind
+
+    channel = Channel.objects.filter(
+        resource__provider=world["a"], information_system__isnull=False
+    ).first()
+    system = channel.information_system
+    day = dt.date(2026, 4, 6)
+
+    def report(start, end, cancelled=False):
+        DowntimeReport.objects.create(
+            information_system=system,
+            kind="outage",
+            starts_at=at(day, start),
+            ends_at=at(day, end),
+            description="检修",
+            reported_by=world["city"].reviewer,
+            cancelled_at=timezone.now() if cancelled else None,
+        )
+
+    report(8, 10)
+    report(9, 12)  # overlaps the first
+    report(14, 18, cancelled=True)
+    covered = {}
+    for hour in (8, 11, 12, 15):
+        b_ = Batch.objects.create(channel=channel, mode="full", status="failed")
+        Batch.objects.filter(pk=b_.pk).update(created_at=at(day, hour), started_at=at(day, hour))
+        covered[str(b_.pk)] = hour in (8, 11)
+    run = _run(world)
+    rows = {
+        r["record_id"]: r["num"]
+        for r in records_behind(indicator("downtime_reported"), run, world["a"].pk)
+    }
+    assert {k: rows[k] == 1 for k in covered} == covered
