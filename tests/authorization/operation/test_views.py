@@ -108,6 +108,24 @@ def test_cached_pages_change_with_the_data_and_cost_constant_queries(
     assert more[1] < more[0]
 
 
+def test_junk_parameters_share_one_cache_entry_and_searches_run_live(
+    resource, bureau, operator, caps
+):
+    approve(apply(operator, [resource]), bureau.reviewer)
+    url = reverse("disclosures:list")
+    c = web()
+    assert c.get(url, {"junk": "1"}).status_code == 200  # fills the entry of "some parameter"
+    with CaptureQueriesContext(connection) as other_junk:
+        assert c.get(url, {"junk": "2", "more": "x"}).status_code == 200
+    with CaptureQueriesContext(connection) as cold:
+        assert c.get(url, {"q": "企业"}).status_code == 200
+    with CaptureQueriesContext(connection) as again:
+        body = c.get(url, {"q": "企业"}).content.decode()
+    assert len(other_junk) < len(cold)  # served from the cache entry the first junk made
+    assert len(again) == len(cold)  # a free-text search is never cached
+    assert resource.published_version.name in body
+
+
 def test_feeds(resource, bureau, operator, caps):
     a = approve(apply(operator, [resource]), bureau.reviewer)
     data = json.loads(web().get(reverse("disclosures:feed_json")).content)
