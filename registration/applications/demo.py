@@ -1,12 +1,13 @@
 """Demo registrations in every state of the procedure, moved through the real services by the
 demo users: 武汉市民政局 (demo_agency_staff) registers its resources, 武汉数据集团有限公司
-(demo_operator) its products, 武汉市公共数据资源登记中心 (demo_registrar) handles them. One,
-地名信息, is registered with a code and a certificate. Idempotent: a registration already
-present (by registrant and name) is left as it is.
+(demo_operator) its products, 武汉市公共数据资源登记中心 (demo_registrar) handles them. Two
+are registered with a code and a certificate: 地名信息 and the open data of 养老机构信息.
+Idempotent: a registration already present (by registrant and name) is left as it is.
 
-The evidence deposits are made here as rows with honest digests of the bytes named in
-`_deposit` (a small CSV and its canonical metadata): the evidence service (registration.evidence)
-makes the real ones from the resource's stored rows."""
+养老机构信息 rests on the evidence demo's own deposit of its open distribution (seeder
+`evidence`, order 64): its certificate offers the deposited CSV, which a visitor downloads and
+checks on /registration/evidence/verify/. The others rest on small deposits made here by the
+evidence service from the bytes of a tiny CSV (`demo_deposit`)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ PLAN = [
     ("demo_agency_staff", K.RESOURCE, "地名信息", S.REGISTERED),
     ("demo_agency_staff", K.RESOURCE, "社会组织登记信息", S.NOTICE),
     ("demo_agency_staff", K.OPEN_DATA, "慈善组织认定信息", S.SUBMITTED),
+    ("demo_agency_staff", K.OPEN_DATA, "养老机构信息", S.REGISTERED),
     ("demo_operator", K.PRODUCT, "养老服务机构画像数据产品", S.ACCEPTED),
     ("demo_operator", K.PRODUCT, "社会组织信用评价服务", S.RETURNED),
     ("demo_operator", K.PRODUCT, "地名地址标准化接口服务", S.DRAFT),
@@ -82,6 +84,20 @@ def demo_deposit(*, holder, kind: str, resource, name: str, by) -> Deposit:
     )
 
 
+def _evidence_demo_deposit(org, kind: str, resource) -> Deposit | None:
+    """The finished deposit of a resource's open distribution made by the evidence demo (the
+    file a visitor downloads from the certificate), when there is one."""
+    if kind != K.OPEN_DATA:
+        return None
+    return (
+        Deposit.objects.filter(
+            holder=org, resource=resource, kind=Deposit.Kind.OPEN_DATA, state=Deposit.State.DONE
+        )
+        .order_by("-pk")
+        .first()
+    )
+
+
 def _one(applicant: User, registrar: User, kind: str, name: str, target: str) -> None:
     org = applicant.organization
     if Registration.objects.filter(registrant=org, name=name).exists():
@@ -94,7 +110,7 @@ def _one(applicant: User, registrar: User, kind: str, name: str, target: str) ->
         if resource is None:
             return
     with transaction.atomic():
-        deposit = demo_deposit(
+        deposit = _evidence_demo_deposit(org, kind, resource) or demo_deposit(
             holder=org,
             kind=Registration.DEPOSIT_KINDS[kind],
             resource=resource,
