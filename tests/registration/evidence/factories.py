@@ -41,11 +41,20 @@ def _csv_value(value: str) -> str:
     return value
 
 
+def typed_content(rows=ROWS) -> str:
+    return HEADER + "".join(",".join(_csv_value(v) for v in row) + "\n" for row in rows)
+
+
+def typed_channel(*, grade: str | None = None):
+    """A published resource with every kind of column and its channel, not loaded yet."""
+    return make_channel(items=typed_items(), grade=grade, name="存证通道")
+
+
 def typed(*, grade: str | None = None, rows=ROWS):
-    """A published resource with every kind of column, loaded with `rows`."""
-    setup = make_channel(items=typed_items(), grade=grade, name="存证通道")
-    content = HEADER + "".join(",".join(_csv_value(v) for v in row) + "\n" for row in rows)
-    batch = load(setup, content)
+    """A published resource with every kind of column, loaded with `rows` in this process
+    (not for a test with a live worker, which would run the same batch at the same time)."""
+    setup = typed_channel(grade=grade)
+    batch = load(setup, typed_content(rows))
     assert batch.status == "succeeded", batch.errors if hasattr(batch, "errors") else batch
     return setup
 

@@ -249,11 +249,38 @@ def test_only_the_provider_deposits_a_loaded_resource(db):
 
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
-def test_a_real_worker_makes_the_deposit(celery_worker, celery_app_on_spare_redis):
+def test_a_real_worker_makes_the_deposit(celery_worker, celery_app_on_spare_redis, settings):
+    import os
+    from importlib import import_module
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from aggregation import services as aggregation_services
+    from aggregation.models import Batch
+    from tests.registration.evidence.factories import typed_channel, typed_content
     from tests.services import wait_for
     from wuhan_pdr.kernel.models import BackgroundJob
 
-    setup = typed()
+    # The worker reads and writes the media the settings module names, not this test's own.
+    configured = import_module(os.environ["DJANGO_SETTINGS_MODULE"])
+    settings.MEDIA_ROOT = configured.MEDIA_ROOT
+    settings.STORAGES = configured.STORAGES
+    # The live worker loads the data (an upload queues its batch): wait for it.
+    setup = typed_channel()
+    with transaction.atomic():  # the job is sent once the upload is stored
+        batch = aggregation_services.batch_upload(
+            channel=setup.channel,
+            uploaded=SimpleUploadedFile("data.csv", typed_content().encode()),
+            acting_user=setup.agency.staff,
+        )
+    wait_for(
+        lambda: Batch.objects.get(pk=batch.pk).status in ("succeeded", "failed"),
+        timeout=90,
+        interval=0.5,
+        what="data loaded",
+    )
+    loaded = Batch.objects.get(pk=batch.pk)
+    assert loaded.status == "succeeded", (loaded.error, celery_worker.log_tail())
     with transaction.atomic():
         request = services.deposit_request(
             kind="resource_data",
