@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wuhan_pdr.kernel.errors import DomainError
+from wuhan_pdr.kernel.throttling import count_in_window
 
 WINDOW_SECONDS = 3600
 DEFAULT_PER_HOUR = 10
@@ -27,11 +28,11 @@ def filings_per_hour() -> int:
     return int(getattr(settings, "OBJECTION_FILINGS_PER_HOUR", DEFAULT_PER_HOUR))
 
 
-def _key(user, window: int) -> str:
+def _key(user) -> str:
     # Ids are reused after a database is emptied (tests, a re-seeded demo): the account's
     # creation time tells two accounts with the same id apart.
     joined = int(user.date_joined.timestamp() * 1_000_000) if user.date_joined else 0
-    return f"objections:filed:{user.pk}:{joined}:{window}"
+    return f"objections:filed:{user.pk}:{joined}"
 
 
 def take_filing_slot(user, *, now: float | None = None) -> str:
@@ -39,14 +40,8 @@ def take_filing_slot(user, *, now: float | None = None) -> str:
     DomainError (code `rate_limited`) when the hour's limit is reached."""
     now = time.time() if now is None else now
     window = int(now // WINDOW_SECONDS)
-    key = _key(user, window)
     limit = filings_per_hour()
-    cache.add(key, 0, timeout=WINDOW_SECONDS + 60)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=WINDOW_SECONDS + 60)
-        count = 1
+    count, key = count_in_window(_key(user), seconds=WINDOW_SECONDS, now=now)
     if count > limit:
         cache.decr(key)
         reset = dt.datetime.fromtimestamp((window + 1) * WINDOW_SECONDS, tz=dt.UTC)

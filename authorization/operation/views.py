@@ -56,10 +56,6 @@ PAGE_SIZE = 20
 CHANGES = ("suspend", "resume", "revoke")
 
 
-def _refused(form, exc: DomainError) -> None:
-    add_domain_error(form, exc)
-
-
 # --- workspace: authorizations ---------------------------------------------------------------
 
 
@@ -90,7 +86,7 @@ def authorization_apply(request):
                 acting_user=request.user, **form.service_fields()
             )
         except DomainError as exc:
-            _refused(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, _("Your application has been sent to the data bureau."))
             return redirect("operation:detail", authorization.pk)
@@ -127,7 +123,7 @@ def authorization_detail(request, pk: int):
                     acting_user=request.user,
                 )
         except DomainError as exc:
-            _refused(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, _("Your decision has been recorded."))
             return redirect("operation:detail", authorization.pk)
@@ -140,7 +136,7 @@ def authorization_detail(request, pk: int):
                 acting_user=request.user,
             )
         except (DomainError, AccessDenied) as exc:
-            _refused(consent_form, exc)
+            add_domain_error(consent_form, exc)
         else:
             messages.success(request, _("The provider's consent has been recorded."))
             return redirect("operation:detail", authorization.pk)
@@ -259,7 +255,7 @@ def product_edit(request, pk: int | None = None):
         try:
             services.product_save(acting_user=request.user, product=product, **form.cleaned_data)
         except DomainError as exc:
-            _refused(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, _("The product has been saved."))
             return redirect("operation:products")
@@ -312,7 +308,7 @@ def fee_caps(request):
         try:
             services.fee_cap_set(acting_user=request.user, **form.cleaned_data)
         except DomainError as exc:
-            _refused(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, _("The fee cap has been saved."))
             return redirect("operation:fees")
@@ -335,7 +331,7 @@ def disclosure_list(request):
                     acting_user=request.user, **form.cleaned_data
                 )
             except DomainError as exc:
-                _refused(form, exc)
+                add_domain_error(form, exc)
             else:
                 messages.success(request, _("The draft has been saved."))
                 return redirect("operation:disclosure", disclosure.pk)
@@ -363,7 +359,7 @@ def disclosure_detail(request, pk: int):
                 acting_user=request.user,
             )
         except DomainError as exc:
-            _refused(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, _("Your decision has been recorded."))
             return redirect("operation:disclosure", disclosure.pk)

@@ -7,12 +7,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-import time
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.core.files import File
 from django.db import connection, transaction
 from django.urls import reverse
@@ -27,6 +25,7 @@ from wuhan_pdr.accounts.roles import Role
 from wuhan_pdr.kernel.errors import AccessDenied, DomainError
 from wuhan_pdr.kernel.history import audited_save
 from wuhan_pdr.kernel.notifications import notify
+from wuhan_pdr.kernel.throttling import count_in_window
 from wuhan_pdr.kernel.uploads import UploadRefused, inspect_document
 from wuhan_pdr.kernel.workdays import SHANGHAI, deadline_after
 
@@ -355,14 +354,7 @@ OBJECTION_WINDOW = 3600
 
 
 def _take_objection_slot(client_key: str) -> None:
-    window = int(time.time() // OBJECTION_WINDOW)
-    key = f"registration:objections:{client_key}:{window}"
-    cache.add(key, 0, timeout=OBJECTION_WINDOW + 60)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        cache.add(key, 1, timeout=OBJECTION_WINDOW + 60)
-        count = 1
+    count, _key = count_in_window(f"registration:objections:{client_key}", seconds=OBJECTION_WINDOW)
     if count > settings.REGISTRATION_OBJECTIONS_PER_HOUR:
         raise DomainError(
             _("Too many objections from here in this hour: please try again later."),

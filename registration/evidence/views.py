@@ -4,12 +4,10 @@ deposited open distribution and the proof bundle."""
 from __future__ import annotations
 
 import json
-import time
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from security import audit
 from wuhan_pdr.kernel.errors import DomainError
 from wuhan_pdr.kernel.forms import add_domain_error
-from wuhan_pdr.kernel.throttling import client_ip
+from wuhan_pdr.kernel.throttling import client_ip, count_in_window
 
 from . import canonical, selectors, services
 from .forms import DepositFilterForm, DepositForm, VerifyForm
@@ -172,14 +170,7 @@ def deposit_bundle(request, public_id: str):
 def _take_upload_slot(request) -> bool:
     """One server-side hash of a file per address, `EVIDENCE_VERIFY_UPLOADS_PER_HOUR` an
     hour (counted in the cache, shared by every web process)."""
-    window = int(time.time() // 3600)
-    key = f"evidence:verify:{client_ip(request) or 'unknown'}:{window}"
-    cache.add(key, 0, timeout=3700)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        cache.add(key, 1, timeout=3700)
-        count = 1
+    count, _key = count_in_window(f"evidence:verify:{client_ip(request) or 'unknown'}")
     return count <= verify_uploads_per_hour()
 
 

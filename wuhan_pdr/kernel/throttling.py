@@ -17,6 +17,7 @@ its left was written by the client itself and is ignored, so nobody can pick the
 from __future__ import annotations
 
 import ipaddress
+import time
 
 from django.conf import settings
 from django.core.cache import caches
@@ -103,3 +104,22 @@ def api_exception_handler(exc, context):
             }
         return response
     return exception_handler(exc, context)
+
+
+def count_in_window(key: str, *, seconds: int = 3600, now: float | None = None) -> tuple[int, str]:
+    """Count one more event under `key` in the current fixed window of `seconds` (clock-aligned),
+    in the default cache (Redis), so every web process counts together; an atomic INCR, so two
+    requests at once cannot both take the last slot. Returns the count so far and the window's
+    key (for `cache.decr` when the event is given back). For page forms outside DRF (objections,
+    the verification page's server-side hash)."""
+    from django.core.cache import cache
+
+    window = int((time.time() if now is None else now) // seconds)
+    window_key = f"{key}:{window}"
+    cache.add(window_key, 0, timeout=seconds + 60)
+    try:
+        count = cache.incr(window_key)
+    except ValueError:  # expired between add and incr
+        cache.add(window_key, 1, timeout=seconds + 60)
+        count = 1
+    return count, window_key

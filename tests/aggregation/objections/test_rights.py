@@ -309,7 +309,7 @@ def test_filing_is_limited_per_user_and_hour(world, settings):
     assert exc.value.code == "rate_limited"
     assert Objection.objects.filter(requester=world.requester).count() == 2
     # counted in Redis, per user: another requester is not held back
-    slot = throttle._key(world.requester, int(time.time() // 3600))
+    slot = f"{throttle._key(world.requester)}:{int(time.time() // 3600)}"
     assert cache.get(slot) == 2
     services.objection_submit(
         resource=world.resource,
