@@ -53,11 +53,16 @@ def public_deposit(public_id) -> Deposit | None:
     return _public().filter(public_id=public_id).first()
 
 
+_CODE_CHARS = re.compile(r"[A-Z0-9-]+")
+
+
 def deposit_for_code(code: str) -> Deposit | None:
     """The deposit a registration code currently rests on (a change replaces it), found through
     the registration's foreign key, so this package does not import the procedure's."""
     code = (code or "").strip().upper()
-    if not code or len(code) > 40:
+    # A code is letters, digits and dashes (REGISTRATION_CODE_FORMAT); anything else, a NUL
+    # byte included, names no registration and never reaches the database.
+    if not code or len(code) > 40 or not _CODE_CHARS.fullmatch(code):
         return None
     return _public().filter(registrations__code=code).order_by("-created_at", "-id").first()
 
