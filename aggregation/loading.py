@@ -467,8 +467,10 @@ def _load(
     work_ref = qualified(work) if mode == "full" else sql.Identifier(work)
     positions = [i for i, t in enumerate(targets) if t]
     mapped = [targets[i] for i in positions]
-    # Keyed hashes of mapped columns (an unmapped column is NULL, and so is its hash): text
-    # columns hashed in Python as they are sent, the others in SQL.
+    # Keyed hashes of mapped columns: text columns hashed in Python as they are sent, the
+    # others in SQL. An unmapped column is NULL in the work table, and so is its hash there
+    # (a merge writes both).
+    unmapped = [n for n in hashed if n not in mapped and n in by_name]
     hashed = [n for n in hashed if n in mapped and n in by_name]
     py_hashed = [n for n in hashed if hashes.text_typed(by_name[n].type)]
     sql_hashed = [n for n in hashed if n not in py_hashed]
@@ -612,7 +614,7 @@ def _load(
                 flag,
                 result,
                 previous_rows,
-                filled=hashed if not fast_ok else py_hashed,
+                filled=(hashed if not fast_ok else py_hashed) + unmapped,
                 computed=[] if not fast_ok else sql_hashed,
             )
         if flag and mode != "full" and previous_rows is not None:

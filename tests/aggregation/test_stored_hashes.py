@@ -185,6 +185,13 @@ def test_an_incremental_load_and_a_checked_load_fill_them_too(db):
     fp = key_fingerprint()
     table.refresh_from_db()
     assert table.stored_hashes == {"full_name": fp, "born": fp}
+    # A file without the name column: the merge writes the name NULL, and its hash with it.
+    nameless = "编号,年龄,出生日期,金额,更新时间\nA0001,21,1990-01-02,1.50,2025-04-02 08:00:00\n"
+    assert load(setup, nameless).status == Batch.Status.SUCCEEDED
+    first = stored_rows(table)[0]
+    assert first[0] == "A0001" and first[1] is None and first[3] is None
+    assert first[4] == twin(first[2])
+    assert_masked_read_is_live(table)
 
 
 def test_a_table_whose_key_is_masked_by_hash_still_pages(db):
