@@ -514,14 +514,19 @@ def _load(
                 ]
                 with _raw(cur).copy(query) as copy:
                     write = copy.write_row
+                    if hash_value is not None:
+                        # The hashes of the text columns follow the row's values (a table
+                        # without hashed column keeps the loop as it was).
+                        def write(values, _write=copy.write_row):
+                            values.extend([hash_value(values[n]) for n in py_at])
+                            _write(values)
+
                     for _number, row in iter_records(source, progress):
                         # An empty field is NULL, whatever the column's type.
                         values = [row[i] or None for i in positions]
                         for n in booleans:
                             if values[n] is not None:
                                 values[n] = BOOLEAN_WORDS.get(values[n].strip(), values[n])
-                        if hash_value is not None:
-                            values.extend([hash_value(values[n]) for n in py_at])
                         write(values)
                         received += 1
                 result.received = received
