@@ -16,6 +16,7 @@ from authorization.sharing.services import (
     GrantRefused,
     grant_authenticate,
     grant_issue,
+    grant_renew,
     grant_review_record,
     grants_expire,
     grants_remind,
@@ -28,7 +29,9 @@ from tests.accounts.factories import UserFactory
 from tests.catalog import factories as cf
 from wuhan_pdr.accounts.roles import Role
 from wuhan_pdr.kernel.errors import DomainError
+from wuhan_pdr.kernel.models import Notification
 from wuhan_pdr.kernel.workdays import today
+from wuhan_pdr.kernel.workflow import events_for
 
 from .conftest import web
 
@@ -71,21 +74,64 @@ def test_higher_grade_grant_works_after_a_passed_assessment(requester, provider,
     assert grant_authenticate(raw, client_ip="10.0.0.1") == grant
 
 
-def test_expiry_and_reminders(resource, requester, provider):
+def test_expiry_and_reminders(resource, requester, provider, django_capture_on_commit_callbacks):
     soon, _raw = _issue(
         resource, requester, provider, valid_until=timezone.now() + dt.timedelta(days=5)
     )
     later, _raw = _issue(
         resource, requester, provider, valid_until=timezone.now() + dt.timedelta(days=300)
     )
-    assert grants_remind() == 1
-    assert grants_remind() == 0  # once
+    with django_capture_on_commit_callbacks(execute=True):
+        assert grants_remind() == 1
+        assert grants_remind() == 0  # once
     soon.refresh_from_db()
     assert soon.reminded_at is not None
+    # The grantee's people are told, with the grant's page; nobody about the later one.
+    url = reverse("sharing:grant", args=[soon.pk])
+    reminded = Notification.objects.filter(url=url)
+    assert {n.recipient_id for n in reminded} >= {requester.admin.pk, requester.staff.pk}
+    assert reminded.count() == len({n.recipient_id for n in reminded})
+    assert not Notification.objects.filter(url=reverse("sharing:grant", args=[later.pk])).exists()
     assert grants_expire(now=timezone.now() + dt.timedelta(days=6)) == 1
     soon.refresh_from_db()
     later.refresh_from_db()
     assert (soon.state, later.state) == (Grant.State.EXPIRED, Grant.State.ACTIVE)
+
+
+def test_renewal_brings_an_expired_grant_back_and_reminds_again(
+    resource, requester, provider, django_capture_on_commit_callbacks
+):
+    grant, raw = _issue(
+        resource, requester, provider, valid_until=timezone.now() + dt.timedelta(days=5)
+    )
+    grants_remind()
+    assert grants_expire(now=timezone.now() + dt.timedelta(days=6)) == 1  # (beat, days later)
+    grant.refresh_from_db()
+    with pytest.raises(GrantRefused) as caught:
+        grant_authenticate(raw, client_ip="10.0.0.1")
+    assert caught.value.code == "grant_expired"
+    # Only the provider's data officer renews, and only to a later end.
+    with pytest.raises(DomainError):
+        grant_renew(
+            grant=grant, valid_until=today() + dt.timedelta(days=90), acting_user=requester.admin
+        )
+    with pytest.raises(DomainError) as caught:
+        grant_renew(
+            grant=grant, valid_until=today() - dt.timedelta(days=1), acting_user=provider.admin
+        )
+    assert caught.value.field == "valid_until"
+    with django_capture_on_commit_callbacks(execute=True):
+        grant = grant_renew(
+            grant=grant, valid_until=today() + dt.timedelta(days=20), acting_user=provider.admin
+        )
+    assert grant.state == Grant.State.ACTIVE and grant.reminded_at is None
+    assert grant_authenticate(raw, client_ip="10.0.0.1") == grant  # the same key works again
+    assert Notification.objects.filter(
+        recipient=requester.staff, url=reverse("sharing:grant", args=[grant.pk])
+    ).exists()
+    assert [e.transition for e in events_for(grant)] == ["expire", "renew"]
+    # Within the reminder window again: reminded again, once.
+    assert grants_remind() == 1 and grants_remind() == 0
 
 
 def test_volume_flag_once_a_day_and_review_clears_it(resource, requester, provider, bureau):
@@ -129,6 +175,26 @@ def test_acceptance_check_names_what_is_missing(resource, provider, bureau):
     )
     reasons = [str(m) for m in resource_has_supply_path(hidden.resource)]
     assert any("not shared" in r for r in reasons)
+
+
+def test_it_project_acceptance_asks_the_supply_path_through_the_hook(resource, provider, bureau):
+    """Art. 11 through catalog.filing's acceptance check hook (registered by sharing)."""
+    from catalog.filing import services as filing
+
+    project = filing.project_create(
+        organization=provider.org,
+        fields={"name": "低保业务系统升级", "year": 2026, "budget_amount": "800000.00"},
+        acting_user=provider.staff,
+    )
+    filing.project_entry_add(project=project, resource=resource, acting_user=provider.staff)
+    filing.project_transition(project=project, action="submit", acting_user=provider.staff)
+    filing.project_transition(project=project, action="approve", acting_user=bureau.reviewer)
+    with pytest.raises(filing.AcceptanceRefused) as caught:
+        filing.project_transition(
+            project=project, action="submit_acceptance", acting_user=provider.staff
+        )
+    reasons = [str(m.reason) for m in caught.value.missing]
+    assert [str(r) for r in resource_has_supply_path(resource)][0] in reasons
 
 
 def test_acceptance_check_passes_a_loaded_shared_resource(db):
