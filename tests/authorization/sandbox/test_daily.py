@@ -59,8 +59,18 @@ def test_an_overdue_reply_is_flagged_once_and_shown_in_the_queues():
     assert client(bureau).get(detail).status_code == 200
     # The bureau follows the session but neither decides it nor queries in it.
     assert client(bureau).post(reverse("sandbox:approve", args=[session.pk]), {}).status_code == 404
-    # The lists mark it too; another agency still gets 404.
+    # The lists mark it too, and filter on it; another agency still gets 404.
     assert "tag-bad" in client(officer).get(reverse("sandbox:review")).text
+    listed = client(officer).get(reverse("sandbox:review"), {"overdue": "on"})
+    assert [s.pk for s in listed.context["page_obj"].object_list] == [session.pk]
+    current = make_world(rows=None)
+    assert current.session.pk not in [
+        s.pk
+        for s in client(current.officer)
+        .get(reverse("sandbox:review"), {"overdue": "on"})
+        .context["page_obj"]
+        .object_list
+    ]
     assert client(make_agency().admin).get(detail).status_code == 404
     # A decided session is no longer overdue anywhere.
     services.session_refuse(session=session, reason="用途不明确", acting_user=officer)
