@@ -206,3 +206,44 @@ def test_acceptance_check_passes_a_loaded_shared_resource(db):
     assert resource_has_supply_path(setup.resource)  # nothing loaded yet
     assert load(setup, csv_rows(5)).status == Batch.Status.SUCCEEDED
     assert resource_has_supply_path(setup.resource) == []
+
+
+def test_the_review_shows_each_grants_use_against_its_scenario_and_volume(
+    resource, requester, provider, bureau
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from authorization.sharing.services import share_request_approve, share_request_create
+
+    from .conftest import make_fields
+
+    def granted(agency, scenario):
+        request = share_request_create(
+            resource=resource,
+            item_ids=list(resource.published_version.items.values_list("pk", flat=True)),
+            fields=make_fields(scenario=scenario, expected_daily_rows=50),
+            acting_user=agency.staff,
+        )
+        return share_request_approve(
+            request=request,
+            deliveries={i.pk: "clear" for i in resource.published_version.items.all()},
+            acting_user=provider.admin,
+        )
+
+    grant = granted(requester, "核验低保家庭户籍迁移资格。")
+    usage_record(grant, rows=400, calls=9, day=today() - dt.timedelta(days=2))
+    reviewer = UserFactory(organization=bureau.org, roles=[Role.SECURITY_ADMIN])
+    c = web(reviewer)
+    with CaptureQueriesContext(connection) as few:
+        page = c.get(reverse("sharing:risk"))
+    html = page.content.decode()
+    assert "核验低保家庭户籍迁移资格。" in html and "400" in html and ">50<" in html
+    form = c.get(reverse("sharing:grant_review", args=[grant.pk]))
+    assert "核验低保家庭户籍迁移资格。" in form.content.decode()
+    assert (form.context["use"].recent_rows, form.context["use"].peak_rows) == (400, 400)
+    for n in range(3):
+        granted(cf.make_agency(), f"场景{n}")
+    with CaptureQueriesContext(connection) as more:
+        assert c.get(reverse("sharing:risk")).status_code == 200
+    assert len(more) == len(few)
