@@ -383,3 +383,20 @@ def test_a_zone_grant_answers_only_after_a_passed_assessment(supply, requester):
     )
     body = api(key).get(rows_url(supply.resource)).json()
     assert body["fields"] == ["code"] and len(body["rows"]) == 12
+
+
+def test_a_resource_without_loaded_data_answers_no_data(requester):
+    from tests.catalog import factories as cf
+
+    provider = cf.make_agency()
+    version = cf.make_published(provider, cf.make_city_bureau().reviewer, name="尚未归集的资源")
+    grant, key = issue(
+        version.resource,
+        requester.org,
+        {"id_number": "hmac", "full_name": "masked"},
+        acting_user=provider.admin,
+    )
+    refusal(api(key).get(rows_url(version.resource)), 404, "no_data")
+    refusal(api(key).get(reverse("api:supply:count", args=[version.resource.pk])), 404, "no_data")
+    event = AuditEvent.objects.filter(action="supply.rows", outcome="refused").latest("pk")
+    assert event.details["code"] == "no_data" and event.details["rows"] == 0
