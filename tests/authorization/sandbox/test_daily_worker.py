@@ -6,11 +6,16 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from aggregation import services as agg
+from aggregation.models import Batch
 from authorization.sandbox.models import SandboxSession
-from tests.authorization.sandbox.factories import make_resource, make_world, submit
+from tests.aggregation.factories import make_channel
+from tests.authorization.sandbox.factories import STANDARD, approve, masked_items, rows_csv, submit
 from tests.catalog.conftest import ensure_catalog_base_data
 from tests.catalog.factories import make_agency
 from tests.services import wait_for
@@ -25,12 +30,27 @@ def test_the_worker_flags_overdue_replies_and_closes_ended_windows(
     from wuhan_pdr.celery import app
 
     ensure_catalog_base_data()
-    setup = make_resource()
+    # The live worker loads the data (an upload queues its batch; loading it here as well
+    # would race the worker on the same batch).
+    setup = make_channel(items=masked_items(), grade="L3", name="沙箱测试通道")
+    with transaction.atomic():
+        batch = agg.batch_upload(
+            channel=setup.channel,
+            uploaded=SimpleUploadedFile("data.csv", rows_csv(STANDARD).encode()),
+            acting_user=setup.agency.staff,
+        )
+    wait_for(
+        lambda: Batch.objects.get(pk=batch.pk).status in ("succeeded", "failed"),
+        timeout=90,
+        interval=0.5,
+        what="data loaded",
+    )
+    assert Batch.objects.get(pk=batch.pk).status == "succeeded", celery_worker.log_tail()
     late = submit(setup, make_agency().staff)
     SandboxSession.objects.filter(pk=late.pk).update(
         step_deadline=timezone.now() - dt.timedelta(days=1)
     )
-    ended = make_world().session
+    ended = approve(submit(setup, make_agency().staff), setup.agency.admin, resource=setup.resource)
     yesterday = timezone.localdate() - dt.timedelta(days=1)
     SandboxSession.objects.filter(pk=ended.pk).update(
         valid_from=yesterday - dt.timedelta(days=5), valid_until=yesterday
