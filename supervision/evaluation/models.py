@@ -120,7 +120,10 @@ class AgencyScore(models.Model):
     """An agency's result in a run: the weighted score computed from its indicators, the
     reviewers' adjustment (sum of the adjustments, each with a reason) and its rank."""
 
-    run = models.ForeignKey(EvaluationRun, on_delete=models.CASCADE, related_name="scores")
+    # Indexed by the unique constraint (run, agency), whose prefix serves the run's look-ups.
+    run = models.ForeignKey(
+        EvaluationRun, on_delete=models.CASCADE, related_name="scores", db_index=False
+    )
     agency = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
     # Null: none of the plan's indicators had anything to count for this agency.
     computed = models.DecimalField(

@@ -339,6 +339,29 @@ def test_a_runs_deletion_takes_its_figures_and_an_agency_with_figures_is_protect
     assert not AgencyScore.objects.filter(run_id=pk).exists()
 
 
+def test_the_local_date_offset_is_shanghais_for_every_day_since_1992(db):
+    """Indicators take a record's local date at a fixed +08:00 (cheaper than the zone name):
+    the time-zone database must agree for every day from 1992 on (no daylight saving time)."""
+    from supervision.evaluation.indicators import SHANGHAI_OFFSET, _local_date
+
+    hours, minutes = SHANGHAI_OFFSET.lstrip("+").split(":")
+    offset = dt.timedelta(hours=int(hours), minutes=int(minutes))
+    day = dt.datetime(1992, 1, 1, 12)
+    while day.year < 2100:
+        assert SHANGHAI.utcoffset(day) == offset, day
+        day += dt.timedelta(days=1)
+    # And the SQL gives the same day as the named zone around midnight.
+    with connection.cursor() as cur:
+        for instant in (at(MON, 0), at(MON, 23), at(END, 0) - dt.timedelta(seconds=1)):
+            cur.execute(
+                f"SELECT {_local_date('%s::timestamptz')}, "
+                "(%s::timestamptz AT TIME ZONE 'Asia/Shanghai')::date",
+                [instant, instant],
+            )
+            ours, named = cur.fetchone()
+            assert ours == named == instant.date(), instant
+
+
 def test_outages_count_the_start_not_the_end_and_never_a_cancelled_report(world):
     """The outage spans are [start, end): a failed load at a report's start is covered, one at
     its end is not; overlapping reports cover their union; a cancelled report covers nothing."""
