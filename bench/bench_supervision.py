@@ -471,10 +471,12 @@ def _vacuum() -> None:
         cur.execute(f"VACUUM (ANALYZE) {', '.join(SOURCES)}")
 
 
-def _scan_seconds() -> float:
+def _scan_seconds(*, workers: bool = True) -> float:
     """One plain scan of each source table: `count(*)` read from the table itself (a sequential
     scan; with the index paths off, as a vacuumed table's count would otherwise come from an
-    index-only scan of its smallest index, which is not a scan of the table)."""
+    index-only scan of its smallest index, which is not a scan of the table). With parallel
+    workers where the server chooses them (the figure's baseline), or, `workers=False`, in one
+    process as the run's statements are (reported beside it)."""
     from django.db import connection, transaction
 
     with transaction.atomic(), connection.cursor() as cur:
@@ -482,6 +484,8 @@ def _scan_seconds() -> float:
             "SET LOCAL enable_indexscan = off; SET LOCAL enable_indexonlyscan = off; "
             "SET LOCAL enable_bitmapscan = off"
         )
+        if not workers:
+            cur.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         t = time.perf_counter()
         for table in SOURCES:
             cur.execute(f"SELECT count(*) FROM {table}")  # noqa: S608 (constant names)
@@ -534,11 +538,13 @@ def scan_ratio() -> dict:
             f"not read {set(SOURCES) - read}"
         )
     _scan_seconds()
-    scan_times, run_times = [], []
+    scan_times, serial_times, run_times = [], [], []
     for _ in range(ROUNDS):
         scan_times.append(_scan_seconds())
+        serial_times.append(_scan_seconds(workers=False))
         run_times.append(_run_seconds()[0])
     scans, runs = statistics.median(scan_times), statistics.median(run_times)
+    serial = statistics.median(serial_times)
     return {
         "name": "supervision.run.scan_ratio",
         "value": round(runs / scans, 3),
@@ -553,6 +559,10 @@ def scan_ratio() -> dict:
         ),
         "run_s": [round(x, 3) for x in run_times],
         "scan_s": [round(x, 3) for x in scan_times],
+        # The same scans without parallel workers (one process, as the run's statements): the
+        # baseline above varies with how many cores are idle, this one much less.
+        "scan_one_process_s": [round(x, 3) for x in serial_times],
+        "ratio_to_one_process_scan": round(runs / serial, 3),
     }
 
 

@@ -155,8 +155,9 @@ _AGENCIES = (
 def indicator_select_sql(ind) -> str:
     """One statement: every agency's figure of indicator `ind` for the run (agency_id, num,
     den, measure, score): the records summed per agency, then joined to every agency (one with
-    nothing to count gets 0 over 0). The drill-down (selectors.records_behind) reads the same `records`
-    query for one agency, so the figure and the records behind it agree by construction."""
+    nothing to count gets 0 over 0). The drill-down (selectors.records_behind) reads the same
+    `records` query for one agency, so the figure and the records behind it agree by
+    construction."""
     return f"""
 WITH rec AS ({ind.records}),
 r AS (
@@ -184,12 +185,6 @@ SELECT %(run_id)s, %(key)s, array_agg(f.agency_id ORDER BY f.agency_id),
 FROM ({indicator_select_sql(ind)}) f
 HAVING count(*) > 0
 """  # noqa: S608 (the indicator's constant SQL; values are bound)
-
-
-def indicator_figures(cur, ind, params: dict) -> list[tuple]:
-    """Every agency's figure of `ind`: (agency, key, numerator, denominator, measure, score)."""
-    cur.execute(indicator_select_sql(ind), params)
-    return [(a, ind.key, n, d, m, s) for a, n, d, m, s in cur.fetchall()]
 
 
 def indicator_store(cur, ind, params: dict, *, run_id: int) -> None:
