@@ -38,7 +38,10 @@ class InspectionForm(forms.Form):
         label=_("inspectors"), queryset=None, widget=forms.CheckboxSelectMultiple
     )
     legal_basis = forms.CharField(
-        label=_("legal basis"), max_length=1000, initial=LEGAL_BASIS, widget=forms.Textarea
+        label=_("legal basis"),
+        max_length=1000,
+        initial=LEGAL_BASIS,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     def __init__(self, *args, subjects, resources, inspectors, **kwargs):

@@ -12,6 +12,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from wuhan_pdr.accounts.models import Organization
@@ -342,7 +343,7 @@ def findings_export(request, pk: int):
 
     return stream_workbook(
         filename=f"inspection-{inspection.pk}-findings-{dt.date.today():%Y%m%d}.xlsx",
-        sheet_title=_("Findings"),
+        sheet_title=pgettext("inspection", "Findings"),
         header=[
             _("No."),
             _("Category"),
