@@ -411,6 +411,10 @@ def test_the_list_and_detail_keep_a_constant_query_count(city):
         find(i, city.reviewer, files=[pdf()])
     assert count(reverse("supervision:inspections")) == list_one
     assert count(reverse("supervision:inspection", args=[i.pk])) == detail_one
+    # Strict CSP: no inline style or script on either page.
+    for url in (reverse("supervision:inspections"), reverse("supervision:inspection", args=[i.pk])):
+        html = c.get(url).content.decode()
+        assert " style=" not in html and "<script>" not in html
 
 
 def test_the_dashboard_counts_inspections_and_findings_by_severity(city):
