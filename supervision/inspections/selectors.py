@@ -56,11 +56,16 @@ def resources_of(subject: Organization):
 
 
 def inspectors_for(bureau: Organization):
+    """The people of `bureau` who may inspect: not its auditors nor its system administrator,
+    who must stay apart from the work they oversee (separation of duties)."""
     from django.contrib.auth import get_user_model
+
+    from wuhan_pdr.accounts.roles import Role
 
     return (
         get_user_model()
         .objects.filter(organization=bureau, is_active=True)
+        .exclude(groups__name__in=[Role.AUDITOR, Role.SYSTEM_ADMIN])
         .order_by("full_name", "username")
     )
 

@@ -124,6 +124,21 @@ def inspection_plan(
         audited_save(inspection, acting_user=acting_user)
         inspection.inspectors.set(inspectors)
         inspection.resources.set(resources)
+        others = [u for u in inspectors if u.pk != acting_user.pk]
+        if others:
+            notify(
+                recipients=others,
+                title=_(
+                    "You are an inspector of supervision inspection #%(n)s (%(start)s to %(end)s)"
+                )
+                % {
+                    "n": inspection.pk,
+                    "start": f"{planned_start:%Y-%m-%d}",
+                    "end": f"{planned_end:%Y-%m-%d}",
+                },
+                body=title[:500],
+                url=_url(inspection),
+            )
     return inspection
 
 

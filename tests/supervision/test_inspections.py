@@ -236,12 +236,24 @@ def test_subjects_see_only_their_own_inspections_counts_and_filters(city):
     theirs = move(plan(city, b.org, title="乙单位检查"), city.reviewer, "notify", "start")
     find(theirs, city.reviewer, description="乙单位问题", files=[pdf()])
     c = client_for(a.staff)
-    listing = c.get(reverse("supervision:inspections")).content.decode()
+    r = c.get(reverse("supervision:inspections"))
+    listing = r.content.decode()
     assert "甲单位检查" in listing and "乙单位检查" not in listing
+    assert r.context["page_obj"].paginator.count == 1
     # A search for the other's finding text, or a filter, finds nothing of theirs.
-    for params in ({"q": "乙单位"}, {"state": "in_progress"}, {"q": "检查", "kind": "regular"}):
-        body = c.get(reverse("supervision:inspections"), params).content.decode()
-        assert "乙单位检查" not in body, params
+    for params, n in (
+        ({"q": "乙单位"}, 0),
+        ({"state": "in_progress"}, 1),
+        ({"state": "open"}, 1),
+        ({"q": "检查", "kind": "regular"}, 1),
+        ({"area": "catalog"}, 1),
+    ):
+        r = c.get(reverse("supervision:inspections"), params)
+        assert "乙单位检查" not in r.content.decode(), params
+        assert r.context["page_obj"].paginator.count == n, params
+    # The work queue on the home page counts only its own.
+    home = c.get("/").content.decode()
+    assert "甲单位检查" in home and "乙单位检查" not in home
     assert c.get(reverse("supervision:inspection", args=[theirs.pk])).status_code == 404
     assert c.get(reverse("supervision:findings_export", args=[theirs.pk])).status_code == 404
     ev = theirs.findings.get().evidence.get()
