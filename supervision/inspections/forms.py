@@ -29,7 +29,8 @@ class InspectionForm(forms.Form):
         queryset=None,
         required=False,
         help_text=_(
-            "Optional: specific resources of the subject (an operator: its authorized ones)."
+            "Optional: specific resources of the subject (an operator: its authorized ones); "
+            "hold Ctrl (⌘ on a Mac) to choose several."
         ),
     )
     planned_start = forms.DateField(label=_("planned start"), widget=DateInput)
@@ -74,7 +75,10 @@ class FindingForm(forms.Form):
         label=pgettext_lazy("finding", "description"), max_length=4000, widget=forms.Textarea
     )
     resources = forms.ModelMultipleChoiceField(
-        label=_("records involved"), queryset=None, required=False
+        label=_("records involved"),
+        queryset=None,
+        required=False,
+        help_text=_("Resources of the subject; hold Ctrl (⌘ on a Mac) to choose several."),
     )
     references = forms.CharField(
         label=_("other records involved"),
