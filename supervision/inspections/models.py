@@ -45,8 +45,6 @@ class Inspection(models.Model):
         CANCELLED = "cancelled", pgettext_lazy("inspection", "Cancelled")
 
     OPEN_STATES = (State.PLANNED, State.NOTIFIED, State.IN_PROGRESS, State.FINDINGS)
-    # The states in which the subject sees the inspection (once it has been told).
-    SUBJECT_STATES = (State.NOTIFIED, State.IN_PROGRESS, State.FINDINGS, State.CLOSED)
 
     bureau = models.ForeignKey(
         "accounts.Organization",

@@ -85,7 +85,8 @@ def visible_q(user) -> Q:
             subject__division_id=user.organization.division_id,
         )
     if is_subject_member(user):
-        return Q(subject_id=user.organization_id, state__in=Inspection.SUBJECT_STATES)
+        # Once told, the subject keeps seeing it, also when it is cancelled afterwards.
+        return Q(subject_id=user.organization_id, notified_at__isnull=False)
     return Q(pk__in=[])
 
 

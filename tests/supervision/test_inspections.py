@@ -174,6 +174,18 @@ def test_cancel_needs_a_reason_and_the_page_asks_for_confirmation(city):
     assert r.status_code == 302
     i.refresh_from_db()
     assert i.state == S.CANCELLED and i.cancel_reason == "检查组人员调整"
+    # The subject, told of it, is told of the cancellation and still sees it with the reason.
+    assert Notification.objects.filter(recipient=a.staff).count() == 2
+    body = client_for(a.staff).get(reverse("supervision:inspection", args=[i.pk])).content
+    assert "检查组人员调整" in body.decode()
+    # A plan cancelled before anyone was told stays the bureau's.
+    j = plan(city, a.org, title="未通知即取消")
+    services.inspection_transition(
+        inspection=j, action="cancel", comment="计划调整", acting_user=city.reviewer
+    )
+    assert (
+        client_for(a.staff).get(reverse("supervision:inspection", args=[j.pk])).status_code == 404
+    )
 
 
 def test_a_finding_issues_an_order_linked_both_ways_and_close_waits_for_follow_up(city):
