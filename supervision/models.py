@@ -11,6 +11,11 @@ from supervision.evaluation.models import (  # noqa: F401
     ReportCopy,
     ScoreAdjustment,
 )
+from supervision.inspections.models import (  # noqa: F401
+    Finding,
+    FindingEvidence,
+    Inspection,
+)
 from supervision.rectification.models import (  # noqa: F401
     OrderEvidence,
     OrderSuggestion,

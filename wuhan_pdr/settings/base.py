@@ -714,6 +714,9 @@ SUPERVISION_ORDER_REMIND_DAYS = env.int("SUPERVISION_ORDER_REMIND_DAYS", 2)
 SUPERVISION_ORDER_ESCALATE_DAYS = env.int("SUPERVISION_ORDER_ESCALATE_DAYS", 3)
 SUPERVISION_SIGNAL_GRACE_DAYS = env.int("SUPERVISION_SIGNAL_GRACE_DAYS", 10)
 SUPERVISION_EVIDENCE_MAX_BYTES = env.int("SUPERVISION_EVIDENCE_MAX_BYTES", 20 * 1024 * 1024)
+# Inspections (Art. 28): working days, from the day the findings are complete, to decide each
+# finding's follow-up (a rectification order or a stated reason for none) and close.
+SUPERVISION_INSPECTION_FOLLOWUP_DAYS = env.int("SUPERVISION_INSPECTION_FOLLOWUP_DAYS", 10)
 CELERY_BEAT_SCHEDULE.update(
     {
         "supervision.orders_sweep": {
