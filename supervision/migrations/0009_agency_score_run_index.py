@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('supervision', '0007_indicator_figures'),
+        ('supervision', '0008_indicator_figures'),
     ]
 
     operations = [

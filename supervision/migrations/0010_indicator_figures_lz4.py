@@ -22,7 +22,7 @@ $$;
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("supervision", "0008_agency_score_run_index"),
+        ("supervision", "0009_agency_score_run_index"),
     ]
 
     operations = [

@@ -56,7 +56,7 @@ CROSS JOIN LATERAL unnest(f.agencies, f.numerators, f.denominators, f.measures, 
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0004_separation_of_duties"),
-        ("supervision", "0006_indicator_value_write_cost"),
+        ("supervision", "0007_indicator_value_write_cost"),
     ]
 
     operations = [

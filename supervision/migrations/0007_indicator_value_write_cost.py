@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0004_separation_of_duties'),
-        ('supervision', '0005_indicator_value_indexes'),
+        ('supervision', '0006_inspections'),
     ]
 
     operations = [
