@@ -5,6 +5,7 @@ from supervision.evaluation.models import (  # noqa: F401
     AgencyScore,
     EvaluationPlan,
     EvaluationRun,
+    IndicatorFigures,
     IndicatorValue,
     PlanIndicator,
     ReportCopy,

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from wuhan_pdr.accounts.models import Organization
 from wuhan_pdr.kernel.errors import DomainError, observe_refusals
 from wuhan_pdr.kernel.history import audited_save
-from wuhan_pdr.kernel.jobs import job_enqueue, job_progress
+from wuhan_pdr.kernel.jobs import job_enqueue
 from wuhan_pdr.kernel.notifications import notify
 from wuhan_pdr.kernel.workdays import SHANGHAI, _is_working, _overrides
 from wuhan_pdr.kernel.workdays import today as local_today
@@ -24,7 +24,7 @@ from .models import (
     AgencyScore,
     EvaluationPlan,
     EvaluationRun,
-    IndicatorValue,
+    IndicatorFigures,
     PlanIndicator,
     ScoreAdjustment,
 )
@@ -153,65 +153,68 @@ _AGENCIES = (
 
 
 def indicator_select_sql(ind) -> str:
-    """One statement: every agency's figure of indicator `ind` for the run (agency, numerator,
-    denominator, measure, score). A plain SELECT, so PostgreSQL may scan the big tables with
-    parallel workers (it never does for an INSERT ... SELECT)."""
+    """One statement: every agency's figure of indicator `ind` for the run (agency_id, num,
+    den, measure, score): the records summed per agency, then joined to every agency (one with
+    nothing to count gets 0 over 0). The drill-down (selectors.records_behind) reads the same
+    `records` query for one agency, so the figure and the records behind it agree by
+    construction."""
     return f"""
 WITH rec AS ({ind.records}),
+r AS (
+    SELECT rec.agency_id, sum(rec.num) AS num, sum(rec.den) AS den
+    FROM rec GROUP BY rec.agency_id),
 g AS (
-    SELECT a.id AS agency_id, COALESCE(sum(rec.num), 0)::numeric AS num,
-           COALESCE(sum(rec.den), 0)::numeric AS den
-    FROM ({_AGENCIES}) a LEFT JOIN rec ON rec.agency_id = a.id
-    GROUP BY a.id)
-SELECT g.agency_id, g.num, g.den, {ind.measure_sql()}, {ind.score_sql()}
+    SELECT a.id AS agency_id, COALESCE(r.num, 0)::numeric AS num,
+           COALESCE(r.den, 0)::numeric AS den
+    FROM ({_AGENCIES}) a LEFT JOIN r ON r.agency_id = a.id)
+SELECT g.agency_id, g.num, g.den, {ind.measure_sql()} AS measure, {ind.score_sql()} AS score
 FROM g
 """  # noqa: S608 (the indicator's constant SQL; values are bound)
 
 
-# The figures of every indicator of a run for every agency, stored in one statement.
-_VALUES_INSERT = """
-INSERT INTO supervision_indicatorvalue
-    (run_id, agency_id, key, numerator, denominator, measure, score)
-SELECT %(run_id)s, a, k, n, d, m, s
-FROM unnest(%(a)s::bigint[], %(k)s::text[], %(n)s::numeric[], %(d)s::numeric[],
-            %(m)s::numeric[], %(s)s::numeric[]) AS t(a, k, n, d, m, s)
-"""
+def indicator_insert_sql(ind) -> str:
+    """The figures of indicator `ind` for every agency, stored by the server as it computes
+    them (`%(run_id)s` and `%(key)s` bound): one row of parallel arrays in agency order (they
+    never travel to Python and back)."""
+    return f"""
+INSERT INTO supervision_indicatorfigures
+    (run_id, key, agencies, numerators, denominators, measures, scores)
+SELECT %(run_id)s, %(key)s, array_agg(f.agency_id ORDER BY f.agency_id),
+       array_agg(f.num ORDER BY f.agency_id), array_agg(f.den ORDER BY f.agency_id),
+       array_agg(f.measure ORDER BY f.agency_id), array_agg(f.score ORDER BY f.agency_id)
+FROM ({indicator_select_sql(ind)}) f
+HAVING count(*) > 0
+"""  # noqa: S608 (the indicator's constant SQL; values are bound)
 
 
-def indicator_figures(cur, ind, params: dict) -> list[tuple]:
-    """Every agency's figure of `ind`: (agency, key, numerator, denominator, measure, score)."""
-    cur.execute(indicator_select_sql(ind), params)
-    return [(a, ind.key, n, d, m, s) for a, n, d, m, s in cur.fetchall()]
-
-
-def figures_store(cur, figures: list[tuple], *, run_id: int) -> int:
-    cols = list(zip(*figures, strict=True)) if figures else [()] * 6
-    cur.execute(
-        _VALUES_INSERT,
-        {
-            "run_id": run_id,
-            **{name: list(col) for name, col in zip("akndms", cols, strict=True)},
-        },
-    )
-    return len(figures)
-
-
-def indicator_store(cur, ind, params: dict, *, run_id: int) -> int:
-    return figures_store(cur, indicator_figures(cur, ind, params), run_id=run_id)
+def indicator_store(cur, ind, params: dict, *, run_id: int) -> None:
+    """Store every agency's figure of `ind` in the run."""
+    cur.execute(indicator_insert_sql(ind), {**params, "run_id": run_id, "key": ind.key})
 
 
 def _scores_sql() -> str:
-    """The weighted total of every agency (over the indicators it has a score for), then the
-    ranks (ties share a rank; agencies without a score have none)."""
+    """The weighted total of every agency (over the indicators it has a score for), its final
+    score and the ranks, in one statement. A run starts without adjustments, so the final score
+    is the computed one kept within 0-100, and the ranks are those `_RANK_SQL` gives (ties share
+    a rank; agencies without a score have none); adjustments rank again with `_RANK_SQL`."""
     return """
 INSERT INTO supervision_agencyscore (run_id, agency_id, computed, adjustment, final, rank)
-SELECT v.run_id, v.agency_id,
-       round(sum(v.score * p.weight) / NULLIF(sum(p.weight) FILTER (WHERE v.score IS NOT NULL), 0), 2),
-       0, NULL, NULL
-FROM supervision_indicatorvalue v
-JOIN supervision_planindicator p ON p.key = v.key AND p.plan_id = %(plan_id)s
-WHERE v.run_id = %(run_id)s
-GROUP BY v.run_id, v.agency_id
+SELECT t.run_id, t.agency_id, t.computed, 0, t.final,
+       CASE WHEN t.final IS NULL THEN NULL
+            ELSE rank() OVER (ORDER BY t.final DESC NULLS LAST) END
+FROM (
+    SELECT c.run_id, c.agency_id, c.computed,
+           CASE WHEN c.computed IS NULL THEN NULL
+                ELSE GREATEST(0, LEAST(100, c.computed)) END AS final
+    FROM (
+        SELECT v.run_id, v.agency_id,
+               round(sum(v.score * p.weight)
+                     / NULLIF(sum(p.weight) FILTER (WHERE v.score IS NOT NULL), 0), 2)
+                 AS computed
+        FROM supervision_indicatorvalue v
+        JOIN supervision_planindicator p ON p.key = v.key AND p.plan_id = %(plan_id)s
+        WHERE v.run_id = %(run_id)s
+        GROUP BY v.run_id, v.agency_id) c) t
 """
 
 
@@ -244,23 +247,20 @@ def run_compute(*, run_id: int, job=None) -> EvaluationRun:
     EvaluationRun.objects.filter(pk=run.pk).update(state=EvaluationRun.State.RUNNING)
     keys = list(run.plan.indicators.order_by("order", "pk").values_list("key", flat=True))
     params = query_params(run)
-    # The figures are read first (plain SELECTs, outside any transaction), then stored with the
-    # scores and ranks in one transaction: one INSERT of every figure, one commit.
-    figures: list[tuple] = []
-    with connection.cursor() as cur:
-        for i, key in enumerate(keys):
-            ind = indicator(key)
-            if ind is not None:
-                figures += indicator_figures(cur, ind, params)
-            if job is not None:
-                job_progress(job, int(90 * (i + 1) / max(len(keys), 1)))
+    # One transaction: each indicator's figures computed and stored by one INSERT ... SELECT
+    # (one row of arrays; nothing goes to Python and back), then the scores and ranks (read
+    # through the IndicatorValue view) by one more; one commit.
+    # Progress is not reported per indicator: inside the transaction no one would see it (a
+    # run of 500 agencies takes well under a second).
     with transaction.atomic():
-        IndicatorValue.objects.filter(run=run).delete()
+        IndicatorFigures.objects.filter(run=run).delete()
         AgencyScore.objects.filter(run=run).delete()
         with connection.cursor() as cur:
-            figures_store(cur, figures, run_id=run.pk)
+            for key in keys:
+                ind = indicator(key)
+                if ind is not None:
+                    indicator_store(cur, ind, params, run_id=run.pk)
             cur.execute(_scores_sql(), {"run_id": run.pk, "plan_id": run.plan_id})
-        _rank(run.pk)
         run.state = EvaluationRun.State.DONE
         run.finished_at = timezone.now()
         # Ranked agencies: those with something to count (the "of N" of a rank).
