@@ -20,7 +20,6 @@ Which packages: the open catalog (`selectors.open_catalog_entries`); only open d
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import uuid
@@ -42,7 +41,7 @@ from wuhan_pdr.accounts.models import Organization
 
 from ..opendata.models import OpenFile
 from . import dcat, selectors
-from .models import IDENTITY_NAMESPACE, DatasetIdentity
+from .models import IDENTITY_NAMESPACE, DistributionIdentity, distribution_uuid
 from .throttle import throttled
 
 API_VERSION = 3
@@ -88,16 +87,9 @@ def org_name(pk: int, credit_code: str) -> str:
 
 
 def resource_uuid(dataset_uuid, fmt: str) -> str:
-    """uuid5(dataset UUID, format), computed without building UUID objects (a page of
-    package_search derives hundreds)."""
-    ns = (
-        dataset_uuid.bytes if isinstance(dataset_uuid, uuid.UUID) else uuid.UUID(dataset_uuid).bytes
-    )
-    h = bytearray(hashlib.sha1(ns + fmt.encode(), usedforsecurity=False).digest()[:16])
-    h[6] = (h[6] & 0x0F) | 0x50
-    h[8] = (h[8] & 0x3F) | 0x80
-    x = h.hex()
-    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
+    """A CKAN resource's `id`: uuid5(dataset UUID, format), stored as a
+    `DistributionIdentity`."""
+    return distribution_uuid(dataset_uuid, fmt)
 
 
 def licence_key(pk) -> str:
@@ -704,22 +696,26 @@ def act_package_show(ctx, params):
 
 
 def act_resource_show(ctx, params):
-    value = str(params.get("id") or "").strip()
-    if _uuid_or_none(value) is None:
+    """A resource (distribution) by its UUID: an indexed lookup of the stored
+    `DistributionIdentity` among open data, then its package (two queries)."""
+    value = _uuid_or_none(str(params.get("id") or "").strip())
+    if value is None:
         raise _not_found()
-    # The resource's UUID is derived from its package's and its format: try each package
-    # would be a scan, so the UUID is looked up among the open datasets' files and APIs.
-    for pk, dataset_uuid in DatasetIdentity.objects.filter(
-        resource__in=selectors.open_catalog_entries()
-        .filter(selectors.open_data_q())
-        .values("resource_id")
-    ).values_list("resource_id", "uuid"):
-        for fmt in ("csv", "xlsx", "json", "api"):
-            if resource_uuid(dataset_uuid, fmt) == value:
-                rows = _rows_for(ctx, [pk])
-                for res in rows[0]["resources"] if rows else []:
-                    if res["id"] == value:
-                        return res
+    found = (
+        DistributionIdentity.objects.filter(
+            uuid=value,
+            resource__in=selectors.open_catalog_entries()
+            .filter(selectors.open_data_q())
+            .values("resource_id"),
+        )
+        .values_list("resource_id", flat=True)
+        .first()
+    )
+    if found is not None:
+        rows = _rows_for(ctx, [found])
+        for res in rows[0]["resources"] if rows else []:
+            if res["id"] == str(value):
+                return res
     raise _not_found()
 
 

@@ -249,3 +249,31 @@ def test_package_show_is_two_queries_and_the_same_unprepared(world, settings):
     assert len(ctx.captured_queries) == 2
     settings.DATABASE_PREPARED_STATEMENTS = False
     assert result("package_show", id=name) == prepared
+
+
+def test_resource_show_is_an_indexed_lookup_of_two_queries(world):
+    """Every resource of an open package is found by its stored UUID (the same dictionary as
+    in its package) in two queries, whatever the catalog's size; a conditional or hidden
+    dataset's derived resource UUIDs name nothing."""
+    from authorization.interop.models import DistributionIdentity, distribution_uuid
+
+    package = result("package_show", id=str(world.open_.resource.dataset_identity.uuid))
+    for res in package["resources"]:
+        with CaptureQueriesContext(connection) as ctx:
+            shown = result("resource_show", id=res["id"])
+        assert shown == res
+        assert len(ctx.captured_queries) == 2, [q["sql"][:120] for q in ctx.captured_queries]
+        fmt = res["format"].lower()
+        stored = DistributionIdentity.objects.get(resource=world.open_.resource, format=fmt)
+        assert str(stored.uuid) == res["id"] == distribution_uuid(package["id"], fmt)
+    for entry in [world.conditional, *world.hidden]:
+        dataset = DatasetIdentity.objects.get(resource=entry.resource).uuid
+        for fmt in ("csv", "api"):
+            assert DistributionIdentity.objects.filter(resource=entry.resource, format=fmt)
+            status, data = call("resource_show", id=distribution_uuid(dataset, fmt))
+            assert status == 404 and data["error"]["__type"] == "Not Found Error"
+    for _ in range(3):
+        make_open(n=0, open_type="conditional", name="更多有条件开放资源")
+    with CaptureQueriesContext(connection) as ctx:
+        assert result("resource_show", id=package["resources"][0]["id"]) == package["resources"][0]
+    assert len(ctx.captured_queries) == 2
