@@ -277,3 +277,32 @@ def test_resource_show_is_an_indexed_lookup_of_two_queries(world):
     with CaptureQueriesContext(connection) as ctx:
         assert result("resource_show", id=package["resources"][0]["id"]) == package["resources"][0]
     assert len(ctx.captured_queries) == 2
+
+
+@pytest.mark.django_db
+def test_timestamps_written_in_sql_are_as_python_writes_them():
+    """`selectors.IsoUTC` (package pages write their timestamps in SQL) against `ckan._iso`:
+    whole seconds, trailing zeros, a zone other than UTC, an early year."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from django.db.models import DateTimeField, Value
+
+    from authorization.interop.ckan import _iso
+    from authorization.interop.selectors import IsoUTC
+    from catalog.models import Classification
+
+    moments = [
+        datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        datetime(2026, 1, 2, 3, 4, 5, 120000, tzinfo=UTC),
+        datetime(2026, 12, 31, 23, 59, 59, 1, tzinfo=UTC),
+        datetime(2026, 6, 1, 8, 0, 0, 500, tzinfo=timezone(timedelta(hours=8))),
+        datetime(999, 1, 1, 0, 0, 0, 999999, tzinfo=UTC),
+    ]
+    assert Classification.objects.exists()  # the catalog's base data
+    for moment in moments:
+        written = (
+            Classification.objects.annotate(t=IsoUTC(Value(moment, output_field=DateTimeField())))
+            .values_list("t", flat=True)
+            .first()
+        )
+        assert written == _iso(moment), moment
