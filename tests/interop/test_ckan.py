@@ -306,3 +306,70 @@ def test_timestamps_written_in_sql_are_as_python_writes_them():
             .first()
         )
         assert written == _iso(moment), moment
+
+
+JUNK = [
+    "\x00",
+    "a\x00b",
+    "-1",
+    "-99999999999999999999",
+    "0",
+    str(10**40),
+    "1e3",
+    "1.5",
+    "abc",
+    "",
+    " ",
+    "[]",
+    "{}",
+    '["x"]',
+    "null",
+    "*:*",
+    "١٢",
+    "%00",
+    "'; DROP TABLE x; --",
+]
+PARAMS = [
+    "id",
+    "name_or_id",
+    "q",
+    "fq",
+    "fq_list",
+    "sort",
+    "rows",
+    "start",
+    "facet",
+    "facet.field",
+    "facet.limit",
+    "limit",
+    "offset",
+    "all_fields",
+    "include_datasets",
+    "query",
+]
+
+
+def test_junk_in_every_parameter_of_every_action_never_500(world):
+    """NUL bytes, huge, negative and non-numeric values in each parameter of each action:
+    CKAN's envelope, with `__type` on an error, never a 500 (GET and ckanapi's JSON POST)."""
+    from authorization.interop.ckan import ACTIONS
+
+    for name in ACTIONS:
+        for param in PARAMS:
+            for value in JUNK:
+                status, data = call(name, **{param: value})
+                assert status < 500 and data["success"] in (True, False), (name, param, value)
+                if not data["success"]:
+                    assert data["error"]["__type"], (name, param, value)
+        for value in [10**40, -1, 1.5, None, [], {"a": 1}, "\x00"]:
+            response = Client().post(
+                f"/api/3/action/{name}",
+                json.dumps({"rows": value, "start": value, "id": value, "limit": value}),
+                content_type="application/json",
+            )
+            assert response.status_code < 500, (name, value)
+            assert "__type" in response.json().get("error", {"__type": "-"}), (name, value)
+    status, data = call("package_search", rows=str(10**40))
+    assert status == 200 and len(data["result"]["results"]) == 2  # rows past 1,000: 1,000
+    status, data = call("package_search", start="-1")
+    assert status == 409 and data["error"]["__type"] == "Validation Error"
