@@ -215,7 +215,7 @@ class Context:
         }
 
 
-def _resources(ctx: Context, row: dict, pid: str) -> list[dict]:
+def _resources(ctx: Context, row: dict, pid: str, dataset_uuid) -> list[dict]:
     """The package's resources: its built files, then the open-data API (open data only).
     Timestamps come written (`selectors.package_rows`)."""
     if not row["open_data"]:
@@ -228,7 +228,7 @@ def _resources(ctx: Context, row: dict, pid: str) -> list[dict]:
         built = f["built"]
         out.append(
             {
-                "id": resource_uuid(pid, fmt),
+                "id": resource_uuid(dataset_uuid, fmt),
                 "package_id": pid,
                 "name": f"{name} ({eu_type})",
                 "description": "",
@@ -246,7 +246,7 @@ def _resources(ctx: Context, row: dict, pid: str) -> list[dict]:
         )
     out.append(
         {
-            "id": resource_uuid(pid, "api"),
+            "id": resource_uuid(dataset_uuid, "api"),
             "package_id": pid,
             "name": f"{name} (API)",
             "description": "",
@@ -275,7 +275,7 @@ def package_dict(ctx: Context, row: dict) -> dict:
     groups = dict.fromkeys([ccode, *row["theme_codes"]]) if themes else (ccode,)
     licence = ctx.licence_from_row(row) if row.get("licence_id") else None
     pid = str(row["uuid"])
-    resources = _resources(ctx, row, pid)
+    resources = _resources(ctx, row, pid, row["uuid"])
     base, rid, published = ctx.base, row["resource_id"], row["published"]
     return {
         "id": pid,
@@ -564,27 +564,28 @@ def _cache_key(kind: str, generation, key_parts) -> str:
 def cached_counts(qs, fields: list[str], limit: int, key_parts: tuple) -> tuple[int, dict, dict]:
     """The search's count, its facet counts and the organization facet's labels, cached for a
     minute per search and catalog generation (a publication or retirement starts a new
-    generation, as for the catalog's own facets): two cache round trips when warm. `qs` may
-    be a callable that builds the search's queryset: only on a miss."""
-    generation = cache.get_or_set(GENERATION_KEY, 1, timeout=None)
-    count_key = _cache_key("count", generation, key_parts)
-    facets_key = _cache_key("facets", generation, (*key_parts, fields, limit))
+    generation, as for the catalog's own facets): ONE cache round trip when warm (the
+    generation is read with the entry, which keeps the generation it was counted in). `qs`
+    may be a callable that builds the search's queryset: only on a miss."""
+    search_key = _cache_key("search", "-", (*key_parts, fields, limit))
     labels_key = "interop:org-labels"
-    wanted = [count_key]
-    if fields:
-        wanted.append(facets_key)
+    wanted = [GENERATION_KEY, search_key]
     if "organization" in fields:
         wanted.append(labels_key)
     found = cache.get_many(wanted)
+    generation = found.get(GENERATION_KEY)
+    if generation is None:
+        generation = cache.get_or_set(GENERATION_KEY, 1, timeout=None)
     fresh = {}
-    count = found.get(count_key)
-    facets = found.get(facets_key, {} if not fields else None)
-    if callable(qs) and (count is None or facets is None):
-        qs = qs()
-    if count is None:
-        count = fresh[count_key] = qs.order_by().count()
-    if facets is None:
-        facets = fresh[facets_key] = _facet_counts(qs, fields, limit)
+    entry = found.get(search_key)
+    if not isinstance(entry, dict) or entry.get("generation") != generation:
+        if callable(qs):
+            qs = qs()
+        entry = fresh[search_key] = {
+            "generation": generation,
+            "count": qs.order_by().count(),
+            "facets": _facet_counts(qs, fields, limit) if fields else {},
+        }
     labels = found.get(labels_key, {} if "organization" not in fields else None)
     if labels is None:
         labels = fresh[labels_key] = {
@@ -593,7 +594,7 @@ def cached_counts(qs, fields: list[str], limit: int, key_parts: tuple) -> tuple[
         }
     if fresh:
         cache.set_many(fresh, timeout=FACET_CACHE_SECONDS)
-    return count, facets, labels
+    return entry["count"], entry["facets"], labels
 
 
 def _facet_titles(ctx: Context, field: str, values: dict[str, int], orgs: dict) -> dict:

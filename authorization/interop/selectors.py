@@ -187,7 +187,7 @@ def _package_queryset(ids) -> QuerySet:
         open_catalog_entries()
         .extra(where=['"catalog_catalogentry"."resource_id" = ANY(%s)'], params=[ids])  # noqa: S610
         .values(
-            *_PLAIN,
+            *[c for c in _PLAIN if c != "published_at"],  # written in SQL: `published`
             **_RENAMED,
             open_data=Exists(
                 CatalogEntry.objects.filter(open_data_q(), resource_id=OuterRef("resource_id"))
