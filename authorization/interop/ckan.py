@@ -78,6 +78,7 @@ def package_name(code: str) -> str:
     return slug[:100] if len(slug) >= 2 else f"r-{slug}"
 
 
+@lru_cache(maxsize=4096)
 def org_uuid(pk: int) -> str:
     return str(uuid.uuid5(IDENTITY_NAMESPACE, f"organization/{pk}"))
 
