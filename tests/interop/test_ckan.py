@@ -373,3 +373,17 @@ def test_junk_in_every_parameter_of_every_action_never_500(world):
     assert status == 200 and len(data["result"]["results"]) == 2  # rows past 1,000: 1,000
     status, data = call("package_search", start="-1")
     assert status == 409 and data["error"]["__type"] == "Validation Error"
+
+
+def test_a_page_of_the_whole_catalog_sees_a_new_publication(world):
+    """The whole catalog's ids query is compiled once per sort: it holds no value, so a
+    resource published afterwards is on the next page read (and in the count)."""
+    for sort in ("metadata_modified desc", "id asc", "name asc"):
+        before = result("package_search", rows=100, sort=sort)
+        assert before["count"] == len(before["results"])
+    added = make_open(n=0, open_type="conditional", name="新近开放的资源")
+    for sort in ("metadata_modified desc", "id asc", "name asc"):
+        after = result("package_search", rows=100, sort=sort)
+        titles = [p["title"] for p in after["results"]]
+        assert "新近开放的资源" in titles and after["count"] == before["count"] + 1
+    assert str(added.resource.dataset_identity.uuid) in {p["id"] for p in after["results"]}
