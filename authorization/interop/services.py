@@ -24,11 +24,12 @@ def _distributions(resource_id: int, dataset_uuid) -> list[DistributionIdentity]
 def identity_ensure(resource_id: int) -> None:
     """Give the resource its stable UUID and its distributions theirs if it has none (on
     every publication)."""
+    # A dataset's UUID is always derived from its resource's key (never assigned), so its
+    # distributions' are derived here without reading it back.
+    dataset_uuid = identity_uuid(resource_id)
     DatasetIdentity.objects.bulk_create(
-        [DatasetIdentity(resource_id=resource_id, uuid=identity_uuid(resource_id))],
-        ignore_conflicts=True,
+        [DatasetIdentity(resource_id=resource_id, uuid=dataset_uuid)], ignore_conflicts=True
     )
-    dataset_uuid = DatasetIdentity.objects.get(resource_id=resource_id).uuid
     DistributionIdentity.objects.bulk_create(
         _distributions(resource_id, dataset_uuid), ignore_conflicts=True
     )
