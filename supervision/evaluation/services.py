@@ -5,9 +5,13 @@ field."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import re
+import threading
 from decimal import Decimal, InvalidOperation
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,6 +35,8 @@ from .models import (
 from .permissions import may_manage
 
 RUN_TASK = "supervision.evaluation_run"
+
+logger = logging.getLogger(__name__)
 
 
 def _require_manager(user) -> None:
@@ -172,24 +178,158 @@ FROM g
 """  # noqa: S608 (the indicator's constant SQL; values are bound)
 
 
-def indicator_insert_sql(ind) -> str:
-    """The figures of indicator `ind` for every agency, stored by the server as it computes
-    them (`%(run_id)s` and `%(key)s` bound): one row of parallel arrays in agency order (they
-    never travel to Python and back)."""
+def indicator_arrays_sql(ind) -> str:
+    """The figures of indicator `ind` for every agency as one row of parallel arrays in agency
+    order (agencies, numerators, denominators, measures, scores); no row without agencies."""
     return f"""
-INSERT INTO supervision_indicatorfigures
-    (run_id, key, agencies, numerators, denominators, measures, scores)
-SELECT %(run_id)s, %(key)s, array_agg(f.agency_id ORDER BY f.agency_id),
-       array_agg(f.num ORDER BY f.agency_id), array_agg(f.den ORDER BY f.agency_id),
-       array_agg(f.measure ORDER BY f.agency_id), array_agg(f.score ORDER BY f.agency_id)
+SELECT array_agg(f.agency_id ORDER BY f.agency_id) AS agencies,
+       array_agg(f.num ORDER BY f.agency_id) AS numerators,
+       array_agg(f.den ORDER BY f.agency_id) AS denominators,
+       array_agg(f.measure ORDER BY f.agency_id) AS measures,
+       array_agg(f.score ORDER BY f.agency_id) AS scores
 FROM ({indicator_select_sql(ind)}) f
 HAVING count(*) > 0
 """  # noqa: S608 (the indicator's constant SQL; values are bound)
 
 
+_FIGURES_COLUMNS = "(run_id, key, agencies, numerators, denominators, measures, scores)"
+
+
+def indicator_insert_sql(ind) -> str:
+    """The figures of indicator `ind` for every agency, stored by the server as it computes
+    them (`%(run_id)s` and `%(key)s` bound): one row of parallel arrays in agency order (they
+    never travel to Python and back)."""
+    return f"""
+INSERT INTO supervision_indicatorfigures {_FIGURES_COLUMNS}
+SELECT %(run_id)s, %(key)s, x.agencies, x.numerators, x.denominators, x.measures, x.scores
+FROM ({indicator_arrays_sql(ind)}) x
+"""  # noqa: S608 (the indicator's constant SQL; values are bound)
+
+
+def indicator_text_sql(ind) -> str:
+    """The same row as `indicator_arrays_sql`, each array as its text: what a second
+    connection computes and hands to the one that stores it (`_STORE_TEXT_SQL`); text, so that
+    the 2,500 values of a row are not converted to Python objects and back."""
+    return f"""
+SELECT x.agencies::text, x.numerators::text, x.denominators::text, x.measures::text,
+       x.scores::text
+FROM ({indicator_arrays_sql(ind)}) x
+"""  # noqa: S608 (the indicator's constant SQL; values are bound)
+
+
+_STORE_TEXT_SQL = f"""
+INSERT INTO supervision_indicatorfigures {_FIGURES_COLUMNS}
+VALUES (%s, %s, %s::bigint[], %s::numeric[], %s::numeric[], %s::numeric[], %s::numeric[])
+"""  # noqa: S608 (constant)
+
+
 def indicator_store(cur, ind, params: dict, *, run_id: int) -> None:
     """Store every agency's figure of `ind` in the run."""
     cur.execute(indicator_insert_sql(ind), {**params, "run_id": run_id, "key": ind.key})
+
+
+# A snapshot's name as pg_export_snapshot() gives it (hexadecimal parts joined by dashes);
+# SET TRANSACTION SNAPSHOT takes it as a literal, so it is checked before being sent.
+_SNAPSHOT_NAME = re.compile(r"[0-9A-F]+(-[0-9A-F]+)+")
+
+
+class _SecondConnection(threading.Thread):
+    """Computes indicators on a connection of its own, in the snapshot of the run's
+    transaction (`snapshot`, exported by it): it takes the next key from `pending` (shared
+    with the run's own connection) until none is left, and keeps each indicator's figures as
+    text (`rows`) for the run's transaction to store. The connection is closed at the end."""
+
+    def __init__(self, *, snapshot: str, pending: list, lock: threading.Lock, params: dict):
+        super().__init__(name="evaluation-run-second-connection", daemon=True)
+        self.snapshot, self.pending, self.lock, self.params = snapshot, pending, lock, params
+        self.rows: list[tuple] = []
+        self.error: BaseException | None = None
+        self.raw = None  # its psycopg connection, to cancel a running statement
+
+    def next_key(self) -> str | None:
+        with self.lock:
+            return self.pending.pop(0) if self.pending else None
+
+    def run(self) -> None:
+        from django.db import connections
+
+        conn = connections[DEFAULT_DB_ALIAS]  # this thread's own connection
+        try:
+            if not _SNAPSHOT_NAME.fullmatch(self.snapshot):
+                raise ValueError(f"unexpected snapshot name {self.snapshot!r}")
+            with transaction.atomic(), conn.cursor() as cur:
+                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                cur.execute(f"SET TRANSACTION SNAPSHOT '{self.snapshot}'")
+                self.raw = conn.connection
+                while (key := self.next_key()) is not None:
+                    ind = indicator(key)
+                    cur.execute(indicator_text_sql(ind), self.params)
+                    row = cur.fetchone()
+                    if row is not None:
+                        self.rows.append((key, *row))
+        except BaseException as exc:  # handed to the run, which fails and stores nothing
+            self.error = exc
+        finally:
+            self.raw = None
+            conn.close()
+
+    def stop(self) -> None:
+        """The run failed: take no more indicators, cancel the one being computed."""
+        with self.lock:
+            self.pending.clear()
+        raw = self.raw
+        if raw is not None:
+            try:
+                raw.cancel_safe(timeout=5)
+            except Exception as exc:  # it may have finished or closed meanwhile
+                logger.warning("could not cancel the second connection's statement: %s", exc)
+
+
+def _figures_store(run: EvaluationRun, keys: list[str], params: dict, *, parallel: bool) -> None:
+    """Compute and store every indicator's figures of `run`, in the caller's transaction.
+
+    Alone in its transaction (the worker), the run computes on two connections at once
+    (`SUPERVISION_RUN_CONNECTIONS`, two cores; decision 0036): its transaction is REPEATABLE
+    READ and exports its snapshot, a second connection imports it, and both take the next
+    indicator from one list. This connection stores what it computes as it goes (INSERT ...
+    SELECT); the second hands over its rows of arrays as text, stored here. Both read the same
+    snapshot, so the figures are those one connection would compute; an error on either
+    fails the run and nothing is stored. Inside a caller's transaction (whose writes another
+    connection cannot see), one connection computes them all."""
+    inds = [i for i in (indicator(k) for k in keys) if i is not None]
+    with connection.cursor() as cur:
+        if not parallel:
+            for ind in inds:
+                indicator_store(cur, ind, params, run_id=run.pk)
+            return
+        cur.execute("SELECT pg_export_snapshot()")
+        pending, lock = [i.key for i in inds], threading.Lock()
+        second = _SecondConnection(
+            snapshot=cur.fetchone()[0], pending=pending, lock=lock, params=params
+        )
+        second.start()
+        try:
+            while (key := second.next_key()) is not None:
+                indicator_store(cur, indicator(key), params, run_id=run.pk)
+        except BaseException:
+            second.stop()
+            second.join(timeout=30)
+            raise
+        second.join()
+        if second.error is not None:
+            raise second.error
+        if second.rows:
+            cur.executemany(_STORE_TEXT_SQL, [(run.pk, *row) for row in second.rows])
+
+
+def _parallel(indicators: int) -> bool:
+    """Whether a run computes on two connections (see `_figures_store`): only when its
+    transaction is the outermost one (opened by run_compute, not a caller's)."""
+    return (
+        settings.SUPERVISION_RUN_CONNECTIONS > 1
+        and indicators > 1
+        and len(connection.atomic_blocks) == 1
+    )
 
 
 def _scores_sql() -> str:
@@ -253,13 +393,16 @@ def run_compute(*, run_id: int, job=None) -> EvaluationRun:
     # Progress is not reported per indicator: inside the transaction no one would see it (a
     # run of 500 agencies takes well under a second).
     with transaction.atomic():
+        # Set the isolation level first (on two connections, `_figures_store`), before any
+        # statement of the transaction.
+        parallel = _parallel(len(keys))
+        if parallel:
+            with connection.cursor() as cur:
+                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         IndicatorFigures.objects.filter(run=run).delete()
         AgencyScore.objects.filter(run=run).delete()
+        _figures_store(run, keys, params, parallel=parallel)
         with connection.cursor() as cur:
-            for key in keys:
-                ind = indicator(key)
-                if ind is not None:
-                    indicator_store(cur, ind, params, run_id=run.pk)
             cur.execute(_scores_sql(), {"run_id": run.pk, "plan_id": run.plan_id})
         run.state = EvaluationRun.State.DONE
         run.finished_at = timezone.now()
