@@ -5,9 +5,13 @@ field."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import re
+import threading
 from decimal import Decimal, InvalidOperation
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,6 +35,8 @@ from .models import (
 from .permissions import may_manage
 
 RUN_TASK = "supervision.evaluation_run"
+
+logger = logging.getLogger(__name__)
 
 
 def _require_manager(user) -> None:
@@ -172,24 +178,166 @@ FROM g
 """  # noqa: S608 (the indicator's constant SQL; values are bound)
 
 
-def indicator_insert_sql(ind) -> str:
-    """The figures of indicator `ind` for every agency, stored by the server as it computes
-    them (`%(run_id)s` and `%(key)s` bound): one row of parallel arrays in agency order (they
-    never travel to Python and back)."""
+def indicator_arrays_sql(ind) -> str:
+    """The figures of indicator `ind` for every agency as one row of parallel arrays in agency
+    order (agencies, numerators, denominators, measures, scores); no row without agencies."""
     return f"""
-INSERT INTO supervision_indicatorfigures
-    (run_id, key, agencies, numerators, denominators, measures, scores)
-SELECT %(run_id)s, %(key)s, array_agg(f.agency_id ORDER BY f.agency_id),
-       array_agg(f.num ORDER BY f.agency_id), array_agg(f.den ORDER BY f.agency_id),
-       array_agg(f.measure ORDER BY f.agency_id), array_agg(f.score ORDER BY f.agency_id)
+SELECT array_agg(f.agency_id ORDER BY f.agency_id) AS agencies,
+       array_agg(f.num ORDER BY f.agency_id) AS numerators,
+       array_agg(f.den ORDER BY f.agency_id) AS denominators,
+       array_agg(f.measure ORDER BY f.agency_id) AS measures,
+       array_agg(f.score ORDER BY f.agency_id) AS scores
 FROM ({indicator_select_sql(ind)}) f
 HAVING count(*) > 0
 """  # noqa: S608 (the indicator's constant SQL; values are bound)
 
 
+_FIGURES_COLUMNS = "(run_id, key, agencies, numerators, denominators, measures, scores)"
+
+
+def indicator_insert_sql(ind) -> str:
+    """The figures of indicator `ind` for every agency, stored by the server as it computes
+    them (`%(run_id)s` and `%(key)s` bound): one row of parallel arrays in agency order (they
+    never travel to Python and back)."""
+    return f"""
+INSERT INTO supervision_indicatorfigures {_FIGURES_COLUMNS}
+SELECT %(run_id)s, %(key)s, x.agencies, x.numerators, x.denominators, x.measures, x.scores
+FROM ({indicator_arrays_sql(ind)}) x
+"""  # noqa: S608 (the indicator's constant SQL; values are bound)
+
+
+def indicator_text_sql(ind) -> str:
+    """The same row as `indicator_arrays_sql`, each array as its text: what a second
+    connection computes and hands to the one that stores it (`_STORE_TEXT_SQL`); text, so that
+    the 2,500 values of a row are not converted to Python objects and back."""
+    return f"""
+SELECT x.agencies::text, x.numerators::text, x.denominators::text, x.measures::text,
+       x.scores::text
+FROM ({indicator_arrays_sql(ind)}) x
+"""  # noqa: S608 (the indicator's constant SQL; values are bound)
+
+
+_STORE_TEXT_SQL = f"""
+INSERT INTO supervision_indicatorfigures {_FIGURES_COLUMNS}
+VALUES (%s, %s, %s::bigint[], %s::numeric[], %s::numeric[], %s::numeric[], %s::numeric[])
+"""  # noqa: S608 (constant)
+
+
 def indicator_store(cur, ind, params: dict, *, run_id: int) -> None:
     """Store every agency's figure of `ind` in the run."""
     cur.execute(indicator_insert_sql(ind), {**params, "run_id": run_id, "key": ind.key})
+
+
+# A snapshot's name as pg_export_snapshot() gives it (hexadecimal parts joined by dashes);
+# SET TRANSACTION SNAPSHOT takes it as a literal, so it is checked before being sent.
+_SNAPSHOT_NAME = re.compile(r"[0-9A-F]+(-[0-9A-F]+)+")
+
+
+class _SecondConnection(threading.Thread):
+    """A second database connection computing indicators for a run (see `_figures_store`).
+
+    Started as the run begins, it connects while the run reads its plan, then waits for
+    `begin`: the snapshot of the run's transaction (imported, so both read the same data), the
+    list of indicators left (shared with the run's connection, which takes from it too) and
+    the parameters. It keeps each indicator's figures as text (`rows`) for the run's
+    transaction to store, and closes its connection at the end. An error is kept (`error`)
+    for the run to raise."""
+
+    def __init__(self):
+        super().__init__(name="evaluation-run-second-connection", daemon=True)
+        self.ready = threading.Event()
+        self.lock = threading.Lock()
+        self.snapshot: str | None = None
+        self.pending: list[str] = []
+        self.params: dict = {}
+        self.rows: list[tuple] = []
+        self.error: BaseException | None = None
+        self.raw = None  # its psycopg connection while it computes, to cancel a statement
+
+    def begin(self, *, snapshot: str, pending: list[str], params: dict) -> None:
+        self.snapshot, self.pending, self.params = snapshot, pending, params
+        self.ready.set()
+
+    def next_key(self) -> str | None:
+        with self.lock:
+            return self.pending.pop(0) if self.pending else None
+
+    def run(self) -> None:
+        from django.db import connections
+
+        conn = connections[DEFAULT_DB_ALIAS]  # this thread's own connection
+        try:
+            conn.ensure_connection()
+            self.ready.wait()
+            if self.snapshot is None:  # the run needed no second connection after all
+                return
+            if not _SNAPSHOT_NAME.fullmatch(self.snapshot):
+                raise ValueError(f"unexpected snapshot name {self.snapshot!r}")
+            with transaction.atomic(), conn.cursor() as cur:
+                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                cur.execute(f"SET TRANSACTION SNAPSHOT '{self.snapshot}'")
+                self.raw = conn.connection
+                while (key := self.next_key()) is not None:
+                    cur.execute(indicator_text_sql(indicator(key)), self.params)
+                    row = cur.fetchone()
+                    if row is not None:
+                        self.rows.append((key, *row))
+        except BaseException as exc:  # handed to the run, which fails and stores nothing
+            self.error = exc
+        finally:
+            self.raw = None
+            conn.close()
+
+    def finish(self, *, failed: bool) -> None:
+        """End the thread: at once when the run failed (no more indicators, the statement
+        being computed cancelled) or did not use it; otherwise after its last indicator."""
+        if failed:
+            with self.lock:
+                self.pending.clear()
+            raw = self.raw
+            if raw is not None:
+                try:
+                    raw.cancel_safe(timeout=5)
+                except Exception as exc:  # it may have finished or closed meanwhile
+                    logger.warning("could not cancel the second connection's statement: %s", exc)
+        self.ready.set()
+        self.join(timeout=30 if failed else None)
+
+
+def _figures_store(
+    run: EvaluationRun, keys: list[str], params: dict, *, second: _SecondConnection | None
+) -> None:
+    """Compute and store every indicator's figures of `run`, in the caller's transaction.
+
+    With a second connection (a run alone in its transaction, as in the worker;
+    `SUPERVISION_RUN_CONNECTIONS`, for two cores; decision 0036) the two compute at once: the
+    run's transaction (REPEATABLE READ) exports its snapshot, the second imports it, and both
+    take the next indicator from one list. This connection stores what it computes as it goes
+    (INSERT ... SELECT); the second hands over its rows of arrays as text, stored here. Both
+    read the same snapshot, so the figures are those one connection would compute; an error
+    on either fails the run and nothing is stored. Inside a caller's transaction (whose
+    writes another connection cannot see), this connection computes them all."""
+    inds = [i for i in (indicator(k) for k in keys) if i is not None]
+    with connection.cursor() as cur:
+        if second is None:
+            for ind in inds:
+                indicator_store(cur, ind, params, run_id=run.pk)
+            return
+        cur.execute("SELECT pg_export_snapshot()")
+        second.begin(snapshot=cur.fetchone()[0], pending=[i.key for i in inds], params=params)
+        while (key := second.next_key()) is not None:
+            indicator_store(cur, indicator(key), params, run_id=run.pk)
+        second.finish(failed=False)
+        if second.error is not None:
+            raise second.error
+        if second.rows:
+            cur.executemany(_STORE_TEXT_SQL, [(run.pk, *row) for row in second.rows])
+
+
+def _parallel() -> bool:
+    """Whether a run computes on two connections (see `_figures_store`): only when its
+    transaction will be the outermost one (not inside a caller's)."""
+    return settings.SUPERVISION_RUN_CONNECTIONS > 1 and not connection.in_atomic_block
 
 
 def _scores_sql() -> str:
@@ -241,6 +389,22 @@ def _rank(run_id: int) -> None:
 def run_compute(*, run_id: int, job=None) -> EvaluationRun:
     """Compute every agency's indicators of a run set-based (one statement per indicator),
     then the weighted scores and ranks. Idempotent: a run computed again starts afresh."""
+    # Alone in its transaction, the run computes on two connections; the second connects
+    # while this one reads the run (see `_figures_store`).
+    second = _SecondConnection() if _parallel() else None
+    if second is not None:
+        second.start()
+    failed = True
+    try:
+        run = _run_compute(run_id, second)
+        failed = False
+    finally:
+        if second is not None:
+            second.finish(failed=failed)
+    return run
+
+
+def _run_compute(run_id: int, second: _SecondConnection | None) -> EvaluationRun:
     run = EvaluationRun.objects.select_related("plan").get(pk=run_id)
     if run.state not in (EvaluationRun.State.PENDING, EvaluationRun.State.RUNNING):
         return run
@@ -248,18 +412,21 @@ def run_compute(*, run_id: int, job=None) -> EvaluationRun:
     keys = list(run.plan.indicators.order_by("order", "pk").values_list("key", flat=True))
     params = query_params(run)
     # One transaction: each indicator's figures computed and stored by one INSERT ... SELECT
-    # (one row of arrays; nothing goes to Python and back), then the scores and ranks (read
-    # through the IndicatorValue view) by one more; one commit.
+    # (one row of arrays; nothing goes to Python and back), or computed on the second
+    # connection and stored here as text, then the scores and ranks (read through the
+    # IndicatorValue view) by one more statement; one commit.
     # Progress is not reported per indicator: inside the transaction no one would see it (a
     # run of 500 agencies takes well under a second).
     with transaction.atomic():
+        if second is not None:
+            # One snapshot for the whole transaction, exported to the second connection; set
+            # before any statement of the transaction.
+            with connection.cursor() as cur:
+                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         IndicatorFigures.objects.filter(run=run).delete()
         AgencyScore.objects.filter(run=run).delete()
+        _figures_store(run, keys, params, second=second)
         with connection.cursor() as cur:
-            for key in keys:
-                ind = indicator(key)
-                if ind is not None:
-                    indicator_store(cur, ind, params, run_id=run.pk)
             cur.execute(_scores_sql(), {"run_id": run.pk, "plan_id": run.plan_id})
         run.state = EvaluationRun.State.DONE
         run.finished_at = timezone.now()

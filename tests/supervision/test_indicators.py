@@ -401,3 +401,91 @@ def test_outages_count_the_start_not_the_end_and_never_a_cancelled_report(world)
         for r in records_behind(indicator("downtime_reported"), run, world["a"].pk)
     }
     assert {k: rows[k] == 1 for k in covered} == covered
+
+
+def _figures(run) -> dict:
+    return {
+        (f.key, tuple(f.agencies)): (f.numerators, f.denominators, f.measures, f.scores)
+        for f in IndicatorFigures.objects.filter(run=run)
+    }
+
+
+def _scores(run) -> dict:
+    return {s.agency_id: (s.computed, s.final, s.rank) for s in AgencyScore.objects.filter(run=run)}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_alone_in_its_transaction_computes_on_two_connections_the_same_figures(
+    world, settings
+):
+    """The worker's run (decision 0036): outside any caller's transaction, the indicators are
+    computed on two connections in one snapshot; the figures, scores and ranks are those that
+    one connection computes."""
+    from django.test.utils import CaptureQueriesContext
+
+    settings.SUPERVISION_RUN_CONNECTIONS = 2
+    pending = _plan(world)
+    with CaptureQueriesContext(connection) as ctx:
+        two = services.run_compute(run_id=pending.pk)
+    sqls = [q["sql"] for q in ctx.captured_queries]
+    assert any("pg_export_snapshot()" in s for s in sqls)
+    # What this connection stored itself plus what the second one handed over: every indicator.
+    assert IndicatorFigures.objects.filter(run=two).count() == len(all_indicators())
+    assert two.state == EvaluationRun.State.DONE
+
+    settings.SUPERVISION_RUN_CONNECTIONS = 1
+    again = EvaluationRun.objects.create(
+        plan=two.plan, number=2, as_of=END, created_by=world["city"].reviewer
+    )
+    with CaptureQueriesContext(connection) as ctx:
+        one = services.run_compute(run_id=again.pk)
+    assert not any("pg_export_snapshot()" in q["sql"] for q in ctx.captured_queries)
+    assert _figures(two) == _figures(one)
+    assert _scores(two) == _scores(one)
+    a = IndicatorValue.objects.get(run=two, key="quality_score", agency=world["a"])
+    assert (a.numerator, a.denominator) == (Decimal(170), Decimal(2))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_indicator_on_two_connections_fails_the_run_and_stores_nothing(world, settings):
+    """Atomicity on two connections: an indicator that fails, on either connection, fails the
+    run; nothing of it is stored and an earlier run keeps its figures."""
+    from supervision.evaluation import indicators
+
+    settings.SUPERVISION_RUN_CONNECTIONS = 2
+    earlier = services.run_compute(run_id=_plan(world).pk)
+    before = _figures(earlier)
+    broken = indicators.Indicator(
+        key="test_broken",
+        label="broken",
+        description="-",
+        kind="rate",
+        records="""
+SELECT o.id AS agency_id, o.id::text AS record_id, o.name AS label,
+       1 / (o.id - o.id) AS num, 1 AS den, now() AS at
+FROM accounts_organization o
+""",
+    )
+    indicators.register_indicator(broken)
+    try:
+        keys = [i.key for i in all_indicators()]
+        weights = {k: 100 // len(keys) for k in keys}
+        weights[keys[0]] += 100 - sum(weights.values())
+        plan = services.plan_create(
+            name="失败方案",
+            period_start=START,
+            period_end=END,
+            weights=weights,
+            acting_user=world["city"].reviewer,
+        )
+        run = EvaluationRun.objects.create(
+            plan=plan, number=1, as_of=END, created_by=world["city"].reviewer
+        )
+        with pytest.raises(Exception, match="division by zero"):
+            services.run_compute(run_id=run.pk)
+    finally:
+        indicators._REGISTRY.pop("test_broken", None)
+    assert not IndicatorFigures.objects.filter(run=run).exists()
+    assert not AgencyScore.objects.filter(run=run).exists()
+    assert _figures(earlier) == before
+    assert EvaluationRun.objects.get(pk=run.pk).state == EvaluationRun.State.RUNNING

@@ -688,6 +688,9 @@ CELERY_BEAT_SCHEDULE["registration.daily"] = {
 # for each day beyond); rectification orders' overdue sweep.
 SUPERVISION_ISSUE_ANSWER_DAYS = env.int("SUPERVISION_ISSUE_ANSWER_DAYS", 10)
 SUPERVISION_FEEDBACK_ANSWER_DAYS = env.int("SUPERVISION_FEEDBACK_ANSWER_DAYS", 10)
+# Database connections a run computes its indicators on at once (1: the run's own only;
+# decision 0036): two, for the machine's two cores.
+SUPERVISION_RUN_CONNECTIONS = env.int("SUPERVISION_RUN_CONNECTIONS", 2)
 CELERY_LONG_TASK_SOFT_TIME_LIMITS["supervision.evaluation_run"] = env.int(
     "SUPERVISION_RUN_SOFT_TIME_LIMIT", 60 * 60
 )
