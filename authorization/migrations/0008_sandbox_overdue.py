@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("authorization", "0006_interop"),
+        ("authorization", "0007_interop_distribution_identity"),
     ]
 
     operations = [
