@@ -605,6 +605,11 @@ SANDBOX_STATEMENT_TIMEOUT_MS = env.int("SANDBOX_STATEMENT_TIMEOUT_MS", 5000)
 SANDBOX_MAX_ROWS = env.int("SANDBOX_MAX_ROWS", 5_000_000)
 SANDBOX_MAX_GROUPS = env.int("SANDBOX_MAX_GROUPS", 500)
 SANDBOX_MAX_DAYS = env.int("SANDBOX_MAX_DAYS", 180)
+# Beat "sandbox.daily": flags sessions whose reply is overdue, closes sessions past their window.
+CELERY_BEAT_SCHEDULE["sandbox.daily"] = {
+    "task": "sandbox.daily",
+    "schedule": crontab(hour=0, minute=45),
+}
 # Sharing between government bodies (authorization/sharing/, Art. 7, 11, 27): working days
 # the provider's data officer has to decide a conditional share request; days before a
 # grant's end its holder is reminded; the default rate of a new grant; how often an active
