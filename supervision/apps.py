@@ -4,7 +4,7 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 # Each sub-package registers its navigation, queues, seeders, hooks and tasks from its hooks.py.
-PARTS: tuple[str, ...] = ("evaluation", "rectification", "disputes", "dashboard")
+PARTS: tuple[str, ...] = ("evaluation", "rectification", "disputes", "inspections", "dashboard")
 
 
 class SupervisionConfig(AppConfig):

@@ -5,10 +5,16 @@ from supervision.evaluation.models import (  # noqa: F401
     AgencyScore,
     EvaluationPlan,
     EvaluationRun,
+    IndicatorFigures,
     IndicatorValue,
     PlanIndicator,
     ReportCopy,
     ScoreAdjustment,
+)
+from supervision.inspections.models import (  # noqa: F401
+    Finding,
+    FindingEvidence,
+    Inspection,
 )
 from supervision.rectification.models import (  # noqa: F401
     OrderEvidence,

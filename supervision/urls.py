@@ -8,5 +8,6 @@ urlpatterns = [
     path("evaluation/", include("supervision.evaluation.urls")),
     path("orders/", include("supervision.rectification.urls")),
     path("disputes/", include("supervision.disputes.urls")),
+    path("inspections/", include("supervision.inspections.urls")),
     path("", include("supervision.dashboard.urls")),
 ]

@@ -20,7 +20,6 @@ Which packages: the open catalog (`selectors.open_catalog_entries`); only open d
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import uuid
@@ -29,6 +28,7 @@ from functools import lru_cache
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count, F, Q
 from django.http import JsonResponse
 from django.utils import timezone
@@ -42,7 +42,7 @@ from wuhan_pdr.accounts.models import Organization
 
 from ..opendata.models import OpenFile
 from . import dcat, selectors
-from .models import IDENTITY_NAMESPACE, DatasetIdentity
+from .models import IDENTITY_NAMESPACE, DistributionIdentity, distribution_uuid
 from .throttle import throttled
 
 API_VERSION = 3
@@ -78,6 +78,7 @@ def package_name(code: str) -> str:
     return slug[:100] if len(slug) >= 2 else f"r-{slug}"
 
 
+@lru_cache(maxsize=4096)
 def org_uuid(pk: int) -> str:
     return str(uuid.uuid5(IDENTITY_NAMESPACE, f"organization/{pk}"))
 
@@ -88,16 +89,9 @@ def org_name(pk: int, credit_code: str) -> str:
 
 
 def resource_uuid(dataset_uuid, fmt: str) -> str:
-    """uuid5(dataset UUID, format), computed without building UUID objects (a page of
-    package_search derives hundreds)."""
-    ns = (
-        dataset_uuid.bytes if isinstance(dataset_uuid, uuid.UUID) else uuid.UUID(dataset_uuid).bytes
-    )
-    h = bytearray(hashlib.sha1(ns + fmt.encode(), usedforsecurity=False).digest()[:16])
-    h[6] = (h[6] & 0x0F) | 0x50
-    h[8] = (h[8] & 0x3F) | 0x80
-    x = h.hex()
-    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
+    """A CKAN resource's `id`: uuid5(dataset UUID, format), stored as a
+    `DistributionIdentity`."""
+    return distribution_uuid(dataset_uuid, fmt)
 
 
 def licence_key(pk) -> str:
@@ -124,6 +118,7 @@ class Context:
         self._orgs: dict[int, dict] | None = None
         self._licences: dict[int, dict] | None = None
         self._divisions: dict[str, str] | None = None
+        self._row_licences: dict[int, dict] | None = None
 
     @property
     def divisions(self) -> dict[str, str]:
@@ -178,16 +173,26 @@ class Context:
                     "pk": pk,
                     "name": row["org_name"],
                     "credit_code": row["org_credit_code"],
-                    "created_at": row["org_created_at"],
+                    "created_at": None,
                 }
             )
+            found["created"] = row["org_created"]  # written by SQL (`selectors.IsoUTC`)
         return found
 
     def licence_from_row(self, row: dict) -> dict:
+        """The licence's dictionary, once per licence and request (package dictionaries
+        only read it)."""
         if "licence_name" not in row:
             return self.licence_dict(row["licence_id"])
         pk = row["licence_id"]
-        return self._licence(pk, row["licence_name"], row["licence_url"])
+        if self._row_licences is None:
+            self._row_licences = {}
+        found = self._row_licences.get(pk)
+        if found is None:
+            found = self._row_licences[pk] = self._licence(
+                pk, row["licence_name"], row["licence_url"]
+            )
+        return found
 
     def _licence(self, pk: int, name: str, url: str) -> dict:
         return {
@@ -211,63 +216,74 @@ class Context:
         }
 
 
-def _resources(ctx: Context, row: dict) -> list[dict]:
-    pid = str(row["uuid"])
+def _resources(ctx: Context, row: dict, pid: str, dataset_uuid) -> list[dict]:
+    """The package's resources: its built files, then the open-data API (open data only).
+    Timestamps come written (`selectors.package_rows`)."""
+    if not row["open_data"]:
+        return []
+    name, rid, base = row["name"], row["resource_id"], ctx.base
     out = []
     for n, f in enumerate(row["files"]):
-        eu_type, media = dcat.FILE_TYPES[f["format"]]
+        fmt = f["format"]
+        eu_type, media = dcat.FILE_TYPES[fmt]
+        built = f["built"]
         out.append(
             {
-                "id": resource_uuid(pid, f["format"]),
+                "id": resource_uuid(dataset_uuid, fmt),
                 "package_id": pid,
-                "name": f"{row['name']} ({eu_type})",
+                "name": f"{name} ({eu_type})",
                 "description": "",
-                "url": f"{ctx.base}/open/{row['resource_id']}/download/{f['format']}/",
+                "url": f"{base}/open/{rid}/download/{fmt}/",
                 "format": eu_type,
                 "mimetype": media,
                 "size": f["size"],
-                "created": _iso(f["built_at"]),
-                "last_modified": _iso(f["built_at"]),
+                "created": built,
+                "last_modified": built,
                 "state": "active",
                 "position": n,
                 "url_type": None,
                 "datastore_active": False,
             }
         )
-    if row["open_data"]:
-        out.append(
-            {
-                "id": resource_uuid(pid, "api"),
-                "package_id": pid,
-                "name": f"{row['name']} (API)",
-                "description": "",
-                "url": f"{ctx.base}/api/v1/open/resources/{row['resource_id']}/",
-                "format": "API",
-                "mimetype": "application/json",
-                "size": None,
-                "created": _iso(row["published_at"]),
-                "last_modified": _iso(row["modified"]),
-                "state": "active",
-                "position": len(out),
-                "url_type": None,
-                "datastore_active": False,
-            }
-        )
+    out.append(
+        {
+            "id": resource_uuid(dataset_uuid, "api"),
+            "package_id": pid,
+            "name": f"{name} (API)",
+            "description": "",
+            "url": f"{base}/api/v1/open/resources/{rid}/",
+            "format": "API",
+            "mimetype": "application/json",
+            "size": None,
+            "created": row["published"],
+            "last_modified": row["modified"],
+            "state": "active",
+            "position": len(out),
+            "url_type": None,
+            "datastore_active": False,
+        }
+    )
     return out
 
 
 def package_dict(ctx: Context, row: dict) -> dict:
+    """A row of `selectors.package_rows` as CKAN's package dictionary."""
     org = ctx.org_from_row(row)
-    tags = sorted({row["classification_name"], *row["themes"]})
-    groups = [row["classification_code"], *row["theme_codes"]]
+    cname = row["classification_name"]
+    themes = row["themes"]
+    tags = sorted({cname, *themes}) if themes else [cname]
+    ccode = row["classification_code"]
+    groups = dict.fromkeys([ccode, *row["theme_codes"]]) if themes else (ccode,)
     licence = ctx.licence_from_row(row) if row.get("licence_id") else None
-    resources = _resources(ctx, row)
+    pid = str(row["uuid"])
+    resources = _resources(ctx, row, pid, row["uuid"])
+    base, rid, published = ctx.base, row["resource_id"], row["published"]
     return {
-        "id": str(row["uuid"]),
+        "id": pid,
         "name": package_name(row["code"]),
         "title": row["name"],
         "notes": row["summary"],
-        "url": f"{ctx.base}/catalog/resources/{row['resource_id']}/",
+        "url": f"{base}/catalog/resources/{rid}/",
         "type": "dataset",
         "state": "active",
         "private": False,
@@ -280,13 +296,13 @@ def package_dict(ctx: Context, row: dict) -> dict:
         "license_id": licence["id"] if licence else "",
         "license_title": licence["title"] if licence else "",
         "license_url": licence["url"] if licence else "",
-        "metadata_created": _iso(row["published_at"]),
-        "metadata_modified": _iso(row["published_at"]),
+        "metadata_created": published,
+        "metadata_modified": published,
         "owner_org": org["id"],
         "organization": org,
         "tags": [_tag_dict(t) for t in tags],
         "num_tags": len(tags),
-        "groups": [_group_dict(code) for code in dict.fromkeys(groups)],
+        "groups": [_group_dict(code) for code in groups],
         "resources": resources,
         "num_resources": len(resources),
         "extras": [
@@ -295,7 +311,7 @@ def package_dict(ctx: Context, row: dict) -> dict:
             {"key": "open_type", "value": row["open_type"]},
             {"key": "spatial_code", "value": row["division_code"]},
             {"key": "spatial_text", "value": row.get("division_name", "")},
-            {"key": "dcat_uri", "value": f"{ctx.base}/dcat/datasets/{row['uuid']}"},
+            {"key": "dcat_uri", "value": f"{base}/dcat/datasets/{pid}"},
         ],
         "relationships_as_object": [],
         "relationships_as_subject": [],
@@ -549,24 +565,28 @@ def _cache_key(kind: str, generation, key_parts) -> str:
 def cached_counts(qs, fields: list[str], limit: int, key_parts: tuple) -> tuple[int, dict, dict]:
     """The search's count, its facet counts and the organization facet's labels, cached for a
     minute per search and catalog generation (a publication or retirement starts a new
-    generation, as for the catalog's own facets): two cache round trips when warm."""
-    generation = cache.get_or_set(GENERATION_KEY, 1, timeout=None)
-    count_key = _cache_key("count", generation, key_parts)
-    facets_key = _cache_key("facets", generation, (*key_parts, fields, limit))
+    generation, as for the catalog's own facets): ONE cache round trip when warm (the
+    generation is read with the entry, which keeps the generation it was counted in). `qs`
+    may be a callable that builds the search's queryset: only on a miss."""
+    search_key = _cache_key("search", "-", (*key_parts, fields, limit))
     labels_key = "interop:org-labels"
-    wanted = [count_key]
-    if fields:
-        wanted.append(facets_key)
+    wanted = [GENERATION_KEY, search_key]
     if "organization" in fields:
         wanted.append(labels_key)
     found = cache.get_many(wanted)
+    generation = found.get(GENERATION_KEY)
+    if generation is None:
+        generation = cache.get_or_set(GENERATION_KEY, 1, timeout=None)
     fresh = {}
-    count = found.get(count_key)
-    if count is None:
-        count = fresh[count_key] = qs.order_by().count()
-    facets = found.get(facets_key, {} if not fields else None)
-    if facets is None:
-        facets = fresh[facets_key] = _facet_counts(qs, fields, limit)
+    entry = found.get(search_key)
+    if not isinstance(entry, dict) or entry.get("generation") != generation:
+        if callable(qs):
+            qs = qs()
+        entry = fresh[search_key] = {
+            "generation": generation,
+            "count": qs.order_by().count(),
+            "facets": _facet_counts(qs, fields, limit) if fields else {},
+        }
     labels = found.get(labels_key, {} if "organization" not in fields else None)
     if labels is None:
         labels = fresh[labels_key] = {
@@ -575,7 +595,7 @@ def cached_counts(qs, fields: list[str], limit: int, key_parts: tuple) -> tuple[
         }
     if fresh:
         cache.set_many(fresh, timeout=FACET_CACHE_SECONDS)
-    return count, facets, labels
+    return entry["count"], entry["facets"], labels
 
 
 def _facet_titles(ctx: Context, field: str, values: dict[str, int], orgs: dict) -> dict:
@@ -660,8 +680,17 @@ def act_package_search(ctx, params):
     q, fq = str(params.get("q") or ""), str(params.get("fq") or "")
     for extra in _list_param(params, "fq_list"):
         fq = f"{fq} {extra}"
-    qs = search_queryset(q, fq)
-    qs = apply_sort(qs, params.get("sort"), ranked="rank" in qs.query.annotations)
+    sort = params.get("sort")
+    if q.strip() in ("", "*", "*:*") and not fq.strip():
+        # The whole open catalog in some order: its ids query is compiled once per sort.
+        def qs():
+            return apply_sort(search_queryset("", ""), sort, ranked=False)
+
+        ids = _catalog_page(str(sort or ""), qs, start, rows)
+    else:
+        qs = search_queryset(q, fq)
+        qs = apply_sort(qs, sort, ranked="rank" in qs.query.annotations)
+        ids = None
     fields = _list_param(params, "facet.field")
     for field in fields:
         if field not in FACET_FIELDS:
@@ -669,7 +698,8 @@ def act_package_search(ctx, params):
     limit = _int(params, "facet.limit", 50, 1000)
     if str(params.get("facet", "true")).lower() == "false":
         fields = []
-    ids = list(qs.values_list("resource_id", flat=True)[start : start + rows])
+    if ids is None:
+        ids = list(qs.values_list("resource_id", flat=True)[start : start + rows])
     count, facets, labels = cached_counts(qs, fields, limit, (q, fq))
     return {
         "count": count,
@@ -678,6 +708,26 @@ def act_package_search(ctx, params):
         "facets": facets,
         "search_facets": {f: _facet_titles(ctx, f, facets[f], labels) for f in fields},
     }
+
+
+_PAGE_SQL: dict[str, tuple[str, tuple]] = {}
+_MAX_PAGE_SQL = 32  # sort orders whose ids query is kept compiled, per process
+
+
+def _catalog_page(sort: str, qs, start: int, rows: int) -> list[int]:
+    """The resource ids of a page of the whole open catalog in the order `sort`: the ORM's
+    query (`qs()`, built only the first time a sort is seen, which also checks it) compiled
+    once per sort and process, with LIMIT and OFFSET sent as values (so PostgreSQL plans
+    each page with its own: a plan prepared for any offset reads far too much)."""
+    found = _PAGE_SQL.get(sort)
+    if found is None:
+        found = qs().values_list("resource_id", flat=True).query.sql_with_params()
+        if len(_PAGE_SQL) < _MAX_PAGE_SQL:
+            _PAGE_SQL[sort] = found
+    sql, params = found
+    with connection.cursor() as cur:
+        cur.execute(f"{sql} LIMIT %s OFFSET %s", [*params, rows, start])
+        return [r[0] for r in cur.fetchall()]
 
 
 def _package_id(params, name: str = "id") -> int:
@@ -704,22 +754,26 @@ def act_package_show(ctx, params):
 
 
 def act_resource_show(ctx, params):
-    value = str(params.get("id") or "").strip()
-    if _uuid_or_none(value) is None:
+    """A resource (distribution) by its UUID: an indexed lookup of the stored
+    `DistributionIdentity` among open data, then its package (two queries)."""
+    value = _uuid_or_none(str(params.get("id") or "").strip())
+    if value is None:
         raise _not_found()
-    # The resource's UUID is derived from its package's and its format: try each package
-    # would be a scan, so the UUID is looked up among the open datasets' files and APIs.
-    for pk, dataset_uuid in DatasetIdentity.objects.filter(
-        resource__in=selectors.open_catalog_entries()
-        .filter(selectors.open_data_q())
-        .values("resource_id")
-    ).values_list("resource_id", "uuid"):
-        for fmt in ("csv", "xlsx", "json", "api"):
-            if resource_uuid(dataset_uuid, fmt) == value:
-                rows = _rows_for(ctx, [pk])
-                for res in rows[0]["resources"] if rows else []:
-                    if res["id"] == value:
-                        return res
+    found = (
+        DistributionIdentity.objects.filter(
+            uuid=value,
+            resource__in=selectors.open_catalog_entries()
+            .filter(selectors.open_data_q())
+            .values("resource_id"),
+        )
+        .values_list("resource_id", flat=True)
+        .first()
+    )
+    if found is not None:
+        rows = _rows_for(ctx, [found])
+        for res in rows[0]["resources"] if rows else []:
+            if res["id"] == str(value):
+                return res
     raise _not_found()
 
 

@@ -142,8 +142,11 @@ class Site:
     def catalog(self) -> str:
         return f"{self.base}/catalog/"
 
-    def page(self, number: int) -> str:
-        return f"{self.base}/dcat/catalog?page={number}"
+    def page(self, number: int, size: int | None = None) -> str:
+        """A page of the catalog; `size` when it is not the default page size."""
+        if size is None:
+            return f"{self.base}/dcat/catalog?page={number}"
+        return f"{self.base}/dcat/catalog?page={number}&page_size={size}"
 
     def dataset(self, uuid) -> str:
         return f"{self.base}/dcat/datasets/{uuid}"
@@ -249,19 +252,22 @@ def agent_triples(agent: dict) -> Iterator[Triple]:
     yield agent["iri"], FOAF + "name", Lit(agent["name"], "zh")
 
 
-def view_triples(site: Site, *, page: int, pages: int, total: int) -> Iterator[Triple]:
-    """The Hydra paging of the catalog: the collection's size and this page's view."""
-    c, v = site.catalog, site.page(page)
+def view_triples(
+    site: Site, *, page: int, pages: int, total: int, size: int | None = None
+) -> Iterator[Triple]:
+    """The Hydra paging of the catalog: the collection's size and this page's view (its
+    links with the page size served, when not the default)."""
+    c, v = site.catalog, site.page(page, size)
     yield c, A, HYDRA + "Collection"
     yield c, HYDRA + "totalItems", _int(total, XSD + "integer")
     yield c, HYDRA + "view", v
     yield v, A, HYDRA + "PartialCollectionView"
-    yield v, HYDRA + "first", site.page(1)
-    yield v, HYDRA + "last", site.page(pages)
+    yield v, HYDRA + "first", site.page(1, size)
+    yield v, HYDRA + "last", site.page(pages, size)
     if page > 1:
-        yield v, HYDRA + "previous", site.page(page - 1)
+        yield v, HYDRA + "previous", site.page(page - 1, size)
     if page < pages:
-        yield v, HYDRA + "next", site.page(page + 1)
+        yield v, HYDRA + "next", site.page(page + 1, size)
 
 
 def dataset_triples(site: Site, row: dict, *, in_catalog: bool = True) -> Iterator[Triple]:

@@ -5,6 +5,7 @@ throttled per client address, paged (Hydra) and streamed in chunks of datasets."
 
 from __future__ import annotations
 
+import re
 import uuid as uuidlib
 
 from django.http import (
@@ -69,14 +70,40 @@ def site_for(request: HttpRequest) -> dcat.Site:
     )
 
 
-def _int_param(request, name: str, default: int, low: int, high: int) -> int:
-    try:
-        value = int(request.GET.get(name, default))
-    except (TypeError, ValueError):
-        raise Http404 from None
-    if not low <= value <= high:
+_WHOLE = re.compile(r"[+-]?[0-9]+")
+
+
+class BadParameter(Exception):
+    pass
+
+
+def _int_param(request, name: str, default: int, low: int, high: int, *, clamp: bool = False):
+    """A whole-number query parameter: missing, its default; not a whole number or below
+    `low`, `BadParameter` (400); above `high`, `high` when `clamp` (a page size: the server
+    chooses it, and the Hydra view's links say which it served), else Http404 (a page past
+    any catalog's last)."""
+    raw = request.GET.get(name)
+    if raw is None:
+        return default
+    text = raw.strip()
+    if not _WHOLE.fullmatch(text):
+        raise BadParameter(f"{name} must be a whole number from {low}")
+    # Past 18 digits a number is past any bound (and Python refuses to read very long ones).
+    digits = text.lstrip("+-").lstrip("0")
+    value = int(text) if len(digits) <= 18 else (-1 if text.startswith("-") else 10**19)
+    if value < low:
+        raise BadParameter(f"{name} must be a whole number from {low}")
+    if value > high:
+        if clamp:
+            return high
         raise Http404
     return value
+
+
+def _bad_request(message: str) -> HttpResponse:
+    response = HttpResponse(f"{message}\n", status=400, content_type="text/plain; charset=utf-8")
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 def page_chunks(site: dcat.Site, *, page: int, page_size: int, chunk: int = CHUNK):
@@ -97,7 +124,13 @@ def page_chunks(site: dcat.Site, *, page: int, page_size: int, chunk: int = CHUN
     def chunks():
         yield [
             *dcat.catalog_triples(site),
-            *dcat.view_triples(site, page=page, pages=pages, total=total),
+            *dcat.view_triples(
+                site,
+                page=page,
+                pages=pages,
+                total=total,
+                size=None if page_size == PAGE_SIZE else page_size,
+            ),
         ]
         divisions = selectors.division_names()
         for start in range(0, len(ids), chunk):
@@ -120,8 +153,12 @@ def _rdf_response(chunks, fmt: str, filename: str) -> StreamingHttpResponse:
 @require_safe
 @throttled
 def catalog_rdf(request, fmt: str):
-    page = _int_param(request, "page", 1, 1, 10**7)
-    size = _int_param(request, "page_size", PAGE_SIZE, 1, MAX_PAGE_SIZE)
+    try:
+        page = _int_param(request, "page", 1, 1, 10**7)
+        # Larger than the largest page: the largest (the view's links carry the size served).
+        size = _int_param(request, "page_size", PAGE_SIZE, 1, MAX_PAGE_SIZE, clamp=True)
+    except BadParameter as err:
+        return _bad_request(str(err))
     chunks = page_chunks(site_for(request), page=page, page_size=size)
     return _rdf_response(chunks, fmt, "catalog")
 

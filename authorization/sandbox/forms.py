@@ -7,6 +7,7 @@ import django_filters
 from django import forms
 from django.conf import settings
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -21,9 +22,18 @@ class SessionFilter(django_filters.FilterSet):
         choices=SandboxSession.State.choices, label=pgettext_lazy("sandbox", "State")
     )
 
+    overdue = django_filters.BooleanFilter(
+        label=_("Overdue replies only"), method="filter_overdue", widget=forms.CheckboxInput
+    )
+
     class Meta:
         model = SandboxSession
-        fields = ["q", "state"]
+        fields = ["q", "state", "overdue"]
+
+    def filter_overdue(self, qs, name, value):
+        if not value:
+            return qs
+        return qs.filter(state=SandboxSession.State.SUBMITTED, step_deadline__lt=timezone.now())
 
     def search(self, qs, name, value):
         value = (value or "").replace("\x00", "").strip()[:100]

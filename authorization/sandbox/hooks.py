@@ -3,6 +3,7 @@
 
 def register() -> None:
     from . import functions, queues
+    from . import tasks as _tasks  # noqa: F401  (celery task "sandbox.daily")
 
     functions.register()
     queues.register()

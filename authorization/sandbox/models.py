@@ -23,6 +23,8 @@ class SandboxSession(models.Model):
         APPROVED = "approved", pgettext_lazy("sandbox", "Approved")
         REFUSED = "refused", pgettext_lazy("sandbox", "Refused")
         WITHDRAWN = "withdrawn", pgettext_lazy("sandbox", "Withdrawn")
+        # Beat "sandbox.daily": the validity window ended (approved, or never decided).
+        EXPIRED = "expired", pgettext_lazy("sandbox", "Window ended")
 
     requester = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -52,6 +54,10 @@ class SandboxSession(models.Model):
         _("state"), max_length=16, choices=State.choices, default=State.SUBMITTED
     )
     step_deadline = models.DateTimeField(_("reply due"), null=True, blank=True)
+    # Set once by beat "sandbox.daily" when the provider's reply is overdue.
+    overdue_flagged_at = models.DateTimeField(
+        pgettext_lazy("sandbox", "flagged overdue"), null=True, blank=True
+    )
     decision_reason = models.TextField(_("reasons of the decision"), max_length=4000, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -85,6 +91,15 @@ class SandboxSession(models.Model):
     @property
     def epsilon_left(self) -> float:
         return max(0.0, self.epsilon_total - self.epsilon_spent)
+
+    @property
+    def is_overdue(self) -> bool:
+        """Waiting for the provider's reply past its due time."""
+        return bool(
+            self.state == self.State.SUBMITTED
+            and self.step_deadline
+            and self.step_deadline < timezone.now()
+        )
 
     @property
     def is_current(self) -> bool:

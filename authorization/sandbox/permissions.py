@@ -3,7 +3,8 @@
 A session is requested by a person of a government body (an agency, a public utility or a
 data bureau) holding the requester, agency staff or data officer role, and only that person
 runs queries in it. The data officers of the provider see and decide the sessions on their
-agency's resources. Everyone else gets 404, the same answer as for a session that does not
+agency's resources; the city bureau's reviewers see every session's page (they follow the
+overdue replies), never its queries. Everyone else gets 404, the same answer as for a session that does not
 exist; a session that is not approved or not current answers 404 on its query pages too.
 """
 
@@ -40,6 +41,16 @@ def is_provider_officer(user, organization_id=None) -> bool:
     return organization_id is None or user.organization_id == organization_id
 
 
+def is_city_reviewer(user) -> bool:
+    """A reviewer of the city bureau: sees the sessions whose reply is overdue."""
+    org = getattr(user, "organization", None) if _active(user) else None
+    return bool(
+        org is not None
+        and org.kind == Organization.Kind.CITY_BUREAU
+        and has_role(user, Role.CITY_REVIEWER)
+    )
+
+
 def may_use_sandbox(user) -> bool:
     return can_request(user) or is_provider_officer(user)
 
@@ -47,6 +58,8 @@ def may_use_sandbox(user) -> bool:
 def sessions_visible_q(user) -> Q:
     if not _active(user):
         return Q(pk__in=[])
+    if is_city_reviewer(user):
+        return Q()  # the bureau follows overdue replies (as it sees every share request)
     q = Q(requester_id=user.pk)
     if is_provider_officer(user):
         q |= Q(provider_id=user.organization_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from aggregation.datastore import columns_for, table_exists
 from aggregation.models import DatastoreTable
@@ -14,7 +15,7 @@ from catalog.models import DataItem, Resource
 
 from .functions import is_numeric
 from .models import SandboxQuery, SandboxSession
-from .permissions import is_provider_officer, sessions_visible_q
+from .permissions import is_city_reviewer, is_provider_officer, sessions_visible_q
 
 S = SandboxSession.State
 
@@ -40,6 +41,17 @@ def review_sessions(user) -> QuerySet[SandboxSession]:
 
 def sessions_to_review(user) -> QuerySet[SandboxSession]:
     return review_sessions(user).filter(state=S.SUBMITTED).order_by("step_deadline", "pk")
+
+
+def sessions_overdue(user, *, now=None) -> QuerySet[SandboxSession]:
+    """For the city bureau's reviewers: every session whose provider's reply is overdue."""
+    if not is_city_reviewer(user):
+        return SandboxSession.objects.none()
+    return (
+        SandboxSession.objects.filter(state=S.SUBMITTED, step_deadline__lt=now or timezone.now())
+        .select_related("organization", "provider")
+        .order_by("step_deadline", "pk")
+    )
 
 
 def visible_sessions(user) -> QuerySet[SandboxSession]:

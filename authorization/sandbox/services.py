@@ -243,3 +243,72 @@ def session_withdraw(*, session: SandboxSession, reason: str, acting_user: User)
             url=_url(session),
         )
         return session
+
+
+# --- the daily job (beat "sandbox.daily") ---------------------------------------------------
+
+
+def sessions_flag_overdue(*, now: dt.datetime | None = None) -> int:
+    """Flag, once, each session whose provider has not replied by its due time, and tell the
+    provider's data officers and the requester (like share requests' overdue replies)."""
+    now = now or timezone.now()
+    flagged = 0
+    due = SandboxSession.objects.filter(
+        state=S.SUBMITTED, step_deadline__lt=now, overdue_flagged_at__isnull=True
+    ).select_related("requester")
+    for session in due:
+        with transaction.atomic():
+            if not SandboxSession.objects.filter(
+                pk=session.pk, state=S.SUBMITTED, overdue_flagged_at__isnull=True
+            ).update(overdue_flagged_at=now):
+                continue
+            flagged += 1
+            notify(
+                recipients=[*provider_officers(session), session.requester],
+                title=_("%(title)s: the reply is overdue") % {"title": session_title(session)},
+                body=_("The provider's reply was due by %(date)s.")
+                % {"date": timezone.localtime(session.step_deadline).date().isoformat()},
+                url=_url(session),
+            )
+    return flagged
+
+
+def sessions_expire(*, today: dt.date | None = None) -> int:
+    """Close each session whose validity window has ended: an approved one (no more queries;
+    its released tables stay) and one never decided (nothing left to approve); the requester
+    and, for an undecided one, the provider's data officers are told."""
+    today = today or timezone.localdate()
+    closed = 0
+    for session in SandboxSession.objects.filter(
+        state__in=[S.SUBMITTED, S.APPROVED], valid_until__lt=today
+    ):
+        with transaction.atomic():
+            session = _locked(session)
+            if session.state not in (S.SUBMITTED, S.APPROVED) or session.valid_until >= today:
+                continue
+            undecided = session.state == S.SUBMITTED
+            session_workflow.apply(session, "expire", acting_user=None)
+            closed += 1
+            recipients = [session.requester]
+            if undecided:
+                recipients += list(provider_officers(session))
+            notify(
+                recipients=recipients,
+                title=_("%(title)s: its window has ended") % {"title": session_title(session)},
+                body=(
+                    _("The window ended on %(date)s before the provider replied.")
+                    if undecided
+                    else _("The window ended on %(date)s; no more queries can be run.")
+                )
+                % {"date": session.valid_until.isoformat()},
+                url=_url(session),
+            )
+    return closed
+
+
+def sandbox_daily() -> dict[str, int]:
+    """The daily job (beat "sandbox.daily")."""
+    return {
+        "overdue_sessions": sessions_flag_overdue(),
+        "expired_sessions": sessions_expire(),
+    }

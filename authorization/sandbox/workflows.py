@@ -1,13 +1,17 @@
 """The sandbox session workflow (Art. 27).
 
     (new) --submit--> submitted --approve--> approved --withdraw--> withdrawn
+                          |                   |
+                          +--refuse--> refused  +--expire--> expired
                           |
-                          +--refuse--> refused
+                          +--expire--> expired
 
 The requester submits; the provider's data officer approves (setting the privacy budget and
 the clamping bounds) or refuses with reasons within `SANDBOX_DAYS_PROVIDER_REPLY` working
-days. Either party may withdraw an approved session before its window ends; after the window
-it simply stops being current.
+days; a reply not given by then is overdue (shown in the queues, flagged once by beat
+"sandbox.daily"). Either party may withdraw an approved session before its window ends; once
+the window has ended, the same beat job closes the session (approved, or never decided) as
+expired.
 """
 
 from django.utils.translation import gettext_lazy as _
@@ -47,6 +51,13 @@ session_workflow = Workflow(
             pgettext_lazy("sandbox", "Withdraw"),
             party_guard,
             comment_required=True,
+        ),
+        Transition(
+            "expire",
+            frozenset({S.SUBMITTED, S.APPROVED}),
+            S.EXPIRED,
+            pgettext_lazy("sandbox", "Window ended"),
+            internal=True,
         ),
     ]
 )

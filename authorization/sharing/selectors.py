@@ -182,12 +182,20 @@ def grants_for_review(user) -> QuerySet[Grant]:
     review (never reviewed or reviewed more than SHARING_RISK_REVIEW_DAYS ago) or flagged
     first."""
     cutoff = timezone.now() - dt.timedelta(days=settings.SHARING_RISK_REVIEW_DAYS)
-    qs = Grant.objects.filter(
-        grants_visible_q(user), state__in=[Grant.State.ACTIVE, Grant.State.SUSPENDED]
-    ).annotate(
-        review_due=Q(reviewed_at__isnull=True, created_at__lte=cutoff) | Q(reviewed_at__lte=cutoff),
+    qs = (
+        Grant.objects.select_related("request")
+        .filter(grants_visible_q(user), state__in=[Grant.State.ACTIVE, Grant.State.SUSPENDED])
+        .annotate(
+            review_due=Q(reviewed_at__isnull=True, created_at__lte=cutoff)
+            | Q(reviewed_at__lte=cutoff),
+        )
     )
     return _with_usage(qs)
+
+
+def grant_with_usage(grant: Grant) -> Grant:
+    """The grant with its calls, rows and busiest day of the last USAGE_WINDOW_DAYS days."""
+    return _with_usage(Grant.objects.filter(pk=grant.pk)).get()
 
 
 def grant_items(grant: Grant) -> list[GrantItem]:

@@ -93,9 +93,15 @@ def default_delivery(item: DataItem) -> str:
 
 
 def needs_assessment_for(items: Iterable[DataItem]) -> bool:
-    """Grants to items of the grades kept in a storage zone (the higher grades) need a passed
-    security assessment before their first call (Art. 27)."""
-    return any(effective_grade(item).storage_zone != Grade.Zone.GENERAL for item in items)
+    """Grants to resources of the grades kept in a storage zone (the higher grades) need a
+    passed security assessment before their first call (Art. 27): the resource's grade
+    decides, so a grant of only its lower-graded items needs one too (their rows are still
+    read from the zone); an item is never graded above its resource."""
+    return any(
+        grade.storage_zone != Grade.Zone.GENERAL
+        for item in items
+        for grade in (item.version.grade, effective_grade(item))
+    )
 
 
 def _clean_ips(allowed_ips: Iterable[str]) -> list[str]:

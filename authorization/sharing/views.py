@@ -413,5 +413,5 @@ def grant_review(request, pk: int):
         save=save,
         done="sharing:grant",
         message=_("The review is recorded."),
-        context={"grant": grant},
+        context={"grant": grant, "use": selectors.grant_with_usage(grant)},
     )

@@ -67,6 +67,25 @@ def deposit_for_code(code: str) -> Deposit | None:
     return _public().filter(registrations__code=code).order_by("-created_at", "-id").first()
 
 
+def public_registrations_for(deposits) -> dict[int, list]:
+    """Deposit id -> the registrations resting on it (their current deposit) that anyone may
+    see: those of the public register (in notice, registered, cancelled), by code. One query,
+    through the registration's foreign key (this package does not import the procedure's)."""
+    ids = {d.pk for d in deposits if d is not None}
+    if not ids:
+        return {}
+    registration = Deposit._meta.get_field("registrations").related_model
+    found: dict[int, list] = {pk: [] for pk in ids}
+    rows = (
+        registration.objects.filter(deposit_id__in=ids, state__in=registration.PUBLIC_STATES)
+        .only("public_id", "code", "state", "name", "deposit_id")
+        .order_by("code", "pk")
+    )
+    for row in rows:
+        found[row.deposit_id].append(row)
+    return found
+
+
 def deposits_visible_q(user) -> Q:
     """The holder's staff (filers, operators), the registration body, auditors."""
     if not getattr(user, "is_authenticated", False):

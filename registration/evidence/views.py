@@ -231,6 +231,11 @@ def verify(request):
     # With a deposit named: does the digest match that deposit?
     if found is not None and digest:
         matches = [d for d in matches if d.pk == found.pk]
+    # The registrations the public may see that rest on what was found (code, register entry).
+    registrations = selectors.public_registrations_for([*matches, found])
+    for d in [*matches, found]:
+        if d is not None:
+            d.public_registrations = registrations.get(d.pk, [])
     return render(
         request,
         "registration/evidence/verify.html",

@@ -9,11 +9,14 @@ from django.shortcuts import render
 
 from supervision.evaluation.models import AgencyScore, EvaluationPlan, EvaluationRun
 from supervision.evaluation.permissions import sees_all
+from supervision.inspections.models import Finding, Inspection
 from supervision.rectification.models import RectificationOrder
+from wuhan_pdr.kernel.workdays import today as local_today
 
 from .charts import bar_chart, line_chart
 
 TOP = 10
+_SEVERITY_BAR = {"minor": "bar-good", "moderate": "bar-mid", "serious": "bar-bad"}
 
 
 @login_required
@@ -63,6 +66,22 @@ def dashboard(request):
         for k in ("issued", "acknowledged", "answered", "returned", "verified")
     ]
     orders = bar_chart(order_items, max_value=max([c for _l, c, _x in order_items] + [1]))
+    year = local_today().year
+    inspections = Inspection.objects.aggregate(
+        open=Count("pk", filter=Q(state__in=Inspection.OPEN_STATES)),
+        closed_this_year=Count("pk", filter=Q(state=Inspection.State.CLOSED, closed_at__year=year)),
+    )
+    by_severity = dict(
+        Finding.objects.filter(inspection__planned_start__year=year)
+        .values_list("severity")
+        .annotate(n=Count("pk"))
+        .values_list("severity", "n")
+    )
+    severity_items = [
+        (str(label), by_severity.get(value, 0), _SEVERITY_BAR[value])
+        for value, label in Finding.Severity.choices
+    ]
+    severities = bar_chart(severity_items, max_value=max([n for _l, n, _x in severity_items] + [1]))
     return render(
         request,
         "supervision/dashboard/dashboard.html",
@@ -73,5 +92,8 @@ def dashboard(request):
             "orders": orders,
             "counts": counts,
             "plans": EvaluationPlan.objects.count(),
+            "inspections": inspections,
+            "severities": severities,
+            "year": year,
         },
     )

@@ -105,8 +105,16 @@ def indicator_choices() -> list[tuple[str, str]]:
     return [(i.key, str(i.label)) for i in _REGISTRY.values()]
 
 
+# Asia/Shanghai's offset from UTC: +08:00 all year since 1991 (no daylight saving time since;
+# tests/supervision/test_indicators.py checks it against the time-zone database, kernel.workdays
+# .SHANGHAI). The local date of a record is taken at this fixed offset: the same day as the
+# named zone for every instant since 1991, and five times cheaper per row (AT TIME ZONE with a
+# zone name looks the zone up on every call; decision 0036).
+SHANGHAI_OFFSET = "+08:00"
+
+
 def _local_date(column: str) -> str:
-    return f"(({column}) AT TIME ZONE 'Asia/Shanghai')::date"
+    return f"(({column}) AT TIME ZONE INTERVAL '{SHANGHAI_OFFSET}')::date"
 
 
 # --- The indicators built on the chapters that exist ------------------------------------------

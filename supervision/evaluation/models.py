@@ -2,13 +2,14 @@
 
 A plan names a period and the indicators it weighs (weights add to 100). A run computes every
 agency's indicators from the platform's own records (never typed in) and stores one
-`IndicatorValue` per agency and indicator and one `AgencyScore` per agency; reviewers adjust a
-score with a reason (`ScoreAdjustment`, and the score's history); a published run is visible to
-each agency for its own scores."""
+`IndicatorFigures` per indicator (read as one `IndicatorValue` per agency and indicator) and one
+`AgencyScore` per agency; reviewers adjust a score with a reason (`ScoreAdjustment`, and the
+score's history); a published run is visible to each agency for its own scores."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -119,7 +120,10 @@ class AgencyScore(models.Model):
     """An agency's result in a run: the weighted score computed from its indicators, the
     reviewers' adjustment (sum of the adjustments, each with a reason) and its rank."""
 
-    run = models.ForeignKey(EvaluationRun, on_delete=models.CASCADE, related_name="scores")
+    # Indexed by the unique constraint (run, agency), whose prefix serves the run's look-ups.
+    run = models.ForeignKey(
+        EvaluationRun, on_delete=models.CASCADE, related_name="scores", db_index=False
+    )
     agency = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
     # Null: none of the plan's indicators had anything to count for this agency.
     computed = models.DecimalField(
@@ -148,17 +152,58 @@ class AgencyScore(models.Model):
         return f"{self.agency} · {self.final}"
 
 
+class IndicatorFigures(models.Model):
+    """One indicator of one run for every agency, as parallel arrays: position i holds agency
+    `agencies[i]`'s numerator, denominator, measure and score. What a run stores (decision
+    0036): one row per indicator, built by the server from the indicator's statement, instead
+    of one row per agency and indicator, whose writing (index entries, WAL, foreign-key checks)
+    was as long as computing them. Read through `IndicatorValue`."""
+
+    # Indexed by the unique constraint (run, key), whose prefix serves the run's look-ups.
+    run = models.ForeignKey(
+        EvaluationRun, on_delete=models.CASCADE, related_name="figures", db_index=False
+    )
+    key = models.CharField(pgettext_lazy("evaluation", "indicator"), max_length=40)
+    agencies = ArrayField(models.BigIntegerField())
+    numerators = ArrayField(models.DecimalField(max_digits=14, decimal_places=2))
+    denominators = ArrayField(models.DecimalField(max_digits=14, decimal_places=2))
+    measures = ArrayField(models.DecimalField(max_digits=10, decimal_places=2, null=True))
+    scores = ArrayField(models.DecimalField(max_digits=6, decimal_places=2, null=True))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "key"], name="indicator_figures_unique"),
+            # Parallel arrays: as many figures as agencies.
+            models.CheckConstraint(
+                condition=models.Q(
+                    numerators__len=models.F("agencies__len"),
+                    denominators__len=models.F("agencies__len"),
+                    measures__len=models.F("agencies__len"),
+                    scores__len=models.F("agencies__len"),
+                ),
+                name="indicator_figures_aligned",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} {self.key}"
+
+
 class IndicatorValue(models.Model):
     """One indicator of one agency in one run: what was counted (numerator over
     denominator), the measure shown (a rate in %, a mean in working days, a mean score) and
-    the 0-100 score it gives. `denominator == 0`: nothing to count, no score."""
+    the 0-100 score it gives. `denominator == 0`: nothing to count, no score.
 
-    # Indexed by the unique constraint (run, key, agency), whose prefix serves the run's and the
-    # indicator's look-ups: a run writes thousands of rows at once, so no redundant index.
+    A database view over `IndicatorFigures` (one row per agency of each stored array; see the
+    migration 0006), read-only: runs write `IndicatorFigures`, a run's deletion deletes them."""
+
+    pk = models.CompositePrimaryKey("run", "key", "agency")
     run = models.ForeignKey(
-        EvaluationRun, on_delete=models.CASCADE, related_name="values", db_index=False
+        EvaluationRun, on_delete=models.DO_NOTHING, related_name="values", db_constraint=False
     )
-    agency = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey(
+        "accounts.Organization", on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     key = models.CharField(pgettext_lazy("evaluation", "indicator"), max_length=40)
     numerator = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     denominator = models.DecimalField(max_digits=14, decimal_places=2, default=0)
@@ -166,9 +211,8 @@ class IndicatorValue(models.Model):
     score = models.DecimalField(max_digits=6, decimal_places=2, null=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["run", "key", "agency"], name="indicator_value_unique")
-        ]
+        managed = False
+        db_table = "supervision_indicatorvalue"
 
     def __str__(self) -> str:
         return f"{self.key}: {self.score}"

@@ -5,16 +5,20 @@ field."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import re
+import threading
 from decimal import Decimal, InvalidOperation
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wuhan_pdr.accounts.models import Organization
 from wuhan_pdr.kernel.errors import DomainError, observe_refusals
 from wuhan_pdr.kernel.history import audited_save
-from wuhan_pdr.kernel.jobs import job_enqueue, job_progress
+from wuhan_pdr.kernel.jobs import job_enqueue
 from wuhan_pdr.kernel.notifications import notify
 from wuhan_pdr.kernel.workdays import SHANGHAI, _is_working, _overrides
 from wuhan_pdr.kernel.workdays import today as local_today
@@ -24,13 +28,15 @@ from .models import (
     AgencyScore,
     EvaluationPlan,
     EvaluationRun,
-    IndicatorValue,
+    IndicatorFigures,
     PlanIndicator,
     ScoreAdjustment,
 )
 from .permissions import may_manage
 
 RUN_TASK = "supervision.evaluation_run"
+
+logger = logging.getLogger(__name__)
 
 
 def _require_manager(user) -> None:
@@ -153,65 +159,210 @@ _AGENCIES = (
 
 
 def indicator_select_sql(ind) -> str:
-    """One statement: every agency's figure of indicator `ind` for the run (agency, numerator,
-    denominator, measure, score). A plain SELECT, so PostgreSQL may scan the big tables with
-    parallel workers (it never does for an INSERT ... SELECT)."""
+    """One statement: every agency's figure of indicator `ind` for the run (agency_id, num,
+    den, measure, score): the records summed per agency, then joined to every agency (one with
+    nothing to count gets 0 over 0). The drill-down (selectors.records_behind) reads the same
+    `records` query for one agency, so the figure and the records behind it agree by
+    construction."""
     return f"""
 WITH rec AS ({ind.records}),
+r AS (
+    SELECT rec.agency_id, sum(rec.num) AS num, sum(rec.den) AS den
+    FROM rec GROUP BY rec.agency_id),
 g AS (
-    SELECT a.id AS agency_id, COALESCE(sum(rec.num), 0)::numeric AS num,
-           COALESCE(sum(rec.den), 0)::numeric AS den
-    FROM ({_AGENCIES}) a LEFT JOIN rec ON rec.agency_id = a.id
-    GROUP BY a.id)
-SELECT g.agency_id, g.num, g.den, {ind.measure_sql()}, {ind.score_sql()}
+    SELECT a.id AS agency_id, COALESCE(r.num, 0)::numeric AS num,
+           COALESCE(r.den, 0)::numeric AS den
+    FROM ({_AGENCIES}) a LEFT JOIN r ON r.agency_id = a.id)
+SELECT g.agency_id, g.num, g.den, {ind.measure_sql()} AS measure, {ind.score_sql()} AS score
 FROM g
 """  # noqa: S608 (the indicator's constant SQL; values are bound)
 
 
-# The figures of every indicator of a run for every agency, stored in one statement.
-_VALUES_INSERT = """
-INSERT INTO supervision_indicatorvalue
-    (run_id, agency_id, key, numerator, denominator, measure, score)
-SELECT %(run_id)s, a, k, n, d, m, s
-FROM unnest(%(a)s::bigint[], %(k)s::text[], %(n)s::numeric[], %(d)s::numeric[],
-            %(m)s::numeric[], %(s)s::numeric[]) AS t(a, k, n, d, m, s)
-"""
+def indicator_arrays_sql(ind) -> str:
+    """The figures of indicator `ind` for every agency as one row of parallel arrays in agency
+    order (agencies, numerators, denominators, measures, scores); no row without agencies."""
+    return f"""
+SELECT array_agg(f.agency_id ORDER BY f.agency_id) AS agencies,
+       array_agg(f.num ORDER BY f.agency_id) AS numerators,
+       array_agg(f.den ORDER BY f.agency_id) AS denominators,
+       array_agg(f.measure ORDER BY f.agency_id) AS measures,
+       array_agg(f.score ORDER BY f.agency_id) AS scores
+FROM ({indicator_select_sql(ind)}) f
+HAVING count(*) > 0
+"""  # noqa: S608 (the indicator's constant SQL; values are bound)
 
 
-def indicator_figures(cur, ind, params: dict) -> list[tuple]:
-    """Every agency's figure of `ind`: (agency, key, numerator, denominator, measure, score)."""
-    cur.execute(indicator_select_sql(ind), params)
-    return [(a, ind.key, n, d, m, s) for a, n, d, m, s in cur.fetchall()]
+_FIGURES_COLUMNS = "(run_id, key, agencies, numerators, denominators, measures, scores)"
 
 
-def figures_store(cur, figures: list[tuple], *, run_id: int) -> int:
-    cols = list(zip(*figures, strict=True)) if figures else [()] * 6
-    cur.execute(
-        _VALUES_INSERT,
-        {
-            "run_id": run_id,
-            **{name: list(col) for name, col in zip("akndms", cols, strict=True)},
-        },
-    )
-    return len(figures)
+def indicator_insert_sql(ind) -> str:
+    """The figures of indicator `ind` for every agency, stored by the server as it computes
+    them (`%(run_id)s` and `%(key)s` bound): one row of parallel arrays in agency order (they
+    never travel to Python and back)."""
+    return f"""
+INSERT INTO supervision_indicatorfigures {_FIGURES_COLUMNS}
+SELECT %(run_id)s, %(key)s, x.agencies, x.numerators, x.denominators, x.measures, x.scores
+FROM ({indicator_arrays_sql(ind)}) x
+"""  # noqa: S608 (the indicator's constant SQL; values are bound)
 
 
-def indicator_store(cur, ind, params: dict, *, run_id: int) -> int:
-    return figures_store(cur, indicator_figures(cur, ind, params), run_id=run_id)
+def indicator_text_sql(ind) -> str:
+    """The same row as `indicator_arrays_sql`, each array as its text: what a second
+    connection computes and hands to the one that stores it (`_STORE_TEXT_SQL`); text, so that
+    the 2,500 values of a row are not converted to Python objects and back."""
+    return f"""
+SELECT x.agencies::text, x.numerators::text, x.denominators::text, x.measures::text,
+       x.scores::text
+FROM ({indicator_arrays_sql(ind)}) x
+"""  # noqa: S608 (the indicator's constant SQL; values are bound)
+
+
+_STORE_TEXT_SQL = f"""
+INSERT INTO supervision_indicatorfigures {_FIGURES_COLUMNS}
+VALUES (%s, %s, %s::bigint[], %s::numeric[], %s::numeric[], %s::numeric[], %s::numeric[])
+"""  # noqa: S608 (constant)
+
+
+def indicator_store(cur, ind, params: dict, *, run_id: int) -> None:
+    """Store every agency's figure of `ind` in the run."""
+    cur.execute(indicator_insert_sql(ind), {**params, "run_id": run_id, "key": ind.key})
+
+
+# A snapshot's name as pg_export_snapshot() gives it (hexadecimal parts joined by dashes);
+# SET TRANSACTION SNAPSHOT takes it as a literal, so it is checked before being sent.
+_SNAPSHOT_NAME = re.compile(r"[0-9A-F]+(-[0-9A-F]+)+")
+
+
+class _SecondConnection(threading.Thread):
+    """A second database connection computing indicators for a run (see `_figures_store`).
+
+    Started as the run begins, it connects while the run reads its plan, then waits for
+    `begin`: the snapshot of the run's transaction (imported, so both read the same data), the
+    list of indicators left (shared with the run's connection, which takes from it too) and
+    the parameters. It keeps each indicator's figures as text (`rows`) for the run's
+    transaction to store, and closes its connection at the end. An error is kept (`error`)
+    for the run to raise."""
+
+    def __init__(self):
+        super().__init__(name="evaluation-run-second-connection", daemon=True)
+        self.ready = threading.Event()
+        self.lock = threading.Lock()
+        self.snapshot: str | None = None
+        self.pending: list[str] = []
+        self.params: dict = {}
+        self.rows: list[tuple] = []
+        self.error: BaseException | None = None
+        self.raw = None  # its psycopg connection while it computes, to cancel a statement
+
+    def begin(self, *, snapshot: str, pending: list[str], params: dict) -> None:
+        self.snapshot, self.pending, self.params = snapshot, pending, params
+        self.ready.set()
+
+    def next_key(self) -> str | None:
+        with self.lock:
+            return self.pending.pop(0) if self.pending else None
+
+    def run(self) -> None:
+        from django.db import connections
+
+        conn = connections[DEFAULT_DB_ALIAS]  # this thread's own connection
+        try:
+            conn.ensure_connection()
+            self.ready.wait()
+            if self.snapshot is None:  # the run needed no second connection after all
+                return
+            if not _SNAPSHOT_NAME.fullmatch(self.snapshot):
+                raise ValueError(f"unexpected snapshot name {self.snapshot!r}")
+            with transaction.atomic(), conn.cursor() as cur:
+                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                cur.execute(f"SET TRANSACTION SNAPSHOT '{self.snapshot}'")
+                self.raw = conn.connection
+                while (key := self.next_key()) is not None:
+                    cur.execute(indicator_text_sql(indicator(key)), self.params)
+                    row = cur.fetchone()
+                    if row is not None:
+                        self.rows.append((key, *row))
+        except BaseException as exc:  # handed to the run, which fails and stores nothing
+            self.error = exc
+        finally:
+            self.raw = None
+            conn.close()
+
+    def finish(self, *, failed: bool) -> None:
+        """End the thread: at once when the run failed (no more indicators, the statement
+        being computed cancelled) or did not use it; otherwise after its last indicator."""
+        if failed:
+            with self.lock:
+                self.pending.clear()
+            raw = self.raw
+            if raw is not None:
+                try:
+                    raw.cancel_safe(timeout=5)
+                except Exception as exc:  # it may have finished or closed meanwhile
+                    logger.warning("could not cancel the second connection's statement: %s", exc)
+        self.ready.set()
+        self.join(timeout=30 if failed else None)
+
+
+def _figures_store(
+    run: EvaluationRun, keys: list[str], params: dict, *, second: _SecondConnection | None
+) -> None:
+    """Compute and store every indicator's figures of `run`, in the caller's transaction.
+
+    With a second connection (a run alone in its transaction, as in the worker;
+    `SUPERVISION_RUN_CONNECTIONS`, for two cores; decision 0036) the two compute at once: the
+    run's transaction (REPEATABLE READ) exports its snapshot, the second imports it, and both
+    take the next indicator from one list. This connection stores what it computes as it goes
+    (INSERT ... SELECT); the second hands over its rows of arrays as text, stored here. Both
+    read the same snapshot, so the figures are those one connection would compute; an error
+    on either fails the run and nothing is stored. Inside a caller's transaction (whose
+    writes another connection cannot see), this connection computes them all."""
+    inds = [i for i in (indicator(k) for k in keys) if i is not None]
+    with connection.cursor() as cur:
+        if second is None:
+            for ind in inds:
+                indicator_store(cur, ind, params, run_id=run.pk)
+            return
+        cur.execute("SELECT pg_export_snapshot()")
+        second.begin(snapshot=cur.fetchone()[0], pending=[i.key for i in inds], params=params)
+        while (key := second.next_key()) is not None:
+            indicator_store(cur, indicator(key), params, run_id=run.pk)
+        second.finish(failed=False)
+        if second.error is not None:
+            raise second.error
+        if second.rows:
+            cur.executemany(_STORE_TEXT_SQL, [(run.pk, *row) for row in second.rows])
+
+
+def _parallel() -> bool:
+    """Whether a run computes on two connections (see `_figures_store`): only when its
+    transaction will be the outermost one (not inside a caller's)."""
+    return settings.SUPERVISION_RUN_CONNECTIONS > 1 and not connection.in_atomic_block
 
 
 def _scores_sql() -> str:
-    """The weighted total of every agency (over the indicators it has a score for), then the
-    ranks (ties share a rank; agencies without a score have none)."""
+    """The weighted total of every agency (over the indicators it has a score for), its final
+    score and the ranks, in one statement. A run starts without adjustments, so the final score
+    is the computed one kept within 0-100, and the ranks are those `_RANK_SQL` gives (ties share
+    a rank; agencies without a score have none); adjustments rank again with `_RANK_SQL`."""
     return """
 INSERT INTO supervision_agencyscore (run_id, agency_id, computed, adjustment, final, rank)
-SELECT v.run_id, v.agency_id,
-       round(sum(v.score * p.weight) / NULLIF(sum(p.weight) FILTER (WHERE v.score IS NOT NULL), 0), 2),
-       0, NULL, NULL
-FROM supervision_indicatorvalue v
-JOIN supervision_planindicator p ON p.key = v.key AND p.plan_id = %(plan_id)s
-WHERE v.run_id = %(run_id)s
-GROUP BY v.run_id, v.agency_id
+SELECT t.run_id, t.agency_id, t.computed, 0, t.final,
+       CASE WHEN t.final IS NULL THEN NULL
+            ELSE rank() OVER (ORDER BY t.final DESC NULLS LAST) END
+FROM (
+    SELECT c.run_id, c.agency_id, c.computed,
+           CASE WHEN c.computed IS NULL THEN NULL
+                ELSE GREATEST(0, LEAST(100, c.computed)) END AS final
+    FROM (
+        SELECT v.run_id, v.agency_id,
+               round(sum(v.score * p.weight)
+                     / NULLIF(sum(p.weight) FILTER (WHERE v.score IS NOT NULL), 0), 2)
+                 AS computed
+        FROM supervision_indicatorvalue v
+        JOIN supervision_planindicator p ON p.key = v.key AND p.plan_id = %(plan_id)s
+        WHERE v.run_id = %(run_id)s
+        GROUP BY v.run_id, v.agency_id) c) t
 """
 
 
@@ -238,29 +389,45 @@ def _rank(run_id: int) -> None:
 def run_compute(*, run_id: int, job=None) -> EvaluationRun:
     """Compute every agency's indicators of a run set-based (one statement per indicator),
     then the weighted scores and ranks. Idempotent: a run computed again starts afresh."""
+    # Alone in its transaction, the run computes on two connections; the second connects
+    # while this one reads the run (see `_figures_store`).
+    second = _SecondConnection() if _parallel() else None
+    if second is not None:
+        second.start()
+    failed = True
+    try:
+        run = _run_compute(run_id, second)
+        failed = False
+    finally:
+        if second is not None:
+            second.finish(failed=failed)
+    return run
+
+
+def _run_compute(run_id: int, second: _SecondConnection | None) -> EvaluationRun:
     run = EvaluationRun.objects.select_related("plan").get(pk=run_id)
     if run.state not in (EvaluationRun.State.PENDING, EvaluationRun.State.RUNNING):
         return run
     EvaluationRun.objects.filter(pk=run.pk).update(state=EvaluationRun.State.RUNNING)
     keys = list(run.plan.indicators.order_by("order", "pk").values_list("key", flat=True))
     params = query_params(run)
-    # The figures are read first (plain SELECTs, outside any transaction), then stored with the
-    # scores and ranks in one transaction: one INSERT of every figure, one commit.
-    figures: list[tuple] = []
-    with connection.cursor() as cur:
-        for i, key in enumerate(keys):
-            ind = indicator(key)
-            if ind is not None:
-                figures += indicator_figures(cur, ind, params)
-            if job is not None:
-                job_progress(job, int(90 * (i + 1) / max(len(keys), 1)))
+    # One transaction: each indicator's figures computed and stored by one INSERT ... SELECT
+    # (one row of arrays; nothing goes to Python and back), or computed on the second
+    # connection and stored here as text, then the scores and ranks (read through the
+    # IndicatorValue view) by one more statement; one commit.
+    # Progress is not reported per indicator: inside the transaction no one would see it (a
+    # run of 500 agencies takes well under a second).
     with transaction.atomic():
-        IndicatorValue.objects.filter(run=run).delete()
+        if second is not None:
+            # One snapshot for the whole transaction, exported to the second connection; set
+            # before any statement of the transaction.
+            with connection.cursor() as cur:
+                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        IndicatorFigures.objects.filter(run=run).delete()
         AgencyScore.objects.filter(run=run).delete()
+        _figures_store(run, keys, params, second=second)
         with connection.cursor() as cur:
-            figures_store(cur, figures, run_id=run.pk)
             cur.execute(_scores_sql(), {"run_id": run.pk, "plan_id": run.plan_id})
-        _rank(run.pk)
         run.state = EvaluationRun.State.DONE
         run.finished_at = timezone.now()
         # Ranked agencies: those with something to count (the "of N" of a rank).

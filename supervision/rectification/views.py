@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from supervision.inspections.models import Finding
 from wuhan_pdr.kernel.errors import DomainError
 from wuhan_pdr.kernel.forms import add_domain_error, form_page
 from wuhan_pdr.kernel.workflow import events_described
@@ -105,6 +106,8 @@ def _order_page(request, order, *, answer_form=None, comment="", status=200):
             "answer_form": answer_form if may_answer else None,
             "evidence": order.evidence.select_related("uploaded_by"),
             "events": events_described(order, order_workflow),
+            # An order issued from an inspection's finding names it (the link both ways).
+            "finding": Finding.objects.filter(order=order).select_related("inspection").first(),
         },
         status=status,
     )

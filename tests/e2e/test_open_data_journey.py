@@ -1,6 +1,7 @@
 """An anonymous visitor finds an open resource on /open/ by searching, opens it and downloads
 its CSV and XLSX files (issue #14, item 5): the files hold the Chinese header row, every
-row, and the contact phone masked."""
+row, and the contact phone masked. The demo lists at least three open resources with data
+and built downloads (item 8)."""
 
 from __future__ import annotations
 
@@ -24,8 +25,13 @@ def test_anonymous_visitor_finds_and_downloads_open_data(page, seeded, shot, set
     dataset = OpenDataset.objects.get(resource__published_version__name="养老机构信息")
     assert dataset.state == OpenDataset.State.READY and dataset.rows > 0
 
+    # The demo has at least three open resources with data and built downloads, all listed.
+    ready = OpenDataset.objects.filter(state=OpenDataset.State.READY, rows__gt=0)
+    assert ready.count() >= 3
+    assert all(d.files.count() == 3 for d in ready)  # CSV, XLSX, JSON
     page.goto(page.base_url + "/open/")
-    expect(page.locator(".result-list")).to_contain_text("地名信息")
+    for name in ready.values_list("resource__published_version__name", flat=True):
+        expect(page.locator(".result-list")).to_contain_text(name)
     shot(page, "01-open-data")
     page.fill("#id_q", "养老机构")
     page.locator("form.catalog-search button[type=submit]").click()

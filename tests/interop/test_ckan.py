@@ -249,3 +249,141 @@ def test_package_show_is_two_queries_and_the_same_unprepared(world, settings):
     assert len(ctx.captured_queries) == 2
     settings.DATABASE_PREPARED_STATEMENTS = False
     assert result("package_show", id=name) == prepared
+
+
+def test_resource_show_is_an_indexed_lookup_of_two_queries(world):
+    """Every resource of an open package is found by its stored UUID (the same dictionary as
+    in its package) in two queries, whatever the catalog's size; a conditional or hidden
+    dataset's derived resource UUIDs name nothing."""
+    from authorization.interop.models import DistributionIdentity, distribution_uuid
+
+    package = result("package_show", id=str(world.open_.resource.dataset_identity.uuid))
+    for res in package["resources"]:
+        with CaptureQueriesContext(connection) as ctx:
+            shown = result("resource_show", id=res["id"])
+        assert shown == res
+        assert len(ctx.captured_queries) == 2, [q["sql"][:120] for q in ctx.captured_queries]
+        fmt = res["format"].lower()
+        stored = DistributionIdentity.objects.get(resource=world.open_.resource, format=fmt)
+        assert str(stored.uuid) == res["id"] == distribution_uuid(package["id"], fmt)
+    for entry in [world.conditional, *world.hidden]:
+        dataset = DatasetIdentity.objects.get(resource=entry.resource).uuid
+        for fmt in ("csv", "api"):
+            assert DistributionIdentity.objects.filter(resource=entry.resource, format=fmt)
+            status, data = call("resource_show", id=distribution_uuid(dataset, fmt))
+            assert status == 404 and data["error"]["__type"] == "Not Found Error"
+    for _ in range(3):
+        make_open(n=0, open_type="conditional", name="更多有条件开放资源")
+    with CaptureQueriesContext(connection) as ctx:
+        assert result("resource_show", id=package["resources"][0]["id"]) == package["resources"][0]
+    assert len(ctx.captured_queries) == 2
+
+
+@pytest.mark.django_db
+def test_timestamps_written_in_sql_are_as_python_writes_them():
+    """`selectors.IsoUTC` (package pages write their timestamps in SQL) against `ckan._iso`:
+    whole seconds, trailing zeros, a zone other than UTC, an early year."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from django.db.models import DateTimeField, Value
+
+    from authorization.interop.ckan import _iso
+    from authorization.interop.selectors import IsoUTC
+    from catalog.models import Classification
+
+    moments = [
+        datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        datetime(2026, 1, 2, 3, 4, 5, 120000, tzinfo=UTC),
+        datetime(2026, 12, 31, 23, 59, 59, 1, tzinfo=UTC),
+        datetime(2026, 6, 1, 8, 0, 0, 500, tzinfo=timezone(timedelta(hours=8))),
+        datetime(999, 1, 1, 0, 0, 0, 999999, tzinfo=UTC),
+    ]
+    assert Classification.objects.exists()  # the catalog's base data
+    for moment in moments:
+        written = (
+            Classification.objects.annotate(t=IsoUTC(Value(moment, output_field=DateTimeField())))
+            .values_list("t", flat=True)
+            .first()
+        )
+        assert written == _iso(moment), moment
+
+
+JUNK = [
+    "\x00",
+    "a\x00b",
+    "-1",
+    "-99999999999999999999",
+    "0",
+    str(10**40),
+    "1e3",
+    "1.5",
+    "abc",
+    "",
+    " ",
+    "[]",
+    "{}",
+    '["x"]',
+    "null",
+    "*:*",
+    "١٢",
+    "%00",
+    "'; DROP TABLE x; --",
+]
+PARAMS = [
+    "id",
+    "name_or_id",
+    "q",
+    "fq",
+    "fq_list",
+    "sort",
+    "rows",
+    "start",
+    "facet",
+    "facet.field",
+    "facet.limit",
+    "limit",
+    "offset",
+    "all_fields",
+    "include_datasets",
+    "query",
+]
+
+
+def test_junk_in_every_parameter_of_every_action_never_500(world):
+    """NUL bytes, huge, negative and non-numeric values in each parameter of each action:
+    CKAN's envelope, with `__type` on an error, never a 500 (GET and ckanapi's JSON POST)."""
+    from authorization.interop.ckan import ACTIONS
+
+    for name in ACTIONS:
+        for param in PARAMS:
+            for value in JUNK:
+                status, data = call(name, **{param: value})
+                assert status < 500 and data["success"] in (True, False), (name, param, value)
+                if not data["success"]:
+                    assert data["error"]["__type"], (name, param, value)
+        for value in [10**40, -1, 1.5, None, [], {"a": 1}, "\x00"]:
+            response = Client().post(
+                f"/api/3/action/{name}",
+                json.dumps({"rows": value, "start": value, "id": value, "limit": value}),
+                content_type="application/json",
+            )
+            assert response.status_code < 500, (name, value)
+            assert "__type" in response.json().get("error", {"__type": "-"}), (name, value)
+    status, data = call("package_search", rows=str(10**40))
+    assert status == 200 and len(data["result"]["results"]) == 2  # rows past 1,000: 1,000
+    status, data = call("package_search", start="-1")
+    assert status == 409 and data["error"]["__type"] == "Validation Error"
+
+
+def test_a_page_of_the_whole_catalog_sees_a_new_publication(world):
+    """The whole catalog's ids query is compiled once per sort: it holds no value, so a
+    resource published afterwards is on the next page read (and in the count)."""
+    for sort in ("metadata_modified desc", "id asc", "name asc"):
+        before = result("package_search", rows=100, sort=sort)
+        assert before["count"] == len(before["results"])
+    added = make_open(n=0, open_type="conditional", name="新近开放的资源")
+    for sort in ("metadata_modified desc", "id asc", "name asc"):
+        after = result("package_search", rows=100, sort=sort)
+        titles = [p["title"] for p in after["results"]]
+        assert "新近开放的资源" in titles and after["count"] == before["count"] + 1
+    assert str(added.resource.dataset_identity.uuid) in {p["id"] for p in after["results"]}

@@ -111,15 +111,62 @@ def test_pages_have_a_hydra_view_and_stream(world):
     g = rdflib.Graph().parse(data=body(response), format="turtle")
     view = g.value(predicate=RDF.type, object=HYDRA.PartialCollectionView, any=False)
     assert view is not None
-    assert str(g.value(view, HYDRA.next)).endswith("/dcat/catalog?page=2")
-    assert str(g.value(view, HYDRA.last)).endswith("/dcat/catalog?page=2")
+    # The view's links carry the page size served (not the default's pages).
+    assert str(g.value(view, HYDRA.next)).endswith("/dcat/catalog?page=2&page_size=1")
+    assert str(g.value(view, HYDRA.last)).endswith("/dcat/catalog?page=2&page_size=1")
     assert int(next(g.objects(None, HYDRA.totalItems))) == 2
     assert len(set(g.subjects(RDF.type, DCAT.Dataset))) == 1
     assert Client().get("/catalog.ttl?page=3&page_size=1").status_code == 404
-    assert Client().get("/catalog.ttl?page=x").status_code == 404
     # The page named in hydra:next answers by content negotiation.
-    second = Client().get("/dcat/catalog?page=2&page_size=1", HTTP_ACCEPT="application/ld+json")
+    second = Client().get(
+        str(g.value(view, HYDRA.next)).removeprefix("http://testserver"),
+        HTTP_ACCEPT="application/ld+json",
+    )
+    assert second.status_code == 200
     assert second["Content-Type"].startswith("application/ld+json")
+    plain = Client().get("/catalog.ttl")
+    assert plain.status_code == 200, plain.content[:300]
+    default = rdflib.Graph().parse(data=body(plain), format="turtle")
+    assert str(next(default.objects(None, HYDRA.first))).endswith("/dcat/catalog?page=1")
+
+
+def test_an_over_large_page_size_is_the_largest_page(world):
+    """Hydra leaves the page size to the server: past the largest it serves the largest, and
+    its view's links say so."""
+    response = Client().get("/catalog.ttl?page_size=999999")
+    assert response.status_code == 200
+    g = rdflib.Graph().parse(data=body(response), format="turtle")
+    assert len(set(g.subjects(RDF.type, DCAT.Dataset))) == 2
+    first = str(next(g.objects(None, HYDRA.first)))
+    assert first.endswith(f"/dcat/catalog?page=1&page_size={views.MAX_PAGE_SIZE}")
+    huge = Client().get(f"/catalog.nt?page_size={10**40}")
+    assert huge.status_code == 200 and b"PartialCollectionView" in body(huge)
+
+
+def test_bad_paging_values_are_a_clear_400_never_a_500(world):
+    for fmt in ("ttl", "jsonld", "rdf", "nt"):
+        for name in ("page", "page_size"):
+            for value in (
+                "x",
+                "0",
+                "-1",
+                "--5",
+                "1.5",
+                "1e3",
+                "",
+                " ",
+                "\x00",
+                "1\x00",
+                "١٢",
+                "0x10",
+            ):
+                response = Client().get(f"/catalog.{fmt}", {name: value})
+                assert response.status_code == 400, (fmt, name, value, response.status_code)
+                assert name in response.content.decode()
+    # A page past any catalog's last is not found (as past this one's).
+    assert Client().get(f"/catalog.ttl?page={10**40}").status_code == 404
+    assert Client().get("/dcat/catalog?page=x", HTTP_ACCEPT="text/turtle").status_code == 400
+    assert Client().get("/catalog/?page_size=-3", HTTP_ACCEPT="text/turtle").status_code == 400
 
 
 def test_queries_per_page_do_not_grow_with_the_page(world, monkeypatch):

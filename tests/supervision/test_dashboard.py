@@ -40,7 +40,8 @@ def test_the_dashboard_draws_trend_ranking_and_orders(db, django_assert_max_num_
         resp = c.get(reverse("supervision:dashboard"))
     html = resp.content.decode()
     assert resp.status_code == 200
-    assert html.count('class="chart ') == 3 and "<polyline" in html
+    # Trend, ranking, orders by state and this year's inspection findings by severity.
+    assert html.count('class="chart ') == 4 and "<polyline" in html
     assert " style=" not in html and "<script>" not in html
     assert "2026-03-31" in html and "2026-06-30" in html
     assert client_for(agencies[0].admin).get(reverse("supervision:dashboard")).status_code == 404

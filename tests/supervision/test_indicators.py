@@ -27,7 +27,12 @@ from registration.applications.models import Registration
 from security.assessments.models import Assessment
 from supervision.evaluation import services
 from supervision.evaluation.indicators import all_indicators
-from supervision.evaluation.models import AgencyScore, EvaluationRun, IndicatorValue
+from supervision.evaluation.models import (
+    AgencyScore,
+    EvaluationRun,
+    IndicatorFigures,
+    IndicatorValue,
+)
 from tests.aggregation.factories import make_channel
 from tests.catalog.factories import make_agency, make_city_bureau
 from tests.registration.applications.conftest import make_registrar
@@ -268,24 +273,93 @@ def test_the_drill_down_lists_exactly_the_records_counted(world):
 
 
 def test_a_run_is_one_statement_per_indicator(world):
-    """Set-based: one SELECT per indicator and one INSERT of every figure, whatever the number
-    of agencies."""
+    """Set-based: one statement per indicator (its figures computed and stored by the server),
+    whatever the number of agencies."""
     from django.test.utils import CaptureQueriesContext
 
     for _ in range(5):
         make_agency()
     with CaptureQueriesContext(connection) as ctx:
         run = _run(world)
-    inserts = [
-        q for q in ctx.captured_queries if "INSERT INTO supervision_indicatorvalue" in q["sql"]
+    stores = [
+        q for q in ctx.captured_queries if "INSERT INTO supervision_indicatorfigures" in q["sql"]
     ]
-    selects = [q for q in ctx.captured_queries if q["sql"].lstrip().startswith("WITH rec AS")]
-    assert len(inserts) == 1
-    assert len(selects) == len(all_indicators())
+    assert len(stores) == len(all_indicators())
+    assert all("WITH rec AS" in q["sql"] for q in stores)
     assert IndicatorValue.objects.filter(run=run).count() == len(all_indicators()) * (
         Organization.objects.filter(kind__in=Organization.AGENCY_KINDS, is_active=True).count()
     )
     assert run.state == EvaluationRun.State.DONE
+
+
+def test_a_run_stores_a_row_of_figures_per_indicator_read_per_agency(world):
+    """Storage (decision 0036): one row of parallel arrays per indicator, in agency order;
+    IndicatorValue reads it as one row per agency and indicator, the same figures."""
+    for _ in range(3):
+        make_agency()
+    run = _run(world)
+    agencies = sorted(
+        Organization.objects.filter(kind__in=Organization.AGENCY_KINDS, is_active=True).values_list(
+            "pk", flat=True
+        )
+    )
+    rows = list(IndicatorFigures.objects.filter(run=run))
+    assert sorted(f.key for f in rows) == sorted(i.key for i in all_indicators())
+    stored = {}
+    for f in rows:
+        assert f.agencies == agencies, f.key
+        assert len(f.numerators) == len(f.denominators) == len(f.measures) == len(agencies)
+        assert len(f.scores) == len(agencies)
+        for agency, n, d, m, sc in zip(
+            f.agencies, f.numerators, f.denominators, f.measures, f.scores, strict=True
+        ):
+            stored[f.key, agency] = (n, d, m, sc)
+    read = {
+        (v.key, v.agency_id): (v.numerator, v.denominator, v.measure, v.score)
+        for v in IndicatorValue.objects.filter(run=run)
+    }
+    assert read == stored
+    assert len(read) == len(all_indicators()) * len(agencies)
+    a = IndicatorValue.objects.get(run=run, key="quality_score", agency=world["a"])
+    assert (a.numerator, a.denominator) == (Decimal(170), Decimal(2))
+
+
+def test_a_runs_deletion_takes_its_figures_and_an_agency_with_figures_is_protected(world):
+    from django.db.models import ProtectedError
+    from django.db.models.deletion import Collector
+
+    run = _run(world)
+    with pytest.raises(ProtectedError) as refused:
+        Collector(using="default").collect([world["b"]])
+    assert any(isinstance(o, IndicatorValue) for o in refused.value.protected_objects)
+    pk = run.pk
+    run.delete()
+    assert not IndicatorFigures.objects.filter(run_id=pk).exists()
+    assert not IndicatorValue.objects.filter(run_id=pk).exists()
+    assert not AgencyScore.objects.filter(run_id=pk).exists()
+
+
+def test_the_local_date_offset_is_shanghais_for_every_day_since_1992(db):
+    """Indicators take a record's local date at a fixed +08:00 (cheaper than the zone name):
+    the time-zone database must agree for every day from 1992 on (no daylight saving time)."""
+    from supervision.evaluation.indicators import SHANGHAI_OFFSET, _local_date
+
+    hours, minutes = SHANGHAI_OFFSET.lstrip("+").split(":")
+    offset = dt.timedelta(hours=int(hours), minutes=int(minutes))
+    day = dt.datetime(1992, 1, 1, 12)
+    while day.year < 2100:
+        assert SHANGHAI.utcoffset(day) == offset, day
+        day += dt.timedelta(days=1)
+    # And the SQL gives the same day as the named zone around midnight.
+    with connection.cursor() as cur:
+        for instant in (at(MON, 0), at(MON, 23), at(END, 0) - dt.timedelta(seconds=1)):
+            cur.execute(
+                f"SELECT {_local_date('%s::timestamptz')}, "
+                "(%s::timestamptz AT TIME ZONE 'Asia/Shanghai')::date",
+                [instant, instant],
+            )
+            ours, named = cur.fetchone()
+            assert ours == named == instant.date(), instant
 
 
 def test_outages_count_the_start_not_the_end_and_never_a_cancelled_report(world):
@@ -327,3 +401,91 @@ def test_outages_count_the_start_not_the_end_and_never_a_cancelled_report(world)
         for r in records_behind(indicator("downtime_reported"), run, world["a"].pk)
     }
     assert {k: rows[k] == 1 for k in covered} == covered
+
+
+def _figures(run) -> dict:
+    return {
+        (f.key, tuple(f.agencies)): (f.numerators, f.denominators, f.measures, f.scores)
+        for f in IndicatorFigures.objects.filter(run=run)
+    }
+
+
+def _scores(run) -> dict:
+    return {s.agency_id: (s.computed, s.final, s.rank) for s in AgencyScore.objects.filter(run=run)}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_alone_in_its_transaction_computes_on_two_connections_the_same_figures(
+    world, settings
+):
+    """The worker's run (decision 0036): outside any caller's transaction, the indicators are
+    computed on two connections in one snapshot; the figures, scores and ranks are those that
+    one connection computes."""
+    from django.test.utils import CaptureQueriesContext
+
+    settings.SUPERVISION_RUN_CONNECTIONS = 2
+    pending = _plan(world)
+    with CaptureQueriesContext(connection) as ctx:
+        two = services.run_compute(run_id=pending.pk)
+    sqls = [q["sql"] for q in ctx.captured_queries]
+    assert any("pg_export_snapshot()" in s for s in sqls)
+    # What this connection stored itself plus what the second one handed over: every indicator.
+    assert IndicatorFigures.objects.filter(run=two).count() == len(all_indicators())
+    assert two.state == EvaluationRun.State.DONE
+
+    settings.SUPERVISION_RUN_CONNECTIONS = 1
+    again = EvaluationRun.objects.create(
+        plan=two.plan, number=2, as_of=END, created_by=world["city"].reviewer
+    )
+    with CaptureQueriesContext(connection) as ctx:
+        one = services.run_compute(run_id=again.pk)
+    assert not any("pg_export_snapshot()" in q["sql"] for q in ctx.captured_queries)
+    assert _figures(two) == _figures(one)
+    assert _scores(two) == _scores(one)
+    a = IndicatorValue.objects.get(run=two, key="quality_score", agency=world["a"])
+    assert (a.numerator, a.denominator) == (Decimal(170), Decimal(2))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_indicator_on_two_connections_fails_the_run_and_stores_nothing(world, settings):
+    """Atomicity on two connections: an indicator that fails, on either connection, fails the
+    run; nothing of it is stored and an earlier run keeps its figures."""
+    from supervision.evaluation import indicators
+
+    settings.SUPERVISION_RUN_CONNECTIONS = 2
+    earlier = services.run_compute(run_id=_plan(world).pk)
+    before = _figures(earlier)
+    broken = indicators.Indicator(
+        key="test_broken",
+        label="broken",
+        description="-",
+        kind="rate",
+        records="""
+SELECT o.id AS agency_id, o.id::text AS record_id, o.name AS label,
+       1 / (o.id - o.id) AS num, 1 AS den, now() AS at
+FROM accounts_organization o
+""",
+    )
+    indicators.register_indicator(broken)
+    try:
+        keys = [i.key for i in all_indicators()]
+        weights = {k: 100 // len(keys) for k in keys}
+        weights[keys[0]] += 100 - sum(weights.values())
+        plan = services.plan_create(
+            name="失败方案",
+            period_start=START,
+            period_end=END,
+            weights=weights,
+            acting_user=world["city"].reviewer,
+        )
+        run = EvaluationRun.objects.create(
+            plan=plan, number=1, as_of=END, created_by=world["city"].reviewer
+        )
+        with pytest.raises(Exception, match="division by zero"):
+            services.run_compute(run_id=run.pk)
+    finally:
+        indicators._REGISTRY.pop("test_broken", None)
+    assert not IndicatorFigures.objects.filter(run=run).exists()
+    assert not AgencyScore.objects.filter(run=run).exists()
+    assert _figures(earlier) == before
+    assert EvaluationRun.objects.get(pk=run.pk).state == EvaluationRun.State.RUNNING

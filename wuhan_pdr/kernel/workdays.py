@@ -42,7 +42,11 @@ def _is_working(day: dt.date, overrides: dict[dt.date, bool]) -> bool:
     if day in overrides:
         return overrides[day]
     if calendar_knows(day.year):
-        return chinese_calendar.is_workday(day)
+        # chinese_calendar.is_workday's own test, without its check of the year on every call
+        # (a min() and a max() over every holiday: 30 us a day, 10 ms for a year's calendar).
+        return day in chinese_calendar.workdays or (
+            day.weekday() < 5 and day not in chinese_calendar.holidays
+        )
     return day.weekday() < 5
 
 

@@ -613,6 +613,11 @@ SANDBOX_STATEMENT_TIMEOUT_MS = env.int("SANDBOX_STATEMENT_TIMEOUT_MS", 5000)
 SANDBOX_MAX_ROWS = env.int("SANDBOX_MAX_ROWS", 5_000_000)
 SANDBOX_MAX_GROUPS = env.int("SANDBOX_MAX_GROUPS", 500)
 SANDBOX_MAX_DAYS = env.int("SANDBOX_MAX_DAYS", 180)
+# Beat "sandbox.daily": flags sessions whose reply is overdue, closes sessions past their window.
+CELERY_BEAT_SCHEDULE["sandbox.daily"] = {
+    "task": "sandbox.daily",
+    "schedule": crontab(hour=0, minute=45),
+}
 # Sharing between government bodies (authorization/sharing/, Art. 7, 11, 27): working days
 # the provider's data officer has to decide a conditional share request; days before a
 # grant's end its holder is reminded; the default rate of a new grant; how often an active
@@ -696,6 +701,9 @@ CELERY_BEAT_SCHEDULE["registration.daily"] = {
 # for each day beyond); rectification orders' overdue sweep.
 SUPERVISION_ISSUE_ANSWER_DAYS = env.int("SUPERVISION_ISSUE_ANSWER_DAYS", 10)
 SUPERVISION_FEEDBACK_ANSWER_DAYS = env.int("SUPERVISION_FEEDBACK_ANSWER_DAYS", 10)
+# Database connections a run computes its indicators on at once (1: the run's own only;
+# decision 0036): two, for the machine's two cores.
+SUPERVISION_RUN_CONNECTIONS = env.int("SUPERVISION_RUN_CONNECTIONS", 2)
 CELERY_LONG_TASK_SOFT_TIME_LIMITS["supervision.evaluation_run"] = env.int(
     "SUPERVISION_RUN_SOFT_TIME_LIMIT", 60 * 60
 )
@@ -722,6 +730,9 @@ SUPERVISION_ORDER_REMIND_DAYS = env.int("SUPERVISION_ORDER_REMIND_DAYS", 2)
 SUPERVISION_ORDER_ESCALATE_DAYS = env.int("SUPERVISION_ORDER_ESCALATE_DAYS", 3)
 SUPERVISION_SIGNAL_GRACE_DAYS = env.int("SUPERVISION_SIGNAL_GRACE_DAYS", 10)
 SUPERVISION_EVIDENCE_MAX_BYTES = env.int("SUPERVISION_EVIDENCE_MAX_BYTES", 20 * 1024 * 1024)
+# Inspections (Art. 28): working days, from the day the findings are complete, to decide each
+# finding's follow-up (a rectification order or a stated reason for none) and close.
+SUPERVISION_INSPECTION_FOLLOWUP_DAYS = env.int("SUPERVISION_INSPECTION_FOLLOWUP_DAYS", 10)
 CELERY_BEAT_SCHEDULE.update(
     {
         "supervision.orders_sweep": {

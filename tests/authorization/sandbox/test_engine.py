@@ -209,3 +209,13 @@ def test_the_web_role_runs_the_function_on_a_restricted_table_it_cannot_select(w
         with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cur:
             cur.execute(sql.SQL("SELECT count(*) FROM {}").format(qualified(table)))
         transaction.set_rollback(True)
+
+
+def test_groups_by_up_to_three_items_never_four(world):
+    query = run(world, {"measure": "count", "groups": ["age", "born", "updated_at"]})
+    assert query.result["groups"] == ["age", "born", "updated_at"]
+    with pytest.raises(engine.QueryRefused) as refused:
+        run(world, {"measure": "count", "groups": ["age", "born", "updated_at", "amount"]})
+    assert refused.value.field == "groups"
+    world.session.refresh_from_db()
+    assert world.session.epsilon_spent == pytest.approx(1.0)  # the refused one spent nothing

@@ -108,6 +108,28 @@ def test_higher_grade_items_need_a_passed_assessment(requester, provider, bureau
     assert _refusal(raw) == ("assessment_required", 403)
 
 
+def test_lower_graded_items_of_a_higher_grade_resource_still_need_an_assessment(
+    requester, provider, bureau
+):
+    """The resource's grade decides (issue #14 item 7), not only the granted items' own."""
+    items = cf.valid_items()
+    for item in items[1:]:
+        item["grade"] = cf.grade("L2")
+    version = cf.make_published(provider, bureau.reviewer, items=items, grade=cf.grade("L3"))
+    lower = {i.pk: "clear" for i in version.items.all() if i.grade_id}
+    assert len(lower) == 2
+    grant, raw = grant_issue(
+        resource=version.resource,
+        grantee=requester.org,
+        items=lower,
+        origin="share_request",
+        valid_until=timezone.now() + dt.timedelta(days=30),
+        acting_user=provider.admin,
+    )
+    assert grant.needs_assessment
+    assert _refusal(raw) == ("assessment_required", 403)
+
+
 def test_general_items_need_no_assessment(resource, requester, provider):
     grant, _raw = _issue(resource, requester.org, user=provider.admin)
     assert not grant.needs_assessment

@@ -101,14 +101,49 @@ def test_the_provider_cannot_collect_the_key(resource, requester, provider):
         grant_key_rotate(grant=grant, acting_user=provider.admin)
 
 
-def test_unconditional_request_is_granted_at_once(requester, provider, bureau):
+def test_unconditional_request_is_granted_at_once(
+    requester, provider, bureau, django_capture_on_commit_callbacks
+):
     version = cf.make_published(provider, bureau.reviewer, share_type="unconditional")
-    request = _ask(version.resource, requester.staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        request = _ask(version.resource, requester.staff)
     assert request.state == ShareRequest.State.GRANTED
     grant = request.grants.get()
     assert grant.items.count() == 3
     assert set(grant.items.values_list("delivery", flat=True)) == {"clear"}
     assert [e.transition for e in events_for(request)] == ["grant_at_once"]
+    # Recorded and notified: the provider's data officer is told.
+    assert Notification.objects.filter(
+        recipient=provider.admin, url=f"/sharing/requests/{request.pk}/"
+    ).exists()
+
+
+def test_default_delivery_forms_follow_the_item_grades(requester, provider, bureau):
+    """Where the grade requires masking: the key as a keyed HMAC, other items masked, the update
+    flag in clear; a grade that does not: everything in clear. The decide form starts there."""
+    from django.urls import reverse
+
+    from .conftest import web
+
+    high = cf.make_published(provider, bureau.reviewer, grade=cf.grade("L3"))
+    low = cf.make_published(provider, bureau.reviewer, name="一般资源", grade=cf.grade("L2"))
+    forms = {
+        item.english_name: services.default_delivery(item)
+        for item in high.items.select_related("grade", "version__grade")
+    }
+    assert forms == {"id_number": "hmac", "full_name": "masked", "updated_at": "clear"}
+    assert {
+        services.default_delivery(i) for i in low.items.select_related("grade", "version__grade")
+    } == {"clear"}
+    request = _ask(high.resource, requester.staff)
+    form = web(provider.admin).get(reverse("sharing:request_decide", args=[request.pk]))
+    initial = {
+        name: field.initial
+        for name, field in form.context["form"].fields.items()
+        if name.startswith("item_")
+    }
+    by_item = {f"item_{i.pk}": forms[i.english_name] for i in high.items.all()}
+    assert initial == by_item
 
 
 def test_not_shared_request_is_refused_at_once_with_the_catalog_basis(

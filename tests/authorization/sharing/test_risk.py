@@ -16,6 +16,7 @@ from authorization.sharing.services import (
     GrantRefused,
     grant_authenticate,
     grant_issue,
+    grant_renew,
     grant_review_record,
     grants_expire,
     grants_remind,
@@ -28,7 +29,9 @@ from tests.accounts.factories import UserFactory
 from tests.catalog import factories as cf
 from wuhan_pdr.accounts.roles import Role
 from wuhan_pdr.kernel.errors import DomainError
+from wuhan_pdr.kernel.models import Notification
 from wuhan_pdr.kernel.workdays import today
+from wuhan_pdr.kernel.workflow import events_for
 
 from .conftest import web
 
@@ -71,21 +74,64 @@ def test_higher_grade_grant_works_after_a_passed_assessment(requester, provider,
     assert grant_authenticate(raw, client_ip="10.0.0.1") == grant
 
 
-def test_expiry_and_reminders(resource, requester, provider):
+def test_expiry_and_reminders(resource, requester, provider, django_capture_on_commit_callbacks):
     soon, _raw = _issue(
         resource, requester, provider, valid_until=timezone.now() + dt.timedelta(days=5)
     )
     later, _raw = _issue(
         resource, requester, provider, valid_until=timezone.now() + dt.timedelta(days=300)
     )
-    assert grants_remind() == 1
-    assert grants_remind() == 0  # once
+    with django_capture_on_commit_callbacks(execute=True):
+        assert grants_remind() == 1
+        assert grants_remind() == 0  # once
     soon.refresh_from_db()
     assert soon.reminded_at is not None
+    # The grantee's people are told, with the grant's page; nobody about the later one.
+    url = reverse("sharing:grant", args=[soon.pk])
+    reminded = Notification.objects.filter(url=url)
+    assert {n.recipient_id for n in reminded} >= {requester.admin.pk, requester.staff.pk}
+    assert reminded.count() == len({n.recipient_id for n in reminded})
+    assert not Notification.objects.filter(url=reverse("sharing:grant", args=[later.pk])).exists()
     assert grants_expire(now=timezone.now() + dt.timedelta(days=6)) == 1
     soon.refresh_from_db()
     later.refresh_from_db()
     assert (soon.state, later.state) == (Grant.State.EXPIRED, Grant.State.ACTIVE)
+
+
+def test_renewal_brings_an_expired_grant_back_and_reminds_again(
+    resource, requester, provider, django_capture_on_commit_callbacks
+):
+    grant, raw = _issue(
+        resource, requester, provider, valid_until=timezone.now() + dt.timedelta(days=5)
+    )
+    grants_remind()
+    assert grants_expire(now=timezone.now() + dt.timedelta(days=6)) == 1  # (beat, days later)
+    grant.refresh_from_db()
+    with pytest.raises(GrantRefused) as caught:
+        grant_authenticate(raw, client_ip="10.0.0.1")
+    assert caught.value.code == "grant_expired"
+    # Only the provider's data officer renews, and only to a later end.
+    with pytest.raises(DomainError):
+        grant_renew(
+            grant=grant, valid_until=today() + dt.timedelta(days=90), acting_user=requester.admin
+        )
+    with pytest.raises(DomainError) as caught:
+        grant_renew(
+            grant=grant, valid_until=today() - dt.timedelta(days=1), acting_user=provider.admin
+        )
+    assert caught.value.field == "valid_until"
+    with django_capture_on_commit_callbacks(execute=True):
+        grant = grant_renew(
+            grant=grant, valid_until=today() + dt.timedelta(days=20), acting_user=provider.admin
+        )
+    assert grant.state == Grant.State.ACTIVE and grant.reminded_at is None
+    assert grant_authenticate(raw, client_ip="10.0.0.1") == grant  # the same key works again
+    assert Notification.objects.filter(
+        recipient=requester.staff, url=reverse("sharing:grant", args=[grant.pk])
+    ).exists()
+    assert [e.transition for e in events_for(grant)] == ["expire", "renew"]
+    # Within the reminder window again: reminded again, once.
+    assert grants_remind() == 1 and grants_remind() == 0
 
 
 def test_volume_flag_once_a_day_and_review_clears_it(resource, requester, provider, bureau):
@@ -131,6 +177,26 @@ def test_acceptance_check_names_what_is_missing(resource, provider, bureau):
     assert any("not shared" in r for r in reasons)
 
 
+def test_it_project_acceptance_asks_the_supply_path_through_the_hook(resource, provider, bureau):
+    """Art. 11 through catalog.filing's acceptance check hook (registered by sharing)."""
+    from catalog.filing import services as filing
+
+    project = filing.project_create(
+        organization=provider.org,
+        fields={"name": "低保业务系统升级", "year": 2026, "budget_amount": "800000.00"},
+        acting_user=provider.staff,
+    )
+    filing.project_entry_add(project=project, resource=resource, acting_user=provider.staff)
+    filing.project_transition(project=project, action="submit", acting_user=provider.staff)
+    filing.project_transition(project=project, action="approve", acting_user=bureau.reviewer)
+    with pytest.raises(filing.AcceptanceRefused) as caught:
+        filing.project_transition(
+            project=project, action="submit_acceptance", acting_user=provider.staff
+        )
+    reasons = [str(m.reason) for m in caught.value.missing]
+    assert [str(r) for r in resource_has_supply_path(resource)][0] in reasons
+
+
 def test_acceptance_check_passes_a_loaded_shared_resource(db):
     from aggregation.models import Batch
     from tests.aggregation.factories import make_channel
@@ -140,3 +206,44 @@ def test_acceptance_check_passes_a_loaded_shared_resource(db):
     assert resource_has_supply_path(setup.resource)  # nothing loaded yet
     assert load(setup, csv_rows(5)).status == Batch.Status.SUCCEEDED
     assert resource_has_supply_path(setup.resource) == []
+
+
+def test_the_review_shows_each_grants_use_against_its_scenario_and_volume(
+    resource, requester, provider, bureau
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from authorization.sharing.services import share_request_approve, share_request_create
+
+    from .conftest import make_fields
+
+    def granted(agency, scenario):
+        request = share_request_create(
+            resource=resource,
+            item_ids=list(resource.published_version.items.values_list("pk", flat=True)),
+            fields=make_fields(scenario=scenario, expected_daily_rows=50),
+            acting_user=agency.staff,
+        )
+        return share_request_approve(
+            request=request,
+            deliveries={i.pk: "clear" for i in resource.published_version.items.all()},
+            acting_user=provider.admin,
+        )
+
+    grant = granted(requester, "核验低保家庭户籍迁移资格。")
+    usage_record(grant, rows=400, calls=9, day=today() - dt.timedelta(days=2))
+    reviewer = UserFactory(organization=bureau.org, roles=[Role.SECURITY_ADMIN])
+    c = web(reviewer)
+    with CaptureQueriesContext(connection) as few:
+        page = c.get(reverse("sharing:risk"))
+    html = page.content.decode()
+    assert "核验低保家庭户籍迁移资格。" in html and "400" in html and ">50<" in html
+    form = c.get(reverse("sharing:grant_review", args=[grant.pk]))
+    assert "核验低保家庭户籍迁移资格。" in form.content.decode()
+    assert (form.context["use"].recent_rows, form.context["use"].peak_rows) == (400, 400)
+    for n in range(3):
+        granted(cf.make_agency(), f"场景{n}")
+    with CaptureQueriesContext(connection) as more:
+        assert c.get(reverse("sharing:risk")).status_code == 200
+    assert len(more) == len(few)

@@ -316,3 +316,46 @@ def test_reason_fields_store_naughty_text_or_refuse_it(naughty, resource, reques
                 assert s not in page.content.decode()
         else:
             assert request.state == ShareRequest.State.PENDING
+
+
+def test_the_provider_sees_who_uses_its_data_and_how_much(resource, requester, provider):
+    """The provider's page lists each grantee with its calls and rows (last 30 days); the
+    requester's page its own grants with the same figures; nobody else's."""
+    from authorization.sharing.services import usage_record
+
+    request = _ask(resource, requester.staff)
+    grant = share_request_approve(
+        request=request,
+        deliveries={i.pk: "clear" for i in resource.published_version.items.all()},
+        acting_user=provider.admin,
+    )
+    usage_record(grant, rows=1234, calls=7, day=today() - dt.timedelta(days=1))
+    usage_record(grant, rows=766, calls=3)
+    usage_record(grant, rows=99999, calls=99, day=today() - dt.timedelta(days=45))  # too old
+    other_provider = cf.make_agency()
+    other_version = cf.make_published(other_provider, cf.make_city_bureau().reviewer)
+    stranger = cf.make_agency()
+    foreign = share_request_approve(
+        request=_ask(other_version.resource, stranger.staff),
+        deliveries={i.pk: "clear" for i in other_version.items.all()},
+        acting_user=other_provider.admin,
+    )
+
+    page = web(provider.admin).get(reverse("sharing:data_usage"))
+    assert page.status_code == 200
+    rows = page.context["page_obj"].object_list
+    assert [(g.pk, g.grantee.name, g.recent_calls, g.recent_rows) for g in rows] == [
+        (grant.pk, requester.org.name, 10, 2000)
+    ]
+    html = page.content.decode()
+    assert requester.org.name in html and "2000" in html and foreign.key_prefix not in html
+    held = web(requester.staff).get(reverse("sharing:grants"))
+    assert [
+        (g.pk, g.recent_calls, g.recent_rows) for g in held.context["page_obj"].object_list
+    ] == [(grant.pk, 10, 2000)]
+    # The grant's page shows the days and the totals to both sides.
+    for user in (provider.admin, requester.staff):
+        detail = web(user).get(reverse("sharing:grant", args=[grant.pk]))
+        assert detail.context["totals"] == {"calls": 109, "rows": 101999}
+    # A staff member (not the data officer) of the provider has no such page.
+    assert web(provider.staff).get(reverse("sharing:data_usage")).status_code == 404

@@ -333,3 +333,70 @@ def test_too_many_deletions_ask_for_a_full_load(supply, monkeypatch):
     assert load(supply.setup, csv_rows(9, start=2)).status == Batch.Status.SUCCEEDED  # drops 3
     response = api(supply.key).get(rows_url(supply.resource, changed_since="2025-01-01"))
     refusal(response, 400, "changed_since_too_old")
+
+
+def test_a_zone_grant_answers_only_after_a_passed_assessment(supply, requester):
+    """Grants to resources of the higher grades need a passed assessment before their first
+    call (Art. 27): the API answers 403 assessment_required until the security administrator
+    records a pass, then rows."""
+    from authorization.sharing.services import ASSESSMENT_KIND, grant_issue
+    from security.assessments.registry import subject_kind
+    from security.assessments.services import assessment_record
+    from tests.accounts.factories import UserFactory
+    from tests.catalog import factories as cf
+    from wuhan_pdr.accounts.roles import Role
+    from wuhan_pdr.kernel.workdays import today
+
+    items = {
+        i.pk: "clear"
+        for i in supply.resource.published_version.items.all()
+        if i.english_name == "code"
+    }
+    grant, key = grant_issue(
+        resource=supply.resource,
+        grantee=requester.org,
+        items=items,
+        origin="share_request",
+        valid_until=timezone.now() + dt.timedelta(days=30),
+        acting_user=supply.setup.agency.admin,
+    )
+    assert grant.needs_assessment  # an L3 resource, kept in the restricted zone
+    refusal(api(key).get(rows_url(supply.resource)), 403, "assessment_required")
+    refusal(
+        api(key).get(reverse("api:supply:count", args=[supply.resource.pk])),
+        403,
+        "assessment_required",
+    )
+    assert not GrantUsage.objects.filter(grant=grant).exists()
+    subject = subject_kind(ASSESSMENT_KIND)
+    assessment_record(
+        subject_kind=ASSESSMENT_KIND,
+        subject_id=grant.pk,
+        assessed_on=today(),
+        result="pass",
+        findings="符合要求。",
+        answers=[(q.key, "yes", "") for q in subject.checklist],
+        valid_until=today() + dt.timedelta(days=365),
+        acting_user=UserFactory(
+            organization=cf.make_city_bureau().org, roles=[Role.SECURITY_ADMIN]
+        ),
+    )
+    body = api(key).get(rows_url(supply.resource)).json()
+    assert body["fields"] == ["code"] and len(body["rows"]) == 12
+
+
+def test_a_resource_without_loaded_data_answers_no_data(requester):
+    from tests.catalog import factories as cf
+
+    provider = cf.make_agency()
+    version = cf.make_published(provider, cf.make_city_bureau().reviewer, name="尚未归集的资源")
+    grant, key = issue(
+        version.resource,
+        requester.org,
+        {"id_number": "hmac", "full_name": "masked"},
+        acting_user=provider.admin,
+    )
+    refusal(api(key).get(rows_url(version.resource)), 404, "no_data")
+    refusal(api(key).get(reverse("api:supply:count", args=[version.resource.pk])), 404, "no_data")
+    event = AuditEvent.objects.filter(action="supply.rows", outcome="refused").latest("pk")
+    assert event.details["code"] == "no_data" and event.details["rows"] == 0

@@ -376,3 +376,44 @@ def test_naughty_strings_on_the_detail_pages_forms_never_fail(setup, naughty):
             {"transition": "assign_code", "comment": text},
         )
         assert response.status_code in (200, 302, 404), repr(text)
+
+
+def test_a_verified_file_names_the_public_registrations_resting_on_it(setup):
+    """The verification page, on a match, names the registration code(s) of the deposit and
+    links to their public register entries, only for registrations the public may see."""
+    registered = setup.registered()
+
+    def another(content: bytes):
+        other = make_setup()
+        other.registrar = setup.registrar
+        # Files of their own (the same bytes would be the same deposit digest).
+        other.deposit = make_deposit(
+            holder=other.agency.org, resource=other.resource, by=other.agency.staff, content=content
+        )
+        return other
+
+    noticed = another(b"a,b\r\n3,4\r\n")
+    in_notice = noticed.in_notice()
+    hidden = another(b"a,b\r\n5,6\r\n")
+    draft = hidden.draft()
+    verify = reverse("evidence:verify")
+    client = Client()
+
+    html = client.get(verify, {"digest": setup.deposit.data_sha256}).content.decode()
+    assert "verify-match" in html and registered.code in html
+    assert reverse("registration:public-detail", args=[registered.public_id]) in html
+    # The same through the deposit's id or the registration's code.
+    for params in ({"deposit": str(setup.deposit.public_id)}, {"code": registered.code}):
+        html = client.get(verify, params).content.decode()
+        assert reverse("registration:public-detail", args=[registered.public_id]) in html
+    # In public notice: no code yet, but its public entry.
+    html = client.get(verify, {"digest": noticed.deposit.data_sha256}).content.decode()
+    assert reverse("registration:public-detail", args=[in_notice.public_id]) in html
+    # A draft is nobody's business: the deposit matches, no registration is named.
+    html = client.get(verify, {"digest": hidden.deposit.data_sha256}).content.decode()
+    assert "verify-match" in html
+    assert str(draft.public_id) not in html and "/registration/r/" not in html
+    # A cancelled registration is named with its state.
+    cancelled = setup.move(registered, "cancel")
+    html = client.get(verify, {"digest": setup.deposit.data_sha256}).content.decode()
+    assert registered.code in html and cancelled.get_state_display() in html
