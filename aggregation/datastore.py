@@ -36,6 +36,7 @@ from security import zones
 from security.dbroles import WORKER, acting_as
 from wuhan_pdr.kernel.errors import DomainError
 
+from . import hashes
 from .models import DatastoreTable
 
 SCHEMA = "datastore"
@@ -182,9 +183,13 @@ def masking_rules(resource: Resource) -> dict:
     return out
 
 
-def read_columns(table: DatastoreTable, masks: dict) -> list[zones.ReadColumn]:
+def read_columns(
+    table: DatastoreTable, masks: dict, stored: dict | None = None
+) -> list[zones.ReadColumn]:
     """The table's columns for `security.zones`, each with its entry of `masks` (a masking
-    rule, or anything that says the column is masked)."""
+    rule, or anything that says the column is masked) and, from `stored` (the table's
+    `stored_hashes` by default), the key fingerprint of its stored keyed hash."""
+    stored = table.stored_hashes if stored is None else stored
     return [
         zones.ReadColumn(
             name=c.name,
@@ -192,40 +197,75 @@ def read_columns(table: DatastoreTable, masks: dict) -> list[zones.ReadColumn]:
             key=bool(c.key),
             mask=masks.get(c.name) or None,
             update_flag=bool(c.update_flag),
+            stored_hash=(stored or {}).get(c.name) or "",
         )
         for c in table_columns(table)
     ]
 
 
-def _signatures(rules: dict) -> dict[str, str]:
+def _signatures(rules: dict, stored: dict | None = None) -> dict[str, str]:
     signatures = {name: zones.mask_signature(rule.mask) for name, rule in rules.items()}
     builders = zones.builders_signature()
     if builders:
         # Not a column name (columns are identifiers of letters, digits and "_").
         signatures["@functions"] = builders
+    kept = {
+        name: fp
+        for name, fp in (stored or {}).items()
+        if fp and name in hashes.hashed_columns(rules, [name])
+    }
+    if kept:
+        signatures["@stored_hashes"] = ",".join(f"{n}:{fp}" for n, fp in sorted(kept.items()))
     return signatures
 
 
 def read_functions_current(table: DatastoreTable, rules: dict | None = None) -> bool:
-    """Whether the table's read functions mask as the published version's masking asks."""
+    """Whether the table's read functions mask as the published version's masking asks (and
+    read the stored keyed hashes the table has)."""
     if table.read_masked is None or not isinstance(table.read_masked, dict):
         return False
     rules = masking_rules(table.resource) if rules is None else rules
-    return table.read_masked == _signatures(rules)
+    return table.read_masked == _signatures(rules, table.stored_hashes)
 
 
-def read_functions_refresh(table: DatastoreTable) -> None:
+def read_functions_refresh(table: DatastoreTable, *, fresh=()) -> None:
     """(Re)make the table's masked read functions in its schema, as its zone's role, with the
-    masking of the published version; remember what they mask with."""
+    masking of the published version; remember what they mask with. The table gets a
+    companion column for each column masked by keyed hash and loses those no longer masked so
+    (`hashes.sync_companions`; one made for a column in `fresh`, just made and empty, is
+    current at once, any other waits for `stored_hashes_backfill`)."""
     rules = masking_rules(table.resource)
     masks = {name: rule.mask for name, rule in rules.items()}
+    names = [c.name for c in table_columns(table)]
     with transaction.atomic(), as_table_owner(), zones.zone_role(table_zone(table)):
+        stored = table.stored_hashes or {}
+        wanted = hashes.hashed_columns(rules, names)
+        if set(wanted) != set(stored):
+            with connection.cursor() as cur:
+                stored = hashes.sync_companions(
+                    cur, qualified(table), stored=stored, wanted=wanted, fresh=fresh
+                )
         zones.read_functions_create(
-            schema=table.schema, table=table.table_name, columns=read_columns(table, masks)
+            schema=table.schema,
+            table=table.table_name,
+            columns=read_columns(table, masks, stored),
         )
-    table.read_masked = _signatures(rules)
+    table.read_masked = _signatures(rules, stored)
+    table.stored_hashes = stored
     if table.pk:
-        DatastoreTable.objects.filter(pk=table.pk).update(read_masked=table.read_masked)
+        DatastoreTable.objects.filter(pk=table.pk).update(
+            read_masked=table.read_masked, stored_hashes=stored
+        )
+
+
+def stored_hashes_due(table: DatastoreTable, rules: dict | None = None) -> bool:
+    """Whether the table lacks a companion column it should have (or has one it should not),
+    or one is not filled under the masking key in force: a backfill is due."""
+    rules = masking_rules(table.resource) if rules is None else rules
+    wanted = hashes.hashed_columns(rules, [c.name for c in table_columns(table)])
+    stored = table.stored_hashes or {}
+    now = hashes.fingerprint()
+    return set(wanted) != set(stored) or any(stored[n] != now for n in wanted)
 
 
 def create_table_sql(
@@ -309,7 +349,7 @@ def datastore_ensure(*, resource: Resource) -> DatastoreTable:
                 schema=schema,
                 columns=[c.as_dict() for c in wanted],
             )
-            read_functions_refresh(table)
+            read_functions_refresh(table, fresh={c.name for c in wanted})
             return table
         current = [Column.from_dict(d) for d in table.columns]
         added, pending = _diff(current, wanted)
@@ -337,7 +377,7 @@ def datastore_ensure(*, resource: Resource) -> DatastoreTable:
         table.pending_changes = pending
         table.save(update_fields=["columns", "pending_changes", "updated_at"])
         if added or not read_functions_current(table):
-            read_functions_refresh(table)
+            read_functions_refresh(table, fresh={c.name for c in added})
         return table
 
 
@@ -368,16 +408,38 @@ def datastore_apply_pending(*, resource: Resource, confirm: bool) -> DatastoreTa
                 )
             )
         new_schema = ensure_schema(new_zone)
-        current = {d["name"] for d in table.columns}
+        current = {d["name"]: d for d in table.columns}
         new_name = f"r{resource.pk}_{secrets.token_hex(3)}"
         kept = [c for c in wanted if c.name in current]
+        # The keyed hashes move with the rows: copied where the column keeps its type and its
+        # companion is current under the key in force, computed in the copy otherwise.
+        hashed = hashes.hashed_columns(masking_rules(resource), [c.name for c in wanted])
+        now = hashes.fingerprint()
+        old_stored = table.stored_hashes or {}
         with zones.zone_role(new_zone), connection.cursor() as cur:
             cur.execute(create_table_sql(new_name, wanted, schema=new_schema))
+            hashes.add_companions(cur, qualified(new_name, new_schema), hashed)
         if kept:
-            cols = sql.SQL(", ").join(sql.Identifier(c.name) for c in kept)
-            casts = sql.SQL(", ").join(
+            names = [c.name for c in kept]
+            exprs = [
                 sql.SQL("{}::{}").format(sql.Identifier(c.name), sql.SQL(c.type)) for c in kept
-            )
+            ]
+            for c in kept:
+                if c.name not in hashed:
+                    continue
+                names.append(hashes.companion(c.name))
+                if old_stored.get(c.name) == now and current[c.name].get("type") == c.type:
+                    exprs.append(sql.Identifier(hashes.companion(c.name)))
+                else:
+                    exprs.append(
+                        hashes.hash_sql(
+                            sql.SQL("{}::{}").format(sql.Identifier(c.name), sql.SQL(c.type)),
+                            c.type,
+                        )
+                    )
+            hashes.hand_key()
+            cols = sql.SQL(", ").join(sql.Identifier(n) for n in names)
+            casts = sql.SQL(", ").join(exprs)
             try:
                 with transaction.atomic():
                     _copy_rows(
@@ -402,6 +464,7 @@ def datastore_apply_pending(*, resource: Resource, confirm: bool) -> DatastoreTa
         table.table_name = new_name
         table.schema = new_schema
         table.columns = [c.as_dict() for c in wanted]
+        table.stored_hashes = dict.fromkeys(hashed, now)
         table.pending_changes = []
         if new_zone != old_zone:  # the confirmation was for this move only
             table.zone_move_to = ""

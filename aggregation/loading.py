@@ -23,6 +23,10 @@ and the bad ones written to that file.
 
 A killed worker, a dropped connection or any error rolls the whole transaction back: the live
 table is untouched, and a retried batch starts again from the file.
+
+A column masked by keyed hash has its hash written with it, in the same statement (`hashes`:
+computed in Python in the fast COPY for text columns, in SQL everywhere else), and the table
+records under which key (`DatastoreTable.stored_hashes`).
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from psycopg import sql
 
 from security import zones
 
+from . import hashes
 from .datastore import SCHEMA, Column, as_table_owner, primary_key_sql
 from .datastore import qualified as _qualified
 from .models import DatastoreTable
@@ -375,8 +380,16 @@ def load_csv(
     zone's role (`security.zones.zone_role`)."""
     if not connection.in_atomic_block:
         raise RuntimeError("load_csv must run inside transaction.atomic()")
+    stored = (
+        DatastoreTable.objects.filter(table_name=table_name)
+        .values_list("stored_hashes", flat=True)
+        .first()
+    ) or {}
+    if stored:
+        hashes.hand_key()
     with as_table_owner(), zones.zone_role(zones.zone_of_schema(schema)):
         result = _load(
+            hashed=list(stored),
             table_name=table_name,
             columns=columns,
             source=source,
@@ -393,11 +406,38 @@ def load_csv(
     if mode == "full":
         # New rows in a new table: page cursors into the old one are stale.
         DatastoreTable.objects.filter(table_name=table_name).update(generation=F("generation") + 1)
+    if stored:
+        _record_hashes(table_name, stored, mode)
     return result
+
+
+def _record_hashes(table_name: str, stored: dict, mode: str) -> None:
+    """After a load, which stored keyed hashes are current: all of a full load's (every row
+    was hashed under the key in force); an incremental load's only where the table's were
+    under that key already (else the table mixes two keys: a backfill is queued). When that
+    changes, the read functions are made again in this transaction, so they never read a
+    companion under a fingerprint it no longer has."""
+    now = hashes.fingerprint()
+    if mode == "full":
+        after = dict.fromkeys(stored, now)
+    else:
+        after = {name: (fp if fp == now else "") for name, fp in stored.items()}
+    if after == stored:
+        return
+    from .datastore import read_functions_refresh
+    from .readfunctions import backfill_enqueue
+
+    table = DatastoreTable.objects.select_related("resource").get(table_name=table_name)
+    table.stored_hashes = after
+    DatastoreTable.objects.filter(pk=table.pk).update(stored_hashes=after)
+    read_functions_refresh(table)
+    if not all(after.values()):
+        backfill_enqueue([table.pk])
 
 
 def _load(
     *,
+    hashed: list[str],
     table_name: str,
     columns: list[Column],
     source: CsvSource,
@@ -427,6 +467,15 @@ def _load(
     work_ref = qualified(work) if mode == "full" else sql.Identifier(work)
     positions = [i for i, t in enumerate(targets) if t]
     mapped = [targets[i] for i in positions]
+    # Keyed hashes of mapped columns: text columns hashed in Python as they are sent, the
+    # others in SQL. An unmapped column is NULL in the work table, and so is its hash there
+    # (a merge writes both).
+    unmapped = [n for n in hashed if n not in mapped and n in by_name]
+    hashed = [n for n in hashed if n in mapped and n in by_name]
+    py_hashed = [n for n in hashed if hashes.text_typed(by_name[n].type)]
+    sql_hashed = [n for n in hashed if n not in py_hashed]
+    py_at = [mapped.index(n) for n in py_hashed]
+    hash_value = hashes.hasher() if py_hashed else None
     with connection.cursor() as cur:
         if mode == "full":
             cur.execute(
@@ -443,8 +492,21 @@ def _load(
         fast_ok = True
         try:
             with transaction.atomic():
+                # A full load with hashes SQL computes goes through a temporary table, so
+                # that the new table is written once (an UPDATE would write it twice).
+                copy_ref = work_ref
+                if mode == "full" and sql_hashed:
+                    copy_ref = sql.Identifier(f"fill_{token}")
+                    cur.execute(
+                        sql.SQL("CREATE TEMP TABLE {} (LIKE {}) ON COMMIT DROP").format(
+                            copy_ref, qualified(table_name)
+                        )
+                    )
                 query = sql.SQL("COPY {} ({}) FROM STDIN").format(
-                    work_ref, sql.SQL(", ").join(map(sql.Identifier, mapped))
+                    copy_ref,
+                    sql.SQL(", ").join(
+                        map(sql.Identifier, mapped + [hashes.companion(n) for n in py_hashed])
+                    ),
                 )
                 received = 0
                 booleans = [
@@ -452,6 +514,13 @@ def _load(
                 ]
                 with _raw(cur).copy(query) as copy:
                     write = copy.write_row
+                    if hash_value is not None:
+                        # The hashes of the text columns follow the row's values (a table
+                        # without hashed column keeps the loop as it was).
+                        def write(values, _write=copy.write_row):
+                            values.extend([hash_value(values[n]) for n in py_at])
+                            _write(values)
+
                     for _number, row in iter_records(source, progress):
                         # An empty field is NULL, whatever the column's type.
                         values = [row[i] or None for i in positions]
@@ -461,6 +530,8 @@ def _load(
                         write(values)
                         received += 1
                 result.received = received
+                if copy_ref is not work_ref:
+                    _fill_from(cur, work_ref, copy_ref, columns, py_hashed, sql_hashed)
                 if mode == "full" and keys:
                     cur.execute(
                         sql.SQL("ALTER TABLE {} ADD {}").format(
@@ -483,6 +554,7 @@ def _load(
                 reject_path=reject_path,
                 result=result,
                 progress=progress,
+                hashed=hashed,
             )
         if progress:
             progress(92)
@@ -538,7 +610,18 @@ def _load(
             result.inserted = result.received - result.rejected
             result.table_rows = result.inserted
         else:
-            _merge(cur, qualified(table_name), work_ref, columns, keys, flag, result, previous_rows)
+            _merge(
+                cur,
+                qualified(table_name),
+                work_ref,
+                columns,
+                keys,
+                flag,
+                result,
+                previous_rows,
+                filled=(hashed if not fast_ok else py_hashed) + unmapped,
+                computed=[] if not fast_ok else sql_hashed,
+            )
         if flag and mode != "full" and previous_rows is not None:
             flag_type = sql.SQL(by_name[flag].type)
             cur.execute(
@@ -560,13 +643,54 @@ def _load(
     return result
 
 
+def _fill_from(cur, work_ref, copy_ref, columns, py_hashed, sql_hashed) -> None:
+    """INSERT the copied rows into the new table with the hashes SQL computes."""
+    types = {c.name: c.type for c in columns}
+    names = [c.name for c in columns] + [hashes.companion(n) for n in py_hashed + sql_hashed]
+    exprs = [sql.Identifier(n) for n in names[: len(columns) + len(py_hashed)]] + [
+        hashes.hash_sql(sql.Identifier(n), types[n]) for n in sql_hashed
+    ]
+    cur.execute(
+        sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(
+            work_ref,
+            sql.SQL(", ").join(map(sql.Identifier, names)),
+            sql.SQL(", ").join(exprs),
+            copy_ref,
+        )
+    )
+
+
 def _merge(
-    cur, table_ref, work_ref, columns, keys, flag, result: LoadResult, previous_rows=None
+    cur,
+    table_ref,
+    work_ref,
+    columns,
+    keys,
+    flag,
+    result: LoadResult,
+    previous_rows=None,
+    *,
+    filled=(),
+    computed=(),
 ) -> None:
+    """Merge the work table's rows into the table by key. `filled`: columns whose keyed hash
+    the work table holds; `computed`: those whose hash is computed here."""
     names = [c.name for c in columns]
-    cols = sql.SQL(", ").join(map(sql.Identifier, names))
+    types = {c.name: c.type for c in columns}
+    companions = [hashes.companion(n) for n in list(filled) + list(computed)]
+    src_exprs = [sql.Identifier(n) for n in names] + [
+        sql.Identifier(hashes.companion(n)) for n in filled
+    ]
+    src_exprs += [
+        sql.SQL("{} AS {}").format(
+            hashes.hash_sql(sql.Identifier(n), types[n]), sql.Identifier(hashes.companion(n))
+        )
+        for n in computed
+    ]
+    src_cols = sql.SQL(", ").join(src_exprs)
+    cols = sql.SQL(", ").join(map(sql.Identifier, names + companions))
     key_cols = sql.SQL(", ").join(map(sql.Identifier, keys))
-    non_keys = [n for n in names if n not in keys]
+    non_keys = [n for n in names if n not in keys] + companions
     flag_id = sql.Identifier(flag)
     updates = (
         sql.SQL(", ").join(
@@ -582,7 +706,7 @@ def _merge(
     )
     cur.execute(
         sql.SQL(
-            "WITH src AS (SELECT DISTINCT ON ({keys}) {cols} FROM {work} "
+            "WITH src AS (SELECT DISTINCT ON ({keys}) {src_cols} FROM {work} "
             "ORDER BY {keys}, {flag} DESC NULLS LAST), "
             "up AS (INSERT INTO {table} AS t ({cols}) SELECT {cols} FROM src "
             "ON CONFLICT ({keys}) DO UPDATE SET {updates} "
@@ -592,6 +716,7 @@ def _merge(
         ).format(
             keys=key_cols,
             cols=cols,
+            src_cols=src_cols,
             work=work_ref,
             flag=flag_id,
             table=table_ref,
@@ -621,8 +746,10 @@ def _load_checked(
     reject_path: Path | None,
     result: LoadResult,
     progress: ProgressFn | None,
+    hashed: list[str] = (),
 ) -> None:
-    """The slow path: stage the file as text, find every bad row, then load the good ones."""
+    """The slow path: stage the file as text, find every bad row, then load the good ones
+    (with the keyed hashes of `hashed` columns computed in the same INSERT)."""
     stage = f"stage_{secrets.token_hex(3)}"
     stage_ref = sql.Identifier(stage)
     staged = [f"s{i}" for i in range(len(targets))]
@@ -748,12 +875,27 @@ def _load_checked(
     pairs = [(t, staged[i]) for i, t in enumerate(targets) if t]
     cur.execute(
         sql.SQL(
-            "INSERT INTO {work} ({cols}) SELECT {casts} FROM {stage} s "
-            "WHERE NOT EXISTS (SELECT 1 FROM {bad} b WHERE b._line = s._line) ORDER BY _line"
+            "INSERT INTO {work} ({cols}) SELECT {outer} FROM (SELECT {casts} FROM {stage} s "
+            "WHERE NOT EXISTS (SELECT 1 FROM {bad} b WHERE b._line = s._line) ORDER BY _line) c"
         ).format(
             work=work_ref,
-            cols=sql.SQL(", ").join(sql.Identifier(t) for t, _s in pairs),
-            casts=sql.SQL(", ").join(_cast_sql(by_name[t], sql.Identifier(s)) for t, s in pairs),
+            cols=sql.SQL(", ").join(
+                [sql.Identifier(t) for t, _s in pairs]
+                + [sql.Identifier(hashes.companion(n)) for n in hashed]
+            ),
+            outer=sql.SQL(", ").join(
+                [sql.SQL("c.{}").format(sql.Identifier(t)) for t, _s in pairs]
+                + [
+                    hashes.hash_sql(sql.SQL("c.{}").format(sql.Identifier(n)), by_name[n].type)
+                    for n in hashed
+                ]
+            ),
+            casts=sql.SQL(", ").join(
+                sql.SQL("{} AS {}").format(
+                    _cast_sql(by_name[t], sql.Identifier(s)), sql.Identifier(t)
+                )
+                for t, s in pairs
+            ),
             stage=stage_ref,
             bad=bad_table,
         )

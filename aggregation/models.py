@@ -258,6 +258,10 @@ class DatastoreTable(models.Model):
     # were last made; None: never made): a reader masks any other column the masking asks
     # for now as well.
     read_masked = models.JSONField(null=True, blank=True, default=None)
+    # The keyed hashes stored beside their columns (decision "stored-keyed-hash"): {column:
+    # fingerprint of the masking key every row's companion column was filled under, or "" when
+    # not all were (a backfill is due)}. A column is here when its companion column exists.
+    stored_hashes = models.JSONField(default=dict, blank=True)
     # [{"name": column, "item": item name, "type": SQL type, "key": bool, "not_null": bool,
     #   "update_flag": bool, "data_type": "C"}] in table order.
     columns = models.JSONField(default=list)
@@ -295,6 +299,7 @@ class DatastoreTable(models.Model):
             "last_loaded_at",
             "last_batch",
             "read_masked",
+            "stored_hashes",
         ]
     )
 

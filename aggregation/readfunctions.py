@@ -10,24 +10,44 @@ roles: each table, in a transaction of its own, under its row lock (so it waits 
 move of that table to finish and then sees its current schema and name), gets new functions
 if they no longer mask as its published version asks. Until the job ran, readers mask the
 changed columns again in Python (never less masked than either rule asks).
+
+The same job then fills the stored keyed hashes the new masking needs (`stored_hashes_backfill`,
+decision "stored-keyed-hash"): a column newly masked by keyed hash gets its companion column
+when the functions are made, and its hashes here; until then the functions compute them. The
+job `aggregation.stored_hashes_backfill` does the same alone: queued by an incremental load
+that mixed two keys, by the hourly sweep (`stored_hashes_sweep`: after the key was rotated,
+and for tables made before companions existed) and by `manage.py datastore_read_functions`.
 """
 
 from __future__ import annotations
 
 import logging
 
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import F, Q
 
+from security import zones
 from security.masking.observers import MaskingChange
 from wuhan_pdr.kernel.jobs import job_enqueue
 
-from .datastore import read_functions_current, read_functions_refresh
+from . import hashes
+from .datastore import (
+    as_table_owner,
+    masking_rules,
+    qualified,
+    read_columns,
+    read_functions_current,
+    read_functions_refresh,
+    stored_hashes_due,
+    table_columns,
+    table_zone,
+)
 from .models import DatastoreTable
 
 logger = logging.getLogger(__name__)
 
 TASK = "aggregation.read_functions_remake"
+BACKFILL_TASK = "aggregation.stored_hashes_backfill"
 
 
 def tables_affected(change: MaskingChange) -> list[int]:
@@ -74,16 +94,94 @@ def read_functions_remake(*, table_ids: list[int]) -> int:
                     .filter(pk=table_id)
                     .first()
                 )
-                if table is None or read_functions_current(table):
+                if table is None:
                     continue
-                read_functions_refresh(table)
-                remade += 1
+                if not read_functions_current(table):
+                    read_functions_refresh(table)
+                    remade += 1
+            # The stored keyed hashes the new masking needs, in a transaction of their own
+            # (the new functions are in force meanwhile, computing what is not stored yet).
+            stored_hashes_backfill(table_ids=[table_id])
         except Exception as exc:  # one table's failure must not keep the others stale
             logger.exception("read functions of table %s not remade", table_id)
             failed.append(f"{table_id}: {str(exc).splitlines()[0][:200] if str(exc) else exc!r}")
     if failed:
         raise RuntimeError("read functions not remade for table " + "; ".join(failed))
     return remade
+
+
+# --- stored keyed hashes --------------------------------------------------------------------
+
+
+def backfill_enqueue(table_ids: list[int], acting_user=None):
+    """Queue the backfill of these tables' stored keyed hashes (sent when this commits)."""
+    if not table_ids:
+        return None
+    return job_enqueue(
+        task_name=BACKFILL_TASK, kwargs={"table_ids": sorted(table_ids)}, acting_user=acting_user
+    )
+
+
+def stored_hashes_backfill(*, table_ids: list[int]) -> int:
+    """The job: give each of these tables (those still there) the companion columns its
+    masking asks for, fill those not current under the key in force (one UPDATE of the
+    table), record the key's fingerprint and make the read functions read them, all in one
+    transaction under the table's row lock (loads of the table wait). Idempotent. Returns how
+    many tables were filled."""
+    filled = 0
+    for table_id in table_ids:
+        with transaction.atomic():
+            table = (
+                DatastoreTable.objects.select_for_update(of=("self",))
+                .select_related("resource")
+                .filter(pk=table_id)
+                .first()
+            )
+            if table is None:
+                continue
+            rules = masking_rules(table.resource)
+            if not stored_hashes_due(table, rules):
+                continue
+            types = {c.name: c.type for c in table_columns(table)}
+            if set(hashes.hashed_columns(rules, types)) != set(table.stored_hashes or {}):
+                read_functions_refresh(table)  # companion columns as the masking asks
+            now = hashes.fingerprint()
+            stale = {n: types[n] for n, fp in table.stored_hashes.items() if fp != now}
+            if stale:
+                hashes.hand_key()
+                with (
+                    as_table_owner(),
+                    zones.zone_role(table_zone(table)),
+                    connection.cursor() as cur,
+                ):
+                    cur.execute(hashes.fill_sql(qualified(table), stale))
+                    moved = cur.rowcount
+                table.stored_hashes = {**table.stored_hashes, **dict.fromkeys(stale, now)}
+                DatastoreTable.objects.filter(pk=table.pk).update(stored_hashes=table.stored_hashes)
+                masks = {name: rule.mask for name, rule in rules.items()}
+                if moved and zones.page_uses_position(read_columns(table, masks)):
+                    # Every row written again moved: pages in storage order start over.
+                    DatastoreTable.objects.filter(pk=table.pk).update(
+                        generation=F("generation") + 1
+                    )
+                read_functions_refresh(table)
+            filled += 1
+    return filled
+
+
+def stored_hashes_sweep() -> list[int]:
+    """Beat (hourly): queue the backfill of every table whose stored keyed hashes are not
+    current (the masking key was rotated; a table from before companion columns; a job that
+    failed). Returns the ids queued."""
+    due = [
+        table.pk
+        for table in DatastoreTable.objects.select_related("resource").order_by("pk")
+        if stored_hashes_due(table)
+    ]
+    if due:
+        with transaction.atomic():
+            backfill_enqueue(due)
+    return due
 
 
 def register() -> None:

@@ -28,6 +28,20 @@ def read_functions_remake(job, *, table_ids: list[int]) -> None:
     run(table_ids=table_ids)
 
 
+@durable_task("aggregation.stored_hashes_backfill")
+def stored_hashes_backfill(job, *, table_ids: list[int]) -> None:
+    from .readfunctions import stored_hashes_backfill as run
+
+    run(table_ids=table_ids)
+
+
+@shared_task(name="aggregation.stored_hashes_sweep", ignore_result=True)
+def stored_hashes_sweep() -> int:
+    from .readfunctions import stored_hashes_sweep as run
+
+    return len(run())
+
+
 @shared_task(name="aggregation.schedule_due_channels", ignore_result=True)
 def schedule_due_channels() -> int:
     from .services import schedule_due_channels as run

@@ -34,7 +34,7 @@ from psycopg import sql
 
 from .dbroles import acting_as, role_name
 from .masking import mask_expression
-from .masking.core import as_mask, hmac_key
+from .masking.core import StoredHash, as_mask, hmac_key, stored_hash_column
 
 GENERAL = "general"
 RESTRICTED = "restricted"
@@ -158,6 +158,9 @@ class ReadColumn:
     mask: object = None
     # The column is the table's update flag (the supply functions filter by it).
     update_flag: bool = False
+    # The fingerprint of the key under which the table stores this column's keyed hash in
+    # its companion column (`security.masking.stored_hash_column`), or "": none current.
+    stored_hash: str = ""
 
     @property
     def masked(self) -> bool:
@@ -174,11 +177,25 @@ def mask_signature(mask) -> str:
     return repr(as_mask(mask))
 
 
-def masked_expression(column: ReadColumn, ref: sql.Composable) -> sql.Composable:
-    """The column as it may leave its zone: masked by `security.masking` in SQL, or as it is."""
+def masked_expression(
+    column: ReadColumn, ref: sql.Composable, alias: str | None = None
+) -> sql.Composable:
+    """The column as it may leave its zone: masked by `security.masking` in SQL, or as it is.
+    With the table's `alias`, a keyed hash the table stores is read from its companion column
+    (where the caller's key is the one it was stored under)."""
     if not column.masked:
         return ref
-    return mask_expression(ref, column.mask, sql_type=column.type, hmac_key_sql=HMAC_KEY_ARG)
+    stored = None
+    if column.stored_hash and alias:
+        stored = StoredHash(
+            ref=sql.SQL("{}.{}").format(
+                sql.Identifier(alias), sql.Identifier(stored_hash_column(column.name))
+            ),
+            fingerprint=column.stored_hash,
+        )
+    return mask_expression(
+        ref, column.mask, sql_type=column.type, hmac_key_sql=HMAC_KEY_ARG, stored=stored
+    )
 
 
 def function_names(table: str) -> dict[str, str]:
@@ -297,7 +314,7 @@ def read_functions_create(*, schema: str, table: str, columns: list[ReadColumn])
         for c in columns
     ]
     selected = [
-        masked_expression(c, sql.SQL("t.{}").format(sql.Identifier(c.name))) for c in columns
+        masked_expression(c, sql.SQL("t.{}").format(sql.Identifier(c.name)), "t") for c in columns
     ]
     pos = sql.SQL("t.ctid::text") if by_position else sql.SQL("NULL::text")
 

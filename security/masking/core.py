@@ -29,6 +29,14 @@ boolean `true`, a double `1e+20`. NULL stays NULL. The methods:
   hundreds, ...) or, where `multiple` is set, to the nearest multiple of it; a text that is no
   number becomes the replacement.
 
+The keyed hash may be stored (decision "stored-keyed-hash"): a datastore table carries, beside
+each column whose rule is `hmac`, a companion column (`stored_hash_column`) filled when the
+rows are written, with the hex HMAC of the value's text under the key whose
+`key_fingerprint` the caller records. `mask_expression(..., stored=StoredHash(ref, fp))` then
+reads the companion, but only when the key the statement masks with has that fingerprint
+(checked once per statement); under any other key it computes the hash as before. So a rotated
+key or a companion not yet filled is never wrong, only as slow as the live hash.
+
 A masked column is never a sort key nor a filter (an HMAC compared with a chosen value would
 be an oracle): the read functions of `security.zones` keyset by unmasked key columns (a table
 with a masked key pages in storage order) and the callers seal the cursors.
@@ -131,6 +139,79 @@ def hmac_key() -> str:
     from django.conf import settings
 
     return settings.MASKING_HMAC_KEY
+
+
+# --- the stored keyed hash ---------------------------------------------------------------
+
+STORED_HASH_PREFIX = "_hmac_"
+# What the key's fingerprint is the HMAC of (not a value any column holds a hash of).
+_FINGERPRINT_LABEL = "wuhan-pdr masking key fingerprint 1"
+
+
+def stored_hash_column(name: str) -> str:
+    """The companion column holding the keyed hash of column `name`. Data columns start with
+    a letter (aggregation's column rule), so a name starting with `_` is never one; a long
+    name is cut and made unique by a digest (PostgreSQL keeps 63 bytes of an identifier)."""
+    full = STORED_HASH_PREFIX + name
+    if len(full.encode()) <= 63:
+        return full
+    digest = hashlib.sha256(name.encode()).hexdigest()[:12]
+    return f"{STORED_HASH_PREFIX}{name[:40]}_{digest}"
+
+
+def key_fingerprint(key: str | None = None) -> str:
+    """What identifies the masking key without telling it: hex HMAC-SHA256 of a fixed label
+    under the key (the key itself is long and random in production, settings refuse less).
+    The same as `key_fingerprint_sql` computes."""
+    secret = (key if key is not None else hmac_key()).encode()
+    return _hmac.new(secret, _FINGERPRINT_LABEL.encode(), hashlib.sha256).hexdigest()
+
+
+def key_fingerprint_sql(key_sql: sql.Composable) -> sql.Composable:
+    return sql.SQL("encode(public.hmac({}, {}::text, 'sha256'), 'hex')").format(
+        _lit(_FINGERPRINT_LABEL), key_sql
+    )
+
+
+class KeyedHasher:
+    """The `hmac` method in Python for many values under one key: the key's inner and outer
+    digests are computed once and copied per value (a third of `hmac.digest`'s time). Gives
+    what `mask_value(text, Mask(HMAC))` and the SQL give for the same text."""
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, key: str | None = None):
+        secret = (key if key is not None else hmac_key()).encode()
+        if len(secret) > 64:
+            secret = hashlib.sha256(secret).digest()
+        secret = secret.ljust(64, b"\0")
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in secret))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in secret))
+
+    def __call__(self, text: str | None) -> str | None:
+        if text is None:
+            return None
+        inner = self._inner.copy()
+        inner.update(text.encode())
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
+
+
+@dataclass(frozen=True)
+class StoredHash:
+    """A column's keyed hash stored beside it: `ref` the companion column as SQL, `fingerprint`
+    the key (`key_fingerprint`) every row of it was filled under."""
+
+    ref: sql.Composable
+    fingerprint: str
+
+
+def keyed_hash_sql(
+    column: sql.Composable, *, sql_type: str | None = None, key_sql: sql.Composable
+) -> sql.Composable:
+    """The hex HMAC-SHA256 of the column's text under `key_sql` (what a load stores)."""
+    return mask_expression(column, Mask(HMAC), sql_type=sql_type, hmac_key_sql=key_sql)
 
 
 # --- the Python twin ----------------------------------------------------------------------
@@ -279,12 +360,14 @@ def mask_expression(
     *,
     sql_type: str | None = None,
     hmac_key_sql: sql.Composable | None = None,
+    stored: StoredHash | None = None,
 ) -> sql.Composable:
     """The SQL expression of `column` (an identifier or any expression) masked by `rule`, a
     text (or NULL). `sql_type` is the column's type (e.g. `date`, `numeric(18,2)`; unknown
     or None: read as `::text`). `hmac_key_sql` is the key of the `hmac` method as SQL (default:
-    settings.MASKING_HMAC_KEY as a literal; a definer function may pass an expression reading
-    it from a table only its owner may read)."""
+    settings.MASKING_HMAC_KEY as a literal; a definer function passes its argument).
+    `stored`: the column's keyed hash stored beside it (used by the `hmac` method only, and
+    only where `hmac_key_sql` is the key it was stored under)."""
     mask = as_mask(rule)
     if mask is None:
         return column
@@ -323,7 +406,13 @@ def mask_expression(
         ).format(n=n, v=v)
     if method == HMAC:
         key_sql = hmac_key_sql if hmac_key_sql is not None else _lit(hmac_key())
-        return sql.SQL("encode(public.hmac({}, {}::text, 'sha256'), 'hex')").format(v, key_sql)
+        live = sql.SQL("encode(public.hmac({}, {}::text, 'sha256'), 'hex')").format(v, key_sql)
+        if stored is None:
+            return live
+        # The key check is an uncorrelated subquery: one InitPlan, computed once a statement.
+        return sql.SQL("CASE WHEN (SELECT {} = {}) THEN {} ELSE {} END").format(
+            key_fingerprint_sql(key_sql), _lit(stored.fingerprint), stored.ref, live
+        )
     if method == DISTRICT:
         return _district_sql(v, mask)
     if method in (YEAR, MONTH):
@@ -406,11 +495,14 @@ def masked_select(
     *,
     qualifier: str | None = None,
     hmac_key_sql: sql.Composable | None = None,
+    stored: Mapping[str, str] | None = None,
 ) -> sql.Composed:
     """The select list `<expr> AS "col", ...` for `columns` (names, or objects with `.name`
     and `.type` such as aggregation's datastore `Column`), each masked by `rules[name]` (a
     Mask or MaskingRule; a column without rule, or with None, is selected plain). `qualifier`
-    prefixes the column references (a table alias)."""
+    prefixes the column references (a table alias). `stored` maps a column whose keyed hash
+    the table stores (`stored_hash_column`) to the fingerprint of the key it was stored
+    under: its `hmac` rule reads the stored hash where the key is that one."""
     out = []
     for col in columns:
         name = col if isinstance(col, str) else col.name
@@ -422,6 +514,16 @@ def masked_select(
                 ref if not qualifier else sql.SQL("{} AS {}").format(ref, sql.Identifier(name))
             )
             continue
-        expr = mask_expression(ref, rule, sql_type=sql_type, hmac_key_sql=hmac_key_sql)
+        fingerprint = (stored or {}).get(name)
+        kept = None
+        if fingerprint:
+            companion = stored_hash_column(name)
+            kept = StoredHash(
+                ref=sql.Identifier(qualifier, companion)
+                if qualifier
+                else sql.Identifier(companion),
+                fingerprint=fingerprint,
+            )
+        expr = mask_expression(ref, rule, sql_type=sql_type, hmac_key_sql=hmac_key_sql, stored=kept)
         out.append(sql.SQL("{} AS {}").format(expr, sql.Identifier(name)))
     return sql.SQL(", ").join(out)

@@ -363,6 +363,9 @@ CELERY_LONG_TASK_SOFT_TIME_LIMITS = {
     # New read functions after a masking change: quick DDL, but each table's waits for a load
     # or a rebuild of that table to finish (its row lock), so it queues with them.
     "aggregation.read_functions_remake": env.int("AGGREGATION_LOAD_SOFT_TIME_LIMIT", 90 * 60),
+    # Stored keyed hashes filled after a masking change or a key rotation: an UPDATE of each
+    # table concerned, under its row lock (decision "stored-keyed-hash").
+    "aggregation.stored_hashes_backfill": env.int("AGGREGATION_LOAD_SOFT_TIME_LIMIT", 90 * 60),
     "aggregation.quality_run": env.int("QUALITY_RUN_SOFT_TIME_LIMIT", 60 * 60),
     "catalog.bulk_filing_process": env.int("BULK_FILING_SOFT_TIME_LIMIT", 30 * 60),
     "catalog.standards_impact_count": env.int("STANDARDS_IMPACT_SOFT_TIME_LIMIT", 30 * 60),
@@ -440,6 +443,11 @@ CELERY_BEAT_SCHEDULE = {
     "aggregation.objections_flag_overdue": {
         "task": "aggregation.objections_flag_overdue",
         "schedule": crontab(hour=8, minute=30),
+    },
+    # Stored keyed hashes not current (a rotated masking key): their backfill queued.
+    "aggregation.stored_hashes_sweep": {
+        "task": "aggregation.stored_hashes_sweep",
+        "schedule": crontab(minute=25),
     },
     "security.assessments_daily": {
         "task": "security.assessments_daily",
