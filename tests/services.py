@@ -547,11 +547,17 @@ def celery_app_on(url: str) -> Iterator[None]:
         # app.control's mailbox keeps the producer pool it first used: build it afresh.
         app.__dict__.pop("control", None)
 
-    saved = app.conf.broker_url
+    # Celery's `broker_url` prefers the CELERY_BROKER_URL variable to the configuration, so
+    # where the variable is set (a sourced .env) it is pointed at `url` too.
+    saved, saved_env = app.conf.broker_url, os.environ.get("CELERY_BROKER_URL")
     app.conf.broker_url = url
+    if saved_env is not None:
+        os.environ["CELERY_BROKER_URL"] = url
     reset_pools()
     try:
         yield
     finally:
         app.conf.broker_url = saved
+        if saved_env is not None:
+            os.environ["CELERY_BROKER_URL"] = saved_env
         reset_pools()
