@@ -230,6 +230,7 @@ def statement_detail(request, pk: int):
             "page_obj": page,
             "total": selectors.statement_total(agency),
             "sees_all": sees_all(request.user),
+            "panels": record_panels("revenue.statement", agency, request.user),
         },
     )
 

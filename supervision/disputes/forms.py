@@ -27,17 +27,16 @@ class DisputeForm(forms.Form):
         subject and other party are then fixed."""
         super().__init__(*args, **kwargs)
         if link is not None:
-            self.fields["other_party"].queryset = Organization.objects.filter(
-                pk=link.other_party.pk
-            )
-            self.initial.update(
-                other_party=link.other_party.pk,
-                subject=link.subject,
-                title=link.title,
-                reference=link.reference,
-            )
-            self.fields["other_party"].disabled = True
+            self.initial.update(subject=link.subject, title=link.title, reference=link.reference)
             self.fields["subject"].disabled = True
+            if link.other_party is None:
+                self.fields["other_party"].queryset = link.choices
+            else:
+                self.fields["other_party"].queryset = Organization.objects.filter(
+                    pk=link.other_party.pk
+                )
+                self.initial["other_party"] = link.other_party.pk
+                self.fields["other_party"].disabled = True
 
 
 class MeetingForm(forms.Form):

@@ -22,6 +22,7 @@ def register() -> None:
     register_record_panel("sharing.request", panels.share_request_panel)
     register_record_panel("objections.objection", panels.objection_panel)
     register_record_panel("revenue.revenue", panels.revenue_panel)
+    register_record_panel("revenue.statement", panels.statement_panel)
 
     register_nav(
         NavItem(

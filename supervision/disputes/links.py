@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from aggregation.objections.permissions import access_objection
-from authorization.revenue.permissions import access_revenue
+from authorization.revenue.permissions import access_revenue, access_statement_agency
 from authorization.sharing.permissions import access_request
 from wuhan_pdr.accounts.models import Organization
 
@@ -33,7 +33,10 @@ class Link:
     subject: str
     title: str
     reference: str
-    other_party: Organization
+    other_party: Organization | None
+    # When the other party is one of several (the operator disputing a distribution with
+    # one of its agencies): those it may choose from.
+    choices: object = None
 
 
 def refused_message() -> str:
@@ -79,24 +82,33 @@ def _objection(user, pk) -> Link | None:
 
 
 def _adjustment(user, pk) -> Link | None:
-    """An agency sharing in a distribution disputes it with the operator; the operator's
-    other party is not one body, so it is not offered here."""
+    """A revenue distribution (with its adjustments, each a new version): an agency with a
+    share in it (its data officer sees it on its statement) disputes it with the operator;
+    the operator (who sees its revenue) with one of the agencies sharing in it, chosen on the
+    form."""
     from authorization.revenue.models import Distribution
+    from authorization.revenue.permissions import is_operator, shares_visible_to
 
     d = Distribution.objects.filter(pk=pk).select_related("revenue__operator").first()
     if d is None:
         return None
-    revenue = access_revenue(user, d.revenue_id)
-    if not d.shares.filter(agency_id=user.organization_id).exists():
-        return None
-    return Link(
-        "adjustment",
-        d,
-        Dispute.Subject.REVENUE,
-        _("Revenue distribution %(r)s, version %(v)s") % {"r": revenue, "v": d.version},
-        f"#{d.pk} v{d.version}",
-        revenue.operator,
-    )
+    title = _("Revenue distribution #%(n)s, version %(v)s") % {"n": d.pk, "v": d.version}
+    reference = f"#{d.pk} v{d.version}"
+    agencies = Organization.objects.filter(pk__in=d.shares.values("agency_id"))
+    if is_operator(user):
+        revenue = access_revenue(user, d.revenue_id)
+        return Link(
+            "adjustment",
+            d,
+            Dispute.Subject.REVENUE,
+            title,
+            reference,
+            None,
+            choices=agencies.exclude(pk=revenue.operator_id),
+        )
+    if shares_visible_to(user).filter(distribution=d, agency_id=user.organization_id).exists():
+        return Link("adjustment", d, Dispute.Subject.REVENUE, title, reference, d.revenue.operator)
+    return None
 
 
 _RESOLVERS = {"share_request": _share_request, "objection": _objection, "adjustment": _adjustment}
@@ -112,7 +124,7 @@ def resolve(user, field: str, raw) -> Link:
         link = _RESOLVERS[field](user, int(raw))
     except Http404:
         link = None
-    if link is None or link.other_party.pk == user.organization_id:
+    if link is None or (link.other_party and link.other_party.pk == user.organization_id):
         raise LinkRefused(refused_message())
     return link
 
@@ -142,11 +154,16 @@ def record_url(dispute: Dispute, user) -> tuple[str, str] | None:
                 reverse("objections:detail", args=[dispute.objection_id]),
             )
         if dispute.adjustment_id:
+            from authorization.revenue.permissions import is_agency_officer
+
+            label = _("Revenue distribution #%(n)s") % {"n": dispute.adjustment_id}
+            if is_agency_officer(user):
+                access_statement_agency(user, user.organization_id)
+                if not dispute.adjustment.shares.filter(agency_id=user.organization_id).exists():
+                    return None
+                return (label, reverse("revenue:statement", args=[user.organization_id]))
             access_revenue(user, dispute.adjustment.revenue_id)
-            return (
-                _("Revenue distribution #%(n)s") % {"n": dispute.adjustment_id},
-                reverse("revenue:detail", args=[dispute.adjustment.revenue_id]),
-            )
+            return (label, reverse("revenue:detail", args=[dispute.adjustment.revenue_id]))
     except Http404:
         return None
     return None

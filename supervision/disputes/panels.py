@@ -62,3 +62,40 @@ def revenue_panel(revenue, user) -> RecordPanel | None:
 
     pk = Distribution.objects.filter(revenue_id=revenue.pk).values_list("pk", flat=True).first()
     return _panel("adjustment", pk, user)
+
+
+def statement_panel(agency, user) -> RecordPanel | None:
+    """An agency's revenue statement: the disputes about distributions it shares in, and for
+    its own data officer "raise a dispute" on each of its latest distributions."""
+    from authorization.revenue.models import Distribution
+
+    if not may_see_disputes(user):
+        return None
+    rows = (
+        Dispute.objects.filter(visible_q(user), adjustment__shares__agency=agency)
+        .distinct()
+        .order_by("-created_at", "-pk")
+        .only("pk", "title", "state")[:20]
+    )
+    items = [
+        (f"{d.title} · {d.get_state_display()}", reverse("supervision:dispute", args=[d.pk]))
+        for d in rows
+    ]
+    if is_party_member(user) and user.organization_id == agency.pk:
+        latest = Distribution.objects.filter(shares__agency=agency).order_by("-pk")[:5]
+        for dist in latest:
+            try:
+                link = links.resolve(user, "adjustment", dist.pk)
+            except links.LinkRefused:
+                continue
+            items.append(
+                (
+                    _("Raise a dispute about %(r)s") % {"r": link.reference},
+                    reverse("supervision:dispute_create")
+                    + "?"
+                    + urlencode({"adjustment": dist.pk}),
+                )
+            )
+    if not items:
+        return None
+    return RecordPanel(title=_("Disputes (Art. 30)"), links=tuple(items))

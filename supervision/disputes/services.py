@@ -80,7 +80,11 @@ def dispute_open(
     """`link` (from `links.resolve`, already checked for this user) ties the dispute to the
     record it is about and fixes its subject and other party."""
     if link is not None:
-        subject, other_party = link.subject, link.other_party
+        subject = link.subject
+        if link.other_party is not None:
+            other_party = link.other_party
+        elif not link.choices.filter(pk=getattr(other_party, "pk", None)).exists():
+            raise DomainError(_("Choose a party of the record disputed."), field="other_party")
     if not is_party_member(acting_user):
         raise DomainError(_("Only people of a public body or an operator may raise a dispute."))
     if other_party.pk == acting_user.organization_id:
