@@ -6,6 +6,7 @@ body is not one of its parties (no information leak)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.http import Http404
@@ -116,7 +117,8 @@ _RESOLVERS = {"share_request": _share_request, "objection": _objection, "adjustm
 
 def resolve(user, field: str, raw) -> Link:
     raw = str(raw or "")
-    if field not in _RESOLVERS or not raw.isdigit() or len(raw) > 18:
+    # ASCII digits only: str.isdigit() also accepts "⁰⁴⁵", which int() refuses.
+    if field not in _RESOLVERS or not re.fullmatch(r"[0-9]{1,18}", raw):
         raise LinkRefused(refused_message())
     if not getattr(user, "organization_id", None):
         raise LinkRefused(refused_message())

@@ -81,6 +81,7 @@ def dispute_open(
     record it is about and fixes its subject and other party."""
     if link is not None:
         subject = link.subject
+        reference = (reference or "").strip() or link.reference
         if link.other_party is not None:
             other_party = link.other_party
         elif not link.choices.filter(pk=getattr(other_party, "pk", None)).exists():

@@ -26,7 +26,7 @@ def dispute_list(request):
     if not may_see_disputes(request.user):
         raise Http404
     qs = Dispute.objects.filter(visible_q(request.user)).select_related("raised_by", "other_party")
-    q = (request.GET.get("q") or "").strip()[:100]
+    q = (request.GET.get("q") or "").replace("\x00", "").strip()[:100]
     if q:
         qs = qs.filter(Q(title__icontains=q) | Q(reference__icontains=q))
     state = request.GET.get("state") or ""
