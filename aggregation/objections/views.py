@@ -19,6 +19,7 @@ from catalog.models import Resource
 from security import audit
 from wuhan_pdr.kernel.errors import DomainError
 from wuhan_pdr.kernel.forms import add_domain_error
+from wuhan_pdr.kernel.panels import record_panels
 
 from ..limits import working_days_for
 from ..models import Objection
@@ -203,6 +204,7 @@ def _detail(request, objection: Objection, **forms):
             and objection.step_deadline < timezone.now()
         ),
         "is_bureau": is_bureau(request.user),
+        "panels": record_panels("objections.objection", objection, request.user),
     }
     context.update(_step_forms(objection, request.user))
     context.update(forms)

@@ -19,6 +19,7 @@ from wuhan_pdr.accounts.models import Organization
 from wuhan_pdr.kernel.errors import DomainError
 from wuhan_pdr.kernel.excel import stream_workbook
 from wuhan_pdr.kernel.forms import add_domain_error, form_page
+from wuhan_pdr.kernel.panels import record_panels
 
 from . import selectors, services
 from .forms import DistributionForm, RevenueFilterForm, RevenueForm, StatementFilterForm
@@ -115,6 +116,7 @@ def revenue_detail(request, pk: int):
                 revenue.operator, revenue.period_start, revenue.period_end
             ),
             "can_distribute": may_distribute(request.user),
+            "panels": record_panels("revenue.revenue", revenue, request.user),
         },
     )
 
@@ -228,6 +230,7 @@ def statement_detail(request, pk: int):
             "page_obj": page,
             "total": selectors.statement_total(agency),
             "sees_all": sees_all(request.user),
+            "panels": record_panels("revenue.statement", agency, request.user),
         },
     )
 

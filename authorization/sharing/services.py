@@ -28,7 +28,7 @@ from wuhan_pdr.kernel.errors import AccessDenied, DomainError, observe_refusals
 from wuhan_pdr.kernel.history import audited_save
 from wuhan_pdr.kernel.notifications import notify
 
-from . import permissions
+from . import permissions, signals
 from .models import Delivery, Grant, GrantItem, GrantUsage, ShareRequest, ShareRequestItem
 from .workflows import grant_workflow, request_workflow
 
@@ -633,6 +633,9 @@ def share_request_ask_coordination(
         request = _locked_request(request)
         request.coordination_note = note
         request_workflow.apply(request, "ask_coordination", acting_user=acting_user, comment=note)
+        signals.coordination_asked.send(
+            sender=ShareRequest, request=request, note=note, acting_user=acting_user
+        )
         _tell(
             city_reviewers(),
             _("Coordination asked on a refused share request: %(code)s")

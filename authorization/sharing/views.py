@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from wuhan_pdr.kernel import workdays
 from wuhan_pdr.kernel.errors import DomainError
 from wuhan_pdr.kernel.forms import add_domain_error, form_page
+from wuhan_pdr.kernel.panels import record_panels
 from wuhan_pdr.kernel.workflow import events_described
 
 from . import selectors, services
@@ -151,6 +152,7 @@ def request_detail(request, pk: int):
             "history": share_request.history.select_related("history_user").order_by(
                 "-history_date"
             )[:50],
+            "panels": record_panels("sharing.request", share_request, user),
         },
     )
 

@@ -22,6 +22,22 @@ class DisputeForm(forms.Form):
     reference = forms.CharField(label=_("record concerned"), max_length=100, required=False)
     description = forms.CharField(label=_("the dispute"), max_length=4000, widget=forms.Textarea)
 
+    def __init__(self, *args, link=None, **kwargs):
+        """`link` (from `links.resolve`) pre-fills the form from the disputed record; its
+        subject and other party are then fixed."""
+        super().__init__(*args, **kwargs)
+        if link is not None:
+            self.initial.update(subject=link.subject, title=link.title, reference=link.reference)
+            self.fields["subject"].disabled = True
+            if link.other_party is None:
+                self.fields["other_party"].queryset = link.choices
+            else:
+                self.fields["other_party"].queryset = Organization.objects.filter(
+                    pk=link.other_party.pk
+                )
+                self.initial["other_party"] = link.other_party.pk
+                self.fields["other_party"].disabled = True
+
 
 class MeetingForm(forms.Form):
     held_on = forms.DateField(label=_("held on"), widget=forms.DateInput(attrs={"type": "date"}))

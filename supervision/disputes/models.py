@@ -28,6 +28,32 @@ class Dispute(models.Model):
     subject = models.CharField(_("subject"), max_length=16, choices=Subject.choices)
     # The record disputed, when there is one (e.g. a share request's number).
     reference = models.CharField(_("record concerned"), max_length=100, blank=True)
+    # The record disputed, as a real link when the platform holds it: at most one, matching
+    # `subject` (constraint `dispute_link_matches_subject`).
+    share_request = models.ForeignKey(
+        "authorization.ShareRequest",
+        verbose_name=_("share request"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    objection = models.ForeignKey(
+        "aggregation.Objection",
+        verbose_name=_("objection"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    adjustment = models.ForeignKey(
+        "authorization.Distribution",
+        verbose_name=_("revenue distribution"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     raised_by = models.ForeignKey(
         "accounts.Organization",
         verbose_name=pgettext_lazy("dispute", "raised by"),
@@ -68,11 +94,31 @@ class Dispute(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(raised_by=models.F("other_party")), name="dispute_two_parties"
-            )
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(objection__isnull=True, adjustment__isnull=True)
+                    & (models.Q(share_request__isnull=True) | models.Q(subject="share_refusal"))
+                )
+                | (
+                    models.Q(share_request__isnull=True, adjustment__isnull=True)
+                    & models.Q(objection__isnull=False, subject="objection")
+                )
+                | (
+                    models.Q(share_request__isnull=True, objection__isnull=True)
+                    & models.Q(adjustment__isnull=False, subject="revenue")
+                ),
+                name="dispute_link_matches_subject",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def linked(self):
+        """The record disputed, when linked (a share request, objection or distribution)."""
+        return self.share_request or self.objection or self.adjustment
 
     @property
     def is_open(self) -> bool:

@@ -74,8 +74,18 @@ def dispute_open(
     title: str,
     description: str,
     reference: str = "",
+    link=None,
     acting_user,
 ) -> Dispute:
+    """`link` (from `links.resolve`, already checked for this user) ties the dispute to the
+    record it is about and fixes its subject and other party."""
+    if link is not None:
+        subject = link.subject
+        reference = (reference or "").strip() or link.reference
+        if link.other_party is not None:
+            other_party = link.other_party
+        elif not link.choices.filter(pk=getattr(other_party, "pk", None)).exists():
+            raise DomainError(_("Choose a party of the record disputed."), field="other_party")
     if not is_party_member(acting_user):
         raise DomainError(_("Only people of a public body or an operator may raise a dispute."))
     if other_party.pk == acting_user.organization_id:
@@ -90,6 +100,7 @@ def dispute_open(
             title=_text(title, "title", _("Name the dispute.")),
             description=_text(description, "description", _("Describe the dispute.")),
             reference=(reference or "").strip(),
+            **({link.field: link.record} if link is not None else {}),
             negotiation_due=add_working_days(
                 local_today(), settings.SUPERVISION_DISPUTE_NEGOTIATION_DAYS
             ),
@@ -102,6 +113,47 @@ def dispute_open(
             url=_url(d),
         )
     return d
+
+
+def dispute_open_on_coordination(*, request, note: str, acting_user) -> Dispute:
+    """The requester of a refused share request asked the city bureau to coordinate (Art. 7;
+    receiver of `authorization.sharing.signals.coordination_asked`, inside its transaction
+    with the request row locked): the dispute linked to the request is opened directly in
+    the coordination state. Art. 30 has the parties negotiate first, but here the provider's
+    refusal with its reasons was that answer and the sharing workflow has already put the
+    request before the city bureau; a second negotiation period would only delay it. An open
+    dispute already linked to the request (raised by hand, still negotiating) is sent to
+    coordination instead of opening another; asking again opens nothing new (idempotent)."""
+    existing = (
+        Dispute.objects.select_for_update()
+        .filter(share_request_id=request.pk, state__in=Dispute.OPEN_STATES)
+        .first()
+    )
+    if existing is not None:
+        if existing.state == S.NEGOTIATING:
+            _to_coordination(existing, acting_user, "coordination asked on the share request")
+        return existing
+    with transaction.atomic():
+        d = Dispute(
+            raised_by_id=request.requester_id,
+            other_party_id=request.provider_id,
+            subject=Dispute.Subject.SHARE_REFUSAL,
+            share_request=request,
+            title=(
+                _("Refused share request #%(n)s: %(code)s")
+                % {"n": request.pk, "code": request.resource.code}
+            )[:200],
+            description=(note or "")[:4000],
+            reference=f"#{request.pk} {request.resource.code}"[:100],
+            negotiation_due=local_today(),
+            created_by=acting_user,
+        )
+        _to_coordination(d, acting_user, "coordination asked on the share request")
+    return d
+
+
+def on_coordination_asked(sender, *, request, note, acting_user, **kwargs) -> None:
+    dispute_open_on_coordination(request=request, note=note, acting_user=acting_user)
 
 
 @observe_refusals("supervision.dispute_meeting")

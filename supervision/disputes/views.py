@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -14,7 +15,7 @@ from supervision.rectification.permissions import is_city_reviewer
 from wuhan_pdr.kernel.errors import DomainError
 from wuhan_pdr.kernel.forms import add_domain_error, form_page
 
-from . import services
+from . import links, services
 from .forms import DisputeForm, MeetingForm, TextForm
 from .models import Dispute
 from .permissions import access_dispute, is_party, is_party_member, may_see_disputes, visible_q
@@ -25,12 +26,15 @@ def dispute_list(request):
     if not may_see_disputes(request.user):
         raise Http404
     qs = Dispute.objects.filter(visible_q(request.user)).select_related("raised_by", "other_party")
-    q = (request.GET.get("q") or "").strip()[:100]
+    q = (request.GET.get("q") or "").replace("\x00", "").strip()[:100]
     if q:
-        qs = qs.filter(title__icontains=q)
+        qs = qs.filter(Q(title__icontains=q) | Q(reference__icontains=q))
     state = request.GET.get("state") or ""
     if state in Dispute.State.values:
         qs = qs.filter(state=state)
+    subject = request.GET.get("subject") or ""
+    if subject in Dispute.Subject.values:
+        qs = qs.filter(subject=subject)
     return render(
         request,
         "supervision/disputes/dispute_list.html",
@@ -39,6 +43,8 @@ def dispute_list(request):
             "q": q,
             "state": state,
             "states": Dispute.State.choices,
+            "subject": subject,
+            "subjects": Dispute.Subject.choices,
             "may_open": is_party_member(request.user),
         },
     )
@@ -46,16 +52,29 @@ def dispute_list(request):
 
 @login_required
 def dispute_create(request):
+    """?share_request=, ?objection= or ?adjustment= link the dispute to that record and
+    pre-fill the form from it; refused with one message whether the record is missing, unseen
+    or not the user's body's (404 page)."""
     if not is_party_member(request.user):
         raise Http404
-    form = DisputeForm(request.POST or None)
+    try:
+        link = links.from_query(request.user, request.GET)
+    except links.LinkRefused as exc:
+        return render(
+            request,
+            "supervision/disputes/dispute_link_refused.html",
+            {"message": str(exc)},
+            status=404,
+        )
+    form = DisputeForm(request.POST or None, link=link)
     return form_page(
         request,
         form,
         "supervision/disputes/dispute_form.html",
-        save=lambda f: services.dispute_open(acting_user=request.user, **f.cleaned_data),
+        save=lambda f: services.dispute_open(acting_user=request.user, link=link, **f.cleaned_data),
         done="supervision:dispute",
         message=_("The dispute was raised; the other party is told."),
+        context={"link": link},
     )
 
 
@@ -70,6 +89,7 @@ def _page(request, d, *, meeting_form=None, text_form=None, status=200):
         "supervision/disputes/dispute_detail.html",
         {
             "d": d,
+            "record_link": links.record_url(d, user),
             "meetings": d.meetings.select_related("recorded_by"),
             "meeting_form": (meeting_form or MeetingForm()) if may_meet else None,
             "text_form": text_form or TextForm(),
