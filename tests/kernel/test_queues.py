@@ -50,6 +50,7 @@ LONG = (
     "opendata.downloads_build",
     "evidence.deposit_make",
     "supervision.evaluation_run",
+    "aggregation.stored_hashes_backfill",
 )
 SHORT = (
     "accounts.end_user_sessions",
