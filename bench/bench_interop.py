@@ -81,9 +81,9 @@ def _ensure_data() -> None:
             """
             INSERT INTO aggregation_datastoretable (resource_id, table_name, schema, columns,
                 pending_changes, zone_move_to, row_count, generation, last_loaded_at, created_at,
-                updated_at)
+                updated_at, stored_hashes)
             SELECT e.resource_id, 'bench_open_' || e.resource_id, 'datastore', '[]', '[]', '',
-                   100, 1, now(), now(), now()
+                   100, 1, now(), now(), now(), '{}'
               FROM catalog_catalogentry e JOIN security_grade g ON g.id = e.grade_id
              WHERE e.open_type = 'unconditional' AND g.may_open_unconditionally
             ON CONFLICT DO NOTHING
