@@ -39,6 +39,7 @@ from catalog.models import CatalogEntry, Classification, ResourceVersion
 from catalog.public import public_resources_q
 from catalog.selectors import GENERATION_KEY, CatalogQuery, catalog_entries
 from wuhan_pdr.accounts.models import Organization
+from wuhan_pdr.kernel.forms import record_id
 
 from ..opendata.models import OpenFile
 from . import dcat, selectors
@@ -376,8 +377,8 @@ def _moment(text: str, *, end: bool) -> datetime | None:
 
 def _field_q(field: str, value: str) -> Q:
     if field == "organization":
-        if value.startswith("org-") and value[4:].isdigit():
-            return Q(provider_id=int(value[4:]))
+        if value.startswith("org-") and (pk := record_id(value[4:])) is not None:
+            return Q(provider_id=pk)
         return Q(provider__credit_code__iexact=value)
     if field == "owner_org":
         pks = [
@@ -399,10 +400,10 @@ def _field_q(field: str, value: str) -> Q:
             resource__open_dataset__files__format=fmt,
         )
     if field == "license_id":
-        pk = value.removeprefix("licence-")
-        if not pk.isdigit():
+        pk = record_id(value.removeprefix("licence-"))
+        if pk is None:
             return Q(pk__in=[])
-        return selectors.open_data_q() & Q(resource__open_dataset__licence_id=int(pk))
+        return selectors.open_data_q() & Q(resource__open_dataset__licence_id=pk)
     if field == "name":
         return _name_q(value.lower())
     if field == "id":

@@ -14,7 +14,6 @@ import contextlib
 import datetime as dt
 import hashlib
 import hmac
-import re
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -32,6 +31,7 @@ from catalog.models import Resource
 from security import zones
 from security.masking import hmac_key
 from wuhan_pdr.kernel.cursors import AFTER, CursorScope, cursor_issue, cursor_open
+from wuhan_pdr.kernel.forms import record_id
 
 from . import functions
 from .errors import SupplyError
@@ -47,8 +47,8 @@ def resource_lookup(ident: str) -> Resource | None:
     ident = (ident or "").strip()
     if not ident or len(ident) > 80:
         return None
-    if re.fullmatch(r"[0-9]{1,18}", ident):
-        return Resource.objects.filter(pk=int(ident)).first()
+    if (pk := record_id(ident)) is not None:
+        return Resource.objects.filter(pk=pk).first()
     return Resource.objects.filter(code__in={ident, ident.replace("-", "/")}).order_by("pk").first()
 
 

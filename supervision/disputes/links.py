@@ -6,7 +6,6 @@ body is not one of its parties (no information leak)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from django.http import Http404
@@ -17,6 +16,7 @@ from aggregation.objections.permissions import access_objection
 from authorization.revenue.permissions import access_revenue, access_statement_agency
 from authorization.sharing.permissions import access_request
 from wuhan_pdr.accounts.models import Organization
+from wuhan_pdr.kernel.forms import record_id
 
 from .models import Dispute
 
@@ -116,14 +116,13 @@ _RESOLVERS = {"share_request": _share_request, "objection": _objection, "adjustm
 
 
 def resolve(user, field: str, raw) -> Link:
-    raw = str(raw or "")
-    # ASCII digits only: str.isdigit() also accepts "⁰⁴⁵", which int() refuses.
-    if field not in _RESOLVERS or not re.fullmatch(r"[0-9]{1,18}", raw):
+    pk = record_id(raw)
+    if field not in _RESOLVERS or pk is None:
         raise LinkRefused(refused_message())
     if not getattr(user, "organization_id", None):
         raise LinkRefused(refused_message())
     try:
-        link = _RESOLVERS[field](user, int(raw))
+        link = _RESOLVERS[field](user, pk)
     except Http404:
         link = None
     if link is None or (link.other_party and link.other_party.pk == user.organization_id):

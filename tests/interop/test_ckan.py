@@ -369,6 +369,10 @@ def test_junk_in_every_parameter_of_every_action_never_500(world):
             )
             assert response.status_code < 500, (name, value)
             assert "__type" in response.json().get("error", {"__type": "-"}), (name, value)
+    # Digits str.isdigit() accepts and int() refuses, where an fq value names a number.
+    for fq in ("organization:org-⁴", "license_id:licence-⁴", "organization:org-١٢"):
+        status, data = call("package_search", fq=fq)
+        assert status == 200 and data["result"]["count"] == 0, fq
     status, data = call("package_search", rows=str(10**40))
     assert status == 200 and len(data["result"]["results"]) == 2  # rows past 1,000: 1,000
     status, data = call("package_search", start="-1")

@@ -1,3 +1,4 @@
+import re
 from collections.abc import Callable
 
 from django import forms
@@ -6,6 +7,16 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from .errors import DomainError
+
+_RECORD_ID = re.compile(r"[0-9]{1,18}")
+
+
+def record_id(text) -> int | None:
+    """A record's id as a client wrote it (a query parameter, a filter value, a path part):
+    ASCII digits only, at most 18, else None. `str.isdigit()` also accepts "⁴" (which `int()`
+    refuses) and `int()` reads "١٢" as 12, so neither names a record here."""
+    text = str(text if text is not None else "")
+    return int(text) if _RECORD_ID.fullmatch(text) else None
 
 
 def add_domain_error(form: forms.Form, error: DomainError) -> None:
