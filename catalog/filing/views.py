@@ -17,6 +17,7 @@ from security import audit
 from wuhan_pdr.kernel.errors import DomainError
 from wuhan_pdr.kernel.excel import stream_workbook
 from wuhan_pdr.kernel.forms import add_domain_error
+from wuhan_pdr.kernel.panels import record_panels
 from wuhan_pdr.kernel.workdays import today
 from wuhan_pdr.kernel.workflow import events_described
 
@@ -452,7 +453,7 @@ def _project_page(request, project, *, entry_form=None, missing=None, comment=""
                 list(selectors.resources_not_listed(project)) if list_editable else []
             ),
             "missing": missing,
-            "panels": services.project_panels(project, user),
+            "panels": record_panels("filing.project", project, user),
             "actions": actions,
             # The bureau's moves need a comment; the agency's own moves do not.
             "decides": any(t.comment_required for t in actions),

@@ -9,8 +9,8 @@ from django.utils.translation import pgettext_lazy
 
 
 def register() -> None:
-    from catalog.filing.services import register_project_panel
     from wuhan_pdr.kernel.navigation import NavItem, register_nav
+    from wuhan_pdr.kernel.panels import register_record_panel
 
     from . import demo as _demo  # noqa: F401  (registers its seeder)
     from . import tasks as _tasks  # noqa: F401  (celery tasks)
@@ -37,4 +37,4 @@ def register() -> None:
             group="supervision_group",
         )
     )
-    register_project_panel(project_panel)
+    register_record_panel("filing.project", project_panel)

@@ -1,6 +1,6 @@
 """Art. 29's use of the evaluation: when a reviewer decides an agency's IT project, its page
-shows the agency's latest published score and rank (a panel registered with the filing
-chapter, which does not import supervision)."""
+shows the agency's latest published score and rank (a kernel record panel of kind
+"filing.project"; the filing chapter does not import supervision)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from catalog.filing.services import ProjectPanel
 from wuhan_pdr.accounts.roles import Role, has_role
+from wuhan_pdr.kernel.panels import RecordPanel
 
 from .selectors import latest_published_score
 
@@ -24,7 +24,7 @@ def project_panel(project, user):
     score = latest_published_score(project.organization_id)
     title = _("Data work evaluation (Art. 29)")
     if score is None:
-        return ProjectPanel(
+        return RecordPanel(
             title=title,
             lines=((pgettext("evaluation", "Latest result"), _("No published evaluation yet.")),),
         )
@@ -42,7 +42,5 @@ def project_panel(project, user):
     )
     if has_role(user, Role.CITY_REVIEWER, Role.AUDITOR) or own:
         url = reverse("supervision:run_agency", args=[score.run_id, project.organization_id])
-        return ProjectPanel(
-            title=title, lines=lines, url=url, url_label=_("The indicators behind it")
-        )
-    return ProjectPanel(title=title, lines=lines)
+        return RecordPanel(title=title, lines=lines, links=((_("The indicators behind it"), url),))
+    return RecordPanel(title=title, lines=lines)

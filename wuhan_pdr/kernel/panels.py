@@ -1,9 +1,10 @@
 """Panels another chapter adds to a record's page without the record's chapter importing it.
 
 A page names its kind of record (e.g. "sharing.request", "objections.objection",
-"revenue.revenue"); `register_record_panel(kind, provider)` adds `provider(record, user)`,
-which returns a `RecordPanel` or None (nothing for that user). The supervision chapter shows a
-share request's disputes and offers "raise a dispute" this way (upstream never imports it).
+"revenue.revenue", "filing.project"); `register_record_panel(kind, provider)` adds
+`provider(record, user)`, which returns a `RecordPanel` or None (nothing for that user). The
+supervision chapter shows a share request's disputes and offers "raise a dispute" this way,
+and an IT project's latest evaluation score (Art. 29); upstream never imports it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class RecordPanel:
     title: str
+    # (label, value) pairs shown as a description list.
+    lines: tuple[tuple[str, str], ...] = ()
     # (label, url) pairs shown as a list of links.
     links: tuple[tuple[str, str], ...] = ()
     # An action button (url, label), e.g. "raise a dispute".
